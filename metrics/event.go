@@ -1,0 +1,37 @@
+// Package metrics decides what a report contains: the events of MongooseIM's
+// system metrics service, gathered from each cluster node over RPC.
+package metrics
+
+// Event is one report entry in the shape of MongooseIM 6.1+ (a GA4 event):
+// a name and a flat map of params. Param values are strings or int64.
+type Event struct {
+	Name   string         `json:"name"`
+	Params map[string]any `json:"params"`
+}
+
+// Server names the software a node runs.
+type Server string
+
+// Servers the collector recognises.
+const (
+	MongooseIM Server = "mongooseim"
+	Ejabberd   Server = "ejabberd"
+)
+
+// NodeReport is one node's report for one cycle.
+type NodeReport struct {
+	// Node is the Erlang node name. It is used locally (logs, preview, the
+	// report file) and never sent to an analytics destination.
+	Node string
+	// Server is what the node runs; empty when the node could not be reached.
+	Server Server
+	// Version is the server's version string, empty when unknown.
+	Version string
+	// BuiltinService is true when MongooseIM's own
+	// service_mongoose_system_metrics process runs on the node.
+	BuiltinService bool
+	// Events holds the report, in MongooseIM's order.
+	Events []Event
+	// Err is set when the node could not be collected at all; Events is then empty.
+	Err error
+}
