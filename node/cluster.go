@@ -1,0 +1,402 @@
+// Package node joins an Erlang cluster as a hidden node and calls its
+// members over RPC.
+//
+// The sidecar never registers in EPMD, never starts an EPMD server, listens
+// on 127.0.0.1 only, and clears DFLAG_PUBLISHED in its handshake, so the
+// cluster's nodes() never lists it. Every answer comes back as
+// term_to_binary(Result) and is decoded by package etf, never by ergo.
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ergo-services/ergo"
+	ergoetf "github.com/ergo-services/ergo/etf"
+	"github.com/ergo-services/ergo/gen"
+	ergonode "github.com/ergo-services/ergo/node"
+	"github.com/ergo-services/ergo/proto/dist"
+
+	"github.com/mim-metrics/mim-metrics/etf"
+)
+
+// Options configures a Cluster.
+type Options struct {
+	// Seeds are the nodes to start from, as name@host.
+	Seeds []string
+	// Cookie is the cluster's Erlang cookie. It never appears in a log line
+	// or an error.
+	Cookie string
+	// Name is this node's own name; empty picks mim_metrics_<random>@<host>
+	// with a host of the same name type (short or long) as the seeds'.
+	Name string
+	// Discover adds the members each seed is connected to (nodes() on the
+	// seed). With false, only the seeds are members.
+	Discover bool
+}
+
+// Cluster is a running hidden node and the cluster it talks to.
+type Cluster struct {
+	opts   Options
+	name   string
+	node   ergonode.Node
+	proc   gen.Process
+	caller *caller
+
+	dialMu  sync.Mutex
+	dialing map[string]*sync.Mutex // one connection attempt per peer at a time
+}
+
+// Start starts the hidden node. It does not contact any seed yet: Members,
+// Call and Eval connect on demand, and reconnect after a peer restarts.
+func Start(ctx context.Context, opts Options) (*Cluster, error) {
+	if len(opts.Seeds) == 0 {
+		return nil, errors.New("no seed node given: name at least one node with --node name@host")
+	}
+	long := false
+	for i, s := range opts.Seeds {
+		n, err := ParseName(s)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 && n.Long != long {
+			return nil, fmt.Errorf("seed nodes %s and %s mix short and long names: Erlang clusters use one kind", opts.Seeds[0], s)
+		}
+		long = n.Long
+	}
+	if opts.Cookie == "" {
+		return nil, errors.New("empty cookie: give the cluster's cookie with --cookie-file or MIM_METRICS_COOKIE")
+	}
+	name := opts.Name
+	if name == "" {
+		name = defaultName(long)
+	} else if _, err := ParseName(name); err != nil {
+		return nil, fmt.Errorf("own node name: %w", err)
+	}
+	quietErgo()
+
+	n, err := ergo.StartNodeWithContext(ctx, name, opts.Cookie, ergoOptions())
+	if err != nil {
+		return nil, fmt.Errorf("start hidden node %s: %w", name, err)
+	}
+	c := &Cluster{opts: opts, name: name, node: n, caller: newCaller(), dialing: map[string]*sync.Mutex{}}
+	p, err := n.Spawn("", gen.ProcessOptions{MailboxSize: 4096}, c.caller)
+	if err != nil {
+		n.Stop()
+		return nil, fmt.Errorf("start rpc process: %w", err)
+	}
+	c.proc = p
+	return c, nil
+}
+
+// ergoOptions are the ergo node options of a hidden, dial-only node with
+// ergo's anonymous usage metrics off.
+func ergoOptions() ergonode.Options {
+	return ergonode.Options{
+		Handshake: hiddenHandshake{dist.CreateHandshake(dist.HandshakeOptions{Version: dist.HandshakeVersion6})},
+		Registrar: newDialOnlyRegistrar(),
+		Listeners: []ergonode.Listener{{Hostname: "127.0.0.1", ListenBegin: 15000, ListenEnd: 65000}},
+		System:    ergonode.System{DisableAnonMetrics: true},
+	}
+}
+
+var quietOnce sync.Once
+
+// quietErgo turns off ergo's warnings, which it prints with the standard
+// log package; our own log lines say what went wrong.
+func quietErgo() {
+	quietOnce.Do(func() {
+		if f := flag.Lookup("ergo.warning"); f != nil {
+			_ = f.Value.Set("false")
+		}
+	})
+}
+
+func defaultName(long bool) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	host := "localhost"
+	if long {
+		host = "127.0.0.1"
+	}
+	return "mim_metrics_" + hex.EncodeToString(b[:]) + "@" + host
+}
+
+// Name returns this node's own name.
+func (c *Cluster) Name() string { return c.name }
+
+// Close stops the hidden node; calls in flight fail.
+func (c *Cluster) Close() {
+	c.node.Stop()
+	c.node.Wait()
+}
+
+// Call runs Module:Function(Args...) on the node and returns its result,
+// decoded by package etf. Arguments are Go values: etf.Atom, etf.Binary,
+// string (sent as a charlist), integers, bool, etf.Tuple and etf.List.
+// The context's deadline bounds the call.
+func (c *Cluster) Call(ctx context.Context, node, module, function string, args ...any) (etf.Term, error) {
+	a := make(ergoetf.List, len(args))
+	for i, v := range args {
+		t, err := toErgo(v)
+		if err != nil {
+			return nil, fmt.Errorf("rpc %s:%s on %s: argument %d: %w", module, function, node, i+1, err)
+		}
+		a[i] = t
+	}
+	b := bindings(ergoetf.Atom("A"), a, ergoetf.Atom("F"), ergoetf.Atom(function), ergoetf.Atom("M"), ergoetf.Atom(module))
+	return c.evalForm(ctx, node, module, function, applyForm, b)
+}
+
+// Eval evaluates Erlang source (expressions ending with a full stop) on the
+// node and returns the value of the last expression. The bindings are
+// visible to the source as variables; their values are converted as for
+// Call. Nothing is loaded into the node: erl_eval interprets the source.
+func (c *Cluster) Eval(ctx context.Context, node, src string, vars map[string]any) (etf.Term, error) {
+	names := make([]string, 0, len(vars))
+	for k := range vars {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	bs := ergoetf.List{}
+	for _, k := range names {
+		t, err := toErgo(vars[k])
+		if err != nil {
+			return nil, fmt.Errorf("eval on %s: variable %s: %w", node, k, err)
+		}
+		bs = append(bs, ergoetf.Tuple{ergoetf.Atom(k), t})
+	}
+	b := bindings(ergoetf.Atom("Bs"), bs, ergoetf.Atom("Src"), []byte(src))
+	return c.evalForm(ctx, node, "erl_eval", "exprs", evalForm, b)
+}
+
+// evalForm sends erl_eval:expr(Form, Bindings, none, none, value) to the
+// node's rex and decodes the term_to_binary answer. mod and fun name the
+// call in errors.
+func (c *Cluster) evalForm(ctx context.Context, node, mod, fun string, form ergoetf.Term, b ergoetf.List) (etf.Term, error) {
+	if err := c.connect(ctx, node); err != nil {
+		return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node, err)
+	}
+	args := ergoetf.List{form, b, ergoetf.Atom("none"), ergoetf.Atom("none"), ergoetf.Atom("value")}
+	ref, ch, err := c.caller.start(c.proc, node, "erl_eval", "expr", args)
+	if err != nil {
+		return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node, &UnreachableError{Node: node, Reason: err.Error()})
+	}
+	select {
+	case r := <-ch:
+		if r.isDown {
+			return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node, downError(node, r.downWhy))
+		}
+		return decodeAnswer(node, mod, fun, r.reply)
+	case <-ctx.Done():
+		c.caller.cancel(c.proc, ref)
+		return nil, fmt.Errorf("rpc %s:%s on %s: %w (%v)", mod, fun, node, ErrTimeout, ctx.Err())
+	}
+}
+
+// downError explains a DOWN message for the remote rex.
+func downError(node, why string) error {
+	switch why {
+	case "noconnection":
+		return &UnreachableError{Node: node, Reason: "connection lost (the node went down or the network failed)"}
+	case "noproc":
+		return &UnreachableError{Node: node, Reason: "no rex process on the node (is it shutting down?)"}
+	}
+	return &UnreachableError{Node: node, Reason: "rex went down: " + why}
+}
+
+// decodeAnswer turns the term_to_binary answer of a guarded form into a
+// result or an error.
+func decodeAnswer(node, mod, fun string, reply ergoetf.Term) (etf.Term, error) {
+	raw, ok := reply.([]byte)
+	if !ok {
+		return nil, fmt.Errorf("rpc %s:%s on %s: %w: expected a binary, got %T", mod, fun, node, ErrBadAnswer, reply)
+	}
+	t, err := etf.Decode(raw)
+	if err != nil {
+		return nil, fmt.Errorf("rpc %s:%s on %s: %w: %v", mod, fun, node, ErrBadAnswer, err)
+	}
+	tup, ok := t.(etf.Tuple)
+	switch {
+	case ok && len(tup) == 2 && etf.IsAtom(tup[0], "ok"):
+		return tup[1], nil
+	case ok && len(tup) == 3 && etf.IsAtom(tup[0], "error"):
+		class, _ := etf.Text(tup[1])
+		return nil, &BadRPCError{Node: node, Module: mod, Function: fun, Class: class, Reason: etf.FormatLimit(tup[2], 2000)}
+	}
+	return nil, fmt.Errorf("rpc %s:%s on %s: %w: %s", mod, fun, node, ErrBadAnswer, etf.FormatLimit(t, 200))
+}
+
+// connect makes sure there is a distribution connection to node, bounded
+// by ctx. ergo itself connects on demand, but without a deadline and
+// without saying why it failed; on failure we diagnose the cause.
+func (c *Cluster) connect(ctx context.Context, node string) error {
+	if _, err := ParseName(node); err != nil {
+		return err
+	}
+	if c.isConnected(node) {
+		return nil
+	}
+	// Concurrent handshakes with one peer make it reject all but one, so
+	// callers queue behind a single attempt.
+	c.dialMu.Lock()
+	m, ok := c.dialing[node]
+	if !ok {
+		m = &sync.Mutex{}
+		c.dialing[node] = m
+	}
+	c.dialMu.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		m.Lock()
+		defer m.Unlock()
+		if c.isConnected(node) {
+			done <- nil
+			return
+		}
+		done <- c.node.Connect(node)
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			return nil
+		}
+		return diagnose(ctx, node, c.opts.Cookie, c.name)
+	case <-ctx.Done():
+		return fmt.Errorf("connect: %w (%v)", ErrTimeout, ctx.Err())
+	}
+}
+
+// isConnected reports whether ergo holds a live connection to node.
+func (c *Cluster) isConnected(node string) bool {
+	for _, n := range c.node.Nodes() {
+		if n == node {
+			return true
+		}
+	}
+	return false
+}
+
+// Members returns the cluster's members, sorted: the seeds, plus, with
+// Discover, every node a reachable seed lists in nodes(). Unreachable seeds
+// are still members (their reports say why they are missing). The error
+// is non-nil only when no seed answered.
+func (c *Cluster) Members(ctx context.Context) ([]string, error) {
+	set := map[string]bool{}
+	for _, s := range c.opts.Seeds {
+		set[s] = true
+	}
+	var firstErr error
+	answered := false
+	if c.opts.Discover {
+		for _, seed := range c.opts.Seeds {
+			t, err := c.Call(ctx, seed, "erlang", "nodes")
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			answered = true
+			elems, _ := etf.Elems(t)
+			for _, e := range elems {
+				if n, ok := e.(etf.Atom); ok {
+					set[string(n)] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	if c.opts.Discover && !answered {
+		return out, firstErr
+	}
+	return out, nil
+}
+
+// Ping measures one round trip to node: a call of erlang:node().
+func (c *Cluster) Ping(ctx context.Context, node string) (time.Duration, error) {
+	start := time.Now()
+	_, err := c.Call(ctx, node, "erlang", "node")
+	return time.Since(start), err
+}
+
+// toErgo converts an argument to the type ergo encodes as the intended
+// Erlang term.
+func toErgo(v any) (ergoetf.Term, error) {
+	switch t := v.(type) {
+	case etf.Atom:
+		return ergoetf.Atom(t), nil
+	case etf.Binary:
+		return []byte(t), nil
+	case []byte:
+		return t, nil
+	case string:
+		return ergoetf.Charlist(t), nil
+	case int:
+		return t, nil
+	case int64:
+		return t, nil
+	case bool:
+		return t, nil
+	case etf.Tuple:
+		out := make(ergoetf.Tuple, len(t))
+		for i, e := range t {
+			c, err := toErgo(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		}
+		return out, nil
+	case etf.List:
+		out := make(ergoetf.List, len(t))
+		for i, e := range t {
+			c, err := toErgo(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		}
+		return out, nil
+	case []string:
+		out := make(ergoetf.List, len(t))
+		for i, e := range t {
+			out[i] = []byte(e)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("cannot send a %T to Erlang", v)
+}
+
+// ParsedName is a node name split into its parts.
+type ParsedName struct {
+	Alive string // the part before @
+	Host  string
+	Long  bool // the host is a fully qualified name or an IP address
+}
+
+// ParseName checks a node name of the form name@host.
+func ParseName(s string) (ParsedName, error) {
+	alive, host, ok := strings.Cut(s, "@")
+	if !ok || alive == "" || host == "" || strings.Contains(host, "@") {
+		return ParsedName{}, fmt.Errorf("bad node name %q: expected name@host, e.g. mongooseim@localhost", s)
+	}
+	for _, r := range alive {
+		if !(r == '_' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return ParsedName{}, fmt.Errorf("bad node name %q: the part before @ may hold only letters, digits, '_' and '-'", s)
+		}
+	}
+	return ParsedName{Alive: alive, Host: host, Long: strings.Contains(host, ".")}, nil
+}

@@ -1,0 +1,135 @@
+package node
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	ergonode "github.com/ergo-services/ergo/node"
+	"github.com/ergo-services/ergo/proto/dist"
+)
+
+// epmdPort is the port of the EPMD on every host, as Erlang itself picks it.
+func epmdPort() int {
+	if p, err := strconv.Atoi(os.Getenv("ERL_EPMD_PORT")); err == nil && p > 0 && p < 65536 {
+		return p
+	}
+	return 4369
+}
+
+// diagnose finds out why ergo could not connect to node, step by step as a
+// person would: does the host resolve, does its EPMD answer, does EPMD know
+// the node, does the node accept our cookie. It returns an *UnreachableError
+// or an *AuthError.
+func diagnose(ctx context.Context, node, cookie, ownName string) error {
+	n, err := ParseName(node)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := net.DefaultResolver.LookupHost(ctx, n.Host); err != nil {
+		return &UnreachableError{Node: node, Reason: fmt.Sprintf("host %q does not resolve", n.Host),
+			Hint: "check the host part of the node name (with short names it is the machine's short host name)"}
+	}
+	port, lerr := epmdLookup(ctx, n.Host, n.Alive)
+	if lerr != nil {
+		return lerr.withNode(node)
+	}
+	addr := net.JoinHostPort(n.Host, strconv.Itoa(port))
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return &UnreachableError{Node: node, Reason: fmt.Sprintf("EPMD lists it at port %d but connecting failed: %v", port, err),
+			Hint: "a firewall may block the distribution port, or the node is stopping"}
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	hs := dist.CreateHandshake(dist.HandshakeOptions{Version: dist.HandshakeVersion6, Timeout: 3 * time.Second})
+	if err := hs.Init(ownName, uint32(time.Now().Unix()), ergonode.DefaultFlags()); err != nil {
+		return &UnreachableError{Node: node, Reason: "handshake setup: " + err.Error()}
+	}
+	hc := &hidingConn{NetReadWriter: conn.(*net.TCPConn)}
+	_, herr := hs.Start(conn.RemoteAddr(), hc, false, cookie)
+	switch {
+	case herr == nil:
+		// The handshake works now: the failure was passing (the node was
+		// starting, or a restart raced with us).
+		return &UnreachableError{Node: node, Reason: "connection failed, but a second attempt succeeded", Hint: "try again"}
+	case hc.messagesWritten() >= 2 && isClosed(herr):
+		// The peer closes the connection right after our challenge reply
+		// when the digest of its challenge and our cookie is wrong.
+		return &AuthError{Node: node}
+	case strings.Contains(herr.Error(), "negotiation failed"):
+		return &UnreachableError{Node: node, Reason: "the node refused the handshake",
+			Hint: "short and long names do not mix: with -name nodes give our node a long name (--name x@host.domain), with -sname a short one"}
+	}
+	return &UnreachableError{Node: node, Reason: "handshake failed: " + herr.Error()}
+}
+
+func isClosed(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "connection reset")
+}
+
+// epmdError is an EPMD failure that is completed with the node's name.
+type epmdError struct{ reason, hint string }
+
+func (e *epmdError) Error() string { return e.reason }
+func (e *epmdError) withNode(node string) error {
+	return &UnreachableError{Node: node, Reason: e.reason, Hint: e.hint}
+}
+
+// epmdLookup asks the EPMD on host for the distribution port of alive
+// (PORT_PLEASE2_REQ).
+func epmdLookup(ctx context.Context, host, alive string) (int, *epmdError) {
+	addr := net.JoinHostPort(host, strconv.Itoa(epmdPort()))
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return 0, &epmdError{reason: fmt.Sprintf("no EPMD at %s (%v)", addr, unwrapNet(err)),
+			hint: "no Erlang node runs on that host, or the host part of the node name is wrong"}
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	req := make([]byte, 3+len(alive))
+	binary.BigEndian.PutUint16(req, uint16(1+len(alive)))
+	req[2] = 122
+	copy(req[3:], alive)
+	if _, err := conn.Write(req); err != nil {
+		return 0, &epmdError{reason: fmt.Sprintf("EPMD at %s: %v", addr, err)}
+	}
+	resp := make([]byte, 4)
+	if _, err := io.ReadFull(conn, resp[:2]); err != nil {
+		return 0, &epmdError{reason: fmt.Sprintf("EPMD at %s did not answer: %v", addr, err)}
+	}
+	if resp[0] != 119 {
+		return 0, &epmdError{reason: fmt.Sprintf("EPMD at %s answered with unknown code %d", addr, resp[0])}
+	}
+	if resp[1] != 0 {
+		return 0, &epmdError{reason: fmt.Sprintf("no node named %q is registered in EPMD on %s", alive, host),
+			hint: "the node is not running, or the part before @ is wrong (epmd -names on that host lists the names)"}
+	}
+	if _, err := io.ReadFull(conn, resp[2:4]); err != nil {
+		return 0, &epmdError{reason: fmt.Sprintf("EPMD at %s: short answer: %v", addr, err)}
+	}
+	return int(binary.BigEndian.Uint16(resp[2:4])), nil
+}
+
+func unwrapNet(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}

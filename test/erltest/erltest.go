@@ -1,0 +1,330 @@
+// Package erltest starts real Erlang nodes on loopback for tests: a private
+// EPMD per test binary, erl nodes with short or long names, fixtures
+// compiled from .erl sources with erlc, and ejabberd from Debian.
+//
+// Every process it starts is stopped by Cleanup (call it from TestMain) or
+// by the node's Stop.
+package erltest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Available reports whether erl, erlc and epmd are on PATH.
+func Available() bool {
+	for _, c := range []string{"erl", "erlc", "epmd"} {
+		if _, err := exec.LookPath(c); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	epmdMu   sync.Mutex
+	epmdCmd  *exec.Cmd
+	epmdPort int
+	started  []*Node
+)
+
+// StartEPMD starts a private EPMD on a free loopback port and points this
+// process (ERL_EPMD_PORT) and every node started later at it, so that test
+// binaries running in parallel do not see each other's nodes. It is
+// idempotent.
+func StartEPMD() (int, error) {
+	epmdMu.Lock()
+	defer epmdMu.Unlock()
+	if epmdCmd != nil {
+		return epmdPort, nil
+	}
+	for attempt := 0; attempt < 5; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			return 0, err
+		}
+		cmd := exec.Command("epmd", "-port", strconv.Itoa(port), "-address", "127.0.0.1")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			return 0, fmt.Errorf("start epmd: %w", err)
+		}
+		if waitPort(port, 3*time.Second) {
+			epmdCmd, epmdPort = cmd, port
+			os.Setenv("ERL_EPMD_PORT", strconv.Itoa(port))
+			os.Setenv("ERL_EPMD_ADDRESS", "127.0.0.1")
+			return port, nil
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+	return 0, errors.New("epmd did not start")
+}
+
+// EPMDNames returns what `epmd -names` prints for the private EPMD.
+func EPMDNames() (string, error) {
+	out, err := exec.Command("epmd", "-port", strconv.Itoa(epmdPort), "-names").CombinedOutput()
+	return string(out), err
+}
+
+// Cleanup stops every node started by this package and the private EPMD.
+func Cleanup() {
+	epmdMu.Lock()
+	nodes := started
+	started = nil
+	epmdMu.Unlock()
+	for _, n := range nodes {
+		n.Stop()
+	}
+	epmdMu.Lock()
+	defer epmdMu.Unlock()
+	if epmdCmd != nil {
+		_ = syscall.Kill(-epmdCmd.Process.Pid, syscall.SIGKILL)
+		_ = epmdCmd.Wait()
+		epmdCmd = nil
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitPort(port int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// UniqueName returns prefix plus a random suffix, usable as the part of a
+// node name before @.
+func UniqueName(prefix string) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "_" + hex.EncodeToString(b[:])
+}
+
+// RandomCookie returns a fresh cookie.
+func RandomCookie() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+// Options says how to start a node.
+type Options struct {
+	Alive  string   // the part before @; UniqueName("n") when empty
+	Long   bool     // -name alive@127.0.0.1 instead of -sname alive@localhost
+	Cookie string   // RandomCookie() when empty
+	Paths  []string // code paths (-pa)
+	Eval   string   // Erlang expressions run at start, e.g. "fixture:start()"
+	Args   []string // more arguments for erl
+}
+
+// Node is a running erl node.
+type Node struct {
+	Name   string
+	Cookie string
+	opts   Options
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	out    *bytes.Buffer
+	exited chan struct{}
+}
+
+// Start starts an erl node and waits until it is registered in EPMD.
+func Start(opts Options) (*Node, error) {
+	if _, err := StartEPMD(); err != nil {
+		return nil, err
+	}
+	if opts.Alive == "" {
+		opts.Alive = UniqueName("n")
+	}
+	if opts.Cookie == "" {
+		opts.Cookie = RandomCookie()
+	}
+	host := "localhost"
+	if opts.Long {
+		host = "127.0.0.1"
+	}
+	n := &Node{Name: opts.Alive + "@" + host, Cookie: opts.Cookie, opts: opts}
+	if err := n.start(); err != nil {
+		return nil, err
+	}
+	epmdMu.Lock()
+	started = append(started, n)
+	epmdMu.Unlock()
+	return n, nil
+}
+
+func (n *Node) start() error {
+	nameFlag := "-sname"
+	if n.opts.Long {
+		nameFlag = "-name"
+	}
+	args := []string{nameFlag, n.Name, "-setcookie", n.Cookie, "-noinput",
+		"-kernel", "inet_dist_use_interface", "{127,0,0,1}"}
+	for _, p := range n.opts.Paths {
+		args = append(args, "-pa", p)
+	}
+	if n.opts.Eval != "" {
+		args = append(args, "-eval", n.opts.Eval)
+	}
+	args = append(args, n.opts.Args...)
+	cmd := exec.Command("erl", args...)
+	cmd.Env = append(os.Environ(), "ERL_EPMD_PORT="+strconv.Itoa(epmdPort), "ERL_EPMD_ADDRESS=127.0.0.1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out := &bytes.Buffer{}
+	cmd.Stdout = &syncWriter{w: out}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start erl %s: %w", n.Name, err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	n.mu.Lock()
+	n.cmd, n.out, n.exited = cmd, out, exited
+	n.mu.Unlock()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return fmt.Errorf("erl %s exited at start: %s", n.Name, n.Output())
+		default:
+		}
+		if names, err := EPMDNames(); err == nil && strings.Contains(names, "name "+n.opts.Alive+" at port") {
+			return nil
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+	n.Stop()
+	return fmt.Errorf("erl %s did not register in EPMD within 15s: %s", n.Name, n.Output())
+}
+
+// Output returns what the node printed so far.
+func (n *Node) Output() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.out == nil {
+		return ""
+	}
+	w := n.cmd.Stdout.(*syncWriter)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return n.out.String()
+}
+
+// Kill kills the node with SIGKILL, as a crash would, and waits for it.
+func (n *Node) Kill() {
+	n.mu.Lock()
+	cmd, exited := n.cmd, n.exited
+	n.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	<-exited
+	// Wait until EPMD has noticed: a restart must not race the old entry.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if names, err := EPMDNames(); err == nil && !strings.Contains(names, "name "+n.opts.Alive+" at port") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Stop stops the node (SIGKILL: test nodes hold no state worth a clean
+// shutdown) and waits for it.
+func (n *Node) Stop() { n.Kill() }
+
+// Restart kills the node and starts it again under the same name.
+func (n *Node) Restart() error {
+	n.Kill()
+	return n.start()
+}
+
+// Eval runs Erlang expressions on the node through a fresh erl -remsh-less
+// helper node (erl_call semantics) and returns what it printed. It is for
+// test set-up only; the code under test talks through package node.
+func (n *Node) Eval(ctx context.Context, expr string) (string, error) {
+	helper := UniqueName("ctl")
+	host := "localhost"
+	nameFlag := "-sname"
+	if n.opts.Long {
+		host, nameFlag = "127.0.0.1", "-name"
+	}
+	script := fmt.Sprintf(`R = rpc:call('%s', erlang, apply, [fun() -> %s end, []], 10000), io:format("~p~n", [R]), halt().`, n.Name, expr)
+	cmd := exec.CommandContext(ctx, "erl", nameFlag, helper+"@"+host, "-setcookie", n.Cookie, "-noinput", "-hidden",
+		"-kernel", "inet_dist_use_interface", "{127,0,0,1}", "-eval", script)
+	cmd.Env = append(os.Environ(), "ERL_EPMD_PORT="+strconv.Itoa(epmdPort), "ERL_EPMD_ADDRESS=127.0.0.1")
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.w.Len() > 1<<20 { // keep at most 1 MiB of node output
+		return len(p), nil
+	}
+	return s.w.Write(p)
+}
+
+// Compile compiles every .erl file in srcDir into outDir with erlc and
+// copies .app files along, so a fixture directory becomes a code path.
+func Compile(srcDir, outDir string) error {
+	srcs, err := filepath.Glob(filepath.Join(srcDir, "*.erl"))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	if len(srcs) > 0 {
+		args := append([]string{"-o", outDir}, srcs...)
+		if out, err := exec.Command("erlc", args...).CombinedOutput(); err != nil {
+			return fmt.Errorf("erlc %s: %v: %s", srcDir, err, out)
+		}
+	}
+	apps, _ := filepath.Glob(filepath.Join(srcDir, "*.app"))
+	for _, a := range apps {
+		b, err := os.ReadFile(a)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(outDir, filepath.Base(a)), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

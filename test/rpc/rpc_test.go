@@ -1,0 +1,407 @@
+// Package rpc_test checks package node against real erl nodes on loopback.
+package rpc_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mim-metrics/mim-metrics/etf"
+	"github.com/mim-metrics/mim-metrics/node"
+	"github.com/mim-metrics/mim-metrics/test/erltest"
+)
+
+// Nodes started once for the whole package.
+var (
+	shortNode *erltest.Node   // -sname, cookie shared with cluster
+	longNode  *erltest.Node   // -name
+	trio      []*erltest.Node // a three-node cluster
+	cookie    = erltest.RandomCookie()
+)
+
+func TestMain(m *testing.M) {
+	if !erltest.Available() {
+		if os.Getenv("CI") == "true" {
+			fmt.Fprintln(os.Stderr, "erl, erlc or epmd missing: CI must install erlang-base")
+			os.Exit(1)
+		}
+		fmt.Fprintln(os.Stderr, "skipping: erl not installed")
+		os.Exit(0)
+	}
+	code := func() int {
+		defer erltest.Cleanup()
+		if err := startNodes(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func startNodes() error {
+	var err error
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	start := func(dst **erltest.Node, o erltest.Options) {
+		defer wg.Done()
+		n, e := erltest.Start(o)
+		mu.Lock()
+		defer mu.Unlock()
+		if e != nil && err == nil {
+			err = e
+		}
+		*dst = n
+	}
+	trio = make([]*erltest.Node, 3)
+	wg.Add(5)
+	go start(&shortNode, erltest.Options{Cookie: cookie})
+	go start(&longNode, erltest.Options{Cookie: cookie, Long: true})
+	for i := range trio {
+		go start(&trio[i], erltest.Options{Alive: erltest.UniqueName(fmt.Sprintf("trio%d", i)), Cookie: cookie})
+	}
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	// Join the trio: the first pings the others.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := trio[0].Eval(ctx, fmt.Sprintf("[net_adm:ping('%s'), net_adm:ping('%s')]", trio[1].Name, trio[2].Name))
+	if err != nil || !strings.Contains(out, "[pong,pong]") {
+		return fmt.Errorf("join trio: %v: %s", err, out)
+	}
+	return nil
+}
+
+func startCluster(t testing.TB, seeds []string, c string, discover bool) *node.Cluster {
+	t.Helper()
+	cl, err := node.Start(context.Background(), node.Options{Seeds: seeds, Cookie: c, Discover: discover})
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+func ctxT(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestHiddenFromTheCluster(t *testing.T) {
+	t.Parallel()
+	cl := startCluster(t, []string{shortNode.Name}, cookie, false)
+	ctx := ctxT(t, 10*time.Second)
+	if _, err := cl.Call(ctx, shortNode.Name, "erlang", "node"); err != nil {
+		t.Fatal(err)
+	}
+	visible, err := cl.Call(ctx, shortNode.Name, "erlang", "nodes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if elems, _ := etf.Elems(visible); containsAtom(elems, cl.Name()) {
+		t.Errorf("nodes() on %s lists us (%s): %s", shortNode.Name, cl.Name(), etf.Format(visible))
+	}
+	hidden, err := cl.Call(ctx, shortNode.Name, "erlang", "nodes", etf.Atom("hidden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if elems, _ := etf.Elems(hidden); !containsAtom(elems, cl.Name()) {
+		t.Errorf("nodes(hidden) on %s does not list us (%s): %s", shortNode.Name, cl.Name(), etf.Format(hidden))
+	}
+	names, err := erltest.EPMDNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	alive, _, _ := strings.Cut(cl.Name(), "@")
+	if strings.Contains(names, alive) {
+		t.Errorf("epmd -names lists us (%s):\n%s", alive, names)
+	}
+	if !strings.Contains(names, strings.Split(shortNode.Name, "@")[0]) {
+		t.Errorf("epmd -names does not list the test node; the check above proves nothing:\n%s", names)
+	}
+}
+
+func containsAtom(elems []etf.Term, name string) bool {
+	for _, e := range elems {
+		if a, ok := e.(etf.Atom); ok && string(a) == name {
+			return true
+		}
+	}
+	return false
+}
+
+func TestLongNames(t *testing.T) {
+	t.Parallel()
+	cl := startCluster(t, []string{longNode.Name}, cookie, true)
+	ctx := ctxT(t, 10*time.Second)
+	got, err := cl.Call(ctx, longNode.Name, "erlang", "node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := etf.Text(got); s != longNode.Name {
+		t.Errorf("node() = %q, want %q", s, longNode.Name)
+	}
+	if !strings.Contains(cl.Name(), "@127.0.0.1") {
+		t.Errorf("own name %q is not a long name", cl.Name())
+	}
+}
+
+func TestWrongCookie(t *testing.T) {
+	t.Parallel()
+	cl := startCluster(t, []string{shortNode.Name}, "NOT-THE-COOKIE", false)
+	_, err := cl.Call(ctxT(t, 10*time.Second), shortNode.Name, "erlang", "node")
+	if !errors.Is(err, node.ErrAuth) {
+		t.Fatalf("err = %v, want ErrAuth", err)
+	}
+	if strings.Contains(err.Error(), "NOT-THE-COOKIE") {
+		t.Errorf("the error shows the cookie: %v", err)
+	}
+	if !strings.Contains(err.Error(), "--cookie-file") {
+		t.Errorf("the error does not say what to do: %v", err)
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, node, reason string
+	}{
+		{"not running", "nosuchnode_x1@localhost", "no node named"},
+		{"no EPMD", "somenode@127.0.0.2", "no EPMD"},
+		{"host does not resolve", "somenode@nonexistent-host-7f3a.invalid", "does not resolve"},
+	}
+	cl := startCluster(t, []string{shortNode.Name}, cookie, false)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			start := time.Now()
+			_, err := cl.Call(ctxT(t, 8*time.Second), c.node, "erlang", "node")
+			if !errors.Is(err, node.ErrUnreachable) {
+				t.Fatalf("err = %v, want ErrUnreachable", err)
+			}
+			if !strings.Contains(err.Error(), c.reason) {
+				t.Errorf("err = %v, want it to say %q", err, c.reason)
+			}
+			t.Logf("%s after %v: %v", c.name, time.Since(start).Round(time.Millisecond), err)
+		})
+	}
+}
+
+func TestBadRPC(t *testing.T) {
+	t.Parallel()
+	cl := startCluster(t, []string{shortNode.Name}, cookie, false)
+	ctx := ctxT(t, 10*time.Second)
+	_, err := cl.Call(ctx, shortNode.Name, "no_such_module_7f3a", "f")
+	var bad *node.BadRPCError
+	if !errors.As(err, &bad) || !bad.IsUndef() {
+		t.Fatalf("err = %v, want an undef BadRPCError", err)
+	}
+	_, err = cl.Call(ctx, shortNode.Name, "erlang", "error", etf.Tuple{etf.Atom("boom"), etf.Binary("x")})
+	if !errors.As(err, &bad) || bad.Class != "error" || !strings.Contains(bad.Reason, "boom") {
+		t.Fatalf("err = %v, want error:{boom,...}", err)
+	}
+	// throw(X) returns X, as rpc:call does.
+	got, err := cl.Call(ctx, shortNode.Name, "erlang", "throw", etf.Atom("thrown"))
+	if err != nil || !etf.IsAtom(got, "thrown") {
+		t.Fatalf("throw: got %v, %v", got, err)
+	}
+}
+
+func TestRemoteOutputDoesNotHang(t *testing.T) {
+	t.Parallel()
+	cl := startCluster(t, []string{shortNode.Name}, cookie, false)
+	start := time.Now()
+	got, err := cl.Call(ctxT(t, 5*time.Second), shortNode.Name, "io", "format", "hello from a test~n")
+	if err != nil || !etf.IsAtom(got, "ok") {
+		t.Fatalf("io:format: %v, %v", got, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("io:format took %v", d)
+	}
+}
+
+func TestAnyMapKeysDecodeAndConnectionStaysUp(t *testing.T) {
+	t.Parallel()
+	cl := startCluster(t, []string{shortNode.Name}, cookie, false)
+	ctx := ctxT(t, 10*time.Second)
+	got, err := cl.Eval(ctx, shortNode.Name, `#{<<"bin">> => 1, "list" => 2, {tu, ple} => 3, #{in => map} => 4, 5 => five}.`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := got.(etf.Map)
+	if !ok {
+		t.Fatalf("got %T %s", got, etf.Format(got))
+	}
+	checks := []struct {
+		key  etf.Term
+		want etf.Term
+	}{
+		{etf.Binary("bin"), int64(1)},
+		{etf.String("list"), int64(2)},
+		{etf.Tuple{etf.Atom("tu"), etf.Atom("ple")}, int64(3)},
+		{etf.Map{{Key: etf.Atom("in"), Value: etf.Atom("map")}}, int64(4)},
+		{int64(5), etf.Atom("five")},
+	}
+	for _, c := range checks {
+		v, ok := m.Get(c.key)
+		if !ok || !etf.Equal(v, c.want) {
+			t.Errorf("key %s: got %v (%v), want %s", etf.Format(c.key), v, ok, etf.Format(c.want))
+		}
+	}
+	if _, err := cl.Call(ctx, shortNode.Name, "erlang", "node"); err != nil {
+		t.Errorf("connection lost after the map answer: %v", err)
+	}
+}
+
+func TestEvalBindings(t *testing.T) {
+	t.Parallel()
+	cl := startCluster(t, []string{shortNode.Name}, cookie, false)
+	got, err := cl.Eval(ctxT(t, 5*time.Second), shortNode.Name, `X + length(L).`,
+		map[string]any{"X": 40, "L": etf.List{etf.Atom("a"), etf.Atom("b")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := etf.Int(got); n != 42 {
+		t.Errorf("got %s, want 42", etf.Format(got))
+	}
+	_, err = cl.Eval(ctxT(t, 5*time.Second), shortNode.Name, `this is not erlang`, nil)
+	var bad *node.BadRPCError
+	if !errors.As(err, &bad) {
+		t.Errorf("a syntax error gave %v, want a BadRPCError", err)
+	}
+}
+
+func TestDeadlineIsSubSecond(t *testing.T) {
+	t.Parallel()
+	cl := startCluster(t, []string{shortNode.Name}, cookie, false)
+	if _, err := cl.Call(ctxT(t, 5*time.Second), shortNode.Name, "erlang", "node"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := cl.Call(ctxT(t, 300*time.Millisecond), shortNode.Name, "timer", "sleep", 3000)
+	took := time.Since(start)
+	if !errors.Is(err, node.ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+	if took < 290*time.Millisecond || took > 800*time.Millisecond {
+		t.Errorf("a 300ms deadline returned after %v", took)
+	}
+	if _, err := cl.Call(ctxT(t, 5*time.Second), shortNode.Name, "erlang", "node"); err != nil {
+		t.Errorf("the connection is unusable after a timeout: %v", err)
+	}
+}
+
+func TestConcurrentCalls(t *testing.T) {
+	t.Parallel()
+	cl := startCluster(t, []string{shortNode.Name}, cookie, false)
+	ctx := ctxT(t, 20*time.Second)
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			got, err := cl.Eval(ctx, shortNode.Name, `timer:sleep(100), I * 2.`, map[string]any{"I": i})
+			if err != nil {
+				errs <- err
+				return
+			}
+			if n, _ := etf.Int(got); n != int64(2*i) {
+				errs <- fmt.Errorf("call %d got %s", i, etf.Format(got))
+			}
+		}(i)
+	}
+	start := time.Now()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	// 100 calls that each sleep 100 ms must overlap.
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("100 concurrent 100ms calls took %v: they do not run in parallel", d)
+	}
+}
+
+func TestDiscoverThreeNodesFromOneSeed(t *testing.T) {
+	t.Parallel()
+	cl := startCluster(t, []string{trio[0].Name}, cookie, true)
+	members, err := cl.Members(ctxT(t, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{trio[0].Name: true, trio[1].Name: true, trio[2].Name: true}
+	for _, m := range members {
+		delete(want, m)
+	}
+	if len(want) != 0 || len(members) != 3 {
+		t.Errorf("members = %v, missing %v", members, want)
+	}
+	for _, m := range members {
+		if _, err := cl.Call(ctxT(t, 5*time.Second), m, "erlang", "node"); err != nil {
+			t.Errorf("call %s: %v", m, err)
+		}
+	}
+	noDiscover := startCluster(t, []string{trio[0].Name}, cookie, false)
+	members, err = noDiscover.Members(ctxT(t, 10*time.Second))
+	if err != nil || len(members) != 1 || members[0] != trio[0].Name {
+		t.Errorf("without discovery members = %v, %v; want only the seed", members, err)
+	}
+}
+
+// The tests below kill or restart their own node.
+
+func TestNodeKilledDuringCallFailsFast(t *testing.T) {
+	t.Parallel()
+	n, err := erltest.Start(erltest.Options{Cookie: cookie})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	cl := startCluster(t, []string{n.Name}, cookie, false)
+	if _, err := cl.Call(ctxT(t, 5*time.Second), n.Name, "erlang", "node"); err != nil {
+		t.Fatal(err)
+	}
+	go func() { time.Sleep(300 * time.Millisecond); n.Kill() }()
+	start := time.Now()
+	_, err = cl.Call(ctxT(t, 20*time.Second), n.Name, "timer", "sleep", 15000)
+	took := time.Since(start)
+	if !errors.Is(err, node.ErrUnreachable) {
+		t.Fatalf("err = %v, want ErrUnreachable", err)
+	}
+	if took > 3*time.Second {
+		t.Errorf("a killed node failed the call after %v, not at once", took)
+	}
+	t.Logf("failed %v after the call started: %v", took.Round(time.Millisecond), err)
+}
+
+func TestReconnectAfterRestart(t *testing.T) {
+	t.Parallel()
+	n, err := erltest.Start(erltest.Options{Cookie: cookie})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	cl := startCluster(t, []string{n.Name}, cookie, false)
+	first, err := cl.Call(ctxT(t, 5*time.Second), n.Name, "os", "getpid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	second, err := cl.Call(ctxT(t, 10*time.Second), n.Name, "os", "getpid")
+	if err != nil {
+		t.Fatalf("the first call after a restart failed: %v", err)
+	}
+	if etf.Equal(first, second) {
+		t.Errorf("same OS pid %s before and after the restart: the node did not restart", etf.Format(first))
+	}
+}
