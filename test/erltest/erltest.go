@@ -186,7 +186,7 @@ func (n *Node) start() error {
 	if n.opts.Long {
 		nameFlag = "-name"
 	}
-	args := []string{nameFlag, n.Name, "-setcookie", n.Cookie, "-noinput",
+	args := []string{nameFlag, n.Name, "-setcookie", n.Cookie, "-noinput", "-start_epmd", "false",
 		"-kernel", "inet_dist_use_interface", "{127,0,0,1}"}
 	for _, p := range n.opts.Paths {
 		args = append(args, "-pa", p)
@@ -279,7 +279,7 @@ func (n *Node) Eval(ctx context.Context, expr string) (string, error) {
 		host, nameFlag = "127.0.0.1", "-name"
 	}
 	script := fmt.Sprintf(`R = rpc:call('%s', erlang, apply, [fun() -> %s end, []], 10000), io:format("~p~n", [R]), halt().`, n.Name, expr)
-	cmd := exec.CommandContext(ctx, "erl", nameFlag, helper+"@"+host, "-setcookie", n.Cookie, "-noinput", "-hidden",
+	cmd := exec.CommandContext(ctx, "erl", nameFlag, helper+"@"+host, "-setcookie", n.Cookie, "-noinput", "-hidden", "-start_epmd", "false",
 		"-kernel", "inet_dist_use_interface", "{127,0,0,1}", "-eval", script)
 	cmd.Env = append(os.Environ(), "ERL_EPMD_PORT="+strconv.Itoa(epmdPort), "ERL_EPMD_ADDRESS=127.0.0.1")
 	out, err := cmd.CombinedOutput()

@@ -1,0 +1,314 @@
+package metrics
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/mim-metrics/mim-metrics/etf"
+)
+
+// Warn receives one line per dropped event or param: what and why.
+type Warn func(format string, args ...any)
+
+// fields is the gather answer: field name to {ok, V} | {error, Reason}.
+type fields struct {
+	m    etf.Map
+	warn Warn
+}
+
+// get returns a field's value, or false after warning why it is missing.
+func (fs fields) get(name string) (etf.Term, bool) {
+	v, ok := fs.m.GetAtom(name)
+	if !ok {
+		return nil, false
+	}
+	tup, ok := v.(etf.Tuple)
+	if ok && len(tup) == 2 && etf.IsAtom(tup[0], "ok") {
+		return tup[1], true
+	}
+	if ok && len(tup) == 2 && etf.IsAtom(tup[0], "error") {
+		fs.warn("metric %s dropped: the node failed to answer it: %s", name, etf.FormatLimit(tup[1], 300))
+		return nil, false
+	}
+	fs.warn("metric %s dropped: unexpected answer %s", name, etf.FormatLimit(v, 200))
+	return nil, false
+}
+
+// count reads a non-negative integer field.
+func (fs fields) count(name string) (int64, bool) {
+	v, ok := fs.get(name)
+	if !ok {
+		return 0, false
+	}
+	n, ok := etf.Int(v)
+	if !ok || n < 0 {
+		fs.warn("metric %s dropped: want a non-negative integer, got %s", name, etf.FormatLimit(v, 100))
+		return 0, false
+	}
+	return n, true
+}
+
+// list reads a proper-list field.
+func (fs fields) list(name string) ([]etf.Term, bool) {
+	v, ok := fs.get(name)
+	if !ok {
+		return nil, false
+	}
+	l, ok := etf.Elems(v)
+	if !ok {
+		fs.warn("metric %s dropped: want a list, got %s", name, etf.FormatLimit(v, 100))
+	}
+	return l, ok
+}
+
+// identRE is what a reported name or option value may look like: an
+// Erlang-style identifier. Anything else (a domain, a path, an address)
+// is dropped, so a misbehaving module cannot leak private data.
+var identRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,99}$`)
+
+// ident returns t as an identifier string, if it is an atom, a binary or a
+// charlist that looks like one.
+func ident(t etf.Term) (string, bool) {
+	s, ok := etf.Text(t)
+	if !ok || !identRE.MatchString(s) {
+		return "", false
+	}
+	return s, true
+}
+
+// versionRE accepts version strings such as 6.2.1 or 6.2.1-12-gabcdef0.
+var versionValueRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+\-]{0,63}$`)
+
+// FormatUptime formats milliseconds of uptime as MongooseIM does:
+// DDDD-HH:MM:SS.
+func FormatUptime(ms int64) string {
+	s := ms / 1000
+	return fmt.Sprintf("%04d-%02d:%02d:%02d", s/86400, s%86400/3600, s%3600/60, s%60)
+}
+
+// StanzaTotals are a node's stanza counters by type, kept between reports
+// to compute increments.
+type StanzaTotals map[string]int64
+
+// mimEvents builds the canonical events from a MongooseIM gather answer, in
+// MongooseIM 6.1+'s order. prev holds the node's previous totals (nil on a
+// first report); the new totals are returned.
+func mimEvents(f Flavor, fs fields, prev StanzaTotals) ([]Event, StanzaTotals) {
+	var out []Event
+	if n, ok := fs.count("host_count"); ok {
+		out = append(out, Event{Name: "host_count", Params: map[string]any{"value": n}})
+	}
+	if f.has["domain_core"] {
+		if n, ok := fs.count("domain_count"); ok {
+			out = append(out, Event{Name: "domain_count", Params: map[string]any{"value": n}})
+		}
+	}
+	out = append(out, moduleEvents(fs)...)
+	if n, ok := fs.count("custom_module_count"); ok {
+		out = append(out, Event{Name: "custom_module_count", Params: map[string]any{"value": n}})
+	}
+	out = append(out, clusterEvent(f, fs))
+	out = append(out, flagEvent(fs, "http_api"), flagEvent(fs, "transport_mechanism"))
+	out = append(out, tlsEvents(fs)...)
+	totals := StanzaTotals(nil)
+	if f.atLeast(3, 7, 0) {
+		out = append(out, poolEvents(fs)...)
+		var stanzaEvents []Event
+		stanzaEvents, totals = stanzaCountEvents(fs, prev)
+		out = append(out, stanzaEvents...)
+	}
+	return dropEmpty(out), totals
+}
+
+// dropEmpty removes the cluster event when none of its params could be read.
+func dropEmpty(evs []Event) []Event {
+	out := evs[:0]
+	for _, e := range evs {
+		if e.Name == "cluster" && len(e.Params) == 0 {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// moduleEvents makes one module_with_opt event per (host type, known
+// module), as MongooseIM 6.1+ does, including its quirks: the host types ×
+// modules cross product (a module loaded on one host type is reported for
+// every host type, usually with no options), {none, _} entries skipped, and
+// a key reported twice (mod_event_pusher's backends) keeping the last value.
+func moduleEvents(fs fields) []Event {
+	entries, ok := fs.list("modules")
+	if !ok {
+		return nil
+	}
+	var out []Event
+	for _, e := range entries {
+		tup, ok := e.(etf.Tuple)
+		if !ok || len(tup) != 2 {
+			fs.warn("module_with_opt dropped: malformed entry %s", etf.FormatLimit(e, 100))
+			continue
+		}
+		mod, ok := ident(tup[0])
+		if !ok {
+			fs.warn("module_with_opt dropped: module name %s is not an identifier", etf.FormatLimit(tup[0], 60))
+			continue
+		}
+		params := map[string]any{"module": mod}
+		res, _ := tup[1].(etf.Tuple)
+		if len(res) != 2 || !etf.IsAtom(res[0], "ok") {
+			fs.warn("module_with_opt for %s dropped: config_metrics failed: %s", mod, etf.FormatLimit(tup[1], 200))
+			continue
+		}
+		opts, ok := etf.Elems(res[1])
+		if !ok {
+			fs.warn("module_with_opt for %s dropped: config_metrics answered %s, want a list", mod, etf.FormatLimit(res[1], 100))
+			continue
+		}
+		bad := false
+		for _, o := range opts {
+			kv, ok := o.(etf.Tuple)
+			if !ok || len(kv) != 2 {
+				bad = true
+				break
+			}
+			if etf.IsAtom(kv[0], "none") {
+				continue
+			}
+			k, okK := ident(kv[0])
+			v, okV := ident(kv[1])
+			if !okK || !okV || k == "module" {
+				bad = true
+				break
+			}
+			params[k] = v
+		}
+		if bad {
+			fs.warn("module_with_opt for %s dropped: an option is not an identifier pair: %s", mod, etf.FormatLimit(res[1], 200))
+			continue
+		}
+		out = append(out, Event{Name: "module_with_opt", Params: params})
+	}
+	return out
+}
+
+// clusterEvent merges uptime, version, component count, node count and
+// config type into one event, as MongooseIM 6.1+ does. A param that cannot
+// be read is left out (MongooseIM would lose the whole report).
+func clusterEvent(f Flavor, fs fields) Event {
+	p := map[string]any{}
+	if ms, ok := fs.count("uptime_ms"); ok {
+		p["uptime"] = FormatUptime(ms)
+	}
+	if v, ok := fs.get("version"); ok {
+		if s, ok := etf.Text(v); ok && versionValueRE.MatchString(s) {
+			p["version"] = s
+		} else {
+			fs.warn("cluster version dropped: %s does not look like a version", etf.FormatLimit(v, 80))
+		}
+	}
+	if n, ok := fs.count("component"); ok {
+		p["component"] = n
+	}
+	if n, ok := fs.count("node_number"); ok {
+		p["node_number"] = n
+	}
+	if f.configPathExpr() != "" {
+		if v, ok := fs.get("config_path"); ok {
+			switch s, _ := etf.Text(v); s {
+			case ".toml":
+				p["config_type"] = "toml"
+			case ".cfg":
+				p["config_type"] = "cfg"
+			default:
+				p["config_type"] = "unknown_config_type"
+			}
+		}
+	}
+	return Event{Name: "cluster", Params: p}
+}
+
+// flagEvent makes the single http_api or transport_mechanism event of
+// MongooseIM 6.1+: one param per enabled item, possibly none.
+func flagEvent(fs fields, name string) Event {
+	p := map[string]any{}
+	items, _ := fs.list(name)
+	for _, it := range items {
+		if s, ok := ident(it); ok {
+			p[s] = "enabled"
+		}
+	}
+	return Event{Name: name, Params: p}
+}
+
+func tlsEvents(fs fields) []Event {
+	items, _ := fs.list("tls_option")
+	var out []Event
+	for _, it := range items {
+		tup, ok := it.(etf.Tuple)
+		if !ok || len(tup) != 2 {
+			continue
+		}
+		mode, ok1 := ident(tup[0])
+		mod, ok2 := ident(tup[1])
+		if !ok1 || !ok2 {
+			fs.warn("tls_option dropped: %s", etf.FormatLimit(it, 100))
+			continue
+		}
+		out = append(out, Event{Name: "tls_option", Params: map[string]any{"mode": mode, "module": mod}})
+	}
+	return out
+}
+
+func poolEvents(fs fields) []Event {
+	items, _ := fs.list("outgoing_pool")
+	var out []Event
+	for _, it := range items {
+		typ, ok := ident(it)
+		if !ok {
+			fs.warn("outgoing_pool dropped: type %s is not an identifier", etf.FormatLimit(it, 60))
+			continue
+		}
+		out = append(out, Event{Name: "outgoing_pool", Params: map[string]any{"value": typ}})
+	}
+	return out
+}
+
+// stanzaCountEvents makes the six xmpp_stanza_count events with the
+// increment against the node's previous report (the total itself on the
+// first report; negative after a counter reset, as in MongooseIM).
+func stanzaCountEvents(fs fields, prev StanzaTotals) ([]Event, StanzaTotals) {
+	v, ok := fs.get("stanzas")
+	if !ok || etf.IsAtom(v, "none") {
+		return nil, prev
+	}
+	items, ok := etf.Elems(v)
+	if !ok {
+		fs.warn("xmpp_stanza_count dropped: want a list, got %s", etf.FormatLimit(v, 100))
+		return nil, prev
+	}
+	totals := StanzaTotals{}
+	var out []Event
+	for _, it := range items {
+		tup, ok := it.(etf.Tuple)
+		if !ok || len(tup) != 2 {
+			continue
+		}
+		typ, ok1 := ident(tup[0])
+		total, ok2 := etf.Int(tup[1])
+		if !ok1 || !ok2 {
+			fs.warn("xmpp_stanza_count dropped: %s", etf.FormatLimit(it, 100))
+			continue
+		}
+		inc := total
+		if p, seen := prev[typ]; seen {
+			inc = total - p
+		}
+		totals[typ] = total
+		out = append(out, Event{Name: "xmpp_stanza_count", Params: map[string]any{
+			"stanza_type": typ, "total": total, "increment": inc}})
+	}
+	return out, totals
+}
+
+func etfText(t etf.Term) (string, bool) { return etf.Text(t) }

@@ -1,0 +1,156 @@
+package metrics
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"github.com/mim-metrics/mim-metrics/etf"
+)
+
+// probeSource asks a node what it runs and which of the modules and
+// functions the collector may call it has. It is the first of the two
+// round trips of a collection.
+const probeSource = `
+Exported = fun(Mod, Fun, Arity) ->
+    case code:ensure_loaded(Mod) of
+        {module, Mod} -> erlang:function_exported(Mod, Fun, Arity);
+        _ -> false
+    end
+end,
+Apps = application:which_applications(),
+AppVsn = fun(App) -> case lists:keyfind(App, 1, Apps) of {_, _, V} -> V; _ -> undefined end end,
+#{mongooseim => AppVsn(mongooseim),
+  ejabberd => AppVsn(ejabberd),
+  otp => erlang:system_info(otp_release),
+  builtin_service => is_pid(erlang:whereis(service_mongoose_system_metrics)),
+  features => [{Name, Exported(M, F, A)} || {Name, M, F, A} <- [
+      {mongoose_config, mongoose_config, get_opt, 1},
+      {mongoose_config_path, mongoose_config, get_config_path, 0},
+      {ejabberd_config, ejabberd_config, get_global_option, 1},
+      {ejabberd_config_path, ejabberd_config, get_config_path, 0},
+      {domain_core, mongoose_domain_core, domains_count, 0},
+      {mongoose_router, mongoose_router, get_all_domains, 0},
+      {mongoose_component, mongoose_component, dirty_get_all_components, 1},
+      {ejabberd_router_components, ejabberd_router, dirty_get_all_components, 1},
+      {c2s_listener, mongoose_c2s_listener, module_info, 0},
+      {module_metrics, mongoose_module_metrics, module_info, 0},
+      {cluster_id, mongoose_cluster_id, get_cached_cluster_id, 0},
+      {ejabberd_option, ejabberd_option, hosts, 0}]]}.
+`
+
+// Flavor is what the collector knows about one node: the server, its
+// version, and the MongooseIM generation whose calls it answers. It is
+// chosen at run time from the node's own answers, never from a flag.
+type Flavor struct {
+	Server  Server
+	Version string // as the node reports it; "" when it does not say
+	OTP     string
+	// Gen is the MongooseIM generation (major, minor, patch) whose calls
+	// and event rules apply. It comes from the version when that parses,
+	// else from the modules and functions the node has.
+	Gen            [3]int
+	BuiltinService bool
+	has            map[string]bool
+}
+
+var versionRE = regexp.MustCompile(`^(\d+)\.(\d+)(?:\.(\d+))?`)
+
+// flavorFromProbe interprets the answer to probeSource.
+func flavorFromProbe(t etf.Term) (Flavor, error) {
+	m, ok := t.(etf.Map)
+	if !ok {
+		return Flavor{}, fmt.Errorf("probe answered %s, want a map", etf.FormatLimit(t, 200))
+	}
+	f := Flavor{has: map[string]bool{}}
+	if v, ok := m.GetAtom("otp"); ok {
+		f.OTP, _ = etf.Text(v)
+	}
+	if v, ok := m.GetAtom("builtin_service"); ok {
+		f.BuiltinService = etf.IsAtom(v, "true")
+	}
+	if v, ok := m.GetAtom("features"); ok {
+		elems, _ := etf.Elems(v)
+		for _, e := range elems {
+			if tup, ok := e.(etf.Tuple); ok && len(tup) == 2 {
+				if name, ok := tup[0].(etf.Atom); ok {
+					f.has[string(name)] = etf.IsAtom(tup[1], "true")
+				}
+			}
+		}
+	}
+	mim, _ := m.GetAtom("mongooseim")
+	ejab, _ := m.GetAtom("ejabberd")
+	switch {
+	case mim != nil && !etf.IsAtom(mim, "undefined"):
+		f.Server = MongooseIM
+		f.Version, _ = etf.Text(mim)
+	case ejab != nil && !etf.IsAtom(ejab, "undefined"):
+		f.Server = Ejabberd
+		f.Version, _ = etf.Text(ejab)
+		return f, nil
+	default:
+		return f, fmt.Errorf("neither MongooseIM nor ejabberd runs on this node (no such application in application:which_applications())")
+	}
+	if g, ok := parseGen(f.Version); ok {
+		f.Gen = g
+	} else {
+		f.Gen = f.inferGen()
+	}
+	return f, nil
+}
+
+func parseGen(v string) ([3]int, bool) {
+	m := versionRE.FindStringSubmatch(v)
+	if m == nil {
+		return [3]int{}, false
+	}
+	var g [3]int
+	for i := 0; i < 3; i++ {
+		g[i], _ = strconv.Atoi(m[i+1])
+	}
+	return g, true
+}
+
+// inferGen guesses the generation from the modules and functions a node
+// has, for builds whose version does not parse (e.g. "master-1a2b3c").
+func (f Flavor) inferGen() [3]int {
+	switch {
+	case f.has["mongoose_component"]:
+		return [3]int{6, 2, 0}
+	case f.has["c2s_listener"]:
+		return [3]int{6, 1, 0}
+	case f.has["mongoose_config"]:
+		return [3]int{5, 1, 0}
+	case f.has["domain_core"]:
+		return [3]int{5, 0, 0}
+	case f.has["ejabberd_config_path"]:
+		return [3]int{4, 0, 1}
+	case f.has["module_metrics"]:
+		return [3]int{3, 6, 0}
+	}
+	return [3]int{3, 5, 0}
+}
+
+// atLeast reports whether the flavor's generation is major.minor.patch or newer.
+func (f Flavor) atLeast(major, minor, patch int) bool {
+	g := f.Gen
+	if g[0] != major {
+		return g[0] > major
+	}
+	if g[1] != minor {
+		return g[1] > minor
+	}
+	return g[2] >= patch
+}
+
+// String names the flavor for logs, e.g. "MongooseIM 6.2.1 (calls of 6.2)".
+func (f Flavor) String() string {
+	switch f.Server {
+	case Ejabberd:
+		return "ejabberd " + f.Version
+	case MongooseIM:
+		return fmt.Sprintf("MongooseIM %s (calls of %d.%d)", f.Version, f.Gen[0], f.Gen[1])
+	}
+	return "unknown server"
+}

@@ -1,0 +1,82 @@
+// Package collect_test checks package metrics against real Erlang nodes:
+// fixtures that answer like each MongooseIM generation, and a real ejabberd.
+package collect_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/node"
+	"github.com/mim-metrics/mim-metrics/test/erltest"
+)
+
+func TestMain(m *testing.M) {
+	if !erltest.Available() {
+		if os.Getenv("CI") == "true" {
+			fmt.Fprintln(os.Stderr, "erl missing: CI must install erlang-base")
+			os.Exit(1)
+		}
+		fmt.Fprintln(os.Stderr, "skipping: erl not installed")
+		os.Exit(0)
+	}
+	code := m.Run()
+	erltest.CleanupEjabberd()
+	erltest.Cleanup()
+	os.Exit(code)
+}
+
+// collectOnce dials seeds and runs one collection, returning the reports
+// and the warnings logged.
+func collectOnce(t *testing.T, seeds []string, cookie string, discover bool) ([]metrics.NodeReport, *observer.ObservedLogs, *metrics.Collector) {
+	t.Helper()
+	cl, err := node.Start(context.Background(), node.Options{Seeds: seeds, Cookie: cookie, Discover: discover})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	core, logs := observer.New(zap.WarnLevel)
+	c := metrics.NewCollector(cl, zap.New(core))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	reports, err := c.Collect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reports, logs, c
+}
+
+// eventsJSON renders events for messages and privacy checks.
+func eventsJSON(evs []metrics.Event) string {
+	b, _ := json.MarshalIndent(evs, "", "  ")
+	return string(b)
+}
+
+// assertNoSentinel fails when any sentinel appears in s.
+func assertNoSentinel(t *testing.T, what, s string, sentinels []string) {
+	t.Helper()
+	for _, x := range sentinels {
+		if x != "" && strings.Contains(s, x) {
+			t.Errorf("%s leaks %q:\n%s", what, x, s)
+		}
+	}
+}
+
+// findEvents returns the events named name.
+func findEvents(evs []metrics.Event, name string) []metrics.Event {
+	var out []metrics.Event
+	for _, e := range evs {
+		if e.Name == name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
