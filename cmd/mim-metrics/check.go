@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/node"
+)
+
+// dial starts the hidden node with the configured cookie and seeds.
+func dial(ctx context.Context, c *config) (*node.Cluster, error) {
+	cookie, err := readCookie(c)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := node.Start(ctx, node.Options{Seeds: c.nodes, Cookie: cookie, Name: c.name, Discover: c.discover})
+	if err != nil {
+		return nil, fmt.Errorf("%s", redact(err.Error(), cookie))
+	}
+	return cl, nil
+}
+
+// memberStatus is one line of `mim-metrics check`.
+type memberStatus struct {
+	node   string
+	rtt    time.Duration
+	flavor metrics.Flavor
+	err    error
+}
+
+// runCheck connects, discovers the members and prints one line per member.
+// Exit 0 when every member answered.
+func runCheck(ctx context.Context, c *config, w io.Writer) (int, error) {
+	cl, err := dial(ctx, c)
+	if err != nil {
+		return exitFailure, err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	members, merr := cl.Members(ctx)
+	statuses := make([]memberStatus, len(members))
+	var wg sync.WaitGroup
+	for i, m := range members {
+		wg.Add(1)
+		go func(i int, m string) {
+			defer wg.Done()
+			s := memberStatus{node: m}
+			s.rtt, s.err = cl.Ping(ctx, m)
+			if s.err == nil {
+				// A node that answers but runs neither server still answered.
+				s.flavor, _ = metrics.Probe(ctx, cl, m)
+			}
+			statuses[i] = s
+		}(i, m)
+	}
+	wg.Wait()
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	failed := 0
+	for _, s := range statuses {
+		if s.err != nil {
+			failed++
+			fmt.Fprintf(tw, "%s\tunreachable\t%v\n", s.node, s.err)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\treachable\trtt %s\tOTP %s\t%s\n", s.node, s.rtt.Round(10*time.Microsecond), s.flavor.OTP, s.flavor)
+	}
+	_ = tw.Flush()
+	if merr != nil && failed == len(statuses) {
+		return exitFailure, fmt.Errorf("no node answered")
+	}
+	if failed > 0 {
+		return exitFailure, fmt.Errorf("%d of %d members did not answer", failed, len(statuses))
+	}
+	return exitOK, nil
+}

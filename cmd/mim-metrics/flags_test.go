@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// runMain runs Main and returns the exit code and what it printed.
+func runMain(t *testing.T, args []string, vars map[string]string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := Main(ctx, args, env(vars), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, nil, 0o400)
+	open := filepath.Join(dir, "open")
+	os.WriteFile(open, []byte("COOKIE"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"unknown flag", []string{"check", "--nod", "a@b"}, nil, "flag provided but not defined: -nod"},
+		{"unknown command", []string{"chek"}, nil, `unknown command "chek"`},
+		{"no node", []string{"check"}, nil, "no node given"},
+		{"malformed node", []string{"check", "--node", "mongooseim"}, nil, "expected name@host"},
+		{"malformed node in env", []string{"check"}, map[string]string{"MIM_METRICS_NODE": "a@b,bad"}, "expected name@host"},
+		{"negative interval", []string{"--node", "a@b", "--periodic-report", "-5"}, nil, "periodic-report"},
+		{"unparsable interval", []string{"--node", "a@b", "--initial-report", "soon"}, nil, "initial-report"},
+		{"zero period", []string{"--node", "a@b", "--periodic-report", "0"}, nil, "must be positive"},
+		{"bad tracking id", []string{"--node", "a@b", "--tracking-id", "XX-123"}, nil, "tracking-id"},
+		{"bad endpoint", []string{"--node", "a@b", "--ga-endpoint", "ftp://x"}, nil, "ga-endpoint"},
+		{"bad log format", []string{"--node", "a@b", "--log-format", "xml"}, nil, "log-format"},
+		{"stray argument", []string{"check", "--node", "a@b", "extra"}, nil, "unexpected argument"},
+		{"missing cookie file", []string{"check", "--node", "a@localhost", "--cookie-file", filepath.Join(dir, "nope")}, nil, "cannot read the cookie file"},
+		{"empty cookie file", []string{"check", "--node", "a@localhost", "--cookie-file", empty}, nil, "is empty"},
+		{"cookie file readable by others", []string{"check", "--node", "a@localhost", "--cookie-file", open}, nil, "chmod 400"},
+		{"state dir not writable", []string{"once", "--report", "--node", "a@localhost", "--cookie", "x", "--state-dir", filepath.Join(empty, "sub")}, nil, "state-dir"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := runMain(t, c.args, c.env)
+			if code != 2 {
+				t.Errorf("exit %d, want 2; stderr: %s", code, stderr)
+			}
+			if !strings.Contains(stderr, c.want) {
+				t.Errorf("stderr %q does not say %q", stderr, c.want)
+			}
+			if n := strings.Count(strings.TrimRight(stderr, "\n"), "\n"); n != 0 {
+				t.Errorf("error is %d lines, want one: %q", n+1, stderr)
+			}
+		})
+	}
+}
+
+func TestCookieNeverInErrors(t *testing.T) {
+	t.Parallel()
+	_, stdout, stderr := runMain(t, []string{"check", "--node", "nosuch_7f3a@localhost", "--cookie", "SECRETCOOKIE7f3a", "--timeout", "3s"}, nil)
+	if strings.Contains(stdout+stderr, "SECRETCOOKIE7f3a") {
+		t.Errorf("the cookie appears in the output:\n%s\n%s", stdout, stderr)
+	}
+}
+
+func TestHelpListsOurFlagsOnly(t *testing.T) {
+	t.Parallel()
+	code, _, stderr := runMain(t, []string{"--help"}, nil)
+	if code != 0 {
+		t.Errorf("--help exits %d", code)
+	}
+	if strings.Contains(stderr, "ergo") {
+		t.Errorf("--help shows ergo's flags:\n%s", stderr)
+	}
+	for _, f := range []string{"--node", "--cookie-file", "MIM_METRICS_COOKIE", "--report", "--no-report", "--tracking-id", "--discover", "--state-dir", "--log-format", "Exit codes"} {
+		if !strings.Contains(stderr, f) {
+			t.Errorf("--help does not mention %s", f)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		code, out, _ := runMain(t, args, nil)
+		if code != 0 || !strings.HasPrefix(out, "mim-metrics ") {
+			t.Errorf("%v: exit %d, %q", args, code, out)
+		}
+	}
+}
+
+func TestNoReportExitsWithoutConnecting(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct {
+		args []string
+		env  map[string]string
+	}{
+		"flag":         {[]string{"--node", "nosuch@localhost", "--cookie", "x", "--no-report"}, nil},
+		"DO_NOT_TRACK": {[]string{"--node", "nosuch@localhost", "--cookie", "x"}, map[string]string{"DO_NOT_TRACK": "1"}},
+	} {
+		code, out, errOut := runMain(t, c.args, c.env)
+		if code != 0 {
+			t.Errorf("%s: exit %d: %s", name, code, errOut)
+		}
+		if !strings.Contains(out, "reporting is off") || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+			t.Errorf("%s: want one line saying reporting is off, got %q", name, out)
+		}
+		if name == "DO_NOT_TRACK" && !strings.Contains(out, "DO_NOT_TRACK") {
+			t.Errorf("the log does not say DO_NOT_TRACK decided: %q", out)
+		}
+	}
+}
+
+func TestEnvironmentFillsFlagsAndFlagsWin(t *testing.T) {
+	t.Parallel()
+	c, err := parseArgs([]string{"--log-level", "warn"}, env(map[string]string{
+		"MIM_METRICS_NODE":            "a@h1,b@h1",
+		"MIM_METRICS_LOG_LEVEL":       "debug",
+		"MIM_METRICS_PERIODIC_REPORT": "60000",
+		"MIM_METRICS_DISCOVER":        "false",
+	}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.nodes) != 2 || c.nodes[1] != "b@h1" {
+		t.Errorf("nodes = %v", c.nodes)
+	}
+	if c.logLevel != "warn" {
+		t.Errorf("log level %q: the flag must win over the environment", c.logLevel)
+	}
+	if c.periodicReport != time.Minute {
+		t.Errorf("periodic report %v, want 60000 ms = 1m", c.periodicReport)
+	}
+	if c.discover {
+		t.Error("MIM_METRICS_DISCOVER=false ignored")
+	}
+}
+
+func TestCookieSources(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "cookie")
+	os.WriteFile(file, []byte("FROMFILE\n"), 0o400)
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--node", "a@b", "--cookie-file", file}, nil, "FROMFILE"},
+		{[]string{"--node", "a@b", "--cookie", "FROMFLAG", "--cookie-file", file}, nil, "FROMFLAG"},
+		{[]string{"--node", "a@b"}, map[string]string{"MIM_METRICS_COOKIE": "FROMENV", "MIM_METRICS_COOKIE_FILE": file}, "FROMENV"},
+		{[]string{"--node", "a@b", "--cookie-file", file}, map[string]string{"MIM_METRICS_COOKIE": "FROMENV"}, "FROMFILE"},
+	}
+	for i, c := range cases {
+		cfg, err := parseArgs(c.args, env(c.env), &bytes.Buffer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := readCookie(cfg)
+		if err != nil || got != c.want {
+			t.Errorf("case %d: cookie %q, %v; want %q", i, got, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,84 @@
+// Command mim-metrics reports a MongooseIM cluster's system metrics from a
+// hidden Erlang node beside the cluster, like MongooseIM's own
+// service_mongoose_system_metrics: to Google Analytics and to a local
+// system_metrics_report.json, with MongooseIM's consent rules.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(Main(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// Main runs the program and returns its exit code.
+func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	c, err := parseArgs(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mim-metrics: %v\n", err)
+		return exitUsage
+	}
+	if c.version || c.command == "version" {
+		fmt.Fprintf(stdout, "mim-metrics %s\n", versionString())
+		return exitOK
+	}
+	log := newLogger(c.logFormat, c.logLevel, stdout)
+	defer func() { _ = log.Sync() }()
+	var code int
+	switch c.command {
+	case "check":
+		code, err = runCheck(ctx, c, stdout)
+	case "preview":
+		code, err = runPreview(ctx, c, getenv, log, stdout)
+	case "once":
+		code, err = runReporting(ctx, c, getenv, log, true)
+	default:
+		code, err = runReporting(ctx, c, getenv, log, false)
+	}
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "mim-metrics: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "mim-metrics: %v\n", err)
+		if code == exitOK {
+			code = exitFailure
+		}
+	}
+	return code
+}
