@@ -310,5 +310,3 @@ func stanzaCountEvents(fs fields, prev StanzaTotals) ([]Event, StanzaTotals) {
 	}
 	return out, totals
 }
-
-func etfText(t etf.Term) (string, bool) { return etf.Text(t) }

@@ -96,12 +96,7 @@ func (c *Collector) forgetDeparted(members []string) {
 // Flavor, then one evaluation that gathers every metric.
 func (c *Collector) CollectNode(ctx context.Context, node string) NodeReport {
 	r := NodeReport{Node: node}
-	probe, err := c.caller.Eval(ctx, node, probeSource, nil)
-	if err != nil {
-		r.Err = fmt.Errorf("probe %s: %w", node, err)
-		return r
-	}
-	f, err := flavorFromProbe(probe)
+	f, err := Probe(ctx, c.caller, node)
 	if err != nil {
 		r.Err = fmt.Errorf("probe %s: %w", node, err)
 		return r

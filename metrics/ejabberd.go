@@ -1,12 +1,14 @@
 package metrics
 
+import "github.com/mim-metrics/mim-metrics/etf"
+
 // ejabberdGatherSource gathers the same facts from an ejabberd node
 // (checked against 23.01): hosts, loaded modules with their db_type as
 // backend, listeners mapped to transports and HTTP APIs, cluster nodes,
 // version and uptime. A module is ejabberd's own when its beam file lies
 // under ejabberd's lib dir; other modules are only counted. Host names never
 // leave the node.
-const ejabberdGatherSource = gatherPrelude + `
+var ejabberdGatherSource = gatherPrelude + `
 HostsR = Try(fun() -> ejabberd_option:hosts() end),
 Hosts = case HostsR of {ok, HL} when is_list(HL) -> HL; _ -> [] end,
 LibDir = case code:lib_dir(ejabberd) of D when is_list(D) -> D; _ -> "/nonexistent" end,
@@ -34,9 +36,9 @@ uptime_ms => Field(fun() -> element(1, erlang:statistics(wall_clock)) end),
 version => Field(fun() -> ejabberd_option:version() end),
 component => Field(fun() -> length([P || P <- erlang:processes(), is_pid(P), (catch proc_lib:initial_call(P)) =:= {ejabberd_service, init, 1}]) end),
 node_number => Field(fun() -> length(ejabberd_cluster:get_nodes()) end),
-http_api => case Fail(ListenR) of ok -> Field(fun() -> [HA || HA <- Handlers, lists:member(HA, [mod_http_api, ejabberd_xmlrpc, ejabberd_web_admin, mod_bosh, ejabberd_http_ws, mod_http_upload, mod_mqtt_ws, mod_conversejs])] end); E4 -> E4 end,
+http_api => case Fail(ListenR) of ok -> Field(fun() -> [HA || HA <- Handlers, lists:member(HA, ` + erlAtoms(ejabberdAPIs) + `)] end); E4 -> E4 end,
 transport_mechanism => case Fail(ListenR) of ok -> Field(fun() ->
-    [TH || TH <- Handlers, lists:member(TH, [mod_bosh, ejabberd_http_ws])]
+    [TH || TH <- Handlers, lists:member(TH, ` + erlAtoms(ejabberdTransports) + `)]
     ++ lists:usort([tcp || {_, ejabberd_c2s, _} <- Listen])
   end); E5 -> E5 end,
 tls_option => case Fail(ListenR) of ok -> Field(fun() ->
@@ -63,7 +65,7 @@ func ejabberdEvents(f Flavor, fs fields) []Event {
 	}
 	cl := clusterEvent(Flavor{}, fs)
 	if v, ok := fs.get("config_path"); ok {
-		switch s, _ := etfText(v); s {
+		switch s, _ := etf.Text(v); s {
 		case ".yml", ".yaml":
 			cl.Params["config_type"] = "yml"
 		default:

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -153,4 +154,13 @@ func (f Flavor) String() string {
 		return fmt.Sprintf("MongooseIM %s (calls of %d.%d)", f.Version, f.Gen[0], f.Gen[1])
 	}
 	return "unknown server"
+}
+
+// Probe asks one node what it runs: one round trip.
+func Probe(ctx context.Context, caller Caller, node string) (Flavor, error) {
+	t, err := caller.Eval(ctx, node, probeSource, nil)
+	if err != nil {
+		return Flavor{}, err
+	}
+	return flavorFromProbe(t)
 }
