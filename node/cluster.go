@@ -53,7 +53,23 @@ type Cluster struct {
 
 	dialMu  sync.Mutex
 	dialing map[string]*sync.Mutex // one connection attempt per peer at a time
+
+	formsMu sync.Mutex
+	forms   map[string]ergoetf.List // parsed Eval sources, by source text
+
+	statsMu sync.Mutex
+	stats   map[string]Stats // per peer
 }
+
+// Stats counts the round trips to one node and the answer bytes received.
+type Stats struct {
+	Calls         int64
+	BytesReceived int64
+}
+
+// maxCachedSources bounds the parsed-source cache; the collector uses a
+// handful of sources.
+const maxCachedSources = 64
 
 // Start starts the hidden node. It does not contact any seed yet: Members,
 // Call and Eval connect on demand, and reconnect after a peer restarts.
@@ -87,7 +103,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start hidden node %s: %w", name, err)
 	}
-	c := &Cluster{opts: opts, name: name, node: n, caller: newCaller(), dialing: map[string]*sync.Mutex{}}
+	c := &Cluster{opts: opts, name: name, node: n, caller: newCaller(), dialing: map[string]*sync.Mutex{},
+		forms: map[string]ergoetf.List{}, stats: map[string]Stats{}}
 	p, err := n.Spawn("", gen.ProcessOptions{MailboxSize: 4096}, c.caller)
 	if err != nil {
 		n.Stop()
@@ -160,6 +177,8 @@ func (c *Cluster) Call(ctx context.Context, node, module, function string, args 
 // node and returns the value of the last expression. The bindings are
 // visible to the source as variables; their values are converted as for
 // Call. Nothing is loaded into the node: erl_eval interprets the source.
+// The first evaluation of a source also brings back its parsed form, which
+// later evaluations, on any node, send instead of the text.
 func (c *Cluster) Eval(ctx context.Context, node, src string, vars map[string]any) (etf.Term, error) {
 	names := make([]string, 0, len(vars))
 	for k := range vars {
@@ -174,8 +193,46 @@ func (c *Cluster) Eval(ctx context.Context, node, src string, vars map[string]an
 		}
 		bs = append(bs, ergoetf.Tuple{ergoetf.Atom(k), t})
 	}
-	b := bindings(ergoetf.Atom("Bs"), bs, ergoetf.Atom("Src"), []byte(src))
-	return c.evalForm(ctx, node, "erl_eval", "exprs", evalForm, b)
+	c.formsMu.Lock()
+	es, cached := c.forms[src]
+	c.formsMu.Unlock()
+	if cached {
+		return c.evalForm(ctx, node, "erl_eval", "exprs", evalParsedForm, bindings(ergoetf.Atom("Bs"), bs, ergoetf.Atom("Es"), es))
+	}
+	t, err := c.evalForm(ctx, node, "erl_eval", "exprs", parseEvalForm, bindings(ergoetf.Atom("Bs"), bs, ergoetf.Atom("Src"), []byte(src)))
+	if err != nil {
+		return nil, err
+	}
+	pair, ok := t.(etf.Tuple)
+	if !ok || len(pair) != 2 {
+		return nil, fmt.Errorf("eval on %s: %w: %s", node, ErrBadAnswer, etf.FormatLimit(t, 200))
+	}
+	if parsed, err := toErgo(pair[1]); err == nil {
+		if l, ok := parsed.(ergoetf.List); ok {
+			c.formsMu.Lock()
+			if len(c.forms) < maxCachedSources {
+				c.forms[src] = l
+			}
+			c.formsMu.Unlock()
+		}
+	}
+	return pair[0], nil
+}
+
+// Stats returns the round trips to node and the bytes its answers held.
+func (c *Cluster) Stats(node string) Stats {
+	c.statsMu.Lock()
+	defer c.statsMu.Unlock()
+	return c.stats[node]
+}
+
+func (c *Cluster) count(node string, bytes int) {
+	c.statsMu.Lock()
+	s := c.stats[node]
+	s.Calls++
+	s.BytesReceived += int64(bytes)
+	c.stats[node] = s
+	c.statsMu.Unlock()
 }
 
 // evalForm sends erl_eval:expr(Form, Bindings, none, none, value) to the
@@ -194,6 +251,9 @@ func (c *Cluster) evalForm(ctx context.Context, node, mod, fun string, form ergo
 	case r := <-ch:
 		if r.isDown {
 			return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node, downError(node, r.downWhy))
+		}
+		if b, ok := r.reply.([]byte); ok {
+			c.count(node, len(b))
 		}
 		return decodeAnswer(node, mod, fun, r.reply)
 	case <-ctx.Done():
@@ -349,6 +409,17 @@ func toErgo(v any) (ergoetf.Term, error) {
 	case int64:
 		return t, nil
 	case bool:
+		return t, nil
+	case etf.String:
+		if len(t) <= 65535 {
+			return string(t), nil // ergo sends a Go string as STRING_EXT, byte for byte
+		}
+		out := make(ergoetf.List, len(t))
+		for i := 0; i < len(t); i++ {
+			out[i] = int(t[i])
+		}
+		return out, nil
+	case float64:
 		return t, nil
 	case etf.Tuple:
 		out := make(ergoetf.Tuple, len(t))

@@ -45,13 +45,21 @@ func fTry(body ergoetf.List, clauses ...ergoetf.Term) ergoetf.Tuple {
 // term_to_binary({error, Class, Reason}).
 func guarded(body ...ergoetf.Term) ergoetf.Tuple {
 	last := len(body) - 1
-	body[last] = fCall("erlang", "term_to_binary", fTuple(fAtom("ok"), body[last]))
+	body[last] = toBinary(fTuple(fAtom("ok"), body[last]))
 	return fTry(ergoetf.List(body),
-		fCatchClause(fAtom("throw"), fVar("T"),
-			fCall("erlang", "term_to_binary", fTuple(fAtom("ok"), fVar("T")))),
-		fCatchClause(fVar("C"), fVar("R"),
-			fCall("erlang", "term_to_binary", fTuple(fAtom("error"), fVar("C"), fVar("R")))),
+		fCatchClause(fAtom("throw"), fVar("T"), toBinary(fTuple(fAtom("ok"), fVar("T")))),
+		fCatchClause(fVar("C"), fVar("R"), toBinary(fTuple(fAtom("error"), fVar("C"), fVar("R")))),
 	)
+}
+
+// toBinary is term_to_binary(E, [{compressed, 1}]): large answers (a
+// cluster with thousands of hosts repeats itself a lot) shrink several
+// times at little cost; Erlang leaves small ones uncompressed.
+func toBinary(e ergoetf.Term) ergoetf.Tuple {
+	opts := ergoetf.Tuple{ergoetf.Atom("cons"), line,
+		fTuple(fAtom("compressed"), ergoetf.Tuple{ergoetf.Atom("integer"), line, 1}),
+		ergoetf.Tuple{ergoetf.Atom("nil"), line}}
+	return fCall("erlang", "term_to_binary", e, opts)
 }
 
 // applyForm is
@@ -73,6 +81,24 @@ var evalForm = guarded(
 	fMatch(fTuple(fAtom("ok"), fVar("Ts"), fVar("_")),
 		fCall("erl_scan", "string", fCall("erlang", "binary_to_list", fVar("Src")))),
 	fMatch(fTuple(fAtom("ok"), fVar("Es")), fCall("erl_parse", "parse_exprs", fVar("Ts"))),
+	fMatch(fTuple(fAtom("value"), fVar("V"), fVar("_")), fCall("erl_eval", "exprs", fVar("Es"), fVar("Bs"))),
+	fVar("V"),
+)
+
+// parseEvalForm is evalForm that also returns the parsed expressions,
+// {V, Es}, so later calls can skip parsing (see evalParsedForm).
+var parseEvalForm = guarded(
+	fMatch(fTuple(fAtom("ok"), fVar("Ts"), fVar("_")),
+		fCall("erl_scan", "string", fCall("erlang", "binary_to_list", fVar("Src")))),
+	fMatch(fTuple(fAtom("ok"), fVar("Es")), fCall("erl_parse", "parse_exprs", fVar("Ts"))),
+	fMatch(fTuple(fAtom("value"), fVar("V"), fVar("_")), fCall("erl_eval", "exprs", fVar("Es"), fVar("Bs"))),
+	fTuple(fVar("V"), fVar("Es")),
+)
+
+// evalParsedForm evaluates expressions parsed before:
+//
+//	{value, V, _} = erl_eval:exprs(Es, Bs), term_to_binary({ok, V})
+var evalParsedForm = guarded(
 	fMatch(fTuple(fAtom("value"), fVar("V"), fVar("_")), fCall("erl_eval", "exprs", fVar("Es"), fVar("Bs"))),
 	fVar("V"),
 )

@@ -405,3 +405,29 @@ func TestReconnectAfterRestart(t *testing.T) {
 		t.Errorf("same OS pid %s before and after the restart: the node did not restart", etf.Format(first))
 	}
 }
+
+func TestEvalCachesParsedSourceAndCountsRoundTrips(t *testing.T) {
+	t.Parallel()
+	cl := startCluster(t, []string{trio[0].Name}, cookie, false)
+	ctx := ctxT(t, 10*time.Second)
+	src := `S = "a string with \"quotes\" and caf\x{e9}", {node(), S, N * 2, [X || X <- lists:seq(1, 3)]}.`
+	for i, n := range []string{trio[0].Name, trio[1].Name, trio[1].Name} {
+		got, err := cl.Eval(ctx, n, src, map[string]any{"N": i})
+		if err != nil {
+			t.Fatalf("eval %d on %s: %v", i, n, err)
+		}
+		tup, _ := got.(etf.Tuple)
+		if len(tup) != 4 || !etf.IsAtom(tup[0], n) {
+			t.Fatalf("eval %d: %s", i, etf.Format(got))
+		}
+		if s, _ := etf.Text(tup[1]); s != `a string with "quotes" and café` {
+			t.Errorf("eval %d: string %q", i, s)
+		}
+		if v, _ := etf.Int(tup[2]); v != int64(2*i) {
+			t.Errorf("eval %d: N*2 = %s", i, etf.Format(tup[2]))
+		}
+	}
+	if s := cl.Stats(trio[1].Name); s.Calls != 2 || s.BytesReceived <= 0 {
+		t.Errorf("stats of %s: %+v, want 2 calls", trio[1].Name, s)
+	}
+}
