@@ -137,8 +137,83 @@ func dropEmpty(evs []Event) []Event {
 // modules cross product (a module loaded on one host type is reported for
 // every host type, usually with no options), {none, _} entries skipped, and
 // a key reported twice (mod_event_pusher's backends) keeping the last value.
+//
+// The answer is {HostCount, [{Module, Result}]}, with Result none (no
+// config_metrics/1: no options on any host), {all, [Opts]} (one list per
+// host) or {each, [{ok, Opts} | {error, Why}]}. Events come out host by
+// host, modules in name order within a host, as in MongooseIM.
 func moduleEvents(fs fields) []Event {
-	entries, ok := fs.list("modules")
+	v, ok := fs.get("modules")
+	if !ok {
+		return nil
+	}
+	top, _ := v.(etf.Tuple)
+	var hosts int64
+	var entries []etf.Term
+	if len(top) == 2 {
+		hosts, _ = etf.Int(top[0])
+		entries, _ = etf.Elems(top[1])
+	}
+	if len(top) != 2 || hosts < 0 || entries == nil && !etf.Equal(top[1], etf.List{}) {
+		fs.warn("module_with_opt dropped: malformed answer %s", etf.FormatLimit(v, 200))
+		return nil
+	}
+	type column struct {
+		mod  string
+		opts []etf.Term // per host; nil: no options anywhere
+	}
+	var cols []column
+	for _, e := range entries {
+		tup, ok := e.(etf.Tuple)
+		if !ok || len(tup) != 2 {
+			fs.warn("module_with_opt dropped: malformed entry %s", etf.FormatLimit(e, 100))
+			continue
+		}
+		mod, ok := ident(tup[0])
+		if !ok {
+			fs.warn("module_with_opt dropped: module name %s is not an identifier", etf.FormatLimit(tup[0], 60))
+			continue
+		}
+		col := column{mod: mod}
+		if !etf.IsAtom(tup[1], "none") {
+			res, _ := tup[1].(etf.Tuple)
+			var per []etf.Term
+			if len(res) == 2 && (etf.IsAtom(res[0], "all") || etf.IsAtom(res[0], "each")) {
+				per, _ = etf.Elems(res[1])
+			}
+			if int64(len(per)) != hosts {
+				fs.warn("module_with_opt for %s dropped: want options for %d hosts, got %s", mod, hosts, etf.FormatLimit(tup[1], 100))
+				continue
+			}
+			if etf.IsAtom(res[0], "all") {
+				for i := range per {
+					per[i] = etf.Tuple{etf.Atom("ok"), per[i]}
+				}
+			}
+			col.opts = per
+		}
+		cols = append(cols, col)
+	}
+	out := make([]Event, 0, int(hosts)*len(cols))
+	for h := 0; h < int(hosts); h++ {
+		for _, col := range cols {
+			params := map[string]any{"module": col.mod}
+			if col.opts != nil {
+				if !moduleParams(fs, col.mod, col.opts[h], params) {
+					continue
+				}
+			}
+			out = append(out, Event{Name: "module_with_opt", Params: params})
+		}
+	}
+	return out
+}
+
+// pairModuleEvents reads the field name holding [{Module, {ok, Opts} |
+// {error, Why}}], one event per entry in order (ejabberd: the modules
+// loaded on each host).
+func pairModuleEvents(fs fields, name string) []Event {
+	entries, ok := fs.list(name)
 	if !ok {
 		return nil
 	}
@@ -155,41 +230,44 @@ func moduleEvents(fs fields) []Event {
 			continue
 		}
 		params := map[string]any{"module": mod}
-		res, _ := tup[1].(etf.Tuple)
-		if len(res) != 2 || !etf.IsAtom(res[0], "ok") {
-			fs.warn("module_with_opt for %s dropped: config_metrics failed: %s", mod, etf.FormatLimit(tup[1], 200))
-			continue
+		if moduleParams(fs, mod, tup[1], params) {
+			out = append(out, Event{Name: "module_with_opt", Params: params})
 		}
-		opts, ok := etf.Elems(res[1])
-		if !ok {
-			fs.warn("module_with_opt for %s dropped: config_metrics answered %s, want a list", mod, etf.FormatLimit(res[1], 100))
-			continue
-		}
-		bad := false
-		for _, o := range opts {
-			kv, ok := o.(etf.Tuple)
-			if !ok || len(kv) != 2 {
-				bad = true
-				break
-			}
-			if etf.IsAtom(kv[0], "none") {
-				continue
-			}
-			k, okK := ident(kv[0])
-			v, okV := ident(kv[1])
-			if !okK || !okV || k == "module" {
-				bad = true
-				break
-			}
-			params[k] = v
-		}
-		if bad {
-			fs.warn("module_with_opt for %s dropped: an option is not an identifier pair: %s", mod, etf.FormatLimit(res[1], 200))
-			continue
-		}
-		out = append(out, Event{Name: "module_with_opt", Params: params})
 	}
 	return out
+}
+
+// moduleParams adds one config_metrics/1 result, {ok, Opts} or
+// {error, Why}, to params; false drops the event, with a warning.
+func moduleParams(fs fields, mod string, res etf.Term, params map[string]any) bool {
+	r, _ := res.(etf.Tuple)
+	if len(r) != 2 || !etf.IsAtom(r[0], "ok") {
+		fs.warn("module_with_opt for %s dropped: config_metrics failed: %s", mod, etf.FormatLimit(res, 200))
+		return false
+	}
+	opts, ok := etf.Elems(r[1])
+	if !ok {
+		fs.warn("module_with_opt for %s dropped: config_metrics answered %s, want a list", mod, etf.FormatLimit(r[1], 100))
+		return false
+	}
+	for _, o := range opts {
+		kv, ok := o.(etf.Tuple)
+		if !ok || len(kv) != 2 {
+			fs.warn("module_with_opt for %s dropped: option %s is not a pair", mod, etf.FormatLimit(o, 100))
+			return false
+		}
+		if etf.IsAtom(kv[0], "none") {
+			continue
+		}
+		k, okK := ident(kv[0])
+		v, okV := ident(kv[1])
+		if !okK || !okV || k == "module" {
+			fs.warn("module_with_opt for %s dropped: option %s is not an identifier pair", mod, etf.FormatLimit(o, 100))
+			return false
+		}
+		params[k] = v
+	}
+	return true
 }
 
 // clusterEvent merges uptime, version, component count, node count and

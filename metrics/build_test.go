@@ -26,7 +26,7 @@ func TestFormatUptime(t *testing.T) {
 func TestModuleEventsKeepOnlyIdentifiers(t *testing.T) {
 	var warnings []string
 	fs := fields{warn: func(f string, a ...any) { warnings = append(warnings, fmt.Sprintf(f, a...)) }, m: etf.Map{
-		{Key: etf.Atom("modules"), Value: ok(etf.List{
+		{Key: etf.Atom("host_modules"), Value: ok(etf.List{
 			etf.Tuple{etf.Atom("mod_vcard"), ok(etf.List{etf.Tuple{etf.Atom("backend"), etf.Atom("mnesia")}})},
 			etf.Tuple{etf.Atom("mod_adhoc"), ok(etf.List{etf.Tuple{etf.Atom("none"), etf.Atom("none")}})},
 			// mod_event_pusher reports backend twice: the last one wins.
@@ -39,7 +39,7 @@ func TestModuleEventsKeepOnlyIdentifiers(t *testing.T) {
 			etf.Tuple{etf.Binary("not an atom"), ok(etf.List{})},
 		})},
 	}}
-	evs := moduleEvents(fs)
+	evs := pairModuleEvents(fs, "host_modules")
 	got := fmt.Sprint(evs)
 	want := "[{module_with_opt map[backend:mnesia module:mod_vcard]} {module_with_opt map[module:mod_adhoc]} " +
 		"{module_with_opt map[backend:push module:mod_event_pusher]} {module_with_opt map[api_version:v3 module:mod_push_service_mongoosepush]}]"
@@ -51,6 +51,32 @@ func TestModuleEventsKeepOnlyIdentifiers(t *testing.T) {
 	}
 	if len(warnings) != 3 {
 		t.Errorf("want 3 warnings (domain value, crash, bad name), got %q", warnings)
+	}
+}
+
+// The MongooseIM shape: {HostCount, [{Module, none | {all, PerHost} | {each, PerHost}}]}.
+func TestModuleEventsCrossProduct(t *testing.T) {
+	var warnings []string
+	b := func(k, v string) etf.Tuple { return etf.Tuple{etf.Atom(k), etf.Atom(v)} }
+	fs := fields{warn: func(f string, a ...any) { warnings = append(warnings, fmt.Sprintf(f, a...)) }, m: etf.Map{
+		{Key: etf.Atom("modules"), Value: ok(etf.Tuple{int64(2), etf.List{
+			etf.Tuple{etf.Atom("mod_adhoc"), etf.Atom("none")},
+			etf.Tuple{etf.Atom("mod_muc"), etf.Tuple{etf.Atom("all"), etf.List{
+				etf.List{b("backend", "mnesia"), b("online_backend", "cets")},
+				etf.List{b("none", "none")}}}},
+			etf.Tuple{etf.Atom("mod_vcard"), etf.Tuple{etf.Atom("each"), etf.List{
+				ok(etf.List{b("backend", "rdbms")}),
+				etf.Tuple{etf.Atom("error"), etf.Binary("badarg")}}}},
+		}})},
+	}}
+	got := fmt.Sprint(moduleEvents(fs))
+	want := "[{module_with_opt map[module:mod_adhoc]} {module_with_opt map[backend:mnesia module:mod_muc online_backend:cets]} {module_with_opt map[backend:rdbms module:mod_vcard]} " +
+		"{module_with_opt map[module:mod_adhoc]} {module_with_opt map[module:mod_muc]}]"
+	if got != want {
+		t.Errorf("events\n got %s\nwant %s", got, want)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "mod_vcard") {
+		t.Errorf("want one warning for mod_vcard on the second host, got %q", warnings)
 	}
 }
 

@@ -21,7 +21,7 @@ Handlers = lists:usort([HM || {_, ejabberd_http, LO} <- Listen, is_map(LO), {_, 
 Fail = fun({error, _} = E) -> E; (_) -> ok end,
 #{
 host_count => case HostsR of {ok, _} -> Field(fun() -> length(Hosts) end); E1 -> E1 end,
-modules => case ModsR of {error, _} = E2 -> E2; _ -> Field(fun() ->
+host_modules => case ModsR of {error, _} = E2 -> E2; _ -> Field(fun() ->
     [{M, Try(fun() ->
             case gen_mod:get_module_opts(H, M) of
                 #{db_type := DB} -> [{backend, DB}];
@@ -59,7 +59,7 @@ func ejabberdEvents(f Flavor, fs fields) []Event {
 	if n, ok := fs.count("host_count"); ok {
 		out = append(out, Event{Name: "host_count", Params: map[string]any{"value": n}})
 	}
-	out = append(out, moduleEvents(fs)...)
+	out = append(out, pairModuleEvents(fs, "host_modules")...)
 	if n, ok := fs.count("custom_module_count"); ok {
 		out = append(out, Event{Name: "custom_module_count", Params: map[string]any{"value": n}})
 	}

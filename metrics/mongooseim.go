@@ -53,8 +53,8 @@ func mimGatherSource(f Flavor) string {
 	// Hosts (3.x–4.x) or hosts ++ host types (5.0+): MongooseIM's ?ALL_HOST_TYPES.
 	b.WriteString("HostsR = Try(fun() -> " + f.hostsExpr() + " end),\n")
 	b.WriteString("Hosts = case HostsR of {ok, HL} when is_list(HL) -> HL; _ -> [] end,\n")
-	b.WriteString("ModsR = Try(fun() -> lists:flatten([gen_mod:loaded_modules(H) || H <- Hosts]) end),\n")
-	b.WriteString("AllMods = case ModsR of {ok, AM} when is_list(AM) -> [M || M <- AM, is_atom(M)]; _ -> [] end,\n")
+	b.WriteString("ModsR = Try(fun() -> lists:append(lists:map(fun gen_mod:loaded_modules/1, Hosts)) end),\n")
+	b.WriteString("AllMods = case ModsR of {ok, AM} when is_list(AM) -> lists:filter(fun erlang:is_atom/1, AM); _ -> [] end,\n")
 	b.WriteString("ListenR = Try(fun() -> " + f.listenExpr() + " end),\n")
 	b.WriteString("Listen = case ListenR of {ok, LL} when is_list(LL) -> LL; _ -> [] end,\n")
 	b.WriteString("Fail = fun({error, _} = E) -> E; (_) -> ok end,\n")
@@ -62,20 +62,26 @@ func mimGatherSource(f Flavor) string {
 	fields := []string{
 		"host_count => case HostsR of {ok, _} -> Field(fun() -> length(Hosts) end); E1 -> E1 end",
 		// The known-module rule: a module is MongooseIM's own when it has
-		// -behaviour(mongoose_module_metrics). One entry per host type ×
-		// known module, the cross product MongooseIM itself reports.
+		// -behaviour(mongoose_module_metrics). MongooseIM reports every
+		// host type × known module (a cross product). The loop over host
+		// types runs in compiled code (lists:map with an external fun),
+		// not in erl_eval; only when a call fails is it redone host by
+		// host, so one failure costs one entry. See moduleEvents.
 		`modules => case ModsR of {error, _} = E2 -> E2; _ -> Field(fun() ->
             Known = Behaves(lists:usort(AllMods), mongoose_module_metrics),
-            [{M, Try(fun() ->
-                    case erlang:function_exported(M, config_metrics, 1) of
-                        true -> M:config_metrics(H);
-                        false -> [{none, none}]
-                    end
-                 end)} || H <- Hosts, M <- Known]
+            {length(Hosts),
+             [{M, case erlang:function_exported(M, config_metrics, 1) of
+                      false -> none;
+                      true ->
+                          try {all, lists:map(fun M:config_metrics/1, Hosts)}
+                          catch _:_ -> {each, [Try(fun() -> M:config_metrics(H) end) || H <- Hosts]}
+                          end
+                  end} || M <- Known]}
         end) end`,
 		`custom_module_count => case ModsR of {error, _} = E3 -> E3; _ -> Field(fun() ->
-            GenMods = Behaves(AllMods, gen_mod),
-            Metrics = Behaves(AllMods, mongoose_module_metrics),
+            Unique = lists:usort(AllMods),
+            GenMods = Behaves(Unique, gen_mod),
+            Metrics = Behaves(Unique, mongoose_module_metrics),
             sets:size(sets:subtract(sets:from_list(GenMods), sets:from_list(Metrics)))
         end) end`,
 		"uptime_ms => Field(fun() -> element(1, erlang:statistics(wall_clock)) end)",
