@@ -142,6 +142,9 @@ type Options struct {
 	Paths  []string // code paths (-pa)
 	Eval   string   // Erlang expressions run at start, e.g. "fixture:start()"
 	Args   []string // more arguments for erl
+	// Ready, when set, is text the node prints when its Eval has finished;
+	// Start waits for it too.
+	Ready string
 }
 
 // Node is a running erl node.
@@ -216,13 +219,14 @@ func (n *Node) start() error {
 			return fmt.Errorf("erl %s exited at start: %s", n.Name, n.Output())
 		default:
 		}
-		if names, err := EPMDNames(); err == nil && strings.Contains(names, "name "+n.opts.Alive+" at port") {
+		if names, err := EPMDNames(); err == nil && strings.Contains(names, "name "+n.opts.Alive+" at port") &&
+			(n.opts.Ready == "" || strings.Contains(n.Output(), n.opts.Ready)) {
 			return nil
 		}
 		time.Sleep(30 * time.Millisecond)
 	}
 	n.Stop()
-	return fmt.Errorf("erl %s did not register in EPMD within 15s: %s", n.Name, n.Output())
+	return fmt.Errorf("erl %s did not start (register in EPMD and print %q) within 15s: %s", n.Name, n.opts.Ready, n.Output())
 }
 
 // Output returns what the node printed so far.

@@ -1,0 +1,227 @@
+package collect_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/test/erltest"
+)
+
+const fixturesDir = "../fixtures"
+
+var (
+	compileMu sync.Mutex
+	compiled  = map[string]string{} // fixture dir -> compiled code path
+	buildDir  string
+)
+
+// compileFixture compiles a fixture directory once per test binary.
+func compileFixture(t testing.TB, name string) string {
+	t.Helper()
+	compileMu.Lock()
+	defer compileMu.Unlock()
+	if p, ok := compiled[name]; ok {
+		return p
+	}
+	if buildDir == "" {
+		d, err := os.MkdirTemp("", "mim-fixtures")
+		if err != nil {
+			t.Fatal(err)
+		}
+		buildDir = d
+	}
+	out := filepath.Join(buildDir, name)
+	if err := erltest.Compile(filepath.Join(fixturesDir, name), out); err != nil {
+		t.Fatal(err)
+	}
+	compiled[name] = out
+	return out
+}
+
+// startFixture starts a node answering like the generation in dir.
+func startFixture(t testing.TB, dir string, o erltest.Options) *erltest.Node {
+	t.Helper()
+	o.Paths = []string{compileFixture(t, "common"), compileFixture(t, dir)}
+	o.Eval = `fixture:start(), io:format("fixture ready~n")`
+	o.Ready = "fixture ready"
+	n, err := erltest.Start(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Stop)
+	return n
+}
+
+// sentinels are the private names planted in the fixtures.
+func sentinels(t testing.TB) []string {
+	b, err := os.ReadFile(filepath.Join(fixturesDir, "sentinels.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	if len(out) < 3 {
+		t.Fatalf("only %d sentinels", len(out))
+	}
+	return append(out, "sentinel", "7f3a")
+}
+
+var uptimeRE = regexp.MustCompile(`^\d{4,}-\d\d:\d\d:\d\d$`)
+
+// normalized turns events into plain JSON values, with the uptime replaced
+// by the golden files' placeholder.
+func normalized(t testing.TB, evs []metrics.Event) []any {
+	t.Helper()
+	b, err := json.Marshal(evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range out {
+		m := e.(map[string]any)
+		if m["name"] == "cluster" {
+			p := m["params"].(map[string]any)
+			if u, ok := p["uptime"].(string); ok && uptimeRE.MatchString(u) {
+				p["uptime"] = "<uptime>"
+			}
+		}
+	}
+	return out
+}
+
+// checkCatalog fails on any event or param the catalog does not list.
+func checkCatalog(t testing.TB, evs []metrics.Event) {
+	t.Helper()
+	known := map[string]map[string]bool{}
+	for _, s := range metrics.Catalog() {
+		known[s.Name] = map[string]bool{}
+		for _, p := range s.Params {
+			known[s.Name][p] = true
+		}
+	}
+	for _, e := range evs {
+		ps, ok := known[e.Name]
+		if !ok {
+			t.Errorf("event %s is not in metrics.Catalog (and so not in the README)", e.Name)
+			continue
+		}
+		for p := range e.Params {
+			if !ps[p] {
+				t.Errorf("param %s of %s is not in metrics.Catalog", p, e.Name)
+			}
+		}
+	}
+}
+
+// TestGenerations collects every MongooseIM generation's fixture and
+// compares the report with the golden file written from the reference.
+func TestGenerations(t *testing.T) {
+	dirs, _ := filepath.Glob(filepath.Join(fixturesDir, "mim-*"))
+	if len(dirs) < 10 {
+		t.Fatalf("found %d generation fixtures", len(dirs))
+	}
+	sent := sentinels(t)
+	for _, d := range dirs {
+		era := filepath.Base(d)
+		t.Run(era, func(t *testing.T) {
+			t.Parallel()
+			raw, err := os.ReadFile(filepath.Join(d, "expected.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []any
+			if err := json.Unmarshal(raw, &want); err != nil {
+				t.Fatalf("expected.json: %v", err)
+			}
+			n := startFixture(t, era, erltest.Options{})
+			reports, logs, _ := collectOnce(t, []string{n.Name}, n.Cookie, false)
+			if len(reports) != 1 || reports[0].Err != nil {
+				t.Fatalf("reports: %+v", reports)
+			}
+			r := reports[0]
+			if r.Server != metrics.MongooseIM || !strings.HasPrefix(r.Version, strings.TrimPrefix(era, "mim-")) {
+				t.Errorf("server %q version %q, want MongooseIM %s", r.Server, r.Version, era)
+			}
+			got := normalized(t, r.Events)
+			if !reflect.DeepEqual(got, want) {
+				gb, _ := json.MarshalIndent(got, "", " ")
+				t.Errorf("report differs from %s/expected.json; got:\n%s", era, gb)
+			}
+			for _, e := range logs.All() {
+				t.Logf("warning: %s", e.Message)
+			}
+			if logs.Len() != 0 {
+				t.Errorf("%d warnings for a well-formed fixture", logs.Len())
+			}
+			assertNoSentinel(t, era+" report", eventsJSON(r.Events), sent)
+			checkCatalog(t, r.Events)
+		})
+	}
+}
+
+// TestTwoNodeCluster: one report per node, node_number 2, and stanza
+// increments kept per node.
+func TestTwoNodeCluster(t *testing.T) {
+	t.Parallel()
+	cookie := erltest.RandomCookie()
+	a := startFixture(t, "mim-6.2.1", erltest.Options{Cookie: cookie})
+	b := startFixture(t, "mim-6.2.1", erltest.Options{Cookie: cookie})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if out, err := a.Eval(ctx, "net_adm:ping('"+b.Name+"')"); err != nil || !strings.Contains(out, "pong") {
+		t.Fatalf("join: %v %s", err, out)
+	}
+	reports, _, col := collectOnce(t, []string{a.Name}, cookie, true)
+	if len(reports) != 2 {
+		t.Fatalf("got %d reports, want one per node", len(reports))
+	}
+	for _, r := range reports {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		if cl := findEvents(r.Events, "cluster"); len(cl) != 1 || cl[0].Params["node_number"] != int64(2) {
+			t.Errorf("%s: cluster %v, want node_number 2", r.Node, cl)
+		}
+	}
+	if out, err := a.Eval(ctx, "fixture:bump(xmppMessageSent, 3)"); err != nil {
+		t.Fatalf("bump: %v %s", err, out)
+	}
+	reports, err := col.Collect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reports {
+		want := int64(0)
+		if r.Node == a.Name {
+			want = 3
+		}
+		found := false
+		for _, e := range findEvents(r.Events, "xmpp_stanza_count") {
+			if e.Params["stanza_type"] == "xmppMessageSent" {
+				found = true
+				if e.Params["increment"] != want {
+					t.Errorf("%s: xmppMessageSent increment %v, want %d (%v)", r.Node, e.Params["increment"], want, e.Params)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no xmppMessageSent event", r.Node)
+		}
+	}
+}
