@@ -1,0 +1,216 @@
+package reporting
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/test/fakega"
+)
+
+func TestValidateEvent(t *testing.T) {
+	t.Parallel()
+	many := map[string]any{}
+	for i := range 26 {
+		many[fmt.Sprintf("p%d", i)] = int64(i)
+	}
+	tests := []struct {
+		name    string
+		event   metrics.Event
+		wantErr string
+	}{
+		{"valid", metrics.Event{Name: "cluster", Params: map[string]any{"version": "6.8.0", "node_number": int64(2)}}, ""},
+		{"nil params", metrics.Event{Name: "http_api"}, ""},
+		{"100 characters", metrics.Event{Name: "e", Params: map[string]any{"v": strings.Repeat("é", 100)}}, ""},
+		{"40 character name", metrics.Event{Name: strings.Repeat("e", 40)}, ""},
+		{"empty name", metrics.Event{}, "is empty"},
+		{"dash", metrics.Event{Name: "bad-name"}, "must start with a letter"},
+		{"digit first", metrics.Event{Name: "1st"}, "must start with a letter"},
+		{"41 characters", metrics.Event{Name: strings.Repeat("e", 41)}, "more than 40"},
+		{"reserved name", metrics.Event{Name: "session_start"}, "reserved"},
+		{"reserved prefix", metrics.Event{Name: "firebase_x"}, "reserved prefix"},
+		{"reserved prefix any case", metrics.Event{Name: "Google_x"}, "reserved prefix"},
+		{"26 params", metrics.Event{Name: "e", Params: many}, "26 params"},
+		{"bad param name", metrics.Event{Name: "e", Params: map[string]any{"mod.x": "a"}}, `param name "mod.x"`},
+		{"reserved param prefix", metrics.Event{Name: "e", Params: map[string]any{"ga_session": "a"}}, "reserved prefix"},
+		{"101 characters", metrics.Event{Name: "e", Params: map[string]any{"v": strings.Repeat("x", 101)}}, "101 characters"},
+		{"bool", metrics.Event{Name: "e", Params: map[string]any{"v": true}}, "type bool"},
+		{"nil value", metrics.Event{Name: "e", Params: map[string]any{"v": nil}}, "type <nil>"},
+		{"tuple-like", metrics.Event{Name: "e", Params: map[string]any{"v": []any{"a"}}}, "only strings and numbers"},
+	}
+	for _, tc := range tests {
+		err := ValidateEvent(tc.event)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s: unexpected error %v", tc.name, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s: error %v, want it to contain %q", tc.name, err, tc.wantErr)
+		}
+	}
+	for _, e := range mimEvents() {
+		if err := ValidateEvent(e); err != nil {
+			t.Errorf("MongooseIM event %s invalid: %v", e.Name, err)
+		}
+	}
+}
+
+func TestGA4BodyShape(t *testing.T) {
+	t.Parallel()
+	d := Destination{Protocol: GA4, ID: "G-ABC", Secret: "s"}
+	reqs, dropped, err := BuildRequests(d, DefaultEndpoint, "cluster-1", []metrics.NodeReport{{Node: "n", Events: []metrics.Event{
+		{Name: "host_count", Params: map[string]any{"value": int64(1)}},
+		{Name: "http_api"},
+	}}})
+	if err != nil || len(dropped) != 0 || len(reqs) != 1 {
+		t.Fatalf("BuildRequests = %d requests, %v dropped, %v", len(reqs), dropped, err)
+	}
+	want := `{"client_id":"cluster-1","events":[{"name":"host_count","params":{"value":1}},{"name":"http_api","params":{}}]}`
+	if got := string(reqs[0].Body); got != want {
+		t.Errorf("body\n got %s\nwant %s", got, want)
+	}
+	if reqs[0].Method != "POST" || reqs[0].Header.Get("Content-Type") != "application/json" {
+		t.Errorf("method %s, header %v", reqs[0].Method, reqs[0].Header)
+	}
+}
+
+// countEvents returns the number of events of each request body.
+func countEvents(t *testing.T, reqs []Request) []int {
+	t.Helper()
+	var n []int
+	for _, r := range reqs {
+		var b struct{ Events []json.RawMessage }
+		if err := json.Unmarshal(r.Body, &b); err != nil {
+			t.Fatalf("body does not parse: %v", err)
+		}
+		if len(b.Events) != r.Events {
+			t.Errorf("request says %d events, body has %d", r.Events, len(b.Events))
+		}
+		n = append(n, len(b.Events))
+	}
+	return n
+}
+
+func TestGA4BatchesOf25(t *testing.T) {
+	t.Parallel()
+	ga := fakega.New(t)
+	var evs []metrics.Event
+	for i := range 60 {
+		evs = append(evs, metrics.Event{Name: "outgoing_pool", Params: map[string]any{"value": fmt.Sprintf("pool%d", i)}})
+	}
+	src := &fakeSource{clusterID: "cid", reports: []metrics.NodeReport{
+		{Node: "a@h", Server: metrics.MongooseIM, Events: evs},
+		{Node: "b@h", Server: metrics.MongooseIM, Events: evs[:3]},
+	}}
+	log, _ := observed()
+	cfg := testConfig(t, src, ga.URL, log)
+	cfg.Targets = Targets{Upstream: true}
+
+	reqs, _, err := BuildRequests(UpstreamDestination(false), ga.URL, "cid", src.reports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(countEvents(t, reqs)); got != "[25 25 10 3]" {
+		t.Errorf("events per request = %s, want [25 25 10 3] (per node, at most 25)", got)
+	}
+
+	res, err := newService(t, cfg).RunOnce(context.Background())
+	if err != nil || !res.Accepted() {
+		t.Fatalf("RunOnce = %+v, %v", res, err)
+	}
+	if got := len(ga.Events()); got != 63 {
+		t.Errorf("fake GA got %d events, want 63", got)
+	}
+	if got := ga.RequestCount(); got != 4 {
+		t.Errorf("fake GA got %d requests, want 4", got)
+	}
+}
+
+func TestGA4SplitsBodiesUnder130kB(t *testing.T) {
+	t.Parallel()
+	ga := fakega.New(t)
+	// 25 params of 100 four-byte characters: about 10 kB per event, so 25
+	// events cannot share one body.
+	var evs []metrics.Event
+	for i := range 25 {
+		p := map[string]any{}
+		for j := range 25 {
+			p[fmt.Sprintf("param_%02d", j)] = strings.Repeat("😀", 99) + string(rune('a'+i%26))
+		}
+		evs = append(evs, metrics.Event{Name: "big_event", Params: p})
+	}
+	reports := []metrics.NodeReport{{Node: "a@h", Server: metrics.MongooseIM, Events: evs}}
+	reqs, dropped, err := BuildRequests(UpstreamDestination(false), ga.URL, "cid", reports)
+	if err != nil || len(dropped) > 0 {
+		t.Fatalf("BuildRequests: %v, dropped %v", err, dropped)
+	}
+	if len(reqs) < 2 {
+		t.Fatalf("got %d request(s), want the 25 events split by size", len(reqs))
+	}
+	total := 0
+	for i, r := range reqs {
+		if len(r.Body) >= MaxGA4BodyBytes {
+			t.Errorf("request %d body is %d bytes, want < %d", i, len(r.Body), MaxGA4BodyBytes)
+		}
+		if i < len(reqs)-1 && len(r.Body) < MaxGA4BodyBytes-15_000 {
+			t.Errorf("request %d body is only %d bytes: batches are not filled", i, len(r.Body))
+		}
+		total += r.Events
+	}
+	if total != 25 {
+		t.Errorf("%d events in all requests, want 25", total)
+	}
+
+	log, _ := observed()
+	src := &fakeSource{clusterID: "cid", reports: reports}
+	res, err := newService(t, testConfig(t, src, ga.URL, log)).RunOnce(context.Background())
+	if err != nil || !res.Accepted() {
+		t.Fatalf("RunOnce = %+v, %v", res, err)
+	}
+	if got := len(ga.Events()); got != 25 {
+		t.Errorf("fake GA got %d events, want 25", got)
+	}
+}
+
+func TestInvalidEventIsDroppedWithWarning(t *testing.T) {
+	t.Parallel()
+	ga := fakega.New(t) // fails the test if anything invalid reaches it
+	events := []metrics.Event{
+		{Name: "host_count", Params: map[string]any{"value": int64(1)}},
+		{Name: "bad-name", Params: map[string]any{"value": int64(1)}},
+		{Name: "session_start"},
+		{Name: "module_with_opt", Params: map[string]any{"module": "mod_x", "backend": strings.Repeat("x", 101)}},
+		{Name: "module_with_opt", Params: map[string]any{"module": "mod_y", "opt": map[string]any{"tuple": 1}}},
+		{Name: "domain_count", Params: map[string]any{"value": int64(2)}},
+	}
+	src := &fakeSource{clusterID: "cid", reports: []metrics.NodeReport{{Node: "mim@h", Server: metrics.MongooseIM, Events: events}}}
+	log, logs := observed()
+	res, err := newService(t, testConfig(t, src, ga.URL, log)).RunOnce(context.Background())
+	if err != nil || !res.Accepted() {
+		t.Fatalf("RunOnce = %+v, %v", res, err)
+	}
+	var names []string
+	for _, e := range ga.Events() {
+		names = append(names, e.Name)
+	}
+	if got := strings.Join(names, ","); got != "host_count,domain_count" {
+		t.Errorf("sent events %s, want host_count,domain_count", got)
+	}
+	if len(res.Dropped) != 4 {
+		t.Errorf("Result.Dropped = %v, want 4", res.Dropped)
+	}
+	warnings := logs.FilterMessageSnippet("event dropped").All()
+	if len(warnings) != 4 {
+		t.Fatalf("%d drop warnings, want 4:\n%s", len(warnings), logText(logs))
+	}
+	for i, want := range []string{"must start with a letter", "reserved", "101 characters", "only strings and numbers"} {
+		if reason := warnings[i].ContextMap()["reason"]; !strings.Contains(fmt.Sprint(reason), want) {
+			t.Errorf("warning %d reason %q, want it to contain %q", i, reason, want)
+		}
+		if node := warnings[i].ContextMap()["node"]; node != "mim@h" {
+			t.Errorf("warning %d node = %v", i, node)
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package reporting
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mim-metrics/mim-metrics/metrics"
+)
+
+// Targets chooses where each report goes. MongooseIM's own property
+// (upstream) receives reports of MongooseIM clusters unless switched off;
+// ejabberd clusters have no upstream. The user's own tracking ids receive
+// every report, as MongooseIM's extra tracking_id does.
+type Targets struct {
+	// Upstream sends MongooseIM clusters' reports to MongooseIM's GA4
+	// property (--upstream, default true).
+	Upstream bool
+	// CI selects MongooseIM's CI property instead of the release one, as
+	// MongooseIM does when the environment has CI=true.
+	CI bool
+	// Own holds the user's tracking ids (--tracking-id).
+	Own []Destination
+}
+
+// NewTargets builds Targets from the --upstream flag, the user's tracking
+// ids and the environment (getenv, usually os.Getenv; CI=true selects
+// MongooseIM's CI property).
+func NewTargets(upstream bool, own []Destination, getenv func(string) string) Targets {
+	ci := getenv != nil && getenv("CI") == "true"
+	return Targets{Upstream: upstream, CI: ci, Own: own}
+}
+
+// For returns the destinations of a report from a cluster running server:
+// the upstream property first (MongooseIM only, when enabled), then the
+// user's own.
+func (t Targets) For(server metrics.Server) []Destination {
+	var ds []Destination
+	if t.Upstream && server == metrics.MongooseIM {
+		ds = append(ds, UpstreamDestination(t.CI))
+	}
+	return append(ds, t.Own...)
+}
+
+// Describe says in one sentence where reports of a cluster running server
+// go; reportFile is named when nothing is sent.
+func (t Targets) Describe(server metrics.Server, reportFile string) string {
+	own := make([]string, len(t.Own))
+	for i, d := range t.Own {
+		own[i] = d.String()
+	}
+	ownList := strings.Join(own, ", ")
+	nothing := fmt.Sprintf("no tracking ids are configured (--tracking-id), so nothing is sent: the report is only written to %s", reportFile)
+	switch {
+	case server == metrics.MongooseIM && t.Upstream:
+		s := fmt.Sprintf("MongooseIM cluster: reports go to MongooseIM's Google Analytics property %s", UpstreamDestination(t.CI).ID)
+		if len(own) > 0 {
+			s += " and to your own tracking ids: " + ownList
+		}
+		return s
+	case server == metrics.MongooseIM:
+		if len(own) == 0 {
+			return "MongooseIM cluster, upstream reporting switched off (--upstream=false): " + nothing
+		}
+		return "MongooseIM cluster, upstream reporting switched off (--upstream=false): reports go only to your own tracking ids: " + ownList
+	case server == metrics.Ejabberd:
+		if len(own) == 0 {
+			return "ejabberd cluster: there is no upstream destination for ejabberd and " + nothing
+		}
+		return "ejabberd cluster: there is no upstream destination for ejabberd; reports go only to your own tracking ids: " + ownList
+	default:
+		if len(own) == 0 {
+			return "cluster software unknown (no node answered): no upstream destination and " + nothing
+		}
+		return "cluster software unknown (no node answered): reports go only to your own tracking ids: " + ownList
+	}
+}
+
+// clusterServer says what the cluster runs: MongooseIM if any node runs it,
+// otherwise ejabberd if any node runs that, otherwise unknown ("").
+func clusterServer(reports []metrics.NodeReport) metrics.Server {
+	var server metrics.Server
+	for _, r := range reports {
+		switch r.Server {
+		case metrics.MongooseIM:
+			return metrics.MongooseIM
+		case metrics.Ejabberd:
+			server = metrics.Ejabberd
+		}
+	}
+	return server
+}
