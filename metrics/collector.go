@@ -105,10 +105,7 @@ func (c *Collector) CollectNode(ctx context.Context, node string) NodeReport {
 	log := c.log.With(zap.String("node", node), zap.String("flavor", f.String()))
 	warn := func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
 
-	src := mimGatherSource(f)
-	if f.Server == Ejabberd {
-		src = ejabberdGatherSource
-	}
+	src := GatherSource(f)
 	vars := map[string]any{"FieldTimeout": int(c.FieldTimeout / time.Millisecond)}
 	ans, err := c.caller.Eval(ctx, node, src, vars)
 	if err != nil {

@@ -277,3 +277,13 @@ func (f Flavor) stanzasExpr() string {
 	}
 	return stanzaPrelude + `[{Ty, SumExo(exometer:get_values(['_', Ty]))} || {Ty, _, _, _} <- Types]`
 }
+
+// GatherSource returns the Erlang source that gathers every metric from a
+// node of flavor f in one evaluation (the benchmark compiles it on the node
+// as its in-node baseline). It expects the variable FieldTimeout (ms).
+func GatherSource(f Flavor) string {
+	if f.Server == Ejabberd {
+		return ejabberdGatherSource
+	}
+	return mimGatherSource(f)
+}
