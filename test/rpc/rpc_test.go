@@ -431,3 +431,58 @@ func TestEvalCachesParsedSourceAndCountsRoundTrips(t *testing.T) {
 		t.Errorf("stats of %s: %+v, want 2 calls", trio[1].Name, s)
 	}
 }
+
+// Benchmarks of the RPC path against a real node on loopback. Run with
+// go test -run=^$ -bench=. ./test/rpc
+
+// BenchmarkStartToFirstAnswer: a new hidden node, connected, one answer.
+func BenchmarkStartToFirstAnswer(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		cl, err := node.Start(context.Background(), node.Options{Seeds: []string{shortNode.Name}, Cookie: cookie})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := cl.Call(ctxT(b, 5*time.Second), shortNode.Name, "erlang", "node"); err != nil {
+			b.Fatal(err)
+		}
+		cl.Close()
+	}
+}
+
+// BenchmarkSequentialCall: one call after another on a live connection.
+func BenchmarkSequentialCall(b *testing.B) {
+	cl := startCluster(b, []string{shortNode.Name}, cookie, false)
+	ctx := ctxT(b, time.Minute)
+	if _, err := cl.Call(ctx, shortNode.Name, "erlang", "node"); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := cl.Call(ctx, shortNode.Name, "erlang", "node"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Benchmark100Concurrent: 100 calls in flight at once; one op is all 100.
+func Benchmark100Concurrent(b *testing.B) {
+	cl := startCluster(b, []string{shortNode.Name}, cookie, false)
+	ctx := ctxT(b, time.Minute)
+	if _, err := cl.Call(ctx, shortNode.Name, "erlang", "node"); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var wg sync.WaitGroup
+		for j := 0; j < 100; j++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := cl.Call(ctx, shortNode.Name, "erlang", "node"); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+}
