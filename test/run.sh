@@ -4,10 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian packages the tests use: erl, erlc and epmd; mnesia and crypto for
+# the fixtures; a real ejabberd.
 missing=()
-command -v erl >/dev/null 2>&1 || missing+=(erlang-base)
-command -v erlc >/dev/null 2>&1 || missing+=(erlang-base)
-[ -x /usr/sbin/ejabberdctl ] || command -v ejabberdctl >/dev/null 2>&1 || missing+=(ejabberd)
+for pkg in erlang-base erlang-mnesia erlang-crypto ejabberd; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
