@@ -530,7 +530,7 @@ func (e *Ejabberd) start() error {
 	cmd := exec.Command("erl", args...)
 	cmd.Env = e.env()
 	cmd.Dir = filepath.Join(d, "spool")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL} // die with the test binary
 	out := &bytes.Buffer{}
 	cmd.Stdout = &syncWriter{w: out}
 	cmd.Stderr = cmd.Stdout
@@ -607,7 +607,7 @@ halt().`, e.name)
 		"-noinput", "-hidden", "-start_epmd", "false", "-kernel", "inet_dist_use_interface", "{127,0,0,1}",
 		"-eval", script)
 	cmd.Env = e.env()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL} // die with the test binary
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	out, err := cmd.CombinedOutput()
 	s := strings.TrimSpace(string(out))

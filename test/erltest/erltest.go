@@ -57,7 +57,7 @@ func StartEPMD() (int, error) {
 			return 0, err
 		}
 		cmd := exec.Command("epmd", "-port", strconv.Itoa(port), "-address", "127.0.0.1")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL} // die with the test binary
 		if err := cmd.Start(); err != nil {
 			return 0, fmt.Errorf("start epmd: %w", err)
 		}
@@ -200,7 +200,7 @@ func (n *Node) start() error {
 	args = append(args, n.opts.Args...)
 	cmd := exec.Command("erl", args...)
 	cmd.Env = append(os.Environ(), "ERL_EPMD_PORT="+strconv.Itoa(epmdPort), "ERL_EPMD_ADDRESS=127.0.0.1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL} // die with the test binary
 	out := &bytes.Buffer{}
 	cmd.Stdout = &syncWriter{w: out}
 	cmd.Stderr = cmd.Stdout
