@@ -43,6 +43,11 @@ type Limits struct {
 	// MaxUncompressed is the largest size, in bytes, of a compressed term
 	// (term_to_binary(T, [compressed])) once uncompressed.
 	MaxUncompressed int
+	// ElideDeep decodes a tuple, list, map or fun that would be nested
+	// deeper than MaxDepth as Elided{}, skipping its bytes without
+	// recursion, instead of failing with ErrTooDeep: one odd value in an
+	// answer then costs only itself.
+	ElideDeep bool
 }
 
 // Tags of the external term format.
@@ -111,7 +116,7 @@ func DecodeLimits(b []byte, l Limits) (Term, error) {
 	if b[0] != tagVersion {
 		return nil, fmt.Errorf("etf: version byte %d at offset 0 (want 131): %w", b[0], ErrMalformed)
 	}
-	d := &decoder{b: b, off: 1, maxDepth: l.MaxDepth}
+	d := &decoder{b: b, off: 1, maxDepth: l.MaxDepth, elide: l.ElideDeep}
 	if len(b) > 1 {
 		switch b[1] {
 		case tagCompressed:
@@ -119,7 +124,7 @@ func DecodeLimits(b []byte, l Limits) (Term, error) {
 			if err != nil {
 				return nil, err
 			}
-			d = &decoder{b: raw, maxDepth: l.MaxDepth, where: " of uncompressed data"}
+			d = &decoder{b: raw, maxDepth: l.MaxDepth, elide: l.ElideDeep, where: " of uncompressed data"}
 		case tagDistHeader, tagDistFragHeader:
 			return nil, fmt.Errorf("etf: distribution header at offset 1: %w", ErrMalformed)
 		}
@@ -184,6 +189,7 @@ type decoder struct {
 	pending  int
 	depth    int
 	maxDepth int
+	elide    bool // Limits.ElideDeep
 	where    string          // suffix for error offsets
 	atoms    map[string]Term // atoms seen so far, already boxed
 }
@@ -271,6 +277,13 @@ func (d *decoder) term() (Term, error) {
 	tag, err := d.u8(at, "tag")
 	if err != nil {
 		return nil, err
+	}
+	if d.elide && d.depth >= d.maxDepth && nests(tag) {
+		d.off = at
+		if err := d.skip(); err != nil {
+			return nil, err
+		}
+		return Elided{}, nil
 	}
 	switch tag {
 	case tagSmallInt:
@@ -374,6 +387,89 @@ func (d *decoder) term() (Term, error) {
 		return nil, d.errorf(at, ErrMalformed, "LOCAL_EXT from another node")
 	}
 	return nil, d.errorf(at, ErrMalformed, "unknown tag %d", tag)
+}
+
+// nests reports whether a term with this tag holds other terms.
+func nests(tag byte) bool {
+	switch tag {
+	case tagSmallTuple, tagLargeTuple, tagList, tagMap, tagNewFun, tagFun:
+		return true
+	}
+	return false
+}
+
+// skip moves past one term without building it, iteratively whatever its
+// nesting, checking every length against the input.
+func (d *decoder) skip() error {
+	for n := uint64(1); n > 0; n-- {
+		at := d.off
+		tag, err := d.u8(at, "tag")
+		if err != nil {
+			return err
+		}
+		var more uint64 // the terms this one holds
+		switch tag {
+		case tagSmallTuple:
+			a, err := d.u8(at, "SMALL_TUPLE_EXT")
+			if err != nil {
+				return err
+			}
+			more = uint64(a)
+		case tagLargeTuple:
+			a, err := d.u32(at, "LARGE_TUPLE_EXT")
+			if err != nil {
+				return err
+			}
+			more = uint64(a)
+		case tagList:
+			l, err := d.u32(at, "LIST_EXT")
+			if err != nil {
+				return err
+			}
+			more = uint64(l) + 1 // and the tail
+		case tagMap:
+			a, err := d.u32(at, "MAP_EXT")
+			if err != nil {
+				return err
+			}
+			more = 2 * uint64(a)
+		case tagNewFun:
+			size, err := d.u32(at, "NEW_FUN_EXT size")
+			if err != nil {
+				return err
+			}
+			if size < 4 {
+				return d.errorf(at, ErrMalformed, "NEW_FUN_EXT size %d", size)
+			}
+			if _, err := d.next(uint64(size)-4, at, "NEW_FUN_EXT"); err != nil {
+				return err
+			}
+		case tagFun:
+			numFree, err := d.u32(at, "FUN_EXT")
+			if err != nil {
+				return err
+			}
+			more = 4 + uint64(numFree) // pid, module, index, uniq, free variables
+		case tagBinary:
+			l, err := d.u32(at, "BINARY_EXT")
+			if err != nil {
+				return err
+			}
+			if _, err := d.next(uint64(l), at, "BINARY_EXT"); err != nil {
+				return err
+			}
+		default: // a term that holds no other
+			d.off = at
+			if _, err := d.term(); err != nil {
+				return err
+			}
+		}
+		if more > uint64(d.avail()) {
+			return d.errorf(at, ErrTruncated, "%d terms (%d bytes left)", more, d.avail())
+		}
+		n += more
+	}
+	return nil
 }
 
 // bigint decodes the sign and n little-endian digits of a bignum.

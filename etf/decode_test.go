@@ -425,3 +425,52 @@ func TestDecodeTruncated(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeElideDeep: with ElideDeep, what lies deeper than MaxDepth is
+// Elided{}, its siblings and everything around it are kept, and bad input
+// under the limit is still an error.
+func TestDecodeElideDeep(t *testing.T) {
+	l := Limits{MaxDepth: 3, ElideDeep: true}
+	deepList := func(n int) []byte { // [[[...[]...]]], n lists
+		return append(bytes.Repeat(enc(tagList, u32(1)), n), append([]byte{tagNil}, bytes.Repeat([]byte{tagNil}, n)...)...)
+	}
+	for _, tt := range []struct {
+		name string
+		in   []byte
+		want Term
+	}{
+		{"within the limit", term(deepList(3)), List{List{List{List{}}}}},
+		{"list", term(tagSmallTuple, 3, atomExt("a"), deepList(100_000), atomExt("b")),
+			Tuple{Atom("a"), List{List{Elided{}}}, Atom("b")}},
+		{"tuple", term(tagSmallTuple, 2, bytes.Repeat([]byte{tagSmallTuple, 1}, 50_000), tagNil, atomExt("z")),
+			Tuple{Tuple{Tuple{Elided{}}}, Atom("z")}},
+		{"map", term(tagList, u32(2), bytes.Repeat(enc(tagMap, u32(1), atomExt("k")), 10), tagNil, tagSmallInt, 7, tagNil),
+			List{Map{{Atom("k"), Map{{Atom("k"), Elided{}}}}}, int64(7)}},
+		{"funs and binaries inside", term(tagList, u32(1), tagList, u32(1), tagList, u32(1),
+			tagList, u32(3), newFunExt, oldFunExt, tagBinary, u32(3), "xyz", tagNil, tagNil, tagNil, tagNil),
+			List{List{List{Elided{}}}}},
+		{"compressed", compress(enc(tagSmallTuple, 2, deepList(10_000), tagSmallInt, 1)),
+			Tuple{List{List{Elided{}}}, int64(1)}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeLimits(tt.in, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !Equal(got, tt.want) {
+				t.Errorf("got %s, want %s", Format(got), Format(tt.want))
+			}
+		})
+	}
+	for name, in := range map[string][]byte{
+		"truncated below the limit":   term(tagList, u32(1), tagList, u32(1), tagList, u32(1), tagList, u32(5), tagNil),
+		"length beyond the input":     term(tagList, u32(1), tagList, u32(1), tagList, u32(1), tagLargeTuple, u32(1<<30), tagNil),
+		"bad tag below the limit":     term(tagList, u32(1), tagList, u32(1), tagList, u32(1), tagList, u32(1), 200, tagNil, tagNil, tagNil, tagNil),
+		"trailing bytes after skip":   append(term(tagList, u32(1), tagList, u32(1), tagList, u32(1), deepList(5), tagNil, tagNil, tagNil), 0),
+		"fun size below its own size": term(tagList, u32(1), tagList, u32(1), tagList, u32(1), tagNewFun, u32(2), tagNil, tagNil, tagNil),
+	} {
+		if got, err := DecodeLimits(in, l); err == nil {
+			t.Errorf("%s: decoded %s", name, Format(got))
+		}
+	}
+}

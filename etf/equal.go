@@ -56,6 +56,9 @@ func Equal(a, b Term) bool {
 	case Export:
 		y, ok := b.(Export)
 		return ok && x == y
+	case Elided:
+		_, ok := b.(Elided)
+		return ok
 	case nil:
 		return b == nil
 	}

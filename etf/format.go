@@ -138,6 +138,8 @@ func (p *printer) term(t Term, depth int) {
 		p.atom(string(x.Function))
 		p.str("/")
 		p.buf = strconv.AppendInt(p.buf, int64(x.Arity), 10)
+	case Elided:
+		p.str("...")
 	default:
 		p.str(fmt.Sprintf("#Go<%T>", t))
 	}

@@ -32,6 +32,22 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// With ElideDeep, and a small MaxDepth so that the fuzzer reaches
+		// it: skipping never panics and agrees with decoding on where
+		// the input is malformed.
+		ve, eerr := DecodeLimits(b, Limits{MaxDepth: 3, ElideDeep: true})
+		if eerr != nil && ve != nil {
+			t.Fatalf("%#v with error %v", ve, eerr)
+		}
+		if eerr == nil {
+			_ = Format(ve)
+			if !Equal(ve, ve) {
+				t.Fatalf("%s =/= itself", Format(ve))
+			}
+		}
+		if _, serr := DecodeLimits(b, Limits{MaxDepth: 3}); serr == nil && eerr != nil {
+			t.Fatalf("decodes within the depth limit but not with ElideDeep: %v", eerr)
+		}
 		v, err := Decode(b)
 		if err != nil {
 			if v != nil {

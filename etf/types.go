@@ -90,3 +90,7 @@ type Export struct {
 	Module, Function Atom
 	Arity            int
 }
+
+// Elided stands for a tuple, list, map or fun nested deeper than
+// Limits.MaxDepth, which a decoder with Limits.ElideDeep skips.
+type Elided struct{}

@@ -138,10 +138,18 @@ func dropEmpty(evs []Event) []Event {
 // every host type, usually with no options), {none, _} entries skipped, and
 // a key reported twice (mod_event_pusher's backends) keeping the last value.
 //
-// The answer is {HostCount, [{Module, Result}]}, with Result none (no
-// config_metrics/1: no options on any host), {all, [Opts]} (one list per
-// host) or {each, [{ok, Opts} | {error, Why}]}. Events come out host by
-// host, modules in name order within a host, as in MongooseIM.
+// The answer is one of (see modulesExpr):
+//   - {HostCount, Known, Exporting, Distinct, Indexes}: the modules, those
+//     with config_metrics/1, its distinct results, and for each exporting
+//     module and host (module by module) the index of its result;
+//   - {HostCount, [{Module, Result}]}, with Result none (no
+//     config_metrics/1: no options on any host), {same, Opts} (every host
+//     answered Opts), {all, [Opts]} (one list per host) or
+//     {each, [{ok, Opts} | {error, Why}]}.
+//
+// Events come out host by host, modules in name order within a host, as in
+// MongooseIM. Events with the same params share one params map (thousands
+// of hosts usually share a handful of configurations).
 func moduleEvents(fs fields) []Event {
 	v, ok := fs.get("modules")
 	if !ok {
@@ -149,20 +157,147 @@ func moduleEvents(fs fields) []Event {
 	}
 	top, _ := v.(etf.Tuple)
 	var hosts int64
-	var entries []etf.Term
-	if len(top) == 2 {
+	if len(top) == 2 || len(top) == 5 {
 		hosts, _ = etf.Int(top[0])
-		entries, _ = etf.Elems(top[1])
 	}
-	if len(top) != 2 || hosts < 0 || entries == nil && !etf.Equal(top[1], etf.List{}) {
+	var cols []moduleColumn
+	switch {
+	case len(top) == 5 && hosts >= 0:
+		cols, ok = indexedColumns(fs, top, int(hosts))
+	case len(top) == 2 && hosts >= 0:
+		cols, ok = entryColumns(fs, top[1], hosts)
+	default:
+		ok = false
+	}
+	if !ok {
 		fs.warn("module_with_opt dropped: malformed answer %s", etf.FormatLimit(v, 200))
 		return nil
 	}
-	type column struct {
-		mod  string
-		opts []etf.Term // per host; nil: no options anywhere
+	n := 0
+	for _, col := range cols {
+		if !col.skip {
+			n += int(hosts)
+		}
 	}
-	var cols []column
+	out := make([]Event, 0, n)
+	for h := 0; h < int(hosts); h++ {
+		for i := range cols {
+			col := &cols[i]
+			params := col.params
+			switch {
+			case col.skip:
+				continue
+			case col.idx != nil:
+				k := col.idx[h]
+				p, seen := col.cache[k]
+				if !seen {
+					p = map[string]any{"module": col.mod}
+					if !moduleParams(fs, col.mod, etf.Tuple{etf.Atom("ok"), col.distinct[k]}, p) {
+						p = nil
+					}
+					col.cache[k] = p
+				}
+				if p == nil {
+					continue
+				}
+				params = p
+			case params == nil:
+				params = map[string]any{"module": col.mod}
+				if !moduleParams(fs, col.mod, col.opts[h], params) {
+					continue
+				}
+			}
+			out = append(out, Event{Name: "module_with_opt", Params: params})
+		}
+	}
+	return out
+}
+
+// moduleColumn is one module's options on every host, in one of three
+// forms: params (the same on every host), idx (an index into distinct per
+// host; cache holds the params of each index seen, nil when invalid) or
+// opts ({ok, Opts} | {error, Why} per host).
+type moduleColumn struct {
+	mod      string
+	params   map[string]any
+	idx      []int
+	distinct []etf.Term
+	cache    map[int]map[string]any
+	opts     []etf.Term
+	skip     bool // the same invalid options on every host: no event
+}
+
+// indexedColumns reads {HostCount, Known, Exporting, Distinct, Indexes}.
+func indexedColumns(fs fields, top etf.Tuple, hosts int) ([]moduleColumn, bool) {
+	known, ok1 := etf.Elems(top[1])
+	exporting, ok2 := etf.Elems(top[2])
+	distinct, ok3 := etf.Elems(top[3])
+	idx, ok4 := indexList(top[4])
+	if !ok1 || !ok2 || !ok3 || !ok4 || len(idx) != len(exporting)*hosts {
+		return nil, false
+	}
+	for _, k := range idx {
+		if k < 0 || k >= len(distinct) {
+			return nil, false
+		}
+	}
+	pos := map[etf.Atom]int{}
+	for i, e := range exporting {
+		if a, ok := e.(etf.Atom); ok {
+			pos[a] = i
+		}
+	}
+	var cols []moduleColumn
+	for _, k := range known {
+		mod, ok := ident(k)
+		if !ok {
+			fs.warn("module_with_opt dropped: module name %s is not an identifier", etf.FormatLimit(k, 60))
+			continue
+		}
+		col := moduleColumn{mod: mod}
+		if i, ok := pos[etf.Atom(mod)]; ok {
+			col.idx, col.distinct, col.cache = idx[i*hosts:(i+1)*hosts], distinct, map[int]map[string]any{}
+		} else {
+			col.params = map[string]any{"module": mod}
+		}
+		cols = append(cols, col)
+	}
+	return cols, true
+}
+
+// indexList reads a list of small non-negative integers (a string when
+// all are below 256).
+func indexList(t etf.Term) ([]int, bool) {
+	if s, ok := t.(etf.String); ok {
+		out := make([]int, len(s))
+		for i := 0; i < len(s); i++ {
+			out[i] = int(s[i])
+		}
+		return out, true
+	}
+	l, ok := etf.Elems(t)
+	if !ok {
+		return nil, false
+	}
+	out := make([]int, len(l))
+	for i, e := range l {
+		n, ok := etf.Int(e)
+		if !ok || n < 0 || n > 1<<31 {
+			return nil, false
+		}
+		out[i] = int(n)
+	}
+	return out, true
+}
+
+// entryColumns reads [{Module, none | {same, Opts} | {all, [Opts]} |
+// {each, [{ok, Opts} | {error, Why}]}}].
+func entryColumns(fs fields, list etf.Term, hosts int64) ([]moduleColumn, bool) {
+	entries, _ := etf.Elems(list)
+	if entries == nil && !etf.Equal(list, etf.List{}) {
+		return nil, false
+	}
+	var cols []moduleColumn
 	for _, e := range entries {
 		tup, ok := e.(etf.Tuple)
 		if !ok || len(tup) != 2 {
@@ -174,9 +309,20 @@ func moduleEvents(fs fields) []Event {
 			fs.warn("module_with_opt dropped: module name %s is not an identifier", etf.FormatLimit(tup[0], 60))
 			continue
 		}
-		col := column{mod: mod}
-		if !etf.IsAtom(tup[1], "none") {
-			res, _ := tup[1].(etf.Tuple)
+		col := moduleColumn{mod: mod}
+		res, _ := tup[1].(etf.Tuple)
+		switch {
+		case etf.IsAtom(tup[1], "none"):
+			col.params = map[string]any{"module": mod}
+		case len(res) == 2 && etf.IsAtom(res[0], "same"):
+			// Every host answered the same: one params map for all.
+			params := map[string]any{"module": mod}
+			if moduleParams(fs, mod, etf.Tuple{etf.Atom("ok"), res[1]}, params) {
+				col.params = params
+			} else {
+				col.skip = true
+			}
+		default:
 			var per []etf.Term
 			if len(res) == 2 && (etf.IsAtom(res[0], "all") || etf.IsAtom(res[0], "each")) {
 				per, _ = etf.Elems(res[1])
@@ -194,19 +340,7 @@ func moduleEvents(fs fields) []Event {
 		}
 		cols = append(cols, col)
 	}
-	out := make([]Event, 0, int(hosts)*len(cols))
-	for h := 0; h < int(hosts); h++ {
-		for _, col := range cols {
-			params := map[string]any{"module": col.mod}
-			if col.opts != nil {
-				if !moduleParams(fs, col.mod, col.opts[h], params) {
-					continue
-				}
-			}
-			out = append(out, Event{Name: "module_with_opt", Params: params})
-		}
-	}
-	return out
+	return cols, true
 }
 
 // pairModuleEvents reads the field name holding [{Module, {ok, Opts} |

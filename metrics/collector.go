@@ -33,6 +33,9 @@ type Collector struct {
 	FieldTimeout time.Duration
 
 	mu        sync.Mutex
+	flights   map[string]*flight    // per node, the collection in progress
+	flavors   map[string]nodeFlavor // per node, from its first probe
+	peers     map[string][]string   // per node, the nodes() its last gather answered
 	prev      map[string]StanzaTotals
 	clusterID string
 	members   map[string]bool
@@ -44,14 +47,47 @@ func NewCollector(caller Caller, log *zap.Logger) *Collector {
 		log = zap.NewNop()
 	}
 	return &Collector{caller: caller, log: log, FieldTimeout: 5 * time.Second,
-		prev: map[string]StanzaTotals{}, members: map[string]bool{}}
+		flights: map[string]*flight{}, flavors: map[string]nodeFlavor{}, peers: map[string][]string{}, prev: map[string]StanzaTotals{}, members: map[string]bool{}}
 }
 
 // Collect discovers the members and collects every one in parallel: one
 // NodeReport per member, in name order. A node that fails has its Err set;
 // the error is non-nil only when no member could be listed at all.
+//
+// The members of the last collection are collected at once, not after
+// listing the members: a cluster rarely changes between two reports. When
+// the caller discovers the members from seeds (see Discoverer), the
+// seeds' gathers also answer the list (their nodes()), so that listing
+// costs no round trip of its own after the first collection; otherwise
+// the members are listed while the last ones are collected. A new member
+// is collected as soon as the list names it; a member that left is
+// collected for nothing, once, and left out.
 func (c *Collector) Collect(ctx context.Context) ([]NodeReport, error) {
-	members, err := c.caller.Members(ctx)
+	started := map[string]chan NodeReport{}
+	start := func(n string) {
+		if _, ok := started[n]; ok {
+			return
+		}
+		ch := make(chan NodeReport, 1) // the collection never blocks on it
+		started[n] = ch
+		go func() { ch <- c.collectShared(ctx, n) }()
+	}
+	c.mu.Lock()
+	last := make([]string, 0, len(c.members))
+	for n := range c.members {
+		last = append(last, n)
+	}
+	c.mu.Unlock()
+	for _, n := range last {
+		start(n)
+	}
+	var members []string
+	var err error
+	if d, ok := c.caller.(Discoverer); ok && d.Discovers() && len(last) > 0 {
+		members, err = c.membersFromSeeds(d.Seeds(), start, started)
+	} else {
+		members, err = c.caller.Members(ctx)
+	}
 	if len(members) == 0 {
 		if err == nil {
 			err = errors.New("no cluster members")
@@ -61,18 +97,144 @@ func (c *Collector) Collect(ctx context.Context) ([]NodeReport, error) {
 	if err != nil {
 		c.log.Warn("no seed node answered; reporting the seeds only", zap.Error(err))
 	}
-	reports := make([]NodeReport, len(members))
-	var wg sync.WaitGroup
-	for i, n := range members {
-		wg.Add(1)
-		go func(i int, n string) {
-			defer wg.Done()
-			reports[i] = c.CollectNode(ctx, n)
-		}(i, n)
+	for _, n := range members {
+		start(n)
 	}
-	wg.Wait()
+	reports := make([]NodeReport, len(members))
+	for i, n := range members {
+		r := <-started[n]
+		started[n] <- r // a seed's report may be read twice
+		reports[i] = r
+	}
 	c.forgetDeparted(members)
 	return reports, nil
+}
+
+// Discoverer is what a Caller that discovers the members from seeds (as
+// Members does with discovery on) tells the collector, so that the seeds'
+// gathers list the members (see Collect).
+type Discoverer interface {
+	// Seeds are the nodes the members are discovered from.
+	Seeds() []string
+	// Discovers is true when the members are the seeds and every node a
+	// seed is connected to (nodes() on the seed).
+	Discovers() bool
+}
+
+// membersFromSeeds is Members made of the seeds' gathers: the seeds and
+// the nodes their gathers listed, sorted. With no seed answering, the
+// members are the seeds and the error says why.
+func (c *Collector) membersFromSeeds(seeds []string, start func(string), started map[string]chan NodeReport) ([]string, error) {
+	for _, s := range seeds {
+		start(s)
+	}
+	set := map[string]bool{}
+	var firstErr error
+	answered := false
+	for _, s := range seeds {
+		set[s] = true
+		r := <-started[s]
+		started[s] <- r
+		if r.Err != nil {
+			if firstErr == nil {
+				firstErr = r.Err
+			}
+			continue
+		}
+		c.mu.Lock()
+		peers, ok := c.peers[s]
+		c.mu.Unlock()
+		if !ok {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s did not list its peers", s)
+			}
+			continue
+		}
+		answered = true
+		for _, p := range peers {
+			set[p] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	if !answered {
+		return out, firstErr
+	}
+	return out, nil
+}
+
+// flight is a collection (of one node, or of the Cluster ID) in progress.
+type flight struct {
+	done chan struct{}
+	v    any
+	err  error
+}
+
+// flightGrace is how much longer than FieldTimeout a collection may
+// outlive the cycle that started it.
+const flightGrace = 5 * time.Second
+
+// shared runs fn under key, or joins its run still in progress. A run
+// outlives a cycle that ends before it (a schedule cancels a cycle at its
+// next tick), up to the cycle's deadline or FieldTimeout plus a grace,
+// whichever is later; the next cycle joins it and takes its result. So a
+// node never has more than one of our collections running, and a cycle
+// cut short leaves no work behind for the next ones to pile on: a cluster
+// that is slower than the period is collected every other cycle, instead
+// of never while the abandoned calls load it.
+func (c *Collector) shared(ctx context.Context, key string, fn func(context.Context) (any, error)) (any, error) {
+	c.mu.Lock()
+	f, running := c.flights[key]
+	if !running {
+		f = &flight{done: make(chan struct{})}
+		c.flights[key] = f
+	}
+	c.mu.Unlock()
+	if !running {
+		fctx, cancel := c.flightContext(ctx)
+		go func() {
+			defer cancel()
+			v, err := fn(fctx)
+			c.mu.Lock()
+			f.v, f.err = v, err
+			delete(c.flights, key)
+			c.mu.Unlock()
+			close(f.done)
+		}()
+	}
+	select {
+	case <-f.done:
+		if ctx.Err() == nil {
+			return f.v, f.err
+		}
+	case <-ctx.Done():
+	}
+	return nil, fmt.Errorf("not finished when the cycle ended (%w); the next cycle takes its result", ctx.Err())
+}
+
+// collectShared is CollectNode through shared.
+func (c *Collector) collectShared(ctx context.Context, node string) NodeReport {
+	v, err := c.shared(ctx, "node "+node, func(ctx context.Context) (any, error) { return c.CollectNode(ctx, node), nil })
+	if err != nil {
+		return NodeReport{Node: node, Err: fmt.Errorf("collect %s: %w", node, err)}
+	}
+	return v.(NodeReport)
+}
+
+// flightContext bounds a run of shared. Without a deadline, the run ends
+// with ctx.
+func (c *Collector) flightContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	if least := time.Now().Add(c.FieldTimeout + flightGrace); dl.Before(least) {
+		dl = least
+	}
+	return context.WithDeadline(context.WithoutCancel(ctx), dl)
 }
 
 // forgetDeparted drops the state of nodes that left the cluster, so the
@@ -89,37 +251,78 @@ func (c *Collector) forgetDeparted(members []string) {
 			delete(c.prev, n)
 		}
 	}
+	for n := range c.flavors {
+		if !now[n] {
+			delete(c.flavors, n)
+		}
+	}
+	for n := range c.peers {
+		if !now[n] {
+			delete(c.peers, n)
+		}
+	}
 	c.members = now
 }
 
-// CollectNode collects one node in two round trips: a probe that picks the
-// Flavor, then one evaluation that gathers every metric.
+// CollectNode collects one node in one round trip: one evaluation that
+// gathers every metric. The first collection of a node probes it before
+// (one more round trip) to pick the Flavor, which is then kept; a gather
+// built for a version the node no longer runs answers the probe instead,
+// and is redone at once with the new flavor. So a node never costs more
+// than two round trips.
 func (c *Collector) CollectNode(ctx context.Context, node string) NodeReport {
 	r := NodeReport{Node: node}
-	f, err := Probe(ctx, c.caller, node)
-	if err != nil {
-		r.Err = fmt.Errorf("probe %s: %w", node, err)
-		return r
+	c.mu.Lock()
+	nf, known := c.flavors[node]
+	c.mu.Unlock()
+	f, src := nf.flavor, nf.src
+	if !known {
+		var err error
+		if f, err = Probe(ctx, c.caller, node); err != nil {
+			r.Err = fmt.Errorf("probe %s: %w", node, err)
+			return r
+		}
+		src = GatherSource(f)
 	}
-	r.Server, r.Version, r.BuiltinService = f.Server, f.Version, f.BuiltinService
-	log := c.log.With(zap.String("node", node), zap.String("flavor", f.String()))
-	warn := func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
-
-	src := GatherSource(f)
 	vars := map[string]any{"FieldTimeout": int(c.FieldTimeout / time.Millisecond)}
 	ans, err := c.caller.Eval(ctx, node, src, vars)
+	if err == nil && known {
+		if probe, stale := staleAnswer(ans); stale {
+			// The node changed since it was probed: gather again once.
+			if f, err = flavorFromProbe(probe); err != nil {
+				c.forgetFlavor(node)
+				r.Err = fmt.Errorf("probe %s: %w", node, err)
+				return r
+			}
+			src = GatherSource(f)
+			ans, err = c.caller.Eval(ctx, node, src, vars)
+		}
+	}
 	if err != nil {
+		c.forgetFlavor(node)
 		r.Err = fmt.Errorf("gather %s: %w", node, err)
+		return r
+	}
+	if _, stale := staleAnswer(ans); stale {
+		c.forgetFlavor(node)
+		r.Err = fmt.Errorf("gather %s: the node changed its version while being collected", node)
 		return r
 	}
 	m, ok := ans.(etf.Map)
 	if !ok {
+		c.forgetFlavor(node)
 		r.Err = fmt.Errorf("gather %s: answer is %s, want a map", node, etf.FormatLimit(ans, 200))
 		return r
 	}
+	r.Server, r.Version = f.Server, f.Version
+	log := c.log.With(zap.String("node", node), zap.String("flavor", f.String()))
+	warn := func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
 	fs := fields{m: m, warn: warn}
+	r.BuiltinService = builtinService(fs, f)
+	c.notePeers(node, fs)
 	c.mu.Lock()
 	prev := c.prev[node]
+	c.flavors[node] = nodeFlavor{flavor: f, src: src}
 	c.mu.Unlock()
 	var totals StanzaTotals
 	if f.Server == Ejabberd {
@@ -134,6 +337,66 @@ func (c *Collector) CollectNode(ctx context.Context, node string) NodeReport {
 		c.mu.Unlock()
 	}
 	return r
+}
+
+// nodeFlavor is what the collector keeps of a node between collections:
+// its flavor and the gather source built for it.
+type nodeFlavor struct {
+	flavor Flavor
+	src    string
+}
+
+// staleAnswer recognises a gather's {stale, ProbeAnswer}.
+func staleAnswer(t etf.Term) (etf.Term, bool) {
+	tup, ok := t.(etf.Tuple)
+	if ok && len(tup) == 2 && etf.IsAtom(tup[0], "stale") {
+		return tup[1], true
+	}
+	return nil, false
+}
+
+// builtinService reads the gather's builtin_service field (the probe's
+// answer when missing).
+func builtinService(fs fields, f Flavor) bool {
+	v, ok := fs.m.GetAtom("builtin_service")
+	if !ok {
+		return f.BuiltinService
+	}
+	tup, _ := v.(etf.Tuple)
+	return len(tup) == 2 && etf.IsAtom(tup[0], "ok") && etf.IsAtom(tup[1], "true")
+}
+
+// forgetFlavor makes the next collection of node probe it again.
+func (c *Collector) forgetFlavor(node string) {
+	c.mu.Lock()
+	delete(c.flavors, node)
+	delete(c.peers, node)
+	c.mu.Unlock()
+}
+
+// notePeers keeps the nodes() a gather answered (field nodes), for
+// membersFromSeeds; the node names stay local.
+func (c *Collector) notePeers(node string, fs fields) {
+	var peers []string
+	v, ok := fs.m.GetAtom("nodes")
+	if tup, _ := v.(etf.Tuple); ok && len(tup) == 2 && etf.IsAtom(tup[0], "ok") {
+		elems, _ := etf.Elems(tup[1])
+		for _, e := range elems {
+			if a, ok := e.(etf.Atom); ok {
+				peers = append(peers, string(a))
+			}
+		}
+		ok = elems != nil || etf.Equal(tup[1], etf.List{})
+	} else {
+		ok = false
+	}
+	c.mu.Lock()
+	if ok {
+		c.peers[node] = peers
+	} else {
+		delete(c.peers, node)
+	}
+	c.mu.Unlock()
 }
 
 // noteClusterID remembers the Cluster ID a node answered.
@@ -168,19 +431,37 @@ func (c *Collector) ClusterID(ctx context.Context) (string, error) {
 	if id != "" {
 		return id, nil
 	}
+	v, err := c.shared(ctx, "cluster id", func(ctx context.Context) (any, error) { return c.askClusterID(ctx) })
+	if err != nil {
+		return "", err
+	}
+	return v.(string), nil
+}
+
+// askClusterID asks the members for the Cluster ID, in name order.
+func (c *Collector) askClusterID(ctx context.Context) (string, error) {
 	members, err := c.caller.Members(ctx)
 	if len(members) == 0 {
 		return "", fmt.Errorf("cluster id: %w", err)
 	}
 	sort.Strings(members)
+	// Only members that answered can tell that the cluster has no Cluster
+	// ID; when none did, that is an error (the caller keeps the last ID or
+	// skips the cycle), not ErrNoClusterID (which makes a local ID).
+	var firstErr error
+	answered := false
 	for _, n := range members {
 		t, err := c.caller.Eval(ctx, n, `case erlang:function_exported(mongoose_cluster_id, get_cached_cluster_id, 0) orelse element(1, code:ensure_loaded(mongoose_cluster_id)) =:= module of
-    true -> mongoose_cluster_id:get_cached_cluster_id();
+    true -> try mongoose_cluster_id:get_cached_cluster_id() catch _:_ -> {error, cluster_id_failed} end;
     false -> {error, no_cluster_id_module}
 end.`, nil)
 		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
 			continue
 		}
+		answered = true
 		if tup, ok := t.(etf.Tuple); ok && len(tup) == 2 && etf.IsAtom(tup[0], "ok") {
 			if s, ok := etf.Text(tup[1]); ok && s != "" {
 				c.mu.Lock()
@@ -189,6 +470,9 @@ end.`, nil)
 				return s, nil
 			}
 		}
+	}
+	if !answered {
+		return "", fmt.Errorf("cluster id: no member answered: %w", firstErr)
 	}
 	return "", ErrNoClusterID
 }

@@ -7,51 +7,43 @@ import "github.com/mim-metrics/mim-metrics/etf"
 // backend, listeners mapped to transports and HTTP APIs, cluster nodes,
 // version and uptime. A module is ejabberd's own when its beam file lies
 // under ejabberd's lib dir; other modules are only counted. Host names never
-// leave the node.
-var ejabberdGatherSource = gatherPrelude + `
-HostsR = Try(fun() -> ejabberd_option:hosts() end),
-Hosts = case HostsR of {ok, HL} when is_list(HL) -> HL; _ -> [] end,
-LibDir = case code:lib_dir(ejabberd) of D when is_list(D) -> D; _ -> "/nonexistent" end,
-Own = fun(M) -> case code:which(M) of P when is_list(P) -> lists:prefix(LibDir, P); _ -> false end end,
-ModsR = Try(fun() -> [{H, gen_mod:loaded_modules(H)} || H <- Hosts] end),
-PerHost = case ModsR of {ok, PH} -> PH; _ -> [] end,
-ListenR = Try(fun() -> ejabberd_option:listen() end),
-Listen = case ListenR of {ok, LL} when is_list(LL) -> LL; _ -> [] end,
-Handlers = lists:usort([HM || {_, ejabberd_http, LO} <- Listen, is_map(LO), {_, HM} <- maps:get(request_handlers, LO, [])]),
-Fail = fun({error, _} = E) -> E; (_) -> ok end,
-#{
-host_count => case HostsR of {ok, _} -> Field(fun() -> length(Hosts) end); E1 -> E1 end,
-host_modules => case ModsR of {error, _} = E2 -> E2; _ -> Field(fun() ->
-    [{M, Try(fun() ->
-            case gen_mod:get_module_opts(H, M) of
-                #{db_type := DB} -> [{backend, DB}];
+// leave the node. It is written like mimGatherSource.
+func ejabberdGatherSource(f Flavor) string {
+	g := &gatherBuilder{}
+	// BIFs and configuration reads, in the gathering process.
+	g.inline("",
+		p("uptime_ms", "element(1, erlang:statistics(wall_clock))"),
+		p("builtin_service", "is_pid(erlang:whereis(service_mongoose_system_metrics))"),
+		p("host_count", "length("+listOrNil("ejabberd_option:hosts()")+")"),
+		p("config_path", "filename:extension(ejabberd_config:path())"),
+		p("nodes", "erlang:nodes()"))
+	// own is true when module M is ejabberd's own.
+	own := "case code:which(M) of MP when is_list(MP) -> lists:prefix(LibDir, MP); _ -> false end"
+	g.group("Hosts = case try ejabberd_option:hosts() catch _:_ -> [] end of HL when is_list(HL) -> HL; _ -> [] end,\n"+
+		"PerHost = lists:zip(Hosts, lists:map(fun gen_mod:loaded_modules/1, Hosts)),\n"+
+		`LibDir = case code:lib_dir(ejabberd) of LD when is_list(LD) -> LD; _ -> "/nonexistent" end`,
+		p("custom_module_count", "length(lists:usort([M || {_, Ms} <- PerHost, M <- Ms, not ("+own+")]))"),
+		p("host_modules", `[{M, `+g.try(`case gen_mod:get_module_opts(H, M) of
+                MO when is_map(MO), is_map_key(db_type, MO) -> [{backend, map_get(db_type, MO)}];
                 _ -> [{none, none}]
-            end
-         end)} || {H, Ms} <- PerHost, M <- lists:sort(Ms), Own(M)]
-  end) end,
-custom_module_count => case ModsR of {error, _} = E3 -> E3; _ -> Field(fun() ->
-    length(lists:usort([M || {_, Ms} <- PerHost, M <- Ms, not Own(M)]))
-  end) end,
-uptime_ms => Field(fun() -> element(1, erlang:statistics(wall_clock)) end),
-version => Field(fun() -> ejabberd_option:version() end),
-component => Field(fun() -> length([P || P <- erlang:processes(), is_pid(P), (catch proc_lib:initial_call(P)) =:= {ejabberd_service, init, 1}]) end),
-node_number => Field(fun() -> length(ejabberd_cluster:get_nodes()) end),
-http_api => case Fail(ListenR) of ok -> Field(fun() -> [HA || HA <- Handlers, lists:member(HA, ` + erlAtoms(ejabberdAPIs) + `)] end); E4 -> E4 end,
-transport_mechanism => case Fail(ListenR) of ok -> Field(fun() ->
-    [TH || TH <- Handlers, lists:member(TH, ` + erlAtoms(ejabberdTransports) + `)]
-    ++ lists:usort([tcp || {_, ejabberd_c2s, _} <- Listen])
-  end); E5 -> E5 end,
-tls_option => case Fail(ListenR) of ok -> Field(fun() ->
-    lists:usort([case CO of
-                     #{tls := true} -> {tls, fast_tls};
-                     #{starttls_required := true} -> {starttls_required, fast_tls};
-                     #{starttls := true} -> {starttls, fast_tls};
-                     _ -> {none, none}
-                 end || {_, ejabberd_c2s, CO} <- Listen, is_map(CO)])
-  end); E6 -> E6 end,
-config_path => Field(fun() -> filename:extension(ejabberd_config:path()) end)
-}.
-`
+            end`)+`} || {H, Ms} <- PerHost, M <- lists:sort(Ms), `+own+`]`))
+	g.group("",
+		alone("version", "ejabberd_option:version()"),
+		alone("component", "length([CP || CP <- erlang:processes(), is_pid(CP), (catch proc_lib:initial_call(CP)) =:= {ejabberd_service, init, 1}])"),
+		alone("node_number", "length(ejabberd_cluster:get_nodes())"))
+	g.inline("Listen = case ejabberd_option:listen() of LL when is_list(LL) -> LL; _ -> [] end,\n"+
+		"HMsR = "+g.tryRaw("lists:usort([HM || {_, ejabberd_http, LO} <- Listen, is_map(LO), {_, HM} <- maps:get(request_handlers, LO, [])])"),
+		p("http_api", "[HA || HA <- "+g.okOrRaise("HMsR")+", lists:member(HA, "+erlAtoms(ejabberdAPIs)+")]"),
+		p("transport_mechanism", "[TH || TH <- "+g.okOrRaise("HMsR")+", lists:member(TH, "+erlAtoms(ejabberdTransports)+")]"+
+			" ++ lists:usort([tcp || {_, ejabberd_c2s, _} <- Listen])"),
+		p("tls_option", `lists:usort([if
+                     is_map_key(tls, CO), map_get(tls, CO) =:= true -> {tls, fast_tls};
+                     is_map_key(starttls_required, CO), map_get(starttls_required, CO) =:= true -> {starttls_required, fast_tls};
+                     is_map_key(starttls, CO), map_get(starttls, CO) =:= true -> {starttls, fast_tls};
+                     true -> {none, none}
+                 end || {_, ejabberd_c2s, CO} <- Listen, is_map(CO)])`))
+	return guarded("ejabberd", f.Version, g.source())
+}
 
 // ejabberdEvents builds the canonical events from an ejabberd gather answer.
 func ejabberdEvents(f Flavor, fs fields) []Event {

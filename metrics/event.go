@@ -4,6 +4,8 @@ package metrics
 
 // Event is one report entry in the shape of MongooseIM 6.1+ (a GA4 event):
 // a name and a flat map of params. Param values are strings or int64.
+// Params are read-only: events with equal params may share one map (a
+// cluster with thousands of hosts has thousands of equal module events).
 type Event struct {
 	Name   string         `json:"name"`
 	Params map[string]any `json:"params"`

@@ -9,10 +9,12 @@ import (
 	"github.com/mim-metrics/mim-metrics/etf"
 )
 
-// probeSource asks a node what it runs and which of the modules and
-// functions the collector may call it has. It is the first of the two
-// round trips of a collection.
-const probeSource = `
+// probeBody asks a node what it runs and which of the modules and
+// functions the collector may call it has. The collector probes a node the
+// first time it collects it; later gathers check that the node still runs
+// the version probed and answer the probe instead when it does not (see
+// guarded).
+const probeBody = `
 Exported = fun(Mod, Fun, Arity) ->
     case code:ensure_loaded(Mod) of
         {module, Mod} -> erlang:function_exported(Mod, Fun, Arity);
@@ -37,8 +39,10 @@ AppVsn = fun(App) -> case lists:keyfind(App, 1, Apps) of {_, _, V} -> V; _ -> un
       {c2s_listener, mongoose_c2s_listener, module_info, 0},
       {module_metrics, mongoose_module_metrics, module_info, 0},
       {cluster_id, mongoose_cluster_id, get_cached_cluster_id, 0},
-      {ejabberd_option, ejabberd_option, hosts, 0}]]}.
-`
+      {ejabberd_option, ejabberd_option, hosts, 0}]]}`
+
+// probeSource is probeBody as a source of its own.
+const probeSource = probeBody + ".\n"
 
 // Flavor is what the collector knows about one node: the server, its
 // version, and the MongooseIM generation whose calls it answers. It is

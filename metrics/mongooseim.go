@@ -1,7 +1,11 @@
 package metrics
 
 import (
+	"fmt"
+	"sort"
 	"strings"
+
+	"github.com/mim-metrics/mim-metrics/etf"
 )
 
 // The Erlang source below is evaluated on a MongooseIM node in one round
@@ -12,100 +16,376 @@ import (
 // domains, custom module names and listener addresses are counted or
 // filtered inside the node and never cross the wire.
 //
-// Every field is computed by Field, in its own process with a time limit,
-// so a call that fails or hangs costs only its own fields:
-// {ok, Value} or {error, {Class, Reason}}.
+// Fields whose calls cannot block (BIFs, reads of the configuration) are
+// computed by the gathering process itself; the others (module callbacks,
+// calls to servers) in processes of their own, all at once, under one time
+// limit, so a call that fails or hangs costs only its own fields:
+// {ok, Value} or {error, {Class, Reason}}. The answer comes within
+// FieldTimeout whatever hangs.
+//
+// The source is written for erl_eval's speed, which is what a collection
+// costs on top of the calls themselves:
+//   - loops over hosts (and over anything per host, such as stanza
+//     counters) are compiled library calls: lists:map, lists:zipwith3 with
+//     external funs, match specifications; never interpreted
+//     comprehensions;
+//   - it creates no funs and matches no map patterns: erl_eval lints the
+//     body of every fun it creates and every key of a map pattern it
+//     matches, which costs more than all the calls of a small node. A
+//     process is started with spawn_eval/2 (see package node), failures
+//     are caught with catch (cheaper than try), maps are read with guards
+//     and match specifications;
+//   - few variables are bound at any time (see scoped, and spawn_eval's
+//     bindings): erl_eval merges all bindings at every argument of every
+//     call it evaluates;
+//   - constant terms are written with erlConst, which erl_eval builds in
+//     one step.
 
-// gatherPrelude defines the helpers every gather source uses.
-const gatherPrelude = `
-Try = fun(F) ->
-    try {ok, F()}
-    catch C:R -> {error, {C, iolist_to_binary(io_lib:format("~0P", [R, 12]))}}
-    end
-end,
-Field = fun(F) ->
-    Self = self(), Tag = make_ref(),
-    {Pid, MRef} = spawn_monitor(fun() -> Self ! {Tag, Try(F)} end),
-    receive
-        {Tag, Res} -> erlang:demonitor(MRef, [flush]), Res;
-        {'DOWN', MRef, process, _, Why} -> {error, {exit, iolist_to_binary(io_lib:format("~0P", [Why, 12]))}}
-    after FieldTimeout ->
-        exit(Pid, kill), erlang:demonitor(MRef, [flush]),
-        {error, {timeout, <<"no answer within the field time limit">>}}
-    end
-end,
-Behaves = fun(Mods, B) ->
-    lists:filter(fun(M) ->
-        try lists:keyfind([B], 2, M:module_info(attributes)) of
-            {behavior, _} -> true;
-            {behaviour, _} -> true;
-            _ -> false
-        catch _:_ -> false end
-    end, Mods)
-end,
-`
+// gatherBuilder writes a gather source, numbering the variables it binds.
+type gatherBuilder struct {
+	n       int
+	pending []string // spawn_eval of each group
+	names   []string // the fields of all groups
+	msgs    int      // the messages all groups send
+	inlined []string // lists of {Name, Result} computed by the gathering process
+}
+
+// vars returns fresh variable names, one per prefix.
+func (g *gatherBuilder) vars(prefixes ...string) []string {
+	g.n++
+	out := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		out[i] = fmt.Sprintf("%s%d_", p, g.n)
+	}
+	return out
+}
+
+// try is `try {ok, Body} catch C:R -> {error, {C, Text}} end`, with Text
+// the reason printed with a depth limit (for per-host results, which are
+// part of a field's value).
+func (g *gatherBuilder) try(body string) string {
+	v := g.vars("C", "R")
+	return "try {ok, begin " + body + " end} catch " + v[0] + ":" + v[1] + " -> {error, {" + v[0] +
+		`, iolist_to_binary(io_lib:format("~0P", [` + v[1] + `, 12]))}} end`
+}
+
+// part is one field of a group: its name and the expression of its value.
+// A part is sent with the parts before it unless it is alone: a part that
+// may take long (or hang) is sent alone, after the others.
+type part struct {
+	name, body string
+	alone      bool
+}
+
+func p(name, body string) part     { return part{name: name, body: body} }
+func alone(name, body string) part { return part{name: name, body: body, alone: true} }
+
+// section computes the parts' fields, in order, after the shared
+// expressions (which bind what the parts use), and returns the
+// expressions that do it, for process. The results, each part's value
+// or, when it failed, {'EXIT', Why} (catch Expr: cheaper for erl_eval than
+// try), are sent to the gathering process in messages
+// {gathered, [{Name, Result}]}; when the shared expressions fail, every
+// field of the section fails with them.
+func (g *gatherBuilder) section(shared string, parts ...part) string {
+	var names, msgs, batch, failed, batchNames []string
+	v := g.vars("C", "R")
+	flush := func() {
+		if len(batch) > 0 {
+			msgs = append(msgs, "Self ! {gathered, ["+strings.Join(batch, ",\n")+"]}")
+			// When the shared expressions fail, each message still comes,
+			// with the failure for each of its fields.
+			failed = append(failed, "Self ! {gathered, [{GN_, {'EXIT', {"+v[1]+", ["+v[0]+"]}}} || GN_ <- "+erlAtoms(batchNames)+"]}")
+			batch, batchNames = nil, nil
+		}
+	}
+	for _, p := range parts {
+		if p.alone {
+			flush()
+		}
+		names = append(names, p.name)
+		batchNames = append(batchNames, p.name)
+		batch = append(batch, "{"+p.name+", catch begin "+p.body+" end}")
+	}
+	flush()
+	body := strings.Join(msgs, ",\n")
+	if shared != "" {
+		body = "try " + shared + ",\n" + body + "\ncatch " + v[0] + ":" + v[1] + " -> " + strings.Join(failed, ",\n") + " end"
+	}
+	g.names = append(g.names, names...)
+	g.msgs += len(msgs)
+	return body
+}
+
+// inline computes the parts' fields in the gathering process itself,
+// after the shared expressions, while the processes run: for fields that
+// cannot block (BIFs, reads of the configuration), which so cost neither a
+// process nor a message. Its variables do not outlive it (see scoped).
+func (g *gatherBuilder) inline(shared string, parts ...part) {
+	var names, items []string
+	for _, p := range parts {
+		names = append(names, p.name)
+		items = append(items, "{"+p.name+", catch begin "+p.body+" end}")
+	}
+	body := "[" + strings.Join(items, ",\n") + "]"
+	if shared != "" {
+		v := g.vars("C", "R")
+		body = "try " + shared + ",\n" + body + "\ncatch " + v[0] + ":" + v[1] + " -> [{GN_, {'EXIT', {" + v[1] + ", [" + v[0] + "]}}} || GN_ <- " + erlAtoms(names) + "] end"
+	}
+	g.names = append(g.names, names...)
+	g.inlined = append(g.inlined, "hd("+scoped(body)+")")
+}
+
+// group adds a process computing one section.
+func (g *gatherBuilder) group(shared string, parts ...part) { g.process(g.section(shared, parts...)) }
+
+// process adds a process that runs the sections one after the other.
+// Fields whose calls may block go to a process of their own, or last in
+// one, each in a message of its own: a call that blocks costs only its
+// own field and those after it in its process.
+func (g *gatherBuilder) process(sections ...string) {
+	g.pending = append(g.pending, "spawn_eval(#{'Self' => Self}, begin "+strings.Join(sections, ",\n")+" end)")
+}
+
+// source is the gather: start every group, take their messages as they
+// come until all are in or the time limit passes, stop the processes, and
+// make the answer map (see GatherSource). It keeps as few variables bound
+// as it can: erl_eval merges all bindings at every argument of every call.
+func (g *gatherBuilder) source() string {
+	a := func(s string) etf.Atom { return etf.Atom(s) }
+	// {Name, {'EXIT', {Reason, Stack}}} (an error) -> {Name, error, Reason};
+	// {Name, {'EXIT', Reason}} (an exit) -> {Name, exit, Reason}.
+	errors := matchSpec(
+		tuple(tuple(a("$1"), tuple(a("EXIT"), tuple(a("$2"), a("$3")))), list(tuple(a("is_list"), a("$3"))),
+			list(tuple(tuple(a("$1"), a("error"), a("$2"))))),
+		msClause(tuple(a("$1"), tuple(a("EXIT"), a("$2"))), tuple(tuple(a("$1"), a("exit"), a("$2")))))
+	// {Name, Value} -> {Name, {ok, Value}}
+	oks := matchSpec(msClause(tuple(a("$1"), a("$2")), tuple(tuple(a("$1"), tuple(tuple(a("ok"), a("$2")))))))
+	return "Self = self(),\nPids = [\n" + strings.Join(g.pending, ",\n") + "\n],\n" +
+		"Inline = lists:append([" + strings.Join(g.inlined, ",\n") + "]),\n" +
+		fmt.Sprintf(gatherCollect, g.msgs, erlConst(atoms(g.names...)), oks, errors)
+}
+
+// gatherCollect takes the groups' messages (their count is the first
+// argument) until the timer FieldTimeout ends, stops the processes in Pids,
+// and makes the answer map: {ok, Value}, {error, {Class, Text}} for a
+// field that failed (the reason printed with a depth limit), or a timeout
+// error for the names (the second argument) that did not come. The third
+// and fourth arguments are match specifications that wrap the values and
+// pick the failures.
+const gatherCollect = `TRef = erlang:start_timer(FieldTimeout, Self, gathered),
+Got = Inline ++ lists:append([receive {gathered, GotL} -> GotL; {timeout, TRef, gathered} = TM -> Self ! TM, [] end || _ <- lists:seq(1, %d)]),
+erlang:cancel_timer(TRef),
+lists:zipwith(fun erlang:exit/2, Pids, lists:duplicate(length(Pids), kill)),
+maps:merge(maps:from_list([{TN, {error, {timeout, <<"no answer within the field time limit">>}}} || TN <- %s -- proplists:get_keys(Got)]),
+           maps:merge(maps:from_list(ets:match_spec_run(Got, ets:match_spec_compile(%s))),
+                      maps:from_list([{EN, {error, {EC, iolist_to_binary(io_lib:format("~0P", [ER, 12]))}}}
+                                      || {EN, EC, ER} <- ets:match_spec_run(Got, ets:match_spec_compile(%s))])))`
+
+// behavesExpr lists the modules of Loaded (loaded modules, Attrs their
+// attributes) that declare behaviour B, in compiled code: the attribute
+// whose value is [B] (lists:keyfind/3 over every module at once), kept when
+// it is behaviour or behavior (a match specification).
+func behavesExpr(b string) string {
+	return "ets:match_spec_run(lists:zip(Loaded, lists:zipwith3(fun lists:keyfind/3, lists:duplicate(length(Loaded), [" + b + "]), " +
+		"lists:duplicate(length(Loaded), 2), Attrs)), " +
+		"ets:match_spec_compile(" + behavesMS + "))"
+}
+
+// behavesMS is [{{'$1', {behaviour, '_'}}, [], ['$1']}, {{'$1', {behavior, '_'}}, [], ['$1']}].
+var behavesMS = matchSpec(
+	msClause(tuple(etf.Atom("$1"), tuple(etf.Atom("behaviour"), etf.Atom("_"))), etf.Atom("$1")),
+	msClause(tuple(etf.Atom("$1"), tuple(etf.Atom("behavior"), etf.Atom("_"))), etf.Atom("$1")))
+
+// matchSpecRun is ets:match_spec_run(List, ets:match_spec_compile(MS)): a
+// match specification filters and maps a list in compiled code, map
+// patterns included.
+func matchSpecRun(list, ms string) string {
+	return "ets:match_spec_run(" + list + ", ets:match_spec_compile(" + ms + "))"
+}
+
+// modulesExpr is the options of the known modules (Known) on every host
+// (Hosts). The calls are made in compiled code, all at once: every
+// config_metrics/1 of every module on every host (erlang:apply/3 over
+// the cross product), and the answer lists each distinct result once, with
+// an index per call, which keeps it small for thousands of hosts:
+// {HostCount, Known, Exporting, Distinct, Indexes}, Indexes module by
+// module (the modules of Exporting, those with config_metrics/1), host by
+// host. When a call fails, the modules are redone one by one (see
+// perHostExpr): {HostCount, [{Module, Result}]}.
+func modulesExpr(g *gatherBuilder) string {
+	exporting := matchSpec(msClause(tuple(etf.Atom("$1"), etf.Atom("true")), etf.Atom("$1")))
+	return `try
+    Exp = ets:match_spec_run(lists:zip(Known, lists:zipwith3(fun erlang:function_exported/3, Known,
+              lists:duplicate(length(Known), config_metrics), lists:duplicate(length(Known), 1))), ets:match_spec_compile(` + exporting + `)),
+    NH = length(Hosts),
+    Res = lists:zipwith3(fun erlang:apply/3,
+              lists:append(lists:zipwith(fun lists:duplicate/2, lists:duplicate(length(Exp), NH), Exp)),
+              lists:duplicate(NH * length(Exp), config_metrics),
+              lists:append(lists:duplicate(length(Exp), lists:map(fun erlang:tuple_to_list/1, lists:zipwith(fun erlang:make_tuple/2, lists:duplicate(NH, 1), Hosts))))),
+    Distinct = maps:keys(maps:from_list(lists:zip(Res, Res))),
+    {NH, Known, Exp, Distinct, lists:zipwith(fun maps:get/2, Res, lists:duplicate(length(Res), maps:from_list(lists:zip(Distinct, lists:seq(0, length(Distinct) - 1)))))}
+catch _:_ ->
+    {length(Hosts),
+     [{M, case erlang:function_exported(M, config_metrics, 1) of
+              false -> none;
+              true -> ` + g.perHostExpr("M", "config_metrics", "Hosts") + `
+          end} || M <- Known]}
+end`
+}
+
+// perHostExpr calls Mod:Fun(Host) for every host in compiled code: {all,
+// Results} or, when all hosts answer the same, {same, Result}, which keeps
+// the answer small for thousands of hosts. When a call fails, the calls are
+// redone host by host so that one failure costs one entry: {each, [{ok, R}
+// | {error, Why}]}.
+func (g *gatherBuilder) perHostExpr(mod, fun, hosts string) string {
+	return "try lists:map(fun " + mod + ":" + fun + "/1, " + hosts + ") of\n" +
+		"    PHL -> case PHL =/= [] andalso lists:duplicate(length(PHL), hd(PHL)) =:= PHL of true -> {same, hd(PHL)}; false -> {all, PHL} end\n" +
+		"catch _:_ -> {each, [" + g.try(mod+":"+fun+"(PHost)") + " || PHost <- " + hosts + "]} end"
+}
+
+// versionGuard is true when the node still runs version v of app (always
+// true when v is unknown).
+func versionGuard(app, v string) string {
+	if v == "" {
+		return "true"
+	}
+	lit := erlString(v)
+	return "case application:get_key(" + app + ", vsn) of {ok, " + lit + "} -> true; {ok, GV} when is_binary(GV) -> GV =:= unicode:characters_to_binary(" + lit + "); _ -> false end"
+}
+
+// erlString is s as an Erlang string literal.
+func erlString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString("\\n")
+		case r < 0x20 || r > 0x7e:
+			fmt.Fprintf(&b, "\\x{%x}", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// guarded wraps a gather: when the node no longer runs the version the
+// flavor was probed for (an upgrade, another node under the same name), it
+// answers {stale, Probe} instead, with the probe's answer, so that the
+// collector can gather again with the right flavor at the cost of one
+// round trip, not two. The probe is a string literal, parsed only then (a
+// string costs little in the form sent with every gather).
+func guarded(app, version, gather string) string {
+	return "case " + versionGuard(app, version) + " of\n" +
+		"true ->\n" + gather + ";\n" +
+		"false -> {stale, begin\n" +
+		"    {ok, PTs_, _} = erl_scan:string(" + erlString(probeSource) + "),\n" +
+		"    {ok, PEs_} = erl_parse:parse_exprs(PTs_),\n" +
+		"    {value, PV_, _} = erl_eval:exprs(PEs_, erl_eval:new_bindings()),\n" +
+		"    PV_\nend}\nend.\n"
+}
+
+// hostsVar binds Hosts to the hosts list ([] when the call fails or
+// answers no list, as host_count then reports the failure).
+func (f Flavor) hostsVar() string {
+	return "Hosts = " + listOrNil("try "+f.hostsExpr()+" catch _:_ -> [] end")
+}
+
+// scoped is [V], V the value of the expressions es, whose variables do
+// not outlive them (they are bound inside a comprehension's generator):
+// every variable bound makes erl_eval slower for the rest of the process.
+func scoped(es string) string {
+	return "[ScopedV_ || ScopedV_ <- [begin " + es + " end]]"
+}
+
+// listOrNil is the value of e when it is a list, else []: compiled, so
+// that it binds no variable.
+func listOrNil(e string) string {
+	return "hd(lists:filter(fun erlang:is_list/1, [" + e + ", []]))"
+}
 
 // mimGatherSource returns the gather expression for a MongooseIM node of
 // flavor f. The answer is a map from field name to {ok, V} | {error, _}.
 func mimGatherSource(f Flavor) string {
-	var b strings.Builder
-	b.WriteString(gatherPrelude)
-	// Hosts (3.x–4.x) or hosts ++ host types (5.0+): MongooseIM's ?ALL_HOST_TYPES.
-	b.WriteString("HostsR = Try(fun() -> " + f.hostsExpr() + " end),\n")
-	b.WriteString("Hosts = case HostsR of {ok, HL} when is_list(HL) -> HL; _ -> [] end,\n")
-	b.WriteString("ModsR = Try(fun() -> lists:append(lists:map(fun gen_mod:loaded_modules/1, Hosts)) end),\n")
-	b.WriteString("AllMods = case ModsR of {ok, AM} when is_list(AM) -> lists:filter(fun erlang:is_atom/1, AM); _ -> [] end,\n")
-	b.WriteString("ListenR = Try(fun() -> " + f.listenExpr() + " end),\n")
-	b.WriteString("Listen = case ListenR of {ok, LL} when is_list(LL) -> LL; _ -> [] end,\n")
-	b.WriteString("Fail = fun({error, _} = E) -> E; (_) -> ok end,\n")
-	b.WriteString("#{\n")
-	fields := []string{
-		"host_count => case HostsR of {ok, _} -> Field(fun() -> length(Hosts) end); E1 -> E1 end",
-		// The known-module rule: a module is MongooseIM's own when it has
-		// -behaviour(mongoose_module_metrics). MongooseIM reports every
-		// host type × known module (a cross product). The loop over host
-		// types runs in compiled code (lists:map with an external fun),
-		// not in erl_eval; only when a call fails is it redone host by
-		// host, so one failure costs one entry. See moduleEvents.
-		`modules => case ModsR of {error, _} = E2 -> E2; _ -> Field(fun() ->
-            Known = Behaves(lists:usort(AllMods), mongoose_module_metrics),
-            {length(Hosts),
-             [{M, case erlang:function_exported(M, config_metrics, 1) of
-                      false -> none;
-                      true ->
-                          try {all, lists:map(fun M:config_metrics/1, Hosts)}
-                          catch _:_ -> {each, [Try(fun() -> M:config_metrics(H) end) || H <- Hosts]}
-                          end
-                  end} || M <- Known]}
-        end) end`,
-		`custom_module_count => case ModsR of {error, _} = E3 -> E3; _ -> Field(fun() ->
-            Unique = lists:usort(AllMods),
-            GenMods = Behaves(Unique, gen_mod),
-            Metrics = Behaves(Unique, mongoose_module_metrics),
-            sets:size(sets:subtract(sets:from_list(GenMods), sets:from_list(Metrics)))
-        end) end`,
-		"uptime_ms => Field(fun() -> element(1, erlang:statistics(wall_clock)) end)",
-		"version => Field(fun() -> {_, _, V} = lists:keyfind(mongooseim, 1, application:which_applications()), V end)",
-		"component => Field(fun() -> " + f.componentExpr() + " end)",
-		"node_number => Field(fun() -> length(erlang:nodes()) + 1 end)",
-		"http_api => case Fail(ListenR) of ok -> Field(fun() -> " + f.httpAPIExpr() + " end); E4 -> E4 end",
-		"transport_mechanism => case Fail(ListenR) of ok -> Field(fun() -> " + f.transportExpr() + " end); E5 -> E5 end",
-		"tls_option => case Fail(ListenR) of ok -> Field(fun() -> " + f.tlsExpr() + " end); E6 -> E6 end",
-		"cluster_id => Field(fun() -> mongoose_cluster_id:get_cached_cluster_id() end)",
+	g := &gatherBuilder{}
+	// BIFs and configuration reads: these do not block. Hosts (3.x–4.x)
+	// or hosts ++ host types (5.0+): MongooseIM's ?ALL_HOST_TYPES.
+	quick := []part{
+		p("uptime_ms", "element(1, erlang:statistics(wall_clock))"),
+		p("node_number", "length(erlang:nodes()) + 1"),
+		p("builtin_service", "is_pid(erlang:whereis(service_mongoose_system_metrics))"),
+		p("host_count", "length("+listOrNil(f.hostsExpr())+")"),
+		// The members a seed knows (see Collector.Collect); never reported.
+		p("nodes", "erlang:nodes()"),
 	}
 	if f.has["domain_core"] {
-		fields = append(fields, "domain_count => Field(fun() -> mongoose_domain_core:domains_count() end)")
+		quick = append(quick, p("domain_count", "mongoose_domain_core:domains_count()"))
 	}
 	if e := f.configPathExpr(); e != "" {
-		fields = append(fields, "config_path => Field(fun() -> filename:extension("+e+") end)")
+		quick = append(quick, p("config_path", "filename:extension("+e+")"))
 	}
 	if f.atLeast(3, 7, 0) {
-		fields = append(fields, "outgoing_pool => Field(fun() -> "+f.poolsExpr()+" end)")
-		fields = append(fields, "stanzas => Field(fun() -> "+f.stanzasExpr()+" end)")
+		quick = append(quick, p("outgoing_pool", f.poolsExpr()))
 	}
-	b.WriteString(strings.Join(fields, ",\n"))
-	b.WriteString("\n}.\n")
-	return b.String()
+	g.inline("", quick...)
+	// Listeners: the answer of one call, read three ways.
+	g.inline(f.listenVar()+",\nHMsR = "+g.tryRaw(f.handlerModulesExpr()),
+		p("http_api", "ordsets:intersection("+g.okOrRaise("HMsR")+", "+erlConst(atoms(sorted(f.apiWhitelist())...))+")"),
+		p("transport_mechanism", f.transportExpr(g)),
+		p("tls_option", f.tlsExpr()))
+	// The known-module rule: a module is MongooseIM's own when it has
+	// -behaviour(mongoose_module_metrics). MongooseIM reports every host
+	// type × known module (a cross product); see moduleEvents. Custom
+	// modules are the other gen_mod modules. The count comes first: the
+	// options may take long (config_metrics/1 of every module on every
+	// host).
+	knownAndGenMods := scoped(
+		"Loaded = lists:filter(fun erlang:module_loaded/1, lists:usort(lists:filter(fun erlang:is_atom/1, lists:append(lists:map(fun gen_mod:loaded_modules/1, Hosts))))),\n" +
+			"Attrs = lists:zipwith(fun erlang:get_module_info/2, Loaded, lists:duplicate(length(Loaded), attributes)),\n" +
+			"{" + behavesExpr("mongoose_module_metrics") + ", " + behavesExpr("gen_mod") + "}")
+	g.process(g.section(f.hostsVar()+",\n[{Known, GenMods}] = "+knownAndGenMods,
+		p("custom_module_count", "length(GenMods -- Known)"),
+		alone("modules", modulesExpr(g))))
+	// Reads of tables (ETS, Mnesia), then the one call to a server.
+	calls := []part{alone("component", f.componentExpr()), alone("cluster_id", "mongoose_cluster_id:get_cached_cluster_id()")}
+	if f.atLeast(3, 7, 0) {
+		calls = append([]part{alone("stanzas", f.stanzasExpr())}, calls...)
+	}
+	calls = append(calls, alone("version", "element(3, lists:keyfind(mongooseim, 1, application:which_applications()))"))
+	g.process(g.section("", calls...))
+	return guarded("mongooseim", f.Version, g.source())
+}
+
+// sorted returns a sorted copy of names.
+func sorted(names []string) []string {
+	out := append([]string(nil), names...)
+	sort.Strings(out)
+	return out
+}
+
+// tryRaw is `try {ok, Body} catch C:R -> {error, {C, R}} end`.
+func (g *gatherBuilder) tryRaw(body string) string {
+	v := g.vars("C", "R")
+	return "try {ok, begin " + body + " end} catch " + v[0] + ":" + v[1] + " -> {error, {" + v[0] + ", " + v[1] + "}} end"
+}
+
+// okOrRaise is the value V of the {ok, V} | {error, {C, R}} (see tryRaw) in
+// variable v, raising the error again.
+func (g *gatherBuilder) okOrRaise(v string) string {
+	n := g.vars("V", "C", "R")
+	return "case " + v + " of {ok, " + n[0] + "} -> " + n[0] + "; {error, {" + n[1] + ", " + n[2] + "}} -> erlang:raise(" + n[1] + ", " + n[2] + ", []) end"
+}
+
+// listenVar binds Listen to the listeners; it raises when the call does.
+func (f Flavor) listenVar() string {
+	return "Listen = " + listOrNil(f.listenExpr())
 }
 
 func (f Flavor) usesMongooseConfig() bool { return f.has["mongoose_config"] }
@@ -131,14 +411,19 @@ func (f Flavor) listenExpr() string {
 	return "ejabberd_config:get_local_option(listen)"
 }
 
+// componentExpr counts the external components connected to this node:
+// the component lookup of every routed domain, in compiled code
+// (lists:zipwith with an external fun), as there may be thousands of
+// domains.
 func (f Flavor) componentExpr() string {
+	lookup, domains := "ejabberd_router:lookup_component/2", "ejabberd_router:dirty_get_all_domains()"
 	switch {
 	case f.has["mongoose_component"]:
-		return "length(lists:flatten([mongoose_component:lookup_component(D, node()) || D <- mongoose_router:get_all_domains() ++ mongoose_component:dirty_get_all_components(all)]))"
+		lookup, domains = "mongoose_component:lookup_component/2", "mongoose_router:get_all_domains() ++ mongoose_component:dirty_get_all_components(all)"
 	case f.has["mongoose_router"]:
-		return "length(lists:flatten([ejabberd_router:lookup_component(D, node()) || D <- mongoose_router:get_all_domains() ++ ejabberd_router:dirty_get_all_components(all)]))"
+		domains = "mongoose_router:get_all_domains() ++ ejabberd_router:dirty_get_all_components(all)"
 	}
-	return "length(lists:flatten([ejabberd_router:lookup_component(D, node()) || D <- ejabberd_router:dirty_get_all_domains()]))"
+	return "begin CDs = " + domains + ", length(lists:flatten(lists:zipwith(fun " + lookup + ", CDs, lists:duplicate(length(CDs), node())))) end"
 }
 
 // apiWhitelist is filter_unknown_api/1 of each generation: the HTTP
@@ -168,16 +453,26 @@ func (f Flavor) transportHandlers() []string {
 
 func erlAtoms(names []string) string { return "[" + strings.Join(names, ", ") + "]" }
 
+// mapKeys is the guard tests "V is a map with these keys": a map pattern
+// without its cost in erl_eval (see package node).
+func mapKeys(v string, keys ...string) string {
+	out := "is_map(" + v + ")"
+	for _, k := range keys {
+		out += ", is_map_key(" + k + ", " + v + ")"
+	}
+	return out
+}
+
 // handlerModulesExpr lists the handler modules of all cowboy listeners.
 func (f Flavor) handlerModulesExpr() string {
 	if f.usesMongooseConfig() {
-		return "lists:usort([HM || #{module := ejabberd_cowboy, handlers := Hs} <- Listen, #{module := HM} <- Hs])"
+		// [{#{module => ejabberd_cowboy, handlers => '$1'}, [], ['$1']}], then
+		// [{#{module => '$1'}, [], ['$1']}]
+		return "lists:usort(" + matchSpecRun(
+			"lists:append("+matchSpecRun("Listen", matchSpec(msClause(mapOf(etf.Atom("module"), etf.Atom("ejabberd_cowboy"), etf.Atom("handlers"), etf.Atom("$1")), etf.Atom("$1"))))+")",
+			matchSpec(msClause(mapOf(etf.Atom("module"), etf.Atom("$1")), etf.Atom("$1")))) + ")"
 	}
 	return "lists:usort([element(3, HM) || {modules, HMs} <- lists:flatten([O || {_, ejabberd_cowboy, O} <- Listen]), HM <- HMs, is_tuple(HM), tuple_size(HM) >= 3])"
-}
-
-func (f Flavor) httpAPIExpr() string {
-	return "[A || A <- " + f.handlerModulesExpr() + ", lists:member(A, " + erlAtoms(f.apiWhitelist()) + ")]"
 }
 
 func (f Flavor) c2sModule() string {
@@ -187,10 +482,11 @@ func (f Flavor) c2sModule() string {
 	return "ejabberd_c2s"
 }
 
-func (f Flavor) transportExpr() string {
+func (f Flavor) transportExpr(g *gatherBuilder) string {
 	if f.usesMongooseConfig() {
-		return "[HM || HM <- " + f.handlerModulesExpr() + ", lists:member(HM, " + erlAtoms(f.transportHandlers()) + ")]" +
-			" ++ lists:usort([tcp || #{module := " + f.c2sModule() + ", proto := tcp} <- Listen])"
+		// [{#{module => C2S, proto => tcp}, [], [tcp]}]
+		return "ordsets:intersection(" + g.okOrRaise("HMsR") + ", " + erlConst(atoms(sorted(f.transportHandlers())...)) + ")" +
+			" ++ lists:usort(" + matchSpecRun("Listen", matchSpec(msClause(mapOf(etf.Atom("module"), etf.Atom(f.c2sModule()), etf.Atom("proto"), etf.Atom("tcp")), etf.Atom("tcp")))) + ")"
 	}
 	// 3.x–5.0: BOSH and WebSockets are looked up in the first cowboy
 	// listener's modules only (proplists:get_value returns the first match),
@@ -205,7 +501,10 @@ func (f Flavor) tlsExpr() string {
 	if f.usesMongooseConfig() {
 		// 6.4+ dropped the module key, so this finds nothing there, as in
 		// MongooseIM itself.
-		return "lists:usort([{Mode, TMod} || #{module := " + f.c2sModule() + ", tls := #{mode := Mode, module := TMod}} <- Listen])"
+		// [{#{module => C2S, tls => #{mode => '$1', module => '$2'}}, [], [{{'$1', '$2'}}]}]
+		return "lists:usort(" + matchSpecRun("Listen", matchSpec(msClause(
+			mapOf(etf.Atom("module"), etf.Atom(f.c2sModule()), etf.Atom("tls"), mapOf(etf.Atom("mode"), etf.Atom("$1"), etf.Atom("module"), etf.Atom("$2"))),
+			tuple(tuple(etf.Atom("$1"), etf.Atom("$2")))))) + ")"
 	}
 	return `C2SOpts = lists:flatten([O || {_, ejabberd_c2s, O} <- Listen]),
         case C2SOpts of
@@ -235,7 +534,8 @@ func (f Flavor) configPathExpr() string {
 
 func (f Flavor) poolsExpr() string {
 	if f.usesMongooseConfig() {
-		return "[PT || #{type := PT} <- mongoose_config:get_opt(outgoing_pools)]"
+		// [{#{type => '$1'}, [], ['$1']}]
+		return matchSpecRun("mongoose_config:get_opt(outgoing_pools)", matchSpec(msClause(mapOf(etf.Atom("type"), etf.Atom("$1")), etf.Atom("$1"))))
 	}
 	return "[element(1, P) || P <- ejabberd_config:get_local_option_or_default(outgoing_pools, []), is_tuple(P), tuple_size(P) >= 1]"
 }
@@ -243,47 +543,58 @@ func (f Flavor) poolsExpr() string {
 // stanzaTypes are the six counters, in MongooseIM's order, with the event
 // and metric names that generations 6.3+ read them from (*Sent is what
 // the server receives from clients: element_in).
-const stanzaPrelude = `Types = [{xmppMessageSent, xmpp_element_in, c2s_element_in, message_count},
-             {xmppMessageReceived, xmpp_element_out, c2s_element_out, message_count},
-             {xmppIqSent, xmpp_element_in, c2s_element_in, iq_count},
-             {xmppIqReceived, xmpp_element_out, c2s_element_out, iq_count},
-             {xmppPresenceSent, xmpp_element_in, c2s_element_in, presence_count},
-             {xmppPresenceReceived, xmpp_element_out, c2s_element_out, presence_count}],
-        SumExo = fun(Vals) -> lists:foldl(fun({_, DPs}, Acc) when is_list(DPs) ->
-                                               case lists:keyfind(count, 1, DPs) of
-                                                   {count, Cnt} when is_integer(Cnt) -> Acc + Cnt;
-                                                   _ -> Acc
-                                               end;
-                                          (_, Acc) -> Acc end, 0, Vals) end,
-        Exo64 = fun() -> [{Ty, SumExo(exometer:get_values(['_', Ev, '_', Met]))} || {Ty, Ev, _, Met} <- Types] end,
-        `
+var stanzaTypes = "Types = " + erlConst(list(
+	etf.Tuple(atoms("xmppMessageSent", "xmpp_element_in", "c2s_element_in", "message_count")),
+	etf.Tuple(atoms("xmppMessageReceived", "xmpp_element_out", "c2s_element_out", "message_count")),
+	etf.Tuple(atoms("xmppIqSent", "xmpp_element_in", "c2s_element_in", "iq_count")),
+	etf.Tuple(atoms("xmppIqReceived", "xmpp_element_out", "c2s_element_out", "iq_count")),
+	etf.Tuple(atoms("xmppPresenceSent", "xmpp_element_in", "c2s_element_in", "presence_count")),
+	etf.Tuple(atoms("xmppPresenceReceived", "xmpp_element_out", "c2s_element_out", "presence_count")))) + ",\n"
+
+// sumExo sums the count data points of the exometer:get_values/1 answer
+// to the metric pattern expression, in compiled code (there is one metric
+// per host type: thousands on a large cluster): the data point lists
+// ({Name, DataPoints} with a list), their count entries
+// (lists:keyfind/3 over all at once), the integer counts.
+func sumExo(pattern string) string {
+	a := func(s string) etf.Atom { return etf.Atom(s) }
+	dps := matchSpec(tuple(tuple(a("_"), a("$1")), list(tuple(a("is_list"), a("$1"))), list(a("$1"))))
+	counts := matchSpec(tuple(tuple(a("count"), a("$1")), list(tuple(a("is_integer"), a("$1"))), list(a("$1"))))
+	return "lists:sum(" + matchSpecRun("begin SDPs = "+matchSpecRun("exometer:get_values("+pattern+")", dps)+
+		", lists:zipwith3(fun lists:keyfind/3, lists:duplicate(length(SDPs), count), lists:duplicate(length(SDPs), 1), SDPs) end", counts) + ")"
+}
 
 func (f Flavor) stanzasExpr() string {
+	exo64 := "[{Ty, " + sumExo("['_', Ev, '_', Met]") + "} || {Ty, Ev, _, Met} <- Types]"
 	switch {
 	case f.atLeast(6, 6, 0):
-		return stanzaPrelude + `Prom = fun() -> [{Ty, lists:sum([PV || {_, PV} <- prometheus_counter:values(default, atom_to_list(Ev) ++ "_" ++ atom_to_list(Met)), is_number(PV)])} || {Ty, Ev, _, Met} <- Types] end,
-        case mongoose_config:get_opt(instrumentation) of
-            #{prometheus := _} -> Prom();
-            #{exometer := _} -> Exo64();
-            _ -> none
-        end`
+		return "begin " + stanzaTypes + `Instr = mongoose_config:get_opt(instrumentation),
+        if
+            is_map(Instr), is_map_key(prometheus, Instr) -> [{Ty, lists:sum(` + matchSpecRun(`prometheus_counter:values(default, atom_to_list(Ev) ++ "_" ++ atom_to_list(Met))`,
+			matchSpec(tuple(tuple(etf.Atom("_"), etf.Atom("$1")), list(tuple(etf.Atom("is_number"), etf.Atom("$1"))), list(etf.Atom("$1"))))) + `)} || {Ty, Ev, _, Met} <- Types];
+            is_map(Instr), is_map_key(exometer, Instr) -> ` + exo64 + `;
+            true -> none
+        end end`
 	case f.atLeast(6, 4, 0):
-		return stanzaPrelude + `case mongoose_config:lookup_opt([instrumentation, exometer]) of
-            {ok, _} -> Exo64();
+		return "begin " + stanzaTypes + `case mongoose_config:lookup_opt([instrumentation, exometer]) of
+            {ok, _} -> ` + exo64 + `;
             _ -> none
-        end`
+        end end`
 	case f.atLeast(6, 3, 0):
-		return stanzaPrelude + `[{Ty, SumExo(exometer:get_values(['_', C2S, Met]))} || {Ty, _, C2S, Met} <- Types]`
+		return "begin " + stanzaTypes + "[{Ty, " + sumExo("['_', C2S, Met]") + "} || {Ty, _, C2S, Met} <- Types] end"
 	}
-	return stanzaPrelude + `[{Ty, SumExo(exometer:get_values(['_', Ty]))} || {Ty, _, _, _} <- Types]`
+	return "begin " + stanzaTypes + "[{Ty, " + sumExo("['_', Ty]") + "} || {Ty, _, _, _} <- Types] end"
 }
 
 // GatherSource returns the Erlang source that gathers every metric from a
 // node of flavor f in one evaluation (the benchmark compiles it on the node
-// as its in-node baseline). It expects the variable FieldTimeout (ms).
+// as its in-node baseline). It expects the variable FieldTimeout (ms). It
+// answers a map from field name to {ok, V} | {error, _}, or
+// {stale, ProbeAnswer} when the node no longer runs the version f was
+// probed for.
 func GatherSource(f Flavor) string {
 	if f.Server == Ejabberd {
-		return ejabberdGatherSource
+		return ejabberdGatherSource(f)
 	}
 	return mimGatherSource(f)
 }

@@ -55,7 +55,7 @@ type Cluster struct {
 	dialing map[string]*sync.Mutex // one connection attempt per peer at a time
 
 	formsMu sync.Mutex
-	forms   map[string]ergoetf.List // parsed Eval sources, by source text
+	forms   map[string][]byte // parsed Eval sources as term_to_binary, by source text
 
 	statsMu sync.Mutex
 	stats   map[string]Stats // per peer
@@ -104,7 +104,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("start hidden node %s: %w", name, err)
 	}
 	c := &Cluster{opts: opts, name: name, node: n, caller: newCaller(), dialing: map[string]*sync.Mutex{},
-		forms: map[string]ergoetf.List{}, stats: map[string]Stats{}}
+		forms: map[string][]byte{}, stats: map[string]Stats{}}
 	p, err := n.Spawn("", gen.ProcessOptions{MailboxSize: 4096}, c.caller)
 	if err != nil {
 		n.Stop()
@@ -177,8 +177,10 @@ func (c *Cluster) Call(ctx context.Context, node, module, function string, args 
 // node and returns the value of the last expression. The bindings are
 // visible to the source as variables; their values are converted as for
 // Call. Nothing is loaded into the node: erl_eval interprets the source.
-// The first evaluation of a source also brings back its parsed form, which
-// later evaluations, on any node, send instead of the text.
+// The first evaluation of a source also brings back its parsed form (as
+// term_to_binary), which later evaluations, on any node, send instead of
+// the text: a binary costs nothing to encode, and the node turns it back
+// into the form with one binary_to_term.
 func (c *Cluster) Eval(ctx context.Context, node, src string, vars map[string]any) (etf.Term, error) {
 	names := make([]string, 0, len(vars))
 	for k := range vars {
@@ -197,7 +199,7 @@ func (c *Cluster) Eval(ctx context.Context, node, src string, vars map[string]an
 	es, cached := c.forms[src]
 	c.formsMu.Unlock()
 	if cached {
-		return c.evalForm(ctx, node, "erl_eval", "exprs", evalParsedForm, bindings(ergoetf.Atom("Bs"), bs, ergoetf.Atom("Es"), es))
+		return c.evalForm(ctx, node, "erl_eval", "exprs", evalParsedForm, bindings(ergoetf.Atom("Bs"), bs, ergoetf.Atom("EsBin"), es))
 	}
 	t, err := c.evalForm(ctx, node, "erl_eval", "exprs", parseEvalForm, bindings(ergoetf.Atom("Bs"), bs, ergoetf.Atom("Src"), []byte(src)))
 	if err != nil {
@@ -207,14 +209,12 @@ func (c *Cluster) Eval(ctx context.Context, node, src string, vars map[string]an
 	if !ok || len(pair) != 2 {
 		return nil, fmt.Errorf("eval on %s: %w: %s", node, ErrBadAnswer, etf.FormatLimit(t, 200))
 	}
-	if parsed, err := toErgo(pair[1]); err == nil {
-		if l, ok := parsed.(ergoetf.List); ok {
-			c.formsMu.Lock()
-			if len(c.forms) < maxCachedSources {
-				c.forms[src] = l
-			}
-			c.formsMu.Unlock()
+	if parsed, ok := pair[1].(etf.Binary); ok {
+		c.formsMu.Lock()
+		if len(c.forms) < maxCachedSources {
+			c.forms[src] = []byte(parsed)
 		}
+		c.formsMu.Unlock()
 	}
 	return pair[0], nil
 }
@@ -280,7 +280,10 @@ func decodeAnswer(node, mod, fun string, reply ergoetf.Term) (etf.Term, error) {
 	if !ok {
 		return nil, fmt.Errorf("rpc %s:%s on %s: %w: expected a binary, got %T", mod, fun, node, ErrBadAnswer, reply)
 	}
-	t, err := etf.Decode(raw)
+	// A value nested too deep to decode safely comes back as etf.Elided{}
+	// rather than sinking the whole answer: callers drop what they cannot
+	// read.
+	t, err := etf.DecodeLimits(raw, etf.Limits{ElideDeep: true})
 	if err != nil {
 		return nil, fmt.Errorf("rpc %s:%s on %s: %w: %v", mod, fun, node, ErrBadAnswer, err)
 	}
@@ -384,6 +387,13 @@ func (c *Cluster) Members(ctx context.Context) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Seeds returns the seed nodes.
+func (c *Cluster) Seeds() []string { return append([]string(nil), c.opts.Seeds...) }
+
+// Discovers reports whether the members are discovered from the seeds
+// (Options.Discover).
+func (c *Cluster) Discovers() bool { return c.opts.Discover }
 
 // Ping measures one round trip to node: a call of erlang:node().
 func (c *Cluster) Ping(ctx context.Context, node string) (time.Duration, error) {

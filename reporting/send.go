@@ -282,7 +282,7 @@ func (s *sender) once(parent context.Context, r Request) (int, error) {
 		}
 		var reason string
 		switch {
-		case errors.Is(parent.Err(), context.DeadlineExceeded):
+		case errors.Is(parent.Err(), context.DeadlineExceeded), errors.Is(context.Cause(parent), errPeriodOver):
 			reason = "stopped: no time left in this reporting period"
 		case errors.Is(parent.Err(), context.Canceled):
 			reason = "stopped: cancelled"

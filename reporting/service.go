@@ -266,7 +266,7 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		// The cycle may run until the next tick: its context times out
 		// then (and is cancelled at the tick in any case).
-		cctx, cancel := context.WithTimeout(ctx, next.Sub(now))
+		cctx, cancel := cycleContext(ctx, next.Sub(now))
 		done := make(chan struct{})
 		seq := s.seq.Add(1)
 		cycles.Go(func() {
@@ -277,6 +277,20 @@ func (s *Service) Run(ctx context.Context) error {
 		cancelPrev, donePrev = cancel, done
 		timer.Reset(next.Sub(now))
 	}
+}
+
+// errPeriodOver is the cause of a cycle's end at the next tick.
+var errPeriodOver = errors.New("the reporting period ended")
+
+// cycleContext bounds a cycle by the next tick, d from now. Whether its
+// deadline passes first or Run cancels it at the tick, its cause is
+// errPeriodOver, so that work cut short says why (a send to an endpoint
+// that answers too late is not "cancelled"); when parent ends (shutdown),
+// parent's cause shows.
+func cycleContext(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	tctx, cancelT := context.WithTimeoutCause(parent, d, errPeriodOver)
+	cctx, cancelC := context.WithCancelCause(tctx)
+	return cctx, func() { cancelC(errPeriodOver); cancelT() }
 }
 
 // RunOnce runs one cycle now and returns what it did. ctx bounds it; without

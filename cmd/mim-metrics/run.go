@@ -24,7 +24,9 @@ func (s source) ClusterID(ctx context.Context) (string, error) {
 	return id, err
 }
 
-// timedSource bounds each collection by --timeout.
+// timedSource bounds each collection by --timeout, and so the question
+// for the Cluster ID that precedes it: a node that accepts the connection
+// and never answers must not hold a cycle until the next tick.
 type timedSource struct {
 	source
 	timeout time.Duration
@@ -34,6 +36,12 @@ func (s timedSource) Collect(ctx context.Context) ([]metrics.NodeReport, error) 
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	return s.source.Collect(ctx)
+}
+
+func (s timedSource) ClusterID(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	return s.source.ClusterID(ctx)
 }
 
 // reportingConfig builds the reporting service's configuration from the

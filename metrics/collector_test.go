@@ -1,0 +1,234 @@
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mim-metrics/mim-metrics/etf"
+)
+
+// The indexed shape (the gather's fast path) gives the events of the
+// entries shape, with one params map per distinct configuration.
+func TestModuleEventsIndexed(t *testing.T) {
+	b := func(k, v string) etf.Tuple { return etf.Tuple{etf.Atom(k), etf.Atom(v)} }
+	mnesia := etf.List{b("backend", "mnesia")}
+	rdbms := etf.List{b("backend", "rdbms")}
+	var warnings []string
+	warn := func(f string, a ...any) { warnings = append(warnings, fmt.Sprintf(f, a...)) }
+	// 3 hosts; mod_adhoc has no config_metrics/1; mod_vcard is mnesia,
+	// rdbms, mnesia; mod_muc answers a domain (dropped, warned once).
+	domain := etf.List{etf.Tuple{etf.Atom("host"), etf.Binary("muc.sentinel-7f3a.example")}}
+	indexed := fields{warn: warn, m: etf.Map{{Key: etf.Atom("modules"), Value: ok(etf.Tuple{int64(3),
+		atoms("mod_adhoc", "mod_muc", "mod_vcard"), atoms("mod_muc", "mod_vcard"),
+		etf.List{mnesia, rdbms, domain},
+		etf.String([]byte{2, 2, 2, 0, 1, 0})})}}}
+	entries := fields{warn: func(string, ...any) {}, m: etf.Map{{Key: etf.Atom("modules"), Value: ok(etf.Tuple{int64(3), etf.List{
+		etf.Tuple{etf.Atom("mod_adhoc"), etf.Atom("none")},
+		etf.Tuple{etf.Atom("mod_muc"), etf.Tuple{etf.Atom("same"), domain}},
+		etf.Tuple{etf.Atom("mod_vcard"), etf.Tuple{etf.Atom("all"), etf.List{mnesia, rdbms, mnesia}}},
+	}})}}}
+	got, want := moduleEvents(indexed), moduleEvents(entries)
+	if fmt.Sprint(got) != fmt.Sprint(want) || len(got) != 6 {
+		t.Errorf("indexed events\n got %v\nwant %v", got, want)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "mod_muc") {
+		t.Errorf("want one warning for mod_muc's domain, got %q", warnings)
+	}
+	// Hosts with the same configuration share the params map.
+	if fmt.Sprintf("%p", got[1].Params) != fmt.Sprintf("%p", got[5].Params) {
+		t.Errorf("mod_vcard on hosts 1 and 3 do not share their params")
+	}
+	// Indexes out of range or of the wrong count: dropped, with a warning.
+	for _, idx := range []etf.Term{etf.String([]byte{0, 9, 0, 0, 0, 0}), etf.String([]byte{0, 0})} {
+		warnings = nil
+		bad := fields{warn: warn, m: etf.Map{{Key: etf.Atom("modules"), Value: ok(etf.Tuple{int64(3),
+			atoms("mod_muc", "mod_vcard"), atoms("mod_muc", "mod_vcard"), etf.List{mnesia}, idx})}}}
+		if evs := moduleEvents(bad); len(evs) != 0 || len(warnings) != 1 {
+			t.Errorf("malformed indexes %v: events %v, warnings %q", idx, evs, warnings)
+		}
+	}
+}
+
+// fakeCaller answers the probe and the gather like a MongooseIM node of a
+// version, counting evaluations.
+type fakeCaller struct {
+	mu      sync.Mutex
+	listed  int // calls of Members
+	down    map[string]bool
+	members []string
+	version map[string]string // node -> MongooseIM version it runs
+	evals   map[string]int
+}
+
+var guardVersion = regexp.MustCompile(`application:get_key\(mongooseim, vsn\) of \{ok, "([^"]*)"\}`)
+
+func (f *fakeCaller) probe(node string) etf.Map {
+	return etf.Map{
+		{Key: etf.Atom("mongooseim"), Value: etf.String(f.version[node])},
+		{Key: etf.Atom("ejabberd"), Value: etf.Atom("undefined")},
+		{Key: etf.Atom("otp"), Value: etf.String("25")},
+		{Key: etf.Atom("builtin_service"), Value: etf.Atom("false")},
+		{Key: etf.Atom("features"), Value: etf.List{etf.Tuple{etf.Atom("mongoose_config"), etf.Atom("true")}}},
+	}
+}
+
+func (f *fakeCaller) Eval(_ context.Context, node, src string, _ map[string]any) (etf.Term, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.evals[node]++
+	if f.down[node] {
+		return nil, fmt.Errorf("%s is down", node)
+	}
+	if src == probeSource {
+		return f.probe(node), nil
+	}
+	m := guardVersion.FindStringSubmatch(src)
+	if m == nil {
+		return nil, fmt.Errorf("unexpected source %.60q", src)
+	}
+	if m[1] != f.version[node] {
+		return etf.Tuple{etf.Atom("stale"), f.probe(node)}, nil
+	}
+	var peers etf.List
+	for _, m := range f.members {
+		if m != node {
+			peers = append(peers, etf.Atom(m))
+		}
+	}
+	return etf.Map{
+		{Key: etf.Atom("host_count"), Value: ok(int64(1))},
+		{Key: etf.Atom("builtin_service"), Value: ok(etf.Atom("true"))},
+		{Key: etf.Atom("nodes"), Value: ok(peers)},
+	}, nil
+}
+
+func (f *fakeCaller) Members(context.Context) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.listed++
+	out := append([]string(nil), f.members...)
+	sort.Strings(out)
+	return out, nil
+}
+
+func (f *fakeCaller) takeEvals() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e := f.evals
+	f.evals = map[string]int{}
+	return e
+}
+
+// A node costs two evaluations the first time (probe, gather), one later,
+// and two again after it changed its version; the members of the last
+// collection are collected while the members are listed, and one that
+// left is not reported.
+func TestCollectRoundTrips(t *testing.T) {
+	f := &fakeCaller{members: []string{"a@h", "b@h"}, version: map[string]string{"a@h": "6.2.1", "b@h": "6.2.1", "c@h": "6.2.1"}, evals: map[string]int{}}
+	c := NewCollector(f, nil)
+	ctx := context.Background()
+	collect := func() []NodeReport {
+		t.Helper()
+		reps, err := c.Collect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range reps {
+			if r.Err != nil {
+				t.Fatalf("%s: %v", r.Node, r.Err)
+			}
+		}
+		return reps
+	}
+	collect()
+	if e := f.takeEvals(); e["a@h"] != 2 || e["b@h"] != 2 {
+		t.Errorf("first collection: evaluations %v, want probe and gather per node", e)
+	}
+	reps := collect()
+	if e := f.takeEvals(); e["a@h"] != 1 || e["b@h"] != 1 {
+		t.Errorf("second collection: evaluations %v, want one gather per node", e)
+	}
+	if !reps[0].BuiltinService || reps[0].Version != "6.2.1" {
+		t.Errorf("report %+v: want the gather's builtin_service and the probed version", reps[0])
+	}
+	f.mu.Lock()
+	f.version["a@h"] = "6.3.0"
+	f.members = []string{"a@h", "c@h"}
+	f.mu.Unlock()
+	reps = collect()
+	e := f.takeEvals()
+	if e["a@h"] != 2 || e["c@h"] != 2 || e["b@h"] > 2 {
+		t.Errorf("after an upgrade of a and b leaving for c: evaluations %v, want 2 for a (stale gather, gather), 2 for c, at most 2 for b", e)
+	}
+	if len(reps) != 2 || reps[0].Node != "a@h" || reps[0].Version != "6.3.0" || reps[1].Node != "c@h" {
+		t.Errorf("reports %+v: want a (6.3.0) and c", reps)
+	}
+	collect()
+	// b's collection for nothing may still be running (probe and gather).
+	if e := f.takeEvals(); e["a@h"] != 1 || e["c@h"] != 1 || e["b@h"] > 2 {
+		t.Errorf("steady again: evaluations %v", e)
+	}
+}
+
+// fakeDiscoverer discovers the members from the seed a@h.
+type fakeDiscoverer struct{ *fakeCaller }
+
+func (fakeDiscoverer) Seeds() []string { return []string{"a@h"} }
+func (fakeDiscoverer) Discovers() bool { return true }
+
+// With a Discoverer, the members are listed once; later the seed's gather
+// lists them: one evaluation per node, the seed included.
+func TestCollectMembersFromTheSeedsGather(t *testing.T) {
+	f := &fakeCaller{members: []string{"a@h", "b@h"}, version: map[string]string{"a@h": "6.2.1", "b@h": "6.2.1", "c@h": "6.2.1"},
+		evals: map[string]int{}, down: map[string]bool{}}
+	c := NewCollector(fakeDiscoverer{f}, nil)
+	ctx := context.Background()
+	nodes := func() []string {
+		t.Helper()
+		reps, err := c.Collect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range reps {
+			if r.Err != nil {
+				out = append(out, r.Node+"!")
+				continue
+			}
+			out = append(out, r.Node)
+		}
+		return out
+	}
+	if got := nodes(); fmt.Sprint(got) != "[a@h b@h]" || f.listed != 1 {
+		t.Fatalf("first collection: %v, %d listings", got, f.listed)
+	}
+	f.takeEvals()
+	if got := nodes(); fmt.Sprint(got) != "[a@h b@h]" || f.listed != 1 {
+		t.Errorf("second collection: %v, %d listings, want no new listing", got, f.listed)
+	}
+	if e := f.takeEvals(); e["a@h"] != 1 || e["b@h"] != 1 {
+		t.Errorf("second collection: evaluations %v, want one per node", e)
+	}
+	// c joins, b leaves: c is collected in the same collection.
+	f.mu.Lock()
+	f.members = []string{"a@h", "c@h"}
+	f.mu.Unlock()
+	if got := nodes(); fmt.Sprint(got) != "[a@h c@h]" {
+		t.Errorf("after c joined and b left: %v", got)
+	}
+	if e := f.takeEvals(); e["a@h"] != 1 || e["c@h"] != 2 || e["b@h"] > 2 {
+		t.Errorf("after c joined and b left: evaluations %v", e)
+	}
+	// The seed down: the seeds only, reported as failed.
+	f.mu.Lock()
+	f.down["a@h"] = true
+	f.mu.Unlock()
+	if got := nodes(); fmt.Sprint(got) != "[a@h!]" {
+		t.Errorf("seed down: %v, want the seed only, failed", got)
+	}
+}
