@@ -189,7 +189,7 @@ type decoder struct {
 	pending  int
 	depth    int
 	maxDepth int
-	elide    bool // Limits.ElideDeep
+	elide    bool            // Limits.ElideDeep
 	where    string          // suffix for error offsets
 	atoms    map[string]Term // atoms seen so far, already boxed
 }

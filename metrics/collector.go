@@ -315,8 +315,13 @@ func (c *Collector) CollectNode(ctx context.Context, node string) NodeReport {
 		return r
 	}
 	r.Server, r.Version = f.Server, f.Version
-	log := c.log.With(zap.String("node", node), zap.String("flavor", f.String()))
-	warn := func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+	var log *zap.Logger // made at the first warning: most reports have none
+	warn := func(format string, args ...any) {
+		if log == nil {
+			log = c.log.With(zap.String("node", node), zap.String("flavor", f.String()))
+		}
+		log.Warn(fmt.Sprintf(format, args...))
+	}
 	fs := fields{m: m, warn: warn}
 	r.BuiltinService = builtinService(fs, f)
 	c.notePeers(node, fs)

@@ -59,6 +59,9 @@ type Cluster struct {
 
 	statsMu sync.Mutex
 	stats   map[string]Stats // per peer
+
+	closed    chan struct{} // closed by Close: calls in flight fail at once
+	closeOnce sync.Once
 }
 
 // Stats counts the round trips to one node and the answer bytes received.
@@ -104,7 +107,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, fmt.Errorf("start hidden node %s: %w", name, err)
 	}
 	c := &Cluster{opts: opts, name: name, node: n, caller: newCaller(), dialing: map[string]*sync.Mutex{},
-		forms: map[string][]byte{}, stats: map[string]Stats{}}
+		forms: map[string][]byte{}, stats: map[string]Stats{}, closed: make(chan struct{})}
 	p, err := n.Spawn("", gen.ProcessOptions{MailboxSize: 4096}, c.caller)
 	if err != nil {
 		n.Stop()
@@ -152,9 +155,13 @@ func (c *Cluster) Name() string { return c.name }
 
 // Close stops the hidden node; calls in flight fail.
 func (c *Cluster) Close() {
+	c.closeOnce.Do(func() { close(c.closed) })
 	c.node.Stop()
 	c.node.Wait()
 }
+
+// errClosed fails the calls in flight when the cluster is closed.
+var errClosed = errors.New("the hidden node was stopped")
 
 // Call runs Module:Function(Args...) on the node and returns its result,
 // decoded by package etf. Arguments are Go values: etf.Atom, etf.Binary,
@@ -259,6 +266,8 @@ func (c *Cluster) evalForm(ctx context.Context, node, mod, fun string, form ergo
 	case <-ctx.Done():
 		c.caller.cancel(c.proc, ref)
 		return nil, fmt.Errorf("rpc %s:%s on %s: %w (%v)", mod, fun, node, ErrTimeout, ctx.Err())
+	case <-c.closed:
+		return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node, &UnreachableError{Node: node, Reason: errClosed.Error()})
 	}
 }
 
@@ -335,6 +344,8 @@ func (c *Cluster) connect(ctx context.Context, node string) error {
 		return diagnose(ctx, node, c.opts.Cookie, c.name)
 	case <-ctx.Done():
 		return fmt.Errorf("connect: %w (%v)", ErrTimeout, ctx.Err())
+	case <-c.closed:
+		return &UnreachableError{Node: node, Reason: errClosed.Error()}
 	}
 }
 

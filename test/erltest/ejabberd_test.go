@@ -44,7 +44,7 @@ func TestEjabberd(t *testing.T) {
 		[]int{e.Config.C2SPort, e.Config.HTTPPort, e.Config.ServicePort})
 	pid := e.Pid()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 
 	h1 := `<<"` + EjabberdHost1 + `">>`
