@@ -453,16 +453,6 @@ func (f Flavor) transportHandlers() []string {
 
 func erlAtoms(names []string) string { return "[" + strings.Join(names, ", ") + "]" }
 
-// mapKeys is the guard tests "V is a map with these keys": a map pattern
-// without its cost in erl_eval (see package node).
-func mapKeys(v string, keys ...string) string {
-	out := "is_map(" + v + ")"
-	for _, k := range keys {
-		out += ", is_map_key(" + k + ", " + v + ")"
-	}
-	return out
-}
-
 // handlerModulesExpr lists the handler modules of all cowboy listeners.
 func (f Flavor) handlerModulesExpr() string {
 	if f.usesMongooseConfig() {

@@ -94,10 +94,3 @@ func (c *caller) cancel(p gen.Process, ref ergoetf.Ref) {
 	c.mu.Unlock()
 	p.DemonitorProcess(ref)
 }
-
-// inFlight returns the number of calls waiting for an answer.
-func (c *caller) inFlight() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.pending)
-}

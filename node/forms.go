@@ -166,24 +166,8 @@ var mapBindings = ergoetf.Tuple{ergoetf.Atom("case"), line,
 // exprsCall is erl_eval:exprs(Es, mapBindings, localFunctions).
 var exprsCall = fCall("erl_eval", "exprs", fVar("Es"), mapBindings, localFunctions)
 
-// evalForm is
-//
-//	try {ok, Ts, _} = erl_scan:string(binary_to_list(Src)),
-//	    {ok, Es} = erl_parse:parse_exprs(Ts),
-//	    {value, V, _} = erl_eval:exprs(Es, Bs, LocalFunctions),
-//	    term_to_binary({ok, V})
-//	catch ... end
-//
-// with Src the source text and Bs the bindings visible to it.
-var evalForm = guarded(
-	fMatch(fTuple(fAtom("ok"), fVar("Ts"), fVar("_")),
-		fCall("erl_scan", "string", fCall("erlang", "binary_to_list", fVar("Src")))),
-	fMatch(fTuple(fAtom("ok"), fVar("Es")), fCall("erl_parse", "parse_exprs", fVar("Ts"))),
-	fMatch(fTuple(fAtom("value"), fVar("V"), fVar("_")), exprsCall),
-	fVar("V"),
-)
-
-// parseEvalForm is evalForm that also returns the parsed expressions,
+// parseEvalForm parses the source text Src, evaluates it with the
+// bindings Bs, and returns the value with the parsed expressions,
 // {V, term_to_binary(Es, [{compressed, 9}])}, so later calls can skip
 // parsing (see evalParsedForm). Compressed, a gather's form is a few KB:
 // it fits ergo's pooled 16 KB send buffer (a larger message costs ergo a

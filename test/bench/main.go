@@ -206,23 +206,22 @@ func moduleRoot() (string, error) {
 
 // row is one line of the table.
 type row struct {
-	era         string
-	hosts       int
-	nodes       int
-	reps        int
-	ours        time.Duration // median full collection
-	oursMin     time.Duration
-	first       time.Duration // the very first collection (parses the sources)
-	baseline    time.Duration // median in-node compiled gather (slowest node)
-	callsSeed   int64         // round trips to the seed per collection (steady state)
-	callsMax    int64         // most round trips to any node in one collection, the first included
-	callsFirst  int64         // most round trips to any node in the first collection
-	callsLater  int64         // most round trips to any node in a later collection
-	bytesSeed   int64         // answer bytes from the seed per collection
-	bytesOther  int64         // answer bytes from another node (3 nodes)
-	events      int           // events in the seed's report
-	parallel    int           // timed collections in which every node's gather was in flight at one moment
-	reportedAll bool
+	era        string
+	hosts      int
+	nodes      int
+	reps       int
+	ours       time.Duration // median full collection
+	oursMin    time.Duration
+	first      time.Duration // the very first collection (parses the sources)
+	baseline   time.Duration // median in-node compiled gather (slowest node)
+	callsSeed  int64         // round trips to the seed per collection (steady state)
+	callsMax   int64         // most round trips to any node in one collection, the first included
+	callsFirst int64         // most round trips to any node in the first collection
+	callsLater int64         // most round trips to any node in a later collection
+	bytesSeed  int64         // answer bytes from the seed per collection
+	bytesOther int64         // answer bytes from another node (3 nodes)
+	events     int           // events in the seed's report
+	parallel   int           // timed collections in which every node's gather was in flight at one moment
 }
 
 func (r row) ratio() float64 { return float64(r.ours) / float64(r.baseline) }
