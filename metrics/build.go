@@ -61,16 +61,33 @@ func (fs fields) list(name string) ([]etf.Term, bool) {
 	return l, ok
 }
 
-// identRE is what a reported name or option value may look like: an
-// Erlang-style identifier. Anything else (a domain, a path, an address)
-// is dropped, so a misbehaving module cannot leak private data.
-var identRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,99}$`)
+// isIdent reports whether s is what a reported name or option value may
+// look like: an Erlang-style identifier, ^[A-Za-z][A-Za-z0-9_]{0,99}$.
+// Anything else (a domain, a path, an address) is dropped, so a
+// misbehaving module cannot leak private data. (A loop rather than a
+// regular expression: it runs for every value of every module on every
+// host.)
+func isIdent(s string) bool {
+	if len(s) == 0 || len(s) > 100 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '_'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // ident returns t as an identifier string, if it is an atom, a binary or a
 // charlist that looks like one.
 func ident(t etf.Term) (string, bool) {
 	s, ok := etf.Text(t)
-	if !ok || !identRE.MatchString(s) {
+	if !ok || !isIdent(s) {
 		return "", false
 	}
 	return s, true

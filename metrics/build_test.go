@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -160,6 +161,32 @@ func TestCatalogCoversWhitelists(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("http_api params miss %s", must)
+		}
+	}
+}
+
+// TestIsIdent checks the identifier filter against its definition, the
+// regular expression ^[A-Za-z][A-Za-z0-9_]{0,99}$, on edge cases and on
+// every short string over a small alphabet.
+func TestIsIdent(t *testing.T) {
+	re := regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,99}$`)
+	cases := []string{"", "a", "Z", "_a", "9a", "a9", "a_", "mod_muc", "example.com", "a b", "a-b", "é",
+		"a\x00", "a\n", strings.Repeat("a", 100), strings.Repeat("a", 101), "[::1]", "10.0.0.1", "user@host"}
+	alphabet := []byte{'a', 'Z', '0', '_', '.', '-'}
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		cases = append(cases, prefix)
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			gen(prefix+string(c), n-1)
+		}
+	}
+	gen("", 4)
+	for _, s := range cases {
+		if got, want := isIdent(s), re.MatchString(s); got != want {
+			t.Errorf("isIdent(%q) = %v, want %v", s, got, want)
 		}
 	}
 }

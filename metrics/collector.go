@@ -217,11 +217,22 @@ func (c *Collector) shared(ctx context.Context, key string, fn func(context.Cont
 
 // collectShared is CollectNode through shared.
 func (c *Collector) collectShared(ctx context.Context, node string) NodeReport {
-	v, err := c.shared(ctx, "node "+node, func(ctx context.Context) (any, error) { return c.CollectNode(ctx, node), nil })
+	v, err := c.shared(ctx, "node "+node, func(ctx context.Context) (any, error) {
+		r, totals := c.collectNode(ctx, node)
+		return collected{r, totals}, nil
+	})
 	if err != nil {
 		return NodeReport{Node: node, Err: fmt.Errorf("collect %s: %w", node, err)}
 	}
-	return v.(NodeReport)
+	got := v.(collected)
+	c.commitTotals(node, got.totals)
+	return got.report
+}
+
+// collected is a node's report with the stanza totals it counted from.
+type collected struct {
+	report NodeReport
+	totals StanzaTotals
 }
 
 // flightContext bounds a run of shared. Without a deadline, the run ends
@@ -271,6 +282,27 @@ func (c *Collector) forgetDeparted(members []string) {
 // and is redone at once with the new flavor. So a node never costs more
 // than two round trips.
 func (c *Collector) CollectNode(ctx context.Context, node string) NodeReport {
+	r, totals := c.collectNode(ctx, node)
+	c.commitTotals(node, totals)
+	return r
+}
+
+// commitTotals keeps a node's stanza totals of a report that is used, for
+// the increments of its next one. A report nobody takes (its cycle ended
+// before it came) leaves the old totals: the next report's increments then
+// cover both periods, and no stanza goes unreported.
+func (c *Collector) commitTotals(node string, totals StanzaTotals) {
+	if totals == nil {
+		return
+	}
+	c.mu.Lock()
+	c.prev[node] = totals
+	c.mu.Unlock()
+}
+
+// collectNode is CollectNode without keeping the stanza totals: they are
+// returned, for the caller to commit when the report is used.
+func (c *Collector) collectNode(ctx context.Context, node string) (NodeReport, StanzaTotals) {
 	r := NodeReport{Node: node}
 	c.mu.Lock()
 	nf, known := c.flavors[node]
@@ -280,7 +312,7 @@ func (c *Collector) CollectNode(ctx context.Context, node string) NodeReport {
 		var err error
 		if f, err = Probe(ctx, c.caller, node); err != nil {
 			r.Err = fmt.Errorf("probe %s: %w", node, err)
-			return r
+			return r, nil
 		}
 		src = GatherSource(f)
 	}
@@ -292,7 +324,7 @@ func (c *Collector) CollectNode(ctx context.Context, node string) NodeReport {
 			if f, err = flavorFromProbe(probe); err != nil {
 				c.forgetFlavor(node)
 				r.Err = fmt.Errorf("probe %s: %w", node, err)
-				return r
+				return r, nil
 			}
 			src = GatherSource(f)
 			ans, err = c.caller.Eval(ctx, node, src, vars)
@@ -301,18 +333,18 @@ func (c *Collector) CollectNode(ctx context.Context, node string) NodeReport {
 	if err != nil {
 		c.forgetFlavor(node)
 		r.Err = fmt.Errorf("gather %s: %w", node, err)
-		return r
+		return r, nil
 	}
 	if _, stale := staleAnswer(ans); stale {
 		c.forgetFlavor(node)
 		r.Err = fmt.Errorf("gather %s: the node changed its version while being collected", node)
-		return r
+		return r, nil
 	}
 	m, ok := ans.(etf.Map)
 	if !ok {
 		c.forgetFlavor(node)
 		r.Err = fmt.Errorf("gather %s: answer is %s, want a map", node, etf.FormatLimit(ans, 200))
-		return r
+		return r, nil
 	}
 	r.Server, r.Version = f.Server, f.Version
 	var log *zap.Logger // made at the first warning: most reports have none
@@ -336,12 +368,7 @@ func (c *Collector) CollectNode(ctx context.Context, node string) NodeReport {
 		r.Events, totals = mimEvents(f, fs, prev)
 		c.noteClusterID(fs)
 	}
-	if totals != nil {
-		c.mu.Lock()
-		c.prev[node] = totals
-		c.mu.Unlock()
-	}
-	return r
+	return r, totals
 }
 
 // nodeFlavor is what the collector keeps of a node between collections:

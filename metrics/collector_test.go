@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mim-metrics/mim-metrics/etf"
 )
@@ -230,5 +231,108 @@ func TestCollectMembersFromTheSeedsGather(t *testing.T) {
 	f.mu.Unlock()
 	if got := nodes(); fmt.Sprint(got) != "[a@h!]" {
 		t.Errorf("seed down: %v, want the seed only, failed", got)
+	}
+}
+
+// stanzaCaller is one MongooseIM 6.2.1 node whose gather reports a message
+// counter, and can be held until released.
+type stanzaCaller struct {
+	mu      sync.Mutex
+	count   int64
+	hold    chan struct{} // when set, gathers wait for it to close
+	started chan struct{} // a held gather signals here when it starts
+}
+
+func (s *stanzaCaller) Eval(_ context.Context, node, src string, _ map[string]any) (etf.Term, error) {
+	if src == probeSource {
+		return (&fakeCaller{version: map[string]string{node: "6.2.1"}}).probe(node), nil
+	}
+	s.mu.Lock()
+	hold, started := s.hold, s.started
+	s.mu.Unlock()
+	if hold != nil {
+		started <- struct{}{}
+		<-hold
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return etf.Map{
+		{Key: etf.Atom("host_count"), Value: ok(int64(1))},
+		{Key: etf.Atom("stanzas"), Value: ok(etf.List{etf.Tuple{etf.Atom("xmppMessageSent"), s.count}})},
+	}, nil
+}
+
+func (s *stanzaCaller) Members(context.Context) ([]string, error) { return []string{"a@h"}, nil }
+
+func messageIncrement(t *testing.T, reps []NodeReport) any {
+	t.Helper()
+	if len(reps) != 1 || reps[0].Err != nil {
+		t.Fatalf("reports %+v", reps)
+	}
+	for _, e := range reps[0].Events {
+		if e.Name == "xmpp_stanza_count" && e.Params["stanza_type"] == "xmppMessageSent" {
+			return e.Params["increment"]
+		}
+	}
+	t.Fatalf("no xmppMessageSent event in %+v", reps[0].Events)
+	return nil
+}
+
+// A report that comes after its cycle ended is dropped, and so are the
+// stanza totals it counted: the next report's increment covers both
+// periods.
+func TestDroppedReportKeepsStanzaTotals(t *testing.T) {
+	s := &stanzaCaller{count: 10}
+	c := NewCollector(s, nil)
+	reps, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc := messageIncrement(t, reps); inc != int64(10) {
+		t.Fatalf("first increment %v, want 10", inc)
+	}
+
+	// A cycle that ends while the gather is held.
+	hold := make(chan struct{})
+	s.mu.Lock()
+	s.count, s.hold, s.started = 15, hold, make(chan struct{}, 1)
+	s.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-s.started; cancel() }()
+	reps, err = c.Collect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reps) != 1 || reps[0].Err == nil {
+		t.Fatalf("cut-short cycle: reports %+v, want an error", reps)
+	}
+	s.mu.Lock()
+	s.hold = nil
+	s.mu.Unlock()
+	close(hold)
+	// Wait until the held gather has finished, unclaimed.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c.mu.Lock()
+		n := len(c.flights)
+		c.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the held gather did not finish")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	s.mu.Lock()
+	s.count = 20
+	s.mu.Unlock()
+	reps, err = c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc := messageIncrement(t, reps); inc != int64(10) {
+		t.Errorf("increment after a dropped report %v, want 10 (20 - 10: the dropped report's 5 included)", inc)
 	}
 }

@@ -13,8 +13,10 @@ import (
 // in the string. erl_eval evaluates a constant written out (a table of
 // tuples, a match specification) node by node, merging its bindings at
 // every element, and the form that carries it is several times its text;
-// a string is one node, and binary_to_term builds the term in C. t may
-// hold atoms, small integers, tuples, lists and maps of those.
+// a string is one node, and binary_to_term builds the term in C. Package
+// node goes further when it prepares a source: it decodes such a constant
+// once and sends it as a literal. t may hold atoms, small integers,
+// tuples, lists and maps of those.
 func erlConst(t etf.Term) string {
 	b := []byte{131}
 	b = appendConst(b, t)

@@ -38,8 +38,8 @@ import (
 //   - few variables are bound at any time (see scoped, and spawn_eval's
 //     bindings): erl_eval merges all bindings at every argument of every
 //     call it evaluates;
-//   - constant terms are written with erlConst, which erl_eval builds in
-//     one step.
+//   - constant terms are written with erlConst, which package node turns
+//     into literals when it prepares the source.
 
 // gatherBuilder writes a gather source, numbering the variables it binds.
 type gatherBuilder struct {

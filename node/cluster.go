@@ -55,7 +55,7 @@ type Cluster struct {
 	dialing map[string]*sync.Mutex // one connection attempt per peer at a time
 
 	formsMu sync.Mutex
-	forms   map[string][]byte // parsed Eval sources as term_to_binary, by source text
+	forms   map[string][]byte // prepared Eval sources as term_to_binary, by source text
 
 	statsMu sync.Mutex
 	stats   map[string]Stats // per peer
@@ -176,15 +176,19 @@ func (c *Cluster) Call(ctx context.Context, node, module, function string, args 
 		}
 		a[i] = t
 	}
-	b := bindings(ergoetf.Atom("A"), a, ergoetf.Atom("F"), ergoetf.Atom(function), ergoetf.Atom("M"), ergoetf.Atom(module))
-	return c.evalForm(ctx, node, module, function, applyForm, b)
+	bs := bindings(ergoetf.Atom("A"), a, ergoetf.Atom("F"), ergoetf.Atom(function), ergoetf.Atom("M"), ergoetf.Atom(module))
+	return c.eval(ctx, node, module, function, applySrc, bs)
 }
+
+// applySrc is what Call evaluates.
+const applySrc = "erlang:apply(M, F, A)."
 
 // Eval evaluates Erlang source (expressions ending with a full stop) on the
 // node and returns the value of the last expression. The bindings are
 // visible to the source as variables; their values are converted as for
-// Call. Nothing is loaded into the node: erl_eval interprets the source.
-// The first evaluation of a source also brings back its parsed form (as
+// Call. Nothing is loaded into the node: erl_eval interprets the source,
+// which may start processes with spawn_eval/2 (see prepareSrc).
+// The first evaluation of a source also brings back its prepared form (as
 // term_to_binary), which later evaluations, on any node, send instead of
 // the text: a binary costs nothing to encode, and the node turns it back
 // into the form with one binary_to_term.
@@ -202,28 +206,47 @@ func (c *Cluster) Eval(ctx context.Context, node, src string, vars map[string]an
 		}
 		bs = append(bs, ergoetf.Tuple{ergoetf.Atom(k), t})
 	}
+	return c.eval(ctx, node, "erl_eval", "exprs", src, bs)
+}
+
+// eval evaluates src with the bindings bs (an orddict) on node: with
+// runForm when src was prepared before, else with parseForm, which
+// prepares it. mod and fun name the call in errors.
+func (c *Cluster) eval(ctx context.Context, node, mod, fun, src string, bs ergoetf.List) (etf.Term, error) {
 	c.formsMu.Lock()
-	es, cached := c.forms[src]
+	prepared, cached := c.forms[src]
 	c.formsMu.Unlock()
 	if cached {
-		return c.evalForm(ctx, node, "erl_eval", "exprs", evalParsedForm, bindings(ergoetf.Atom("Bs"), bs, ergoetf.Atom("EsBin"), es))
+		ans, err := c.evalForm(ctx, node, mod, fun, runForm, bindings(ergoetf.Atom("Bs"), bs, ergoetf.Atom("P"), prepared))
+		if err != nil {
+			return nil, err
+		}
+		return decodeAnswer(node, mod, fun, ans)
 	}
-	t, err := c.evalForm(ctx, node, "erl_eval", "exprs", parseEvalForm, bindings(ergoetf.Atom("Bs"), bs, ergoetf.Atom("Src"), []byte(src)))
+	ans, err := c.evalForm(ctx, node, mod, fun, parseForm,
+		bindings(ergoetf.Atom("Bs"), bs, ergoetf.Atom("Prep"), prepareSrc, ergoetf.Atom("Src"), []byte(src), ergoetf.Atom("Wrap"), wrapperSrc))
 	if err != nil {
 		return nil, err
 	}
-	pair, ok := t.(etf.Tuple)
-	if !ok || len(pair) != 2 {
-		return nil, fmt.Errorf("eval on %s: %w: %s", node, ErrBadAnswer, etf.FormatLimit(t, 200))
+	t, err := decodeTerm(node, mod, fun, ans)
+	if err != nil {
+		return nil, err
 	}
-	if parsed, ok := pair[1].(etf.Binary); ok {
-		c.formsMu.Lock()
-		if len(c.forms) < maxCachedSources {
-			c.forms[src] = []byte(parsed)
+	// {prepared, Answer, Prepared}, or {error, Class, Reason} when the
+	// source does not parse.
+	if p, ok := t.(etf.Tuple); ok && len(p) == 3 && etf.IsAtom(p[0], "prepared") {
+		answer, okA := p[1].(etf.Binary)
+		prepared, okP := p[2].(etf.Binary)
+		if okA && okP {
+			c.formsMu.Lock()
+			if len(c.forms) < maxCachedSources {
+				c.forms[src] = []byte(prepared)
+			}
+			c.formsMu.Unlock()
+			return decodeAnswer(node, mod, fun, []byte(answer))
 		}
-		c.formsMu.Unlock()
 	}
-	return pair[0], nil
+	return answerOf(node, mod, fun, t)
 }
 
 // Stats returns the round trips to node and the bytes its answers held.
@@ -245,7 +268,7 @@ func (c *Cluster) count(node string, bytes int) {
 // evalForm sends erl_eval:expr(Form, Bindings, none, none, value) to the
 // node's rex and decodes the term_to_binary answer. mod and fun name the
 // call in errors.
-func (c *Cluster) evalForm(ctx context.Context, node, mod, fun string, form ergoetf.Term, b ergoetf.List) (etf.Term, error) {
+func (c *Cluster) evalForm(ctx context.Context, node, mod, fun string, form ergoetf.Term, b ergoetf.List) ([]byte, error) {
 	if err := c.connect(ctx, node); err != nil {
 		return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node, err)
 	}
@@ -259,10 +282,12 @@ func (c *Cluster) evalForm(ctx context.Context, node, mod, fun string, form ergo
 		if r.isDown {
 			return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node, downError(node, r.downWhy))
 		}
-		if b, ok := r.reply.([]byte); ok {
-			c.count(node, len(b))
+		b, ok := r.reply.([]byte)
+		if !ok {
+			return nil, fmt.Errorf("rpc %s:%s on %s: %w: expected a binary, got %s", mod, fun, node, ErrBadAnswer, describeReply(r.reply))
 		}
-		return decodeAnswer(node, mod, fun, r.reply)
+		c.count(node, len(b))
+		return b, nil
 	case <-ctx.Done():
 		c.caller.cancel(c.proc, ref)
 		return nil, fmt.Errorf("rpc %s:%s on %s: %w (%v)", mod, fun, node, ErrTimeout, ctx.Err())
@@ -282,20 +307,29 @@ func downError(node, why string) error {
 	return &UnreachableError{Node: node, Reason: "rex went down: " + why}
 }
 
-// decodeAnswer turns the term_to_binary answer of a guarded form into a
-// result or an error.
-func decodeAnswer(node, mod, fun string, reply ergoetf.Term) (etf.Term, error) {
-	raw, ok := reply.([]byte)
-	if !ok {
-		return nil, fmt.Errorf("rpc %s:%s on %s: %w: expected a binary, got %T", mod, fun, node, ErrBadAnswer, reply)
-	}
-	// A value nested too deep to decode safely comes back as etf.Elided{}
-	// rather than sinking the whole answer: callers drop what they cannot
-	// read.
+// decodeTerm decodes a term_to_binary answer. A value nested too deep to
+// decode safely comes back as etf.Elided{} rather than sinking the whole
+// answer: callers drop what they cannot read.
+func decodeTerm(node, mod, fun string, raw []byte) (etf.Term, error) {
 	t, err := etf.DecodeLimits(raw, etf.Limits{ElideDeep: true})
 	if err != nil {
 		return nil, fmt.Errorf("rpc %s:%s on %s: %w: %v", mod, fun, node, ErrBadAnswer, err)
 	}
+	return t, nil
+}
+
+// decodeAnswer turns the wrapper's answer (see wrapperSrc) into a result
+// or an error.
+func decodeAnswer(node, mod, fun string, raw []byte) (etf.Term, error) {
+	t, err := decodeTerm(node, mod, fun, raw)
+	if err != nil {
+		return nil, err
+	}
+	return answerOf(node, mod, fun, t)
+}
+
+// answerOf interprets {ok, Value} and {error, Class, Reason}.
+func answerOf(node, mod, fun string, t etf.Term) (etf.Term, error) {
 	tup, ok := t.(etf.Tuple)
 	switch {
 	case ok && len(tup) == 2 && etf.IsAtom(tup[0], "ok"):
@@ -305,6 +339,15 @@ func decodeAnswer(node, mod, fun string, reply ergoetf.Term) (etf.Term, error) {
 		return nil, &BadRPCError{Node: node, Module: mod, Function: fun, Class: class, Reason: etf.FormatLimit(tup[2], 2000)}
 	}
 	return nil, fmt.Errorf("rpc %s:%s on %s: %w: %s", mod, fun, node, ErrBadAnswer, etf.FormatLimit(t, 200))
+}
+
+// describeReply names what rex answered instead of a binary: a badrpc
+// from rex itself (the form failed outside its own try), or anything else.
+func describeReply(reply ergoetf.Term) string {
+	if t, ok := reply.(ergoetf.Tuple); ok && len(t) == 2 && t[0] == ergoetf.Atom("badrpc") {
+		return fmt.Sprintf("badrpc %.200v", t[1])
+	}
+	return fmt.Sprintf("%T", reply)
 }
 
 // connect makes sure there is a distribution connection to node, bounded

@@ -4,83 +4,169 @@ import (
 	ergoetf "github.com/ergo-services/ergo/etf"
 )
 
-// The remote side of every call is an Erlang expression evaluated by
-// erl_eval:expr/5 through the peer's rex server. Nothing is loaded into the
-// cluster. The expression wraps the result in term_to_binary, so ergo only
-// ever decodes a binary, and our own etf package decodes the answer.
+// The remote side of every call is Erlang evaluated by erl_eval through the
+// peer's rex server. Nothing is loaded into the cluster. Answers are
+// term_to_binary, so ergo only ever decodes a binary, and our own etf
+// package decodes the answer.
 //
-// The abstract forms are built here by hand; they are what
-// erl_parse:parse_exprs returns for the source shown above each builder.
+// A source is sent as text once: parseForm has the node parse and prepare
+// it (prepareSrc) and bring it back, wrapped (wrapperSrc), as a binary,
+// which later calls, on any node, send instead (runForm). A call then
+// costs ergo the encoding of a few tuples and a binary, and the node one
+// binary_to_term and the evaluation itself.
 
 const line = 1
 
 func fAtom(a string) ergoetf.Tuple { return ergoetf.Tuple{ergoetf.Atom("atom"), line, ergoetf.Atom(a)} }
 func fVar(v string) ergoetf.Tuple  { return ergoetf.Tuple{ergoetf.Atom("var"), line, ergoetf.Atom(v)} }
-func fTuple(es ...ergoetf.Term) ergoetf.Tuple {
-	return ergoetf.Tuple{ergoetf.Atom("tuple"), line, ergoetf.List(es)}
-}
 func fCall(mod, fun string, args ...ergoetf.Term) ergoetf.Tuple {
 	return ergoetf.Tuple{ergoetf.Atom("call"), line,
 		ergoetf.Tuple{ergoetf.Atom("remote"), line, fAtom(mod), fAtom(fun)},
 		ergoetf.List(args)}
 }
+
+// wrapperSrc is what every evaluation runs, with Es standing for the
+// prepared expressions (see prepareSrc) and Bs for the caller's bindings
+// (an orddict). It answers term_to_binary of {ok, Value}, of {ok, Thrown}
+// for a throw (rpc:call's semantics), or of {error, Class, Reason}.
+// Answers from 16 KB up are compressed: large answers (thousands of hosts
+// repeat themselves) shrink several times at little cost, while
+// compressing a small one costs both sides more (zlib's set-up) than it
+// saves.
+//
+// Bindings are a map where erl_eval takes one (OTP 25+): erl_eval merges
+// all bindings at every argument of every call it evaluates, which an
+// orddict makes quadratic in the number of variables, a map linear. The
+// rex worker gets a heap large enough for the form and erl_eval's garbage:
+// one garbage collection instead of a dozen.
+const wrapperSrc = `
+try
+    process_flag(min_heap_size, 32768),
+    {value, V, _} = erl_eval:exprs(Es, case catch erl_eval:binding(k, #{k => 1}) of {value, 1} -> maps:from_list(Bs); _ -> Bs end, none, none),
+    term_to_binary({ok, V}, [{compressed, min(1, erlang:external_size(V) div 16384)}])
+catch
+    throw:T -> term_to_binary({ok, T}, [{compressed, min(1, erlang:external_size(T) div 16384)}]);
+    C:R -> term_to_binary({error, C, R}, [{compressed, min(1, erlang:external_size(R) div 16384)}])
+end.
+`
+
+// prepareSrc parses Src, prepares it, puts it into Wrap (wrapperSrc, its
+// Es replaced by the prepared expressions as a literal), evaluates that
+// with the caller's bindings Bs, and answers
+// term_to_binary({prepared, Answer, term_to_binary(Wrapped, [compressed])}),
+// or term_to_binary({error, Class, Reason}) when Src does not parse. A
+// later evaluation sends the wrapped binary back (runForm): the node
+// decodes it with one binary_to_term, and compressed (a gather is a few
+// KB) it fits ergo's pooled 16 KB send buffer.
+//
+// Preparing does two things, both so that evaluating costs less:
+//
+//   - A constant written binary_to_term(list_to_binary("...")) is decoded
+//     here, once, and becomes a literal: {string, Anno, Value} for a list
+//     (erl_eval returns a string node's value as it is, whatever it holds)
+//     or hd({string, Anno, [Value]}).
+//
+//   - Sources get one function of their own,
+//
+//     spawn_eval(Bindings, Expr) -> Pid
+//
+//     which evaluates Expr in a new process with Bindings (a map from
+//     variable name to value, e.g. #{'Self' => Self}) as its only
+//     variables. Each call becomes erlang:spawn_opt(erl_eval, exprs,
+//     [Body, Bindings, none], [{min_heap_size, 4096}]) with Body, the
+//     parsed [Expr], a literal: the evaluation passes it along as data.
+//     Unlike spawn(fun() -> Expr end) it creates no fun: erl_eval lints
+//     the body of every fun it creates, which for a large body costs more
+//     than a small node's calls. The heap spares the process most of its
+//     garbage collections. spawn_eval inside a spawned body is refused.
+//
+// Sources meant to be fast avoid funs for the same reason, and map patterns
+// (erl_eval lints each key of a map pattern each time it matches): guards
+// with is_map_key/2 and map_get/2 do the same work without erl_lint. And
+// they keep few variables bound: erl_eval merges all bindings at every
+// argument of every call.
+const prepareSrc = `
+try
+    {ok, Ts, _} = erl_scan:string(binary_to_list(Src)),
+    {ok, Es0} = erl_parse:parse_exprs(Ts),
+    HasSpawn = fun HS({call, _, {atom, _, spawn_eval}, _}) -> true;
+                   HS(T) when is_tuple(T) -> HS(tuple_to_list(T));
+                   HS(L) when is_list(L) -> lists:any(HS, L);
+                   HS(_) -> false
+               end,
+    Prepare = fun P({call, A, {atom, _, spawn_eval}, [BsE, E0]}) ->
+                      case HasSpawn(E0) of
+                          true -> erlang:error({nested_spawn_eval, A});
+                          false -> ok
+                      end,
+                      BsV = {'case', A, {'catch', A, {call, A, {remote, A, {atom, A, erl_eval}, {atom, A, binding}},
+                                                      [{atom, A, k}, {map, A, [{map_field_assoc, A, {atom, A, k}, {integer, A, 1}}]}]}},
+                             [{clause, A, [{tuple, A, [{atom, A, value}, {integer, A, 1}]}], [], [BsE]},
+                              {clause, A, [{var, A, '_'}], [], [{call, A, {remote, A, {atom, A, maps}, {atom, A, to_list}}, [BsE]}]}]},
+                      {call, A, {remote, A, {atom, A, erlang}, {atom, A, spawn_opt}},
+                       [{atom, A, erl_eval}, {atom, A, exprs},
+                        {cons, A, {string, A, [P(E0)]}, {cons, A, BsV, {cons, A, {atom, A, none}, {nil, A}}}},
+                        {cons, A, {tuple, A, [{atom, A, min_heap_size}, {integer, A, 4096}]}, {nil, A}}]};
+                  P({call, A, {atom, _, spawn_eval}, Args}) ->
+                      erlang:error({bad_spawn_eval, A, length(Args)});
+                  P({call, A, {atom, _, binary_to_term}, [{call, _, {atom, _, list_to_binary}, [{string, _, S}]}]} = C) ->
+                      try binary_to_term(list_to_binary(S)) of
+                          L when is_list(L) -> {string, A, L};
+                          T -> {call, A, {atom, A, hd}, [{string, A, [T]}]}
+                      catch _:_ -> C
+                      end;
+                  P(T) when is_tuple(T) -> list_to_tuple(P(tuple_to_list(T)));
+                  P(L) when is_list(L) -> [P(X) || X <- L];
+                  P(X) -> X
+              end,
+    Es = Prepare(Es0),
+    {ok, WTs, _} = erl_scan:string(Wrap),
+    {ok, WEs0} = erl_parse:parse_exprs(WTs),
+    Wrapped = fun W({var, A, 'Es'}) -> {string, A, Es};
+                  W(T) when is_tuple(T) -> list_to_tuple(W(tuple_to_list(T)));
+                  W(L) when is_list(L) -> [W(X) || X <- L];
+                  W(X) -> X
+              end(WEs0),
+    {value, Ans, _} = erl_eval:exprs(Wrapped, [{'Bs', Bs}], none, none),
+    term_to_binary({prepared, Ans, term_to_binary(Wrapped, [{compressed, 9}])})
+catch
+    C:R -> term_to_binary({error, C, R})
+end.
+`
+
+// parseForm, with bindings Bs (an orddict of the caller's variables), Prep
+// (prepareSrc), Src (the source) and Wrap (wrapperSrc), is
+//
+//	{ok, PTs, _} = erl_scan:string(Prep), {ok, PEs} = erl_parse:parse_exprs(PTs),
+//	element(2, erl_eval:exprs(PEs, [{'Bs', Bs}, {'Src', Src}, {'Wrap', Wrap}]))
+var parseForm = fBlock(
+	fMatch(fTuple(fAtom("ok"), fVar("PTs"), fVar("_")), fCall("erl_scan", "string", fVar("Prep"))),
+	fMatch(fTuple(fAtom("ok"), fVar("PEs")), fCall("erl_parse", "parse_exprs", fVar("PTs"))),
+	fCall("erlang", "element", ergoetf.Tuple{ergoetf.Atom("integer"), line, 2},
+		fCall("erl_eval", "exprs", fVar("PEs"),
+			fList(fTuple(fAtom("Bs"), fVar("Bs")), fTuple(fAtom("Src"), fVar("Src")), fTuple(fAtom("Wrap"), fVar("Wrap"))))),
+)
+
+// runForm, with bindings Bs (the caller's, an orddict) and P (a prepared
+// source, see prepareSrc), is
+//
+//	element(2, erl_eval:exprs(binary_to_term(P), [{'Bs', Bs}], none, none))
+//
+// the wrapper's answer.
+var runForm = fCall("erlang", "element", ergoetf.Tuple{ergoetf.Atom("integer"), line, 2},
+	fCall("erl_eval", "exprs", fCall("erlang", "binary_to_term", fVar("P")), fList(fTuple(fAtom("Bs"), fVar("Bs"))), fAtom("none"), fAtom("none")))
+
+func fTuple(es ...ergoetf.Term) ergoetf.Tuple {
+	return ergoetf.Tuple{ergoetf.Atom("tuple"), line, ergoetf.List(es)}
+}
+
 func fMatch(pattern, expr ergoetf.Term) ergoetf.Tuple {
 	return ergoetf.Tuple{ergoetf.Atom("match"), line, pattern, expr}
 }
 
-// fCatchClause is `Class:Reason:_ -> Body` in a catch section.
-func fCatchClause(class, reason ergoetf.Term, body ...ergoetf.Term) ergoetf.Tuple {
-	return ergoetf.Tuple{ergoetf.Atom("clause"), line,
-		ergoetf.List{fTuple(class, reason, fVar("_"))}, ergoetf.List{}, ergoetf.List(body)}
+func fBlock(es ...ergoetf.Term) ergoetf.Tuple {
+	return ergoetf.Tuple{ergoetf.Atom("block"), line, ergoetf.List(es)}
 }
-
-// fTry is `try Body catch Clauses end`.
-func fTry(body ergoetf.List, clauses ...ergoetf.Term) ergoetf.Tuple {
-	return ergoetf.Tuple{ergoetf.Atom("try"), line, body, ergoetf.List{}, ergoetf.List(clauses), ergoetf.List{}}
-}
-
-// guarded wraps the expressions so that the value V of the last one comes
-// back as term_to_binary({ok, V}), a throw T as term_to_binary({ok, T})
-// (rpc:call's semantics), and an error or exit as
-// term_to_binary({error, Class, Reason}).
-func guarded(body ...ergoetf.Term) ergoetf.Tuple {
-	last := len(body) - 1
-	body[last] = toBinary("AnsV_", fTuple(fAtom("ok"), body[last]))
-	return fTry(ergoetf.List(body),
-		fCatchClause(fAtom("throw"), fVar("T"), toBinary("AnsT_", fTuple(fAtom("ok"), fVar("T")))),
-		fCatchClause(fVar("C"), fVar("R"), toBinary("AnsE_", fTuple(fAtom("error"), fVar("C"), fVar("R")))),
-	)
-}
-
-// compressFrom is the size of the encoded answer from which it is
-// compressed: large answers (a cluster with thousands of hosts repeats
-// itself a lot) shrink several times at little cost, while compressing a
-// small one costs both sides more (zlib's set-up) than it saves.
-const compressFrom = 16384
-
-// toBinary is, with v a variable name of its own,
-//
-//	begin V = E, term_to_binary(V, [{compressed, min(1, erlang:external_size(V) div 16384)}]) end
-//
-// (compression level 0 is none).
-func toBinary(v string, e ergoetf.Term) ergoetf.Tuple {
-	level := fCall("erlang", "min", ergoetf.Tuple{ergoetf.Atom("integer"), line, 1},
-		ergoetf.Tuple{ergoetf.Atom("op"), line, ergoetf.Atom("div"),
-			fCall("erlang", "external_size", fVar(v)), ergoetf.Tuple{ergoetf.Atom("integer"), line, compressFrom}})
-	opts := ergoetf.Tuple{ergoetf.Atom("cons"), line,
-		fTuple(fAtom("compressed"), level),
-		ergoetf.Tuple{ergoetf.Atom("nil"), line}}
-	return ergoetf.Tuple{ergoetf.Atom("block"), line, ergoetf.List{
-		fMatch(fVar(v), e),
-		fCall("erlang", "term_to_binary", fVar(v), opts),
-	}}
-}
-
-// applyForm is
-//
-//	try term_to_binary({ok, erlang:apply(M, F, A)})
-//	catch throw:T -> term_to_binary({ok, T}); C:R -> term_to_binary({error, C, R}) end
-var applyForm = guarded(fCall("erlang", "apply", fVar("M"), fVar("F"), fVar("A")))
 
 // fList is the list [Es...] as an expression or pattern.
 func fList(es ...ergoetf.Term) ergoetf.Term {
@@ -90,113 +176,6 @@ func fList(es ...ergoetf.Term) ergoetf.Term {
 	}
 	return l
 }
-
-// fFun is `fun Clause; ... end`; each clause is fClause's.
-func fFun(clauses ...ergoetf.Term) ergoetf.Tuple {
-	return ergoetf.Tuple{ergoetf.Atom("fun"), line, ergoetf.Tuple{ergoetf.Atom("clauses"), ergoetf.List(clauses)}}
-}
-
-// fClause is `(Patterns...) -> Body`.
-func fClause(patterns ergoetf.List, body ...ergoetf.Term) ergoetf.Tuple {
-	return ergoetf.Tuple{ergoetf.Atom("clause"), line, patterns, ergoetf.List{}, ergoetf.List(body)}
-}
-
-// localFunctions is the local function handler of every evaluation,
-// {eval, Handler}. It gives sources one local function:
-//
-//	spawn_eval(Bindings, Expr) -> Pid
-//
-// evaluates Expr in a new process with Bindings (a map from variable name
-// to value, e.g. #{'Self' => Self}) as its only variables:
-// spawn_opt(erl_eval, exprs, [[Expr], Bindings, none], [{min_heap_size,
-// spawnHeapWords}]) (a heap large enough for erl_eval's garbage spares the
-// process most of its garbage collections). Expr reaches the handler
-// unevaluated, as data, so, unlike spawn(fun() -> Expr end), it creates
-// no fun: erl_eval lints the body of every fun it creates, which for a
-// large body costs more than a small node's calls (erl_eval:exprs/3 does
-// not lint; exprs/2 would). And few variables make erl_eval faster: it
-// merges all bindings at every argument of every call. Any other local
-// function raises {undefined_local_function, Name, Arity}.
-//
-// Sources meant to be fast avoid, for the same reason, funs (a fun's body
-// is linted each time the fun is created) and map patterns (erl_eval
-// lints each key of a map pattern each time it matches): guards with
-// is_map_key/2 and map_get/2 do the same work without erl_lint.
-const spawnHeapWords = 4096
-
-var localFunctions = fTuple(fAtom("eval"), fFun(
-	// (spawn_eval, [BsE, E], Bs) ->
-	//     {value, NewBs, _} = erl_eval:expr(BsE, Bs, none),
-	//     {value, spawn_opt(erl_eval, exprs, [[E], case is_map(Bs) of true -> NewBs; false -> maps:to_list(NewBs) end, none],
-	//                       [{min_heap_size, spawnHeapWords}]), Bs};
-	fClause(ergoetf.List{fAtom("spawn_eval"), fList(fVar("SpawnBsE_"), fVar("SpawnExpr_")), fVar("SpawnBs_")},
-		fMatch(fTuple(fAtom("value"), fVar("SpawnNewBs_"), fVar("_")),
-			fCall("erl_eval", "expr", fVar("SpawnBsE_"), fVar("SpawnBs_"), fAtom("none"))),
-		fTuple(fAtom("value"),
-			fCall("erlang", "spawn_opt", fAtom("erl_eval"), fAtom("exprs"),
-				fList(fList(fVar("SpawnExpr_")),
-					ergoetf.Tuple{ergoetf.Atom("case"), line, fCall("erlang", "is_map", fVar("SpawnBs_")), ergoetf.List{
-						fClause(ergoetf.List{fAtom("true")}, fVar("SpawnNewBs_")),
-						fClause(ergoetf.List{fAtom("false")}, fCall("maps", "to_list", fVar("SpawnNewBs_"))),
-					}},
-					fAtom("none")),
-				fList(fTuple(fAtom("min_heap_size"), ergoetf.Tuple{ergoetf.Atom("integer"), line, spawnHeapWords}))),
-			fVar("SpawnBs_"))),
-	fClause(ergoetf.List{fVar("Name_"), fVar("Args_"), fVar("_")},
-		fCall("erlang", "error", fTuple(fAtom("undefined_local_function"), fVar("Name_"), fCall("erlang", "length", fVar("Args_"))))),
-))
-
-// mapBindings is the bindings Bs (an orddict, as sent) as erl_eval's
-// map bindings where erl_eval takes them (OTP 25+):
-//
-//	case catch erl_eval:binding(k, #{k => 1}) of {value, 1} -> maps:from_list(Bs); _ -> Bs end
-//
-// erl_eval merges the bindings at every argument of every call it
-// evaluates; an orddict makes that quadratic in the number of variables,
-// a map linear, which makes a gather of a small node twice as fast.
-var mapBindings = ergoetf.Tuple{ergoetf.Atom("case"), line,
-	ergoetf.Tuple{ergoetf.Atom("catch"), line, fCall("erl_eval", "binding", fAtom("k"),
-		ergoetf.Tuple{ergoetf.Atom("map"), line, ergoetf.List{
-			ergoetf.Tuple{ergoetf.Atom("map_field_assoc"), line, fAtom("k"), ergoetf.Tuple{ergoetf.Atom("integer"), line, 1}}}})},
-	ergoetf.List{
-		fClause(ergoetf.List{fTuple(fAtom("value"), ergoetf.Tuple{ergoetf.Atom("integer"), line, 1})}, fCall("maps", "from_list", fVar("Bs"))),
-		fClause(ergoetf.List{fVar("_")}, fVar("Bs")),
-	}}
-
-// exprsCall is erl_eval:exprs(Es, mapBindings, localFunctions).
-var exprsCall = fCall("erl_eval", "exprs", fVar("Es"), mapBindings, localFunctions)
-
-// parseEvalForm parses the source text Src, evaluates it with the
-// bindings Bs, and returns the value with the parsed expressions,
-// {V, term_to_binary(Es, [{compressed, 9}])}, so later calls can skip
-// parsing (see evalParsedForm). Compressed, a gather's form is a few KB:
-// it fits ergo's pooled 16 KB send buffer (a larger message costs ergo a
-// 128 KB allocation per call), and inflating it costs the node little.
-var parseEvalForm = guarded(
-	fMatch(fTuple(fAtom("ok"), fVar("Ts"), fVar("_")),
-		fCall("erl_scan", "string", fCall("erlang", "binary_to_list", fVar("Src")))),
-	fMatch(fTuple(fAtom("ok"), fVar("Es")), fCall("erl_parse", "parse_exprs", fVar("Ts"))),
-	fMatch(fTuple(fAtom("value"), fVar("V"), fVar("_")), exprsCall),
-	fTuple(fVar("V"), fCall("erlang", "term_to_binary", fVar("Es"), fList(fTuple(fAtom("compressed"), ergoetf.Tuple{ergoetf.Atom("integer"), line, 9})))),
-)
-
-// evalHeapWords is the minimum heap of the process that evaluates a parsed
-// source (rex's worker for the call): the form and erl_eval's garbage
-// then cost one garbage collection instead of a dozen.
-const evalHeapWords = 32768
-
-// evalParsedForm evaluates expressions parsed before, EsBin being what
-// parseEvalForm returned:
-//
-//	process_flag(min_heap_size, evalHeapWords),
-//	Es = binary_to_term(EsBin),
-//	{value, V, _} = erl_eval:exprs(Es, Bs, LocalFunctions), term_to_binary({ok, V})
-var evalParsedForm = guarded(
-	fCall("erlang", "process_flag", fAtom("min_heap_size"), ergoetf.Tuple{ergoetf.Atom("integer"), line, evalHeapWords}),
-	fMatch(fVar("Es"), fCall("erlang", "binary_to_term", fVar("EsBin"))),
-	fMatch(fTuple(fAtom("value"), fVar("V"), fVar("_")), exprsCall),
-	fVar("V"),
-)
 
 // bindings builds an erl_eval binding structure (an orddict: a list of
 // {Name, Value} sorted by name) from name/value pairs given in order.

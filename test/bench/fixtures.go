@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,10 +40,27 @@ func (f *fixtures) path(dir string) (string, error) {
 	return out, nil
 }
 
+// schedulersPerNode is the number of schedulers each of n fixture nodes
+// runs: the machine's cores shared out, at least one. Three VMs with a
+// scheduler per core each, on 2 cores, spend a third of a collection's
+// node CPU waking each other's schedulers; a real cluster has a machine
+// per node. The -schedulers flag overrides it (0: the VM's default, one per
+// core).
+func schedulersPerNode(n, override int) int {
+	if override >= 0 {
+		return override
+	}
+	s := runtime.NumCPU() / n
+	if s < 1 {
+		s = 1
+	}
+	return s
+}
+
 // startNodes starts n fixture nodes of generation era with hosts generated
 // hosts, in parallel, all with the same cookie, not yet connected to each
-// other.
-func (f *fixtures) startNodes(era string, hosts, n int) ([]*erltest.Node, error) {
+// other, each with schedulers schedulers (0: the VM's default).
+func (f *fixtures) startNodes(era string, hosts, n, schedulers int) ([]*erltest.Node, error) {
 	common, err := f.path("common")
 	if err != nil {
 		return nil, err
@@ -52,6 +70,12 @@ func (f *fixtures) startNodes(era string, hosts, n int) ([]*erltest.Node, error)
 		return nil, err
 	}
 	cookie := erltest.RandomCookie()
+	// +sbwt none: schedulers do not spin waiting for work, so idle nodes
+	// leave the cores to the busy ones.
+	args := []string{"-fixture_hosts", strconv.Itoa(hosts), "+sbwt", "none", "+sbwtdcpu", "none", "+sbwtdio", "none"}
+	if schedulers > 0 {
+		args = append(args, "+S", strconv.Itoa(schedulers))
+	}
 	nodes := make([]*erltest.Node, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -65,9 +89,7 @@ func (f *fixtures) startNodes(era string, hosts, n int) ([]*erltest.Node, error)
 				Paths:  []string{common, gen},
 				Eval:   `fixture:start(), io:format("fixture ready~n")`,
 				Ready:  "fixture ready",
-				// +sbwt none: schedulers do not spin waiting for work, so
-				// idle nodes leave the 2 cores to the busy ones.
-				Args: []string{"-fixture_hosts", strconv.Itoa(hosts), "+sbwt", "none", "+sbwtdcpu", "none", "+sbwtdio", "none"},
+				Args:   args,
 			})
 		}(i)
 	}
@@ -132,7 +154,7 @@ func baselineSource(src string) string {
 
 // loadBaselineSrc compiles Src (a module's text) with compile:forms on the
 // node and loads it. It is evaluated on the fixture node. The gather calls
-// spawn_eval(Bindings, Expr), the local function package node gives evaluated
+// spawn_eval(Bindings, Expr), the function package node gives evaluated
 // sources; compiled, it becomes what it stands for:
 // erlang:spawn(fun() -> Expr end) (compiled closures hold only what they use).
 const loadBaselineSrc = `

@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +51,8 @@ type options struct {
 	period       time.Duration
 	fieldTimeout time.Duration
 	out          string
+	cpuProfile   string
+	schedulers   int
 }
 
 func parseFlags() (options, error) {
@@ -63,6 +66,8 @@ func parseFlags() (options, error) {
 	flag.DurationVar(&o.period, "period", 10*time.Millisecond, "report period of the memory run")
 	flag.DurationVar(&o.fieldTimeout, "field-timeout", 5*time.Second, "FieldTimeout of the gather")
 	flag.StringVar(&o.out, "o", "", "also write the Markdown report to this file")
+	flag.IntVar(&o.schedulers, "schedulers", -1, "schedulers per fixture node (+S); -1: the machine's cores shared out among the nodes of a size, at least 1; 0: the VM's default, one per core")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the collector (this process) to this file")
 	flag.Parse()
 	o.fixtures = splitList(*fixturesFlag)
 	var err error
@@ -143,6 +148,19 @@ func run() int {
 	defer os.RemoveAll(build)
 	fx := &fixtures{root: filepath.Join(root, "test", "fixtures"), build: build, compiled: map[string]string{}}
 
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			logf("%v", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			logf("%v", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
+	}
 	started := time.Now()
 	loadStart := loadAvg()
 	var rows []row
@@ -232,7 +250,7 @@ func (r row) ratio() float64 { return float64(r.ours) / float64(r.baseline) }
 func measureSize(fx *fixtures, era string, hosts int, o options) ([]row, error) {
 	maxNodes := o.nodeCounts[len(o.nodeCounts)-1]
 	t0 := time.Now()
-	nodes, err := fx.startNodes(era, hosts, maxNodes)
+	nodes, err := fx.startNodes(era, hosts, maxNodes, schedulersPerNode(maxNodes, o.schedulers))
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ func measureMemory(fx *fixtures, root, build string, o options) (memResult, erro
 	if st, err := os.Stat(bin); err == nil {
 		res.binSize = st.Size()
 	}
-	nodes, err := fx.startNodes(res.era, 1, 1)
+	nodes, err := fx.startNodes(res.era, 1, 1, schedulersPerNode(1, o.schedulers))
 	if err != nil {
 		return res, err
 	}

@@ -183,7 +183,16 @@ func TestSIGTERMReportFileIntegrity(t *testing.T) {
 		})
 		// Two rounds stop the process at any moment from its start (maybe
 		// before its first report); the others once it has reported, at a
-		// random moment of its 20 ms cycles.
+		// random moment of its 20 ms cycles. "Its start" is its first log
+		// line: before main runs there is no handler yet, and SIGTERM's
+		// default action ends the process (nothing written, as systemd
+		// expects of a stop).
+		if i < 2 {
+			deadline := time.Now().Add(20 * time.Second)
+			for p.stdout.String() == "" && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+		}
 		if i >= 2 {
 			deadline := time.Now().Add(20 * time.Second)
 			for {
