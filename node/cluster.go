@@ -289,22 +289,19 @@ func (c *Cluster) evalForm(ctx context.Context, node, mod, fun string, form ergo
 		c.count(node, len(b))
 		return b, nil
 	case <-ctx.Done():
-		c.caller.cancel(c.proc, ref)
+		c.caller.cancel(ref)
 		return nil, fmt.Errorf("rpc %s:%s on %s: %w (%v)", mod, fun, node, ErrTimeout, ctx.Err())
 	case <-c.closed:
 		return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node, &UnreachableError{Node: node, Reason: errClosed.Error()})
 	}
 }
 
-// downError explains a DOWN message for the remote rex.
+// downError explains why a peer's calls failed at once.
 func downError(node, why string) error {
-	switch why {
-	case "noconnection":
+	if why == "noconnection" {
 		return &UnreachableError{Node: node, Reason: "connection lost (the node went down or the network failed)"}
-	case "noproc":
-		return &UnreachableError{Node: node, Reason: "no rex process on the node (is it shutting down?)"}
 	}
-	return &UnreachableError{Node: node, Reason: "rex went down: " + why}
+	return &UnreachableError{Node: node, Reason: why}
 }
 
 // decodeTerm decodes a term_to_binary answer. A value nested too deep to
