@@ -32,7 +32,9 @@ func fCall(mod, fun string, args ...ergoetf.Term) ergoetf.Tuple {
 // Answers from 16 KB up are compressed: large answers (thousands of hosts
 // repeat themselves) shrink several times at little cost, while
 // compressing a small one costs both sides more (zlib's set-up) than it
-// saves.
+// saves. An answer larger than our decoder takes (64 MB,
+// etf.DefaultMaxUncompressed) is not encoded at all: the node answers
+// {answer_too_large, Size} instead of building a binary we would refuse.
 //
 // Bindings are a map where erl_eval takes one (OTP 25+): erl_eval merges
 // all bindings at every argument of every call it evaluates, which an
@@ -43,10 +45,21 @@ const wrapperSrc = `
 try
     process_flag(min_heap_size, 32768),
     {value, V, _} = erl_eval:exprs(Es, case catch erl_eval:binding(k, #{k => 1}) of {value, 1} -> maps:from_list(Bs); _ -> Bs end, none, none),
-    term_to_binary({ok, V}, [{compressed, min(1, erlang:external_size(V) div 16384)}])
+    case erlang:external_size(V) of
+        VSize when VSize > 67108864 -> term_to_binary({error, error, {answer_too_large, VSize}});
+        VSize -> term_to_binary({ok, V}, [{compressed, min(1, VSize div 16384)}])
+    end
 catch
-    throw:T -> term_to_binary({ok, T}, [{compressed, min(1, erlang:external_size(T) div 16384)}]);
-    C:R -> term_to_binary({error, C, R}, [{compressed, min(1, erlang:external_size(R) div 16384)}])
+    throw:T ->
+        case erlang:external_size(T) of
+            TSize when TSize > 67108864 -> term_to_binary({error, error, {answer_too_large, TSize}});
+            TSize -> term_to_binary({ok, T}, [{compressed, min(1, TSize div 16384)}])
+        end;
+    C:R ->
+        case erlang:external_size(R) of
+            RSize when RSize > 67108864 -> term_to_binary({error, C, {reason_too_large, RSize}});
+            RSize -> term_to_binary({error, C, R}, [{compressed, min(1, RSize div 16384)}])
+        end
 end.
 `
 

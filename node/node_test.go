@@ -3,9 +3,12 @@ package node
 import (
 	"bytes"
 	"encoding/binary"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mim-metrics/mim-metrics/etf"
 )
 
 func TestParseName(t *testing.T) {
@@ -101,5 +104,13 @@ func TestErgoOptionsStayPrivate(t *testing.T) {
 	}
 	if _, ok := o.Handshake.(hiddenHandshake); !ok {
 		t.Errorf("handshake %T does not hide us", o.Handshake)
+	}
+}
+
+// The node refuses answers above the size our decoder takes.
+func TestWrapperLimitIsTheDecoders(t *testing.T) {
+	limit := strconv.Itoa(etf.DefaultMaxUncompressed)
+	if n := strings.Count(wrapperSrc, "> "+limit+" ->"); n != 3 {
+		t.Errorf("wrapperSrc compares with %s in %d places, want 3 (value, throw, error)", limit, n)
 	}
 }

@@ -486,3 +486,29 @@ func Benchmark100Concurrent(b *testing.B) {
 		wg.Wait()
 	}
 }
+
+// An answer larger than our decoder takes (64 MB) is refused on the node,
+// before it is encoded: the caller gets a BadRPCError naming its size, and
+// the connection stays up. So do a thrown value and an error reason that
+// large.
+func TestOversizedAnswerIsRefusedOnTheNode(t *testing.T) {
+	t.Parallel()
+	cl := startCluster(t, []string{shortNode.Name}, cookie, false)
+	for _, src := range []string{
+		`binary:copy(<<0>>, 70000000).`,
+		`throw(binary:copy(<<0>>, 70000000)).`,
+		`error(binary:copy(<<0>>, 70000000)).`,
+	} {
+		start := time.Now()
+		_, err := cl.Eval(ctxT(t, 20*time.Second), shortNode.Name, src, nil)
+		var bad *node.BadRPCError
+		if !errors.As(err, &bad) || !strings.Contains(bad.Reason, "too_large,70000") {
+			t.Errorf("%s: got %v, want a BadRPCError naming the size", src, err)
+		}
+		t.Logf("%s: %v in %v", src, err, time.Since(start).Round(time.Millisecond))
+	}
+	got, err := cl.Call(ctxT(t, 5*time.Second), shortNode.Name, "erlang", "node")
+	if err != nil || !etf.IsAtom(got, shortNode.Name) {
+		t.Errorf("after the refused answers: %v, %v", got, err)
+	}
+}
