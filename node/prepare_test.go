@@ -1,0 +1,74 @@
+package node
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/mim-metrics/mim-metrics/etf"
+	"github.com/mim-metrics/mim-metrics/test/erltest"
+)
+
+// preparedSrc uses what preparing rewrites: spawn_eval, and a constant
+// written binary_to_term(list_to_binary("...")) (here {c, [1]}).
+const preparedSrc = `Self = self(), X = 2,
+spawn_eval(#{'Self' => Self, 'Y' => X + 1}, begin Self ! {got, Y, binary_to_term(list_to_binary("\x{83}h\x{2}w\x{1}cl\x{0}\x{0}\x{0}\x{1}a\x{1}j"))} end),
+receive {got, Y, C} -> {X, Y, C} after 5000 -> timeout end.`
+
+// A prepared source gives the same value as its first, parsed evaluation,
+// with map bindings (OTP 25+, this node) and with the orddict bindings of
+// older releases (MongooseIM 3.x runs on OTP 21 and 22), forced here by
+// making the wrapper's and spawn_eval's check for map bindings fail.
+func TestPreparedSourceOnBothBindingKinds(t *testing.T) {
+	if !erltest.Available() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("erl, erlc or epmd missing: CI must install erlang-base")
+		}
+		t.Skip("erl not installed")
+	}
+	defer erltest.Cleanup()
+	n, err := erltest.Start(erltest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := Start(ctx, Options{Seeds: []string{n.Name}, Cookie: n.Cookie})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	want := etf.Tuple{int64(2), int64(3), etf.Tuple{etf.Atom("c"), etf.List{int64(1)}}}
+	for i, what := range []string{"parsed", "prepared"} {
+		got, err := c.Eval(ctx, n.Name, preparedSrc, nil)
+		if err != nil || !etf.Equal(got, want) {
+			t.Fatalf("%s (evaluation %d): got %s, %v; want %s", what, i+1, etf.Format(got), err, etf.Format(want))
+		}
+	}
+	c.formsMu.Lock()
+	prepared := c.forms[preparedSrc]
+	c.formsMu.Unlock()
+	if prepared == nil {
+		t.Fatal("the source was not kept prepared")
+	}
+	// The prepared form with every erl_eval:binding/2 call (the check for
+	// map bindings) replaced by the atom no, then evaluated as runForm does.
+	got, err := c.Eval(ctx, n.Name, `NoMap = fun F({call, A, {remote, _, {atom, _, erl_eval}, {atom, _, binding}}, _}) -> {atom, A, no};
+                 F(T) when is_tuple(T) -> list_to_tuple(F(tuple_to_list(T)));
+                 F(L) when is_list(L) -> [F(E) || E <- L];
+                 F(E) -> E
+              end,
+Wrapped = binary_to_term(P),
+Forced = NoMap(Wrapped),
+case Forced =:= Wrapped of
+    true -> no_binding_check_found;
+    false -> binary_to_term(element(2, erl_eval:exprs(Forced, [{'Bs', []}], none, none)))
+end.`, map[string]any{"P": etf.Binary(prepared)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !etf.Equal(got, etf.Tuple{etf.Atom("ok"), want}) {
+		t.Errorf("with orddict bindings: got %s, want {ok, %s}", etf.Format(got), etf.Format(want))
+	}
+}
