@@ -26,7 +26,7 @@ type pendingCall struct {
 // sends the remote rex a gen_server call, tagged with a fresh reference;
 // replies arrive in HandleInfo. The process monitors each peer it calls
 // (one node monitor per peer, not one process monitor per call: that
-// would cost two more messages each way per call), so a node that dies or
+// would cost two more messages per call), so a node that dies or
 // is cut off fails its calls at once, and any number of calls can be in
 // flight. (A peer whose rex is gone while the node still runs, which only
 // happens as it shuts down, leaves its calls to their deadline.)
