@@ -8,12 +8,11 @@ import (
 	"github.com/ergo-services/ergo/gen"
 )
 
-// rpcResult is what a pending call receives: the reply term, or the reason
+// rpcResult is what a pending call receives: the reply term, or word that
 // the connection to the peer went away.
 type rpcResult struct {
-	reply   ergoetf.Term
-	downWhy string // set when the peer went down instead of replying
-	isDown  bool
+	reply  ergoetf.Term
+	isDown bool
 }
 
 // pendingCall is a call waiting for rex's reply.
@@ -82,7 +81,7 @@ func (c *caller) nodeDown(peer string) {
 	}
 	c.mu.Unlock()
 	for _, ch := range failed {
-		ch <- rpcResult{isDown: true, downWhy: "noconnection"}
+		ch <- rpcResult{isDown: true}
 	}
 }
 

@@ -266,8 +266,8 @@ func (c *Cluster) count(node string, bytes int) {
 }
 
 // evalForm sends erl_eval:expr(Form, Bindings, none, none, value) to the
-// node's rex and decodes the term_to_binary answer. mod and fun name the
-// call in errors.
+// node's rex and returns its answer, a term_to_binary binary. mod and fun
+// name the call in errors.
 func (c *Cluster) evalForm(ctx context.Context, node, mod, fun string, form ergoetf.Term, b ergoetf.List) ([]byte, error) {
 	if err := c.connect(ctx, node); err != nil {
 		return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node, err)
@@ -280,7 +280,8 @@ func (c *Cluster) evalForm(ctx context.Context, node, mod, fun string, form ergo
 	select {
 	case r := <-ch:
 		if r.isDown {
-			return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node, downError(node, r.downWhy))
+			return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node,
+				&UnreachableError{Node: node, Reason: "connection lost (the node went down or the network failed)"})
 		}
 		b, ok := r.reply.([]byte)
 		if !ok {
@@ -294,14 +295,6 @@ func (c *Cluster) evalForm(ctx context.Context, node, mod, fun string, form ergo
 	case <-c.closed:
 		return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node, &UnreachableError{Node: node, Reason: errClosed.Error()})
 	}
-}
-
-// downError explains why a peer's calls failed at once.
-func downError(node, why string) error {
-	if why == "noconnection" {
-		return &UnreachableError{Node: node, Reason: "connection lost (the node went down or the network failed)"}
-	}
-	return &UnreachableError{Node: node, Reason: why}
 }
 
 // decodeTerm decodes a term_to_binary answer. A value nested too deep to
