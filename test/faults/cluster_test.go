@@ -166,7 +166,9 @@ func TestNodeKilledDuringCollection(t *testing.T) {
 		t.Error("nothing was sent for the nodes that answered")
 	}
 
-	// While the node is down, it is not a member: the report is complete.
+	// While the node is down (and the seed has noticed), it is not a
+	// member: the report is complete.
+	waitGone(t, a, victim.Name)
 	res, rep = cycle(t, s)
 	wantComplete(t, "while the victim is down", res, rep, []string{a.Name, b.Name})
 
