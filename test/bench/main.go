@@ -240,6 +240,7 @@ type row struct {
 	bytesOther int64         // answer bytes from another node (3 nodes)
 	events     int           // events in the seed's report
 	parallel   int           // timed collections in which every node's gather was in flight at one moment
+	cpu        cpuResult     // CPU per collection, back to back
 }
 
 func (r row) ratio() float64 { return float64(r.ours) / float64(r.baseline) }
@@ -391,6 +392,9 @@ func measure(ctx context.Context, ctl *node.Cluster, nodes []*erltest.Node, era 
 		ours = append(ours, d)
 	}
 	r.ours, r.oursMin, r.baseline = median(ours), minimum(ours), median(base)
+	if r.cpu, err = measureCPU(ctx, ctl, col, nodes, r.ours); err != nil {
+		return r, fmt.Errorf("cpu: %w", err)
+	}
 	runtime.GC()
 	return r, nil
 }

@@ -28,6 +28,13 @@ func renderReport(rows []row, mem *memResult, o options, took time.Duration, loa
 			r.era, r.hosts, r.nodes, ms(r.ours), ms(r.baseline), r.ratio(), ms(r.ours-r.baseline),
 			r.callsFirst, r.callsLater, r.bytesSeed, other, r.events, par, ms(r.first), r.reps)
 	}
+	b.WriteString("\n### CPU per collection (back to back, no baseline in between)\n\n")
+	b.WriteString("| fixture | hosts | nodes | busiest node | collector | all (nodes + collector) | wall | runs |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %d |\n", r.era, r.hosts, r.nodes,
+			ms(r.cpu.node), ms(r.cpu.collector), ms(time.Duration(r.nodes)*r.cpu.node+r.cpu.collector), ms(r.cpu.wall), r.cpu.runs)
+	}
 	if mem != nil {
 		fmt.Fprintf(&b, "\n### Memory of `mim-metrics run` (%s period, one %s node, fake GA on loopback, CI=true)\n\n", o.period, mem.era)
 		b.WriteString("| cycles | took | cancelled cycles | GA requests | VmRSS at cycle 100 | VmRSS at the last cycle | growth | peak (VmHWM) | binary |\n")
