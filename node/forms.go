@@ -47,18 +47,18 @@ try
     {value, V, _} = erl_eval:exprs(Es, case catch erl_eval:binding(k, #{k => 1}) of {value, 1} -> maps:from_list(Bs); _ -> Bs end, none, none),
     case erlang:external_size(V) of
         VSize when VSize > 67108864 -> term_to_binary({error, error, {answer_too_large, VSize}});
-        VSize -> term_to_binary({ok, V}, [{compressed, min(1, VSize div 16384)}])
+        VSize -> term_to_binary({ok, V}, [{compressed, erlang:min(1, VSize div 16384)}])
     end
 catch
     throw:T ->
         case erlang:external_size(T) of
             TSize when TSize > 67108864 -> term_to_binary({error, error, {answer_too_large, TSize}});
-            TSize -> term_to_binary({ok, T}, [{compressed, min(1, TSize div 16384)}])
+            TSize -> term_to_binary({ok, T}, [{compressed, erlang:min(1, TSize div 16384)}])
         end;
     C:R ->
         case erlang:external_size(R) of
             RSize when RSize > 67108864 -> term_to_binary({error, C, {reason_too_large, RSize}});
-            RSize -> term_to_binary({error, C, R}, [{compressed, min(1, RSize div 16384)}])
+            RSize -> term_to_binary({error, C, R}, [{compressed, erlang:min(1, RSize div 16384)}])
         end
 end.
 `
