@@ -29,7 +29,7 @@ func renderReport(rows []row, mem *memResult, o options, took time.Duration, loa
 			r.callsFirst, r.callsLater, r.bytesSeed, other, r.events, par, ms(r.first), r.reps)
 	}
 	b.WriteString("\n### CPU per collection (back to back, no baseline in between)\n\n")
-	b.WriteString("| fixture | hosts | nodes | busiest node | collector | all (nodes + collector) | wall | runs |\n")
+	b.WriteString("| fixture | hosts | nodes | busiest node | collector | busiest × nodes + collector | wall | runs |\n")
 	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %d |\n", r.era, r.hosts, r.nodes,
