@@ -86,7 +86,7 @@ end.
 //     which evaluates Expr in a new process with Bindings (a map from
 //     variable name to value, e.g. #{'Self' => Self}) as its only
 //     variables. Each call becomes erlang:spawn_opt(erl_eval, exprs,
-//     [Body, Bindings, none], [{min_heap_size, 4096}]) with Body, the
+//     [Body, Bindings, none], [{min_heap_size, 16384}]) with Body, the
 //     parsed [Expr], a literal: the evaluation passes it along as data.
 //     Unlike spawn(fun() -> Expr end) it creates no fun: erl_eval lints
 //     the body of every fun it creates, which for a large body costs more
@@ -119,7 +119,7 @@ try
                       {call, A, {remote, A, {atom, A, erlang}, {atom, A, spawn_opt}},
                        [{atom, A, erl_eval}, {atom, A, exprs},
                         {cons, A, {string, A, [P(E0)]}, {cons, A, BsV, {cons, A, {atom, A, none}, {nil, A}}}},
-                        {cons, A, {tuple, A, [{atom, A, min_heap_size}, {integer, A, 4096}]}, {nil, A}}]};
+                        {cons, A, {tuple, A, [{atom, A, min_heap_size}, {integer, A, 16384}]}, {nil, A}}]};
                   P({call, A, {atom, _, spawn_eval}, Args}) ->
                       erlang:error({bad_spawn_eval, A, length(Args)});
                   P({call, A, {atom, _, binary_to_term}, [{call, _, {atom, _, list_to_binary}, [{string, _, S}]}]} = C) ->
