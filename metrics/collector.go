@@ -215,7 +215,8 @@ func (c *Collector) shared(ctx context.Context, key string, fn func(context.Cont
 	return nil, fmt.Errorf("not finished when the cycle ended (%w); the next cycle takes its result", ctx.Err())
 }
 
-// collectShared is CollectNode through shared.
+// collectShared is collectNode through shared, committing the stanza
+// totals of the report it returns.
 func (c *Collector) collectShared(ctx context.Context, node string) NodeReport {
 	v, err := c.shared(ctx, "node "+node, func(ctx context.Context) (any, error) {
 		r, totals := c.collectNode(ctx, node)
@@ -275,18 +276,6 @@ func (c *Collector) forgetDeparted(members []string) {
 	c.members = now
 }
 
-// CollectNode collects one node in one round trip: one evaluation that
-// gathers every metric. The first collection of a node probes it before
-// (one more round trip) to pick the Flavor, which is then kept; a gather
-// built for a version the node no longer runs answers the probe instead,
-// and is redone at once with the new flavor. So a node never costs more
-// than two round trips.
-func (c *Collector) CollectNode(ctx context.Context, node string) NodeReport {
-	r, totals := c.collectNode(ctx, node)
-	c.commitTotals(node, totals)
-	return r
-}
-
 // commitTotals keeps a node's stanza totals of a report that is used, for
 // the increments of its next one. A report nobody takes (its cycle ended
 // before it came) leaves the old totals: the next report's increments then
@@ -300,8 +289,15 @@ func (c *Collector) commitTotals(node string, totals StanzaTotals) {
 	c.mu.Unlock()
 }
 
-// collectNode is CollectNode without keeping the stanza totals: they are
-// returned, for the caller to commit when the report is used.
+// collectNode collects one node in one round trip: one evaluation that
+// gathers every metric. The first collection of a node probes it before
+// (one more round trip) to pick the Flavor, which is then kept; a gather
+// built for a version the node no longer runs answers the probe instead,
+// and is redone at once with the new flavor. So a node never costs more
+// than two round trips.
+//
+// The stanza totals the report counted from are returned, not kept: the
+// caller commits them when the report is used (see commitTotals).
 func (c *Collector) collectNode(ctx context.Context, node string) (NodeReport, StanzaTotals) {
 	r := NodeReport{Node: node}
 	c.mu.Lock()
