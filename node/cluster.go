@@ -384,12 +384,9 @@ func (c *Cluster) connect(ctx context.Context, node string) error {
 
 // isConnected reports whether ergo holds a live connection to node.
 func (c *Cluster) isConnected(node string) bool {
-	for _, n := range c.node.Nodes() {
-		if n == node {
-			return true
-		}
-	}
-	return false
+	// NetworkStats looks the connection up; Nodes would list them all.
+	_, err := c.node.NetworkStats(node)
+	return err == nil
 }
 
 // Members returns the cluster's members, sorted: the seeds, plus, with

@@ -86,12 +86,17 @@ end.
 //     which evaluates Expr in a new process with Bindings (a map from
 //     variable name to value, e.g. #{'Self' => Self}) as its only
 //     variables. Each call becomes erlang:spawn_opt(erl_eval, exprs,
-//     [Body, Bindings, none], [{min_heap_size, 16384}]) with Body, the
-//     parsed [Expr], a literal: the evaluation passes it along as data.
-//     Unlike spawn(fun() -> Expr end) it creates no fun: erl_eval lints
-//     the body of every fun it creates, which for a large body costs more
-//     than a small node's calls. The heap spares the process most of its
-//     garbage collections. spawn_eval inside a spawned body is refused.
+//     [Stub, [{'B', BodyBin}, {'Bs', Bindings}], none],
+//     [{min_heap_size, 16384}]), where BodyBin is the parsed [Expr],
+//     encoded here once (term_to_binary), and Stub is
+//     erl_eval:exprs(binary_to_term(B), Bs, none): the new process decodes
+//     its body itself. Decoded by the caller, the body would be decoded
+//     there and then copied into the new process (in-node: 5% of a
+//     gather). Unlike spawn(fun() -> Expr end) it creates no fun:
+//     erl_eval lints the body of every fun it creates, which for a large
+//     body costs more than a small node's calls. The heap spares the
+//     process most of its garbage collections. spawn_eval inside a
+//     spawned body is refused.
 //
 // Sources meant to be fast avoid funs for the same reason, and map patterns
 // (erl_eval lints each key of a map pattern each time it matches): guards
@@ -116,9 +121,14 @@ try
                                                       [{atom, A, k}, {map, A, [{map_field_assoc, A, {atom, A, k}, {integer, A, 1}}]}]}},
                              [{clause, A, [{tuple, A, [{atom, A, value}, {integer, A, 1}]}], [], [BsE]},
                               {clause, A, [{var, A, '_'}], [], [{call, A, {remote, A, {atom, A, maps}, {atom, A, to_list}}, [BsE]}]}]},
+                      Stub = [{call, A, {remote, A, {atom, A, erl_eval}, {atom, A, exprs}},
+                               [{call, A, {remote, A, {atom, A, erlang}, {atom, A, binary_to_term}}, [{var, A, 'B'}]},
+                                {var, A, 'Bs'}, {atom, A, none}]}],
+                      StubBs = {cons, A, {tuple, A, [{atom, A, 'B'}, {call, A, {atom, A, hd}, [{string, A, [term_to_binary([P(E0)])]}]}]},
+                                {cons, A, {tuple, A, [{atom, A, 'Bs'}, BsV]}, {nil, A}}},
                       {call, A, {remote, A, {atom, A, erlang}, {atom, A, spawn_opt}},
                        [{atom, A, erl_eval}, {atom, A, exprs},
-                        {cons, A, {string, A, [P(E0)]}, {cons, A, BsV, {cons, A, {atom, A, none}, {nil, A}}}},
+                        {cons, A, {string, A, Stub}, {cons, A, StubBs, {cons, A, {atom, A, none}, {nil, A}}}},
                         {cons, A, {tuple, A, [{atom, A, min_heap_size}, {integer, A, 16384}]}, {nil, A}}]};
                   P({call, A, {atom, _, spawn_eval}, Args}) ->
                       erlang:error({bad_spawn_eval, A, length(Args)});

@@ -14,6 +14,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/mim-metrics/mim-metrics/node"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -30,6 +32,7 @@ func versionString() string {
 }
 
 func main() {
+	node.LimitProcs()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(Main(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))

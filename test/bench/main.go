@@ -117,6 +117,8 @@ func run() int {
 		logf("%v", err)
 		return 2
 	}
+	// The collector runs on the cores mim-metrics gives itself.
+	node.LimitProcs()
 	if !erltest.Available() {
 		logf("erl, erlc and epmd must be on PATH")
 		return 2

@@ -92,7 +92,8 @@ func machine() []string {
 	var out []string
 	out = append(out, fmt.Sprintf("%d CPUs (nproc), %s", runtime.NumCPU(), cpuModel()))
 	out = append(out, "memory: "+memTotal())
-	out = append(out, fmt.Sprintf("%s %s/%s", runtime.Version(), runtime.GOOS, runtime.GOARCH))
+	out = append(out, fmt.Sprintf("%s %s/%s; the collector with GOMAXPROCS %d, as mim-metrics runs (node.LimitProcs)",
+		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0)))
 	if v, err := exec.Command("erl", "-noshell", "-eval",
 		`io:format("Erlang/OTP ~s, ERTS ~s", [erlang:system_info(otp_release), erlang:system_info(version)]), halt().`).Output(); err == nil {
 		out = append(out, strings.TrimSpace(string(v)))
