@@ -2,7 +2,7 @@ package reporting
 
 import (
 	"context"
-	"errors"
+	"time"
 
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
@@ -19,4 +19,30 @@ type Source interface {
 
 // ErrNoClusterID is returned by Source.ClusterID when the cluster has no
 // Cluster ID of its own. The reporter then uses a locally generated one.
-var ErrNoClusterID = errors.New("the cluster has no Cluster ID")
+// It is the collector's own (metrics.ErrNoClusterID), so a
+// *metrics.Collector is a Source as it is.
+var ErrNoClusterID = metrics.ErrNoClusterID
+
+// WithTimeout bounds each Collect of src by timeout (--timeout), and so the
+// ClusterID question that precedes it: a node that accepts the connection
+// and never answers must not hold a cycle until the next tick.
+func WithTimeout(src Source, timeout time.Duration) Source {
+	return timedSource{src: src, timeout: timeout}
+}
+
+type timedSource struct {
+	src     Source
+	timeout time.Duration
+}
+
+func (s timedSource) Collect(ctx context.Context) ([]metrics.NodeReport, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	return s.src.Collect(ctx)
+}
+
+func (s timedSource) ClusterID(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	return s.src.ClusterID(ctx)
+}

@@ -64,7 +64,7 @@ func runPreview(ctx context.Context, c *config, getenv func(string) string, log 
 		return exitFailure, err
 	}
 	if !c.jsonOnly {
-		clientID, err := source{col}.ClusterID(cctx)
+		clientID, err := col.ClusterID(cctx)
 		if errors.Is(err, reporting.ErrNoClusterID) {
 			clientID, err = reporting.LocalClusterID(cfg.StateDir)
 		}

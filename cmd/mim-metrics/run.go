@@ -2,47 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/reporting"
 )
-
-// source adapts the collector to reporting.Source: the same facts, with
-// the "no Cluster ID" error translated.
-type source struct{ *metrics.Collector }
-
-func (s source) ClusterID(ctx context.Context) (string, error) {
-	id, err := s.Collector.ClusterID(ctx)
-	if errors.Is(err, metrics.ErrNoClusterID) {
-		return "", reporting.ErrNoClusterID
-	}
-	return id, err
-}
-
-// timedSource bounds each collection by --timeout, and so the question
-// for the Cluster ID that precedes it: a node that accepts the connection
-// and never answers must not hold a cycle until the next tick.
-type timedSource struct {
-	source
-	timeout time.Duration
-}
-
-func (s timedSource) Collect(ctx context.Context) ([]metrics.NodeReport, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	return s.source.Collect(ctx)
-}
-
-func (s timedSource) ClusterID(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	return s.source.ClusterID(ctx)
-}
 
 // reportingConfig builds the reporting service's configuration from the
 // flags. It checks what must hold before anything connects.
@@ -85,7 +51,7 @@ func runReporting(ctx context.Context, c *config, getenv func(string) string, lo
 	}
 	defer cl.Close()
 	col := metrics.NewCollector(cl, log)
-	cfg.Source = timedSource{source{col}, c.timeout}
+	cfg.Source = reporting.WithTimeout(col, c.timeout)
 	svc, err := reporting.NewService(cfg)
 	if err != nil {
 		return exitUsage, usagef("%v", err)

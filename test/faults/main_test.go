@@ -26,9 +26,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/node"
-	"github.com/mim-metrics/mim-metrics/reporting"
 	"github.com/mim-metrics/mim-metrics/test/erltest"
 )
 
@@ -311,36 +309,6 @@ func assertInvisibleVia(ctx context.Context, cl *node.Cluster, members []string)
 		}
 	}
 	return nil
-}
-
-// source adapts the collector to reporting.Source as cmd/mim-metrics does.
-type source struct{ *metrics.Collector }
-
-func (s source) ClusterID(ctx context.Context) (string, error) {
-	id, err := s.Collector.ClusterID(ctx)
-	if errors.Is(err, metrics.ErrNoClusterID) {
-		return "", reporting.ErrNoClusterID
-	}
-	return id, err
-}
-
-// timedSource bounds each collection and each Cluster ID question, as
-// --timeout does.
-type timedSource struct {
-	reporting.Source
-	timeout time.Duration
-}
-
-func (s timedSource) Collect(ctx context.Context) ([]metrics.NodeReport, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	return s.Source.Collect(ctx)
-}
-
-func (s timedSource) ClusterID(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	return s.Source.ClusterID(ctx)
 }
 
 // numFDs counts this process's open file descriptors.

@@ -72,7 +72,7 @@ func newSidecar(t testing.TB, o sidecarOptions) *sidecar {
 		o.timeout = 10 * time.Second
 	}
 	cfg := reporting.DefaultConfig()
-	cfg.Source = timedSource{source{s.col}, o.timeout}
+	cfg.Source = reporting.WithTimeout(s.col, o.timeout)
 	if o.source != nil {
 		cfg.Source = o.source(cfg.Source)
 	}

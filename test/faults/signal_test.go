@@ -74,22 +74,31 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
+// startHungNode starts a mim-6.4.0 fixture whose rex is suspended: a node
+// that accepts the connection and never answers. Its cookie is in the
+// returned file.
+func startHungNode(ctx context.Context, t *testing.T) (*erltest.Node, string) {
+	t.Helper()
+	n := startFixtureT(t, "mim-6.4.0", erltest.Options{})
+	cookieFile := filepath.Join(t.TempDir(), "cookie")
+	if err := os.WriteFile(cookieFile, []byte(n.Cookie), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := n.Eval(ctx, "register(faults_holder, spawn(fun() -> erlang:suspend_process(whereis(rex)), receive release -> ok end end)), ok"); err != nil || out != "ok" {
+		t.Fatalf("hold rex: %v %s", err, out)
+	}
+	return n, cookieFile
+}
+
 // TestSIGTERMDuringCollection (case 4): the node holds every call (its
 // rex is suspended), so the first cycle is stuck in the collection when
 // SIGTERM arrives: the process exits within 5 s and leaves the old report
 // file as it was.
 func TestSIGTERMDuringCollection(t *testing.T) {
 	t.Parallel()
-	n := startFixtureT(t, "mim-6.4.0", erltest.Options{})
-	cookieFile := filepath.Join(t.TempDir(), "cookie")
-	if err := os.WriteFile(cookieFile, []byte(n.Cookie), 0o400); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if out, err := n.Eval(ctx, "register(faults_holder, spawn(fun() -> erlang:suspend_process(whereis(rex)), receive release -> ok end end)), ok"); err != nil || out != "ok" {
-		t.Fatalf("hold rex: %v %s", err, out)
-	}
+	n, cookieFile := startHungNode(ctx, t)
 	ga := fakega.New(t)
 	dir := t.TempDir()
 	report := seedReport(t, dir)
@@ -296,16 +305,9 @@ func TestBinaryGAHangs(t *testing.T) {
 // with a logged reason long before the next tick.
 func TestHungNodeBoundedByTimeout(t *testing.T) {
 	t.Parallel()
-	n := startFixtureT(t, "mim-6.4.0", erltest.Options{})
-	cookieFile := filepath.Join(t.TempDir(), "cookie")
-	if err := os.WriteFile(cookieFile, []byte(n.Cookie), 0o400); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if out, err := n.Eval(ctx, "register(faults_holder, spawn(fun() -> erlang:suspend_process(whereis(rex)), receive release -> ok end end)), ok"); err != nil || out != "ok" {
-		t.Fatalf("hold rex: %v %s", err, out)
-	}
+	n, cookieFile := startHungNode(ctx, t)
 	ga := fakega.New(t)
 	dir := t.TempDir()
 	args, own := binArgs(t, n.Name, cookieFile, ga.URL, dir, "--initial-report", "0", "--periodic-report", "1h", "--timeout", "2s")
