@@ -148,15 +148,9 @@ func base(t *testing.T, ga *fakega.Server) (args []string, reportFile string) {
 var ciEnv = []string{"CI=true"}
 
 func sentinels(t *testing.T) []string {
-	b, err := os.ReadFile(filepath.Join("..", "fixtures", "sentinels.txt"))
+	out, err := erltest.Sentinels(filepath.Join("..", "fixtures"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
 	}
 	return append(out, mimA.Name, mimB.Name, cookie)
 }

@@ -2,8 +2,6 @@ package faults_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"runtime/metrics"
 	"strings"
 	"testing"
@@ -17,15 +15,9 @@ import (
 
 // sentinels are the private strings planted in the fixtures.
 func sentinels(t testing.TB) []string {
-	b, err := os.ReadFile(filepath.Join(fixturesDir, "sentinels.txt"))
+	out, err := erltest.Sentinels(fixturesDir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
 	}
 	return append(out, "sentinel", "7f3a")
 }
