@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -21,12 +20,7 @@ receive {got, Y, C} -> {X, Y, C} after 5000 -> timeout end.`
 // older releases (MongooseIM 3.x runs on OTP 21 and 22), forced here by
 // making the wrapper's and spawn_eval's check for map bindings fail.
 func TestPreparedSourceOnBothBindingKinds(t *testing.T) {
-	if !erltest.Available() {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("erl, erlc or epmd missing: CI must install erlang-base")
-		}
-		t.Skip("erl not installed")
-	}
+	erltest.Require(t)
 	defer erltest.Cleanup()
 	n, err := erltest.Start(erltest.Options{})
 	if err != nil {

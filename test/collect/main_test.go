@@ -5,7 +5,6 @@ package collect_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -20,14 +19,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if !erltest.Available() {
-		if os.Getenv("CI") == "true" {
-			fmt.Fprintln(os.Stderr, "erl missing: CI must install erlang-base")
-			os.Exit(1)
-		}
-		fmt.Fprintln(os.Stderr, "skipping: erl not installed")
-		os.Exit(0)
-	}
+	erltest.RequireForMain()
 	code := m.Run()
 	erltest.CleanupEjabberd()
 	erltest.Cleanup()

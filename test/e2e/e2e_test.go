@@ -39,14 +39,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if !erltest.Available() {
-		if os.Getenv("CI") == "true" {
-			fmt.Fprintln(os.Stderr, "erl missing: CI must install erlang-base")
-			os.Exit(1)
-		}
-		fmt.Fprintln(os.Stderr, "skipping: erl not installed")
-		os.Exit(0)
-	}
+	erltest.RequireForMain()
 	code := func() int {
 		defer erltest.Cleanup()
 		defer erltest.CleanupEjabberd()

@@ -46,14 +46,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if !erltest.Available() {
-		if os.Getenv("CI") == "true" {
-			fmt.Fprintln(os.Stderr, "erl, erlc or epmd missing: CI must install erlang-base")
-			os.Exit(1)
-		}
-		fmt.Fprintln(os.Stderr, "skipping: erl not installed")
-		os.Exit(0)
-	}
+	erltest.RequireForMain()
 	// These tests mostly wait (for Erlang nodes, child processes, timers),
 	// and two of them take over a minute: run them all at once unless
 	// -test.parallel says otherwise (its default is GOMAXPROCS).

@@ -25,14 +25,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if !erltest.Available() {
-		if os.Getenv("CI") == "true" {
-			fmt.Fprintln(os.Stderr, "erl, erlc or epmd missing: CI must install erlang-base")
-			os.Exit(1)
-		}
-		fmt.Fprintln(os.Stderr, "skipping: erl not installed")
-		os.Exit(0)
-	}
+	erltest.RequireForMain()
 	code := func() int {
 		defer erltest.Cleanup()
 		if err := startNodes(); err != nil {
