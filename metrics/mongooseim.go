@@ -110,7 +110,8 @@ func (g *gatherBuilder) section(shared string, parts ...part) string {
 	flush()
 	body := strings.Join(msgs, ",\n")
 	if shared != "" {
-		body = "try " + shared + ",\n" + body + "\ncatch " + v[0] + ":" + v[1] + " -> " + strings.Join(failed, ",\n") + " end"
+		body = "try " + shared + ",\n" + body + "\ncatch " + v[0] + ":" + v[1] + " -> " +
+			rarely([]string{"Self", v[0], v[1]}, strings.Join(failed, ",\n")) + " end"
 	}
 	g.names = append(g.names, names...)
 	g.msgs += len(msgs)
@@ -130,7 +131,8 @@ func (g *gatherBuilder) inline(shared string, parts ...part) {
 	body := "[" + strings.Join(items, ",\n") + "]"
 	if shared != "" {
 		v := g.vars("C", "R")
-		body = "try " + shared + ",\n" + body + "\ncatch " + v[0] + ":" + v[1] + " -> [{GN_, {'EXIT', {" + v[1] + ", [" + v[0] + "]}}} || GN_ <- " + erlAtoms(names) + "] end"
+		body = "try " + shared + ",\n" + body + "\ncatch " + v[0] + ":" + v[1] + " -> " +
+			rarely([]string{v[0], v[1]}, "[{GN_, {'EXIT', {"+v[1]+", ["+v[0]+"]}}} || GN_ <- "+erlAtoms(names)+"]") + " end"
 	}
 	g.names = append(g.names, names...)
 	g.inlined = append(g.inlined, "hd("+scoped(body)+")")
@@ -162,25 +164,42 @@ func (g *gatherBuilder) source() string {
 	// {Name, Value} -> {Name, {ok, Value}}
 	oks := matchSpec(msClause(tuple(a("$1"), a("$2")), tuple(tuple(a("$1"), tuple(tuple(a("ok"), a("$2")))))))
 	return "Self = self(),\nPids = [\n" + strings.Join(g.pending, ",\n") + "\n],\n" +
-		"Inline = lists:append([" + strings.Join(g.inlined, ",\n") + "]),\n" +
-		fmt.Sprintf(gatherCollect, g.msgs, erlConst(atoms(g.names...)), oks, errors)
+		fmt.Sprintf(gatherCollect, "lists:append(["+strings.Join(g.inlined, ",\n")+"])", g.msgs,
+			fmt.Sprintf(gatherAnswer, len(g.names), errors, oks,
+				rarely([]string{"Got", "GotErrs"}, fmt.Sprintf(gatherFailures, erlConst(atoms(g.names...)), oks))))
 }
 
-// gatherCollect takes the groups' messages (their count is the first
-// argument) until the timer FieldTimeout ends, stops the processes in Pids,
-// and makes the answer map: {ok, Value}, {error, {Class, Text}} for a
-// field that failed (the reason printed with a depth limit), or a timeout
-// error for the names (the second argument) that did not come. The third
-// and fourth arguments are match specifications that wrap the values and
-// pick the failures.
+// gatherCollect computes the inline fields (the first argument) while the
+// groups run, takes the groups' messages (their count is the second
+// argument) until the timer FieldTimeout ends, stops the processes in
+// Pids, and makes the answer map (see gatherAnswer), the third argument,
+// from Got. The inline fields are bound to no variable: each variable
+// bound costs erl_eval at every argument after.
 const gatherCollect = `TRef = erlang:start_timer(FieldTimeout, Self, gathered),
-Got = Inline ++ lists:append([receive {gathered, GotL} -> GotL; {timeout, TRef, gathered} = TM -> Self ! TM, [] end || _ <- lists:seq(1, %d)]),
+Got = %s ++ lists:append([receive {gathered, GotL} -> GotL; {timeout, TRef, gathered} = TM -> Self ! TM, [] end || _ <- lists:seq(1, %d)]),
 erlang:cancel_timer(TRef),
 lists:zipwith(fun erlang:exit/2, Pids, lists:duplicate(length(Pids), kill)),
-maps:merge(maps:from_list([{TN, {error, {timeout, <<"no answer within the field time limit">>}}} || TN <- %s -- proplists:get_keys(Got)]),
+%s`
+
+// gatherAnswer makes the answer map from Got, the fields that came:
+// {ok, Value} for each. When a field failed (the second argument, a match
+// specification, picks them) or did not come (the first argument is the
+// count of fields), the answer is made by the fourth argument
+// (gatherFailures, a rarely expression: decoded only then). The third
+// argument is a match specification that wraps the values.
+const gatherAnswer = `case ets:match_spec_run(Got, ets:match_spec_compile(%[2]s)) of
+    [] when length(Got) =:= %[1]d -> maps:from_list(ets:match_spec_run(Got, ets:match_spec_compile(%[3]s)));
+    GotErrs -> %[4]s
+end`
+
+// gatherFailures is the answer map when a field failed or did not come:
+// {ok, Value}, {error, {Class, Text}} for a field that failed (GotErrs,
+// the reason printed with a depth limit), or a timeout error for the
+// names (the first argument) that did not come. The second argument is
+// the match specification that wraps the values.
+const gatherFailures = `maps:merge(maps:from_list([{TN, {error, {timeout, <<"no answer within the field time limit">>}}} || TN <- %s -- proplists:get_keys(Got)]),
            maps:merge(maps:from_list(ets:match_spec_run(Got, ets:match_spec_compile(%s))),
-                      maps:from_list([{EN, {error, {EC, iolist_to_binary(io_lib:format("~0P", [ER, 12]))}}}
-                                      || {EN, EC, ER} <- ets:match_spec_run(Got, ets:match_spec_compile(%s))])))`
+                      maps:from_list([{EN, {error, {EC, iolist_to_binary(io_lib:format("~0P", [ER, 12]))}}} || {EN, EC, ER} <- GotErrs])))`
 
 // behavesExpr lists the modules of Loaded (loaded modules, Attrs their
 // attributes) that declare behaviour B, in compiled code: the attribute
@@ -225,12 +244,12 @@ func modulesExpr(g *gatherBuilder) string {
               lists:append(lists:duplicate(length(Exp), lists:map(fun erlang:tuple_to_list/1, lists:zipwith(fun erlang:make_tuple/2, lists:duplicate(NH, 1), Hosts))))),
     Distinct = maps:keys(maps:from_list(lists:zip(Res, Res))),
     {NH, Known, Exp, Distinct, lists:zipwith(fun maps:get/2, Res, lists:duplicate(length(Res), maps:from_list(lists:zip(Distinct, lists:seq(0, length(Distinct) - 1)))))}
-catch _:_ ->
+catch _:_ -> ` + rarely([]string{"Hosts", "Known"}, `
     {length(Hosts),
      [{M, case erlang:function_exported(M, config_metrics, 1) of
               false -> none;
-              true -> ` + g.perHostExpr("M", "config_metrics", "Hosts") + `
-          end} || M <- Known]}
+              true -> `+g.perHostExpr("M", "config_metrics", "Hosts")+`
+          end} || M <- Known]}`) + `
 end`
 }
 
@@ -285,17 +304,30 @@ func erlString(s string) string {
 func guarded(app, version, gather string) string {
 	return "case " + versionGuard(app, version) + " of\n" +
 		"true ->\n" + gather + ";\n" +
-		"false -> {stale, begin\n" +
-		"    {ok, PTs_, _} = erl_scan:string(" + erlString(probeSource) + "),\n" +
-		"    {ok, PEs_} = erl_parse:parse_exprs(PTs_),\n" +
-		"    {value, PV_, _} = erl_eval:exprs(PEs_, erl_eval:new_bindings()),\n" +
-		"    PV_\nend}\nend.\n"
+		"false -> {stale, " + rarely(nil, "begin\n"+
+		"    {ok, PTs_, _} = erl_scan:string("+erlString(probeSource)+"),\n"+
+		"    {ok, PEs_} = erl_parse:parse_exprs(PTs_),\n"+
+		"    {value, PV_, _} = erl_eval:exprs(PEs_, erl_eval:new_bindings()),\n"+
+		"    PV_\nend") + "}\nend.\n"
 }
 
 // hostsVar binds Hosts to the hosts list ([] when the call fails or
 // answers no list, as host_count then reports the failure).
 func (f Flavor) hostsVar() string {
 	return "Hosts = " + listOrNil("try "+f.hostsExpr()+" catch _:_ -> [] end")
+}
+
+// rarely is the value of the expression e, which only the variables vars
+// of the enclosing expressions are visible to. Package node keeps e encoded
+// in the prepared form and decodes it only when it is evaluated, so the
+// branches a gather seldom takes (failures, a stale flavor) cost a gather
+// nothing.
+func rarely(vars []string, e string) string {
+	bs := make([]string, len(vars))
+	for i, v := range vars {
+		bs[i] = "'" + v + "' => " + v
+	}
+	return "rarely(#{" + strings.Join(bs, ", ") + "}, begin " + e + " end)"
 }
 
 // scoped is [V], V the value of the expressions es, whose variables do

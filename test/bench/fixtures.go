@@ -154,13 +154,15 @@ func baselineSource(src string) string {
 
 // loadBaselineSrc compiles Src (a module's text) with compile:forms on the
 // node and loads it. It is evaluated on the fixture node. The gather calls
-// spawn_eval(Bindings, Expr), the function package node gives evaluated
-// sources; compiled, it becomes what it stands for:
-// erlang:spawn(fun() -> Expr end) (compiled closures hold only what they use).
+// spawn_eval(Bindings, Expr) and rarely(Bindings, Expr), the functions
+// package node gives evaluated sources; compiled, they become what they
+// stand for: erlang:spawn(fun() -> Expr end) (compiled closures hold only
+// what they use), and Expr.
 const loadBaselineSrc = `
 SpawnEval = fun T({call, A, {atom, _, spawn_eval}, [_, E]}) ->
                     {call, A, {remote, A, {atom, A, erlang}, {atom, A, spawn}},
                      [{'fun', A, {clauses, [{clause, A, [], [], [T(E)]}]}}]};
+                T({call, _, {atom, _, rarely}, [_, E]}) -> T(E);
                 T(X) when is_tuple(X) -> list_to_tuple(T(tuple_to_list(X)));
                 T(X) when is_list(X) -> [T(Y) || Y <- X];
                 T(X) -> X
