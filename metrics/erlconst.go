@@ -56,6 +56,16 @@ func appendConst(b []byte, t etf.Term) []byte {
 		}
 		b = append(b, 98)
 		return binary.BigEndian.AppendUint32(b, uint32(int32(v)))
+	case etf.String:
+		if len(v) == 0 {
+			return append(b, 106)
+		}
+		if len(v) > 65535 {
+			panic("erlConst: string too long")
+		}
+		b = append(b, 107)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(v)))
+		return append(b, v...)
 	case etf.Tuple:
 		if len(v) > 255 {
 			panic("erlConst: tuple too large")

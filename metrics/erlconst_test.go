@@ -46,6 +46,7 @@ func TestErlConstRoundTrips(t *testing.T) {
 		tuple(etf.Atom("x"), int64(1), int64(255), int64(256), int64(-1), int64(100000)),
 		mapOf(etf.Atom("module"), etf.Atom("ejabberd_cowboy"), etf.Atom("tls"), mapOf(etf.Atom("mode"), etf.Atom("$1"))),
 		list(tuple(list(), list(etf.Atom("é")))),
+		list(etf.String("xmpp_element_in_message_count"), etf.String("")),
 	}
 	for _, want := range terms {
 		expr := erlConst(want)

@@ -562,50 +562,91 @@ func (f Flavor) poolsExpr() string {
 	return "[element(1, P) || P <- ejabberd_config:get_local_option_or_default(outgoing_pools, []), is_tuple(P), tuple_size(P) >= 1]"
 }
 
-// stanzaTypes are the six counters, in MongooseIM's order, with the event
-// and metric names that generations 6.3+ read them from (*Sent is what
-// the server receives from clients: element_in).
-var stanzaTypes = "Types = " + erlConst(list(
-	etf.Tuple(atoms("xmppMessageSent", "xmpp_element_in", "c2s_element_in", "message_count")),
-	etf.Tuple(atoms("xmppMessageReceived", "xmpp_element_out", "c2s_element_out", "message_count")),
-	etf.Tuple(atoms("xmppIqSent", "xmpp_element_in", "c2s_element_in", "iq_count")),
-	etf.Tuple(atoms("xmppIqReceived", "xmpp_element_out", "c2s_element_out", "iq_count")),
-	etf.Tuple(atoms("xmppPresenceSent", "xmpp_element_in", "c2s_element_in", "presence_count")),
-	etf.Tuple(atoms("xmppPresenceReceived", "xmpp_element_out", "c2s_element_out", "presence_count")))) + ",\n"
+// stanzaType is one of the six counters, with the event and metric names
+// that generations 6.3+ read it from (*Sent is what the server receives
+// from clients: element_in).
+type stanzaType struct{ name, event, c2s, metric string }
 
-// sumExo sums the count data points of the exometer:get_values/1 answer
-// to the metric pattern expression, in compiled code (there is one metric
-// per host type: thousands on a large cluster): the data point lists
-// ({Name, DataPoints} with a list), their count entries
-// (lists:keyfind/3 over all at once), the integer counts.
-func sumExo(pattern string) string {
+// stanzaTypes are the six counters, in MongooseIM's order.
+var stanzaTypes = []stanzaType{
+	{"xmppMessageSent", "xmpp_element_in", "c2s_element_in", "message_count"},
+	{"xmppMessageReceived", "xmpp_element_out", "c2s_element_out", "message_count"},
+	{"xmppIqSent", "xmpp_element_in", "c2s_element_in", "iq_count"},
+	{"xmppIqReceived", "xmpp_element_out", "c2s_element_out", "iq_count"},
+	{"xmppPresenceSent", "xmpp_element_in", "c2s_element_in", "presence_count"},
+	{"xmppPresenceReceived", "xmpp_element_out", "c2s_element_out", "presence_count"},
+}
+
+// stanzaCounts is [{Type, Count}] for the six types, Counts the
+// expression of their counts, in order.
+func stanzaCounts(counts string) string {
+	names := make([]string, len(stanzaTypes))
+	for i, t := range stanzaTypes {
+		names[i] = t.name
+	}
+	return "lists:zip(" + erlConst(atoms(names...)) + ", " + counts + ")"
+}
+
+// perType is lists:duplicate(6, e): e once for each stanza type.
+func perType(e string) string { return fmt.Sprintf("lists:duplicate(%d, %s)", len(stanzaTypes), e) }
+
+// exoSums is the count of each stanza type: the sum of the integer count
+// data points of the metrics that match its exometer:get_values/1 pattern
+// (pattern gives it). It is compiled code throughout (there is one metric
+// per host type, thousands on a large cluster, and six types), each step
+// done for the six types at once: the patterns' metrics, their data point
+// lists ({Name, DataPoints} with a list), each type's data points in one
+// list, their count values, the integer ones, their sum.
+func exoSums(pattern func(stanzaType) etf.Term) string {
 	a := func(s string) etf.Atom { return etf.Atom(s) }
+	patterns := make(etf.List, len(stanzaTypes))
+	for i, t := range stanzaTypes {
+		patterns[i] = pattern(t)
+	}
 	dps := matchSpec(tuple(tuple(a("_"), a("$1")), list(tuple(a("is_list"), a("$1"))), list(a("$1"))))
-	counts := matchSpec(tuple(tuple(a("count"), a("$1")), list(tuple(a("is_integer"), a("$1"))), list(a("$1"))))
-	return "lists:sum(" + matchSpecRun("begin SDPs = "+matchSpecRun("exometer:get_values("+pattern+")", dps)+
-		", lists:zipwith3(fun lists:keyfind/3, lists:duplicate(length(SDPs), count), lists:duplicate(length(SDPs), 1), SDPs) end", counts) + ")"
+	ints := matchSpec(tuple(a("$1"), list(tuple(a("is_integer"), a("$1"))), list(a("$1"))))
+	return "lists:map(fun lists:sum/1, lists:zipwith(fun ets:match_spec_run/2, " +
+		"lists:zipwith(fun proplists:get_all_values/2, " + perType("count") + ", " +
+		"lists:map(fun lists:append/1, lists:zipwith(fun ets:match_spec_run/2, lists:map(fun exometer:get_values/1, " + erlConst(patterns) + "), " +
+		perType("ets:match_spec_compile("+dps+")") + "))), " +
+		perType("ets:match_spec_compile("+ints+")") + "))"
+}
+
+// prometheusSums is the count of each stanza type in 6.6+ with Prometheus:
+// the sum of the numeric values of its counter (EVENT_METRIC) over every
+// label set, for the six types at once.
+func prometheusSums() string {
+	a := func(s string) etf.Atom { return etf.Atom(s) }
+	names := make(etf.List, len(stanzaTypes))
+	for i, t := range stanzaTypes {
+		names[i] = etf.String(t.event + "_" + t.metric)
+	}
+	nums := matchSpec(tuple(tuple(a("_"), a("$1")), list(tuple(a("is_number"), a("$1"))), list(a("$1"))))
+	return "lists:map(fun lists:sum/1, lists:zipwith(fun ets:match_spec_run/2, " +
+		"lists:zipwith(fun prometheus_counter:values/2, " + perType("default") + ", " + erlConst(names) + "), " +
+		perType("ets:match_spec_compile("+nums+")") + "))"
 }
 
 func (f Flavor) stanzasExpr() string {
-	exo64 := "[{Ty, " + sumExo("['_', Ev, '_', Met]") + "} || {Ty, Ev, _, Met} <- Types]"
+	a := func(s string) etf.Atom { return etf.Atom(s) }
+	exo64 := stanzaCounts(exoSums(func(t stanzaType) etf.Term { return list(a("_"), a(t.event), a("_"), a(t.metric)) }))
 	switch {
 	case f.atLeast(6, 6, 0):
-		return "begin " + stanzaTypes + `Instr = mongoose_config:get_opt(instrumentation),
+		return `begin Instr = mongoose_config:get_opt(instrumentation),
         if
-            is_map(Instr), is_map_key(prometheus, Instr) -> [{Ty, lists:sum(` + matchSpecRun(`prometheus_counter:values(default, atom_to_list(Ev) ++ "_" ++ atom_to_list(Met))`,
-			matchSpec(tuple(tuple(etf.Atom("_"), etf.Atom("$1")), list(tuple(etf.Atom("is_number"), etf.Atom("$1"))), list(etf.Atom("$1"))))) + `)} || {Ty, Ev, _, Met} <- Types];
+            is_map(Instr), is_map_key(prometheus, Instr) -> ` + stanzaCounts(prometheusSums()) + `;
             is_map(Instr), is_map_key(exometer, Instr) -> ` + exo64 + `;
             true -> none
         end end`
 	case f.atLeast(6, 4, 0):
-		return "begin " + stanzaTypes + `case mongoose_config:lookup_opt([instrumentation, exometer]) of
+		return `case mongoose_config:lookup_opt([instrumentation, exometer]) of
             {ok, _} -> ` + exo64 + `;
             _ -> none
-        end end`
+        end`
 	case f.atLeast(6, 3, 0):
-		return "begin " + stanzaTypes + "[{Ty, " + sumExo("['_', C2S, Met]") + "} || {Ty, _, C2S, Met} <- Types] end"
+		return stanzaCounts(exoSums(func(t stanzaType) etf.Term { return list(a("_"), a(t.c2s), a(t.metric)) }))
 	}
-	return "begin " + stanzaTypes + "[{Ty, " + sumExo("['_', Ty]") + "} || {Ty, _, _, _} <- Types] end"
+	return stanzaCounts(exoSums(func(t stanzaType) etf.Term { return list(a("_"), a(t.name)) }))
 }
 
 // GatherSource returns the Erlang source that gathers every metric from a
