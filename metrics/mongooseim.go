@@ -35,7 +35,7 @@ import (
 //     process is started with spawn_eval/2 (see package node), failures
 //     are caught with catch (cheaper than try), maps are read with guards
 //     and match specifications;
-//   - few variables are bound at any time (see scoped, and spawn_eval's
+//   - few variables are bound at any time (see scope, and spawn_eval's
 //     bindings): erl_eval merges all bindings at every argument of every
 //     call it evaluates;
 //   - constant terms are written with erlConst, which package node turns
@@ -121,7 +121,7 @@ func (g *gatherBuilder) section(shared string, parts ...part) string {
 // inline computes the parts' fields in the gathering process itself,
 // after the shared expressions, while the processes run: for fields that
 // cannot block (BIFs, reads of the configuration), which so cost neither a
-// process nor a message. Its variables do not outlive it (see scoped).
+// process nor a message. It is a scope of its own.
 func (g *gatherBuilder) inline(shared string, parts ...part) {
 	var names, items []string
 	for _, p := range parts {
@@ -135,7 +135,7 @@ func (g *gatherBuilder) inline(shared string, parts ...part) {
 			rarely([]string{v[0], v[1]}, "[{GN_, {'EXIT', {"+v[1]+", ["+v[0]+"]}}} || GN_ <- "+erlAtoms(names)+"]") + " end"
 	}
 	g.names = append(g.names, names...)
-	g.inlined = append(g.inlined, "hd("+scoped(body)+")")
+	g.inlined = append(g.inlined, scope(nil, body))
 }
 
 // group adds a process computing one section.
@@ -322,19 +322,23 @@ func (f Flavor) hostsVar() string {
 // in the prepared form and decodes it only when it is evaluated, so the
 // branches a gather seldom takes (failures, a stale flavor) cost a gather
 // nothing.
-func rarely(vars []string, e string) string {
+func rarely(vars []string, e string) string { return withVars("rarely", vars, e) }
+
+// scope is the value of the expressions es, evaluated with only the
+// variables vars of the enclosing expressions: erl_eval merges every
+// variable bound at every argument it evaluates, so a part with few
+// variables of its own costs less in a scope of its own. Its variables do
+// not outlive it.
+func scope(vars []string, es string) string { return withVars("scope", vars, es) }
+
+// withVars is fun(#{'V' => V, ...}, begin e end), the call package node
+// prepares for rarely/2 and scope/2.
+func withVars(fun string, vars []string, e string) string {
 	bs := make([]string, len(vars))
 	for i, v := range vars {
 		bs[i] = "'" + v + "' => " + v
 	}
-	return "rarely(#{" + strings.Join(bs, ", ") + "}, begin " + e + " end)"
-}
-
-// scoped is [V], V the value of the expressions es, whose variables do
-// not outlive them (they are bound inside a comprehension's generator):
-// every variable bound makes erl_eval slower for the rest of the process.
-func scoped(es string) string {
-	return "[ScopedV_ || ScopedV_ <- [begin " + es + " end]]"
+	return fun + "(#{" + strings.Join(bs, ", ") + "}, begin " + e + " end)"
 }
 
 // listOrNil is the value of e when it is a list, else []: compiled, so
@@ -378,13 +382,13 @@ func mimGatherSource(f Flavor) string {
 	// modules are the other gen_mod modules. The count comes first: the
 	// options may take long (config_metrics/1 of every module on every
 	// host).
-	knownAndGenMods := scoped(
+	knownAndGenMods := scope([]string{"Hosts"},
 		"Loaded = lists:filter(fun erlang:module_loaded/1, lists:usort(lists:filter(fun erlang:is_atom/1, lists:append(lists:map(fun gen_mod:loaded_modules/1, Hosts))))),\n" +
 			"Attrs = lists:zipwith(fun erlang:get_module_info/2, Loaded, lists:duplicate(length(Loaded), attributes)),\n" +
 			"{" + behavesExpr("mongoose_module_metrics") + ", " + behavesExpr("gen_mod") + "}")
-	g.process(g.section(f.hostsVar()+",\n[{Known, GenMods}] = "+knownAndGenMods,
+	g.process(g.section(f.hostsVar()+",\n{Known, GenMods} = "+knownAndGenMods,
 		p("custom_module_count", "length(GenMods -- Known)"),
-		alone("modules", modulesExpr(g))))
+		alone("modules", scope([]string{"Hosts", "Known"}, modulesExpr(g)))))
 	// Reads of tables (ETS, Mnesia), then the one call to a server.
 	calls := []part{alone("component", f.componentExpr()), alone("cluster_id", "mongoose_cluster_id:get_cached_cluster_id()")}
 	if f.atLeast(3, 7, 0) {

@@ -9,12 +9,12 @@ import (
 	"github.com/mim-metrics/mim-metrics/test/erltest"
 )
 
-// preparedSrc uses what preparing rewrites: spawn_eval, rarely, remote
-// calls, and a constant written binary_to_term(list_to_binary("..."))
+// preparedSrc uses what preparing rewrites: spawn_eval, rarely, scope,
+// remote calls, and a constant written binary_to_term(list_to_binary("..."))
 // (here {c, [1]}).
 const preparedSrc = `Self = self(), X = 2,
 spawn_eval(#{'Self' => Self, 'Y' => X + 1}, begin Self ! {got, Y, binary_to_term(list_to_binary("\x{83}h\x{2}w\x{1}cl\x{0}\x{0}\x{0}\x{1}a\x{1}j"))} end),
-receive {got, Y, C} -> {X, Y, C, rarely(#{'X' => X}, lists:duplicate(X, erlang:element(1, {X})))} after 5000 -> timeout end.`
+receive {got, Y, C} -> {X, Y, C, rarely(#{'X' => X}, lists:duplicate(X, erlang:element(1, {X}))), scope(#{'Y' => Y}, begin Z = Y * 2, Z + 1 end)} after 5000 -> timeout end.`
 
 // A prepared source gives the same value as its first, parsed evaluation,
 // with map bindings (OTP 25+, this node) and with the orddict bindings of
@@ -34,7 +34,7 @@ func TestPreparedSourceOnBothBindingKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	want := etf.Tuple{int64(2), int64(3), etf.Tuple{etf.Atom("c"), etf.List{int64(1)}}, etf.List{int64(2), int64(2)}}
+	want := etf.Tuple{int64(2), int64(3), etf.Tuple{etf.Atom("c"), etf.List{int64(1)}}, etf.List{int64(2), int64(2)}, int64(7)}
 	for i, what := range []string{"parsed", "prepared"} {
 		got, err := c.Eval(ctx, n.Name, preparedSrc, nil)
 		if err != nil || !etf.Equal(got, want) {

@@ -154,15 +154,18 @@ func baselineSource(src string) string {
 
 // loadBaselineSrc compiles Src (a module's text) with compile:forms on the
 // node and loads it. It is evaluated on the fixture node. The gather calls
-// spawn_eval(Bindings, Expr) and rarely(Bindings, Expr), the functions
-// package node gives evaluated sources; compiled, they become what they
-// stand for: erlang:spawn(fun() -> Expr end) (compiled closures hold only
-// what they use), and Expr.
+// spawn_eval(Bindings, Expr), rarely(Bindings, Expr) and scope(Bindings,
+// Expr), the functions package node gives evaluated sources; compiled,
+// they become what they stand for: erlang:spawn(fun() -> Expr end)
+// (compiled closures hold only what they use), Expr, and Expr in a scope
+// of its own (a comprehension's generator).
 const loadBaselineSrc = `
 SpawnEval = fun T({call, A, {atom, _, spawn_eval}, [_, E]}) ->
                     {call, A, {remote, A, {atom, A, erlang}, {atom, A, spawn}},
                      [{'fun', A, {clauses, [{clause, A, [], [], [T(E)]}]}}]};
                 T({call, _, {atom, _, rarely}, [_, E]}) -> T(E);
+                T({call, A, {atom, _, scope}, [_, E]}) ->
+                    {call, A, {atom, A, hd}, [{lc, A, {var, A, 'ScopeV_'}, [{generate, A, {var, A, 'ScopeV_'}, {cons, A, T(E), {nil, A}}}]}]};
                 T(X) when is_tuple(X) -> list_to_tuple(T(tuple_to_list(X)));
                 T(X) when is_list(X) -> [T(Y) || Y <- X];
                 T(X) -> X
