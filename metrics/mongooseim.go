@@ -383,9 +383,9 @@ func mimGatherSource(f Flavor) string {
 	// options may take long (config_metrics/1 of every module on every
 	// host).
 	knownAndGenMods := scope([]string{"Hosts"},
-		"Loaded = lists:filter(fun erlang:module_loaded/1, lists:usort(lists:filter(fun erlang:is_atom/1, lists:append(lists:map(fun gen_mod:loaded_modules/1, Hosts))))),\n" +
-			"Attrs = lists:zipwith(fun erlang:get_module_info/2, Loaded, lists:duplicate(length(Loaded), attributes)),\n" +
-			"{" + behavesExpr("mongoose_module_metrics") + ", " + behavesExpr("gen_mod") + "}")
+		"Loaded = lists:filter(fun erlang:module_loaded/1, lists:usort(lists:filter(fun erlang:is_atom/1, lists:append(lists:map(fun gen_mod:loaded_modules/1, Hosts))))),\n"+
+			"Attrs = lists:zipwith(fun erlang:get_module_info/2, Loaded, lists:duplicate(length(Loaded), attributes)),\n"+
+			"{"+behavesExpr("mongoose_module_metrics")+", "+behavesExpr("gen_mod")+"}")
 	g.process(g.section(f.hostsVar()+",\n{Known, GenMods} = "+knownAndGenMods,
 		p("custom_module_count", "length(GenMods -- Known)"),
 		alone("modules", scope([]string{"Hosts", "Known"}, modulesExpr(g)))))
