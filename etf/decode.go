@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -189,9 +190,8 @@ type decoder struct {
 	pending  int
 	depth    int
 	maxDepth int
-	elide    bool            // Limits.ElideDeep
-	where    string          // suffix for error offsets
-	atoms    map[string]Term // atoms seen so far, already boxed
+	elide    bool   // Limits.ElideDeep
+	where    string // suffix for error offsets
 }
 
 func (d *decoder) errorf(at int, err error, format string, args ...any) error {
@@ -560,16 +560,37 @@ func (d *decoder) atomBody(tag byte, at int) (Term, error) {
 			p = latin1ToUTF8(p)
 		}
 	}
-	if t, ok := d.atoms[string(p)]; ok {
-		return t, nil
-	}
-	if d.atoms == nil {
-		d.atoms = make(map[string]Term)
+	return internAtom(p), nil
+}
+
+// knownAtoms holds every atom decoded so far, already boxed, up to
+// maxKnownAtoms of them: the answers of one cluster name the same few
+// hundred atoms again and again, and looking one up costs less than
+// allocating it. Past the limit (a node sending ever new atoms), atoms are
+// allocated as they come.
+var knownAtoms = struct {
+	sync.RWMutex
+	m map[string]Term
+}{m: map[string]Term{}}
+
+const maxKnownAtoms = 16384
+
+// internAtom is the atom named p, boxed.
+func internAtom(p []byte) Term {
+	knownAtoms.RLock()
+	t, ok := knownAtoms.m[string(p)]
+	knownAtoms.RUnlock()
+	if ok {
+		return t
 	}
 	s := string(p)
-	var t Term = Atom(s)
-	d.atoms[s] = t
-	return t, nil
+	t = Atom(s)
+	knownAtoms.Lock()
+	if len(knownAtoms.m) < maxKnownAtoms {
+		knownAtoms.m[s] = t
+	}
+	knownAtoms.Unlock()
+	return t
 }
 
 // atom decodes an atom with its tag, where only an atom may be.

@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"math/big"
 	"os"
@@ -472,5 +473,38 @@ func TestDecodeElideDeep(t *testing.T) {
 		if got, err := DecodeLimits(in, l); err == nil {
 			t.Errorf("%s: decoded %s", name, Format(got))
 		}
+	}
+}
+
+// Atoms are kept for reuse up to maxKnownAtoms; a node that sends ever
+// new atoms still gets each one right, and the kept set stops growing.
+func TestAtomsBeyondTheKeptSet(t *testing.T) {
+	const n = maxKnownAtoms + 100
+	b := []byte{131, 108}
+	b = binary.BigEndian.AppendUint32(b, n)
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("many_atoms_%d", i)
+		b = append(b, 119, byte(len(name)))
+		b = append(b, name...)
+	}
+	b = append(b, 106)
+	got, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, ok := got.(List)
+	if !ok || len(l) != n {
+		t.Fatalf("got %T of %d, want a list of %d", got, len(l), n)
+	}
+	for _, i := range []int{0, maxKnownAtoms - 1, n - 1} {
+		if want := Atom(fmt.Sprintf("many_atoms_%d", i)); l[i] != want {
+			t.Errorf("element %d is %v, want %v", i, l[i], want)
+		}
+	}
+	knownAtoms.RLock()
+	kept := len(knownAtoms.m)
+	knownAtoms.RUnlock()
+	if kept > maxKnownAtoms {
+		t.Errorf("%d atoms kept, limit %d", kept, maxKnownAtoms)
 	}
 }
