@@ -145,26 +145,36 @@ try
                     [{clause, A, [{tuple, A, [{atom, A, value}, {integer, A, 1}]}], [], [BsE]},
                      {clause, A, [{var, A, '_'}], [], [{call, A, {remote, A, {atom, A, maps}, {atom, A, to_list}}, [BsE]}]}]}
            end,
+    Encoded = fun(A, Es) -> {call, A, {atom, A, hd}, [{string, A, [term_to_binary(Es)]}]} end,
+    ToList = fun(A, BsE) -> {call, A, {remote, A, {atom, A, maps}, {atom, A, to_list}}, [BsE]} end,
     Prepare = fun P({call, A, {atom, _, spawn_eval}, [BsE, E0]}) ->
                       case HasSpawn(E0) of
                           true -> erlang:error({nested_spawn_eval, A});
                           false -> ok
                       end,
-                      Stub = [{call, A, {remote, A, {atom, A, erl_eval}, {atom, A, exprs}},
-                               [{call, A, {remote, A, {atom, A, erlang}, {atom, A, binary_to_term}}, [{var, A, 'B'}]},
-                                {var, A, 'Bs'}, {atom, A, none}]}],
-                      StubBs = {cons, A, {tuple, A, [{atom, A, 'B'}, {call, A, {atom, A, hd}, [{string, A, [term_to_binary([P(E0)])]}]}]},
-                                {cons, A, {tuple, A, [{atom, A, 'Bs'}, BsOf(A, BsE)]}, {nil, A}}},
+                      Body = P([{call, A, {remote, A, {atom, A, erl_eval}, {atom, A, exprs}},
+                                 [{string, A, [P(E0)]},
+                                  {'case', A, {'catch', A, {call, A, {remote, A, {atom, A, erl_eval}, {atom, A, binding}},
+                                                            [{atom, A, k}, {map, A, [{map_field_assoc, A, {atom, A, k}, {integer, A, 1}}]}]}},
+                                   [{clause, A, [{tuple, A, [{atom, A, value}, {integer, A, 1}]}], [],
+                                     [{call, A, {remote, A, {atom, A, maps}, {atom, A, from_list}}, [{var, A, 'Bs'}]}]},
+                                    {clause, A, [{var, A, '_'}], [], [{var, A, 'Bs'}]}]},
+                                  {atom, A, none}]}]),
+                      Stub = P([{call, A, {remote, A, {atom, A, erl_eval}, {atom, A, exprs}},
+                                 [{call, A, {remote, A, {atom, A, erlang}, {atom, A, binary_to_term}}, [{var, A, 'B'}]},
+                                  {cons, A, {tuple, A, [{atom, A, 'Bs'}, {var, A, 'Bs'}]}, {nil, A}},
+                                  {atom, A, none}]}]),
+                      StubBs = {cons, A, {tuple, A, [{atom, A, 'B'}, Encoded(A, Body)]},
+                                {cons, A, {tuple, A, [{atom, A, 'Bs'}, ToList(A, BsE)]}, {nil, A}}},
                       P({call, A, {remote, A, {atom, A, erlang}, {atom, A, spawn_opt}},
                          [{atom, A, erl_eval}, {atom, A, exprs},
-                          {cons, A, {string, A, P(Stub)}, {cons, A, StubBs, {cons, A, {atom, A, none}, {nil, A}}}},
-                          {cons, A, {tuple, A, [{atom, A, min_heap_size}, {integer, A, 16384}]}, {nil, A}}]});
+                          {cons, A, {string, A, Stub}, {cons, A, StubBs, {cons, A, {atom, A, none}, {nil, A}}}},
+                          {string, A, [{min_heap_size, 16384}]}]});
                   P({call, A, {atom, _, rarely}, [BsE, E0]}) ->
                       P({call, A, {atom, A, element},
                          [{integer, A, 2},
                           {call, A, {remote, A, {atom, A, erl_eval}, {atom, A, exprs}},
-                           [{call, A, {atom, A, binary_to_term}, [{call, A, {atom, A, hd}, [{string, A, [term_to_binary([P(E0)])]}]}]},
-                            BsOf(A, BsE), {atom, A, none}]}]});
+                           [{call, A, {atom, A, binary_to_term}, [Encoded(A, [P(E0)])]}, ToList(A, BsE), {atom, A, none}]}]});
                   P({call, A, {atom, _, scope}, [BsE, E0]}) ->
                       P({call, A, {atom, A, element},
                          [{integer, A, 2},

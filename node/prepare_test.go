@@ -48,12 +48,18 @@ func TestPreparedSourceOnBothBindingKinds(t *testing.T) {
 		t.Fatal("the source was not kept prepared")
 	}
 	// The prepared form with every erl_eval:binding/2 call (the check for
-	// map bindings, a call of the literal fun once prepared) replaced by
-	// the atom no, then evaluated as runForm does.
+	// map bindings, a call of the literal fun once prepared), in the form
+	// and in the bodies it keeps encoded, replaced by the atom no, then
+	// evaluated as runForm does.
 	got, err := c.Eval(ctx, n.Name, `Binding = fun erl_eval:binding/2,
 NoMap = fun F({call, A, {string, _, Fun}, _}) when Fun =:= Binding -> {atom, A, no};
                  F(T) when is_tuple(T) -> list_to_tuple(F(tuple_to_list(T)));
                  F(L) when is_list(L) -> [F(E) || E <- L];
+                 F(B) when is_binary(B) ->
+                     case catch binary_to_term(B) of
+                         Es when is_list(Es) -> term_to_binary(F(Es));
+                         _ -> B
+                     end;
                  F(E) -> E
               end,
 Wrapped = binary_to_term(P),
