@@ -97,13 +97,14 @@ end.
 //     which evaluates Expr in a new process with Bindings (a map from
 //     variable name to value, e.g. #{'Self' => Self}) as its only
 //     variables. Each call becomes erlang:spawn_opt(erl_eval, exprs,
-//     [Stub, [{'B', BodyBin}, {'Bs', Bindings}], none],
-//     [{min_heap_size, 16384}]), where BodyBin is the parsed [Expr],
-//     encoded here once (term_to_binary), and Stub is
-//     erl_eval:exprs(binary_to_term(B), Bs, none): the new process decodes
-//     its body itself. Decoded by the caller, the body would be decoded
-//     there and then copied into the new process (in-node: 5% of a
-//     gather). Unlike spawn(fun() -> Expr end) it creates no fun:
+//     [Stub, [{'B', BodyBin}, {'Bs', maps:to_list(Bindings)}], none],
+//     [{min_heap_size, 16384}]), where Stub is
+//     erl_eval:exprs(binary_to_term(B), [{'Bs', Bs}], none) and BodyBin,
+//     encoded here once (term_to_binary), is erl_eval:exprs([Expr],
+//     Bs as a map where erl_eval takes one, none): the new process decodes
+//     its body, and the check for map bindings, itself. Decoded by the
+//     caller, the body would be decoded there and then copied into the
+//     new process (in-node: 5% of a gather). Unlike spawn(fun() -> Expr end) it creates no fun:
 //     erl_eval lints the body of every fun it creates, which for a large
 //     body costs more than a small node's calls. The heap spares the
 //     process most of its garbage collections. spawn_eval inside a
@@ -120,7 +121,8 @@ end.
 //     none)): erl_eval merges every variable bound at every argument it
 //     evaluates, so a part that needs few of the variables around it
 //     costs less in a scope of its own. rarely keeps Expr encoded, as
-//     spawn_eval does, and decodes it only when it is evaluated: for the
+//     spawn_eval does, and decodes it only when it is evaluated (with
+//     Bindings as an orddict, which every release takes): for the
 //     branches a source seldom takes (failures), which then cost an
 //     evaluation nothing, as decoding the form costs about 90 ns an
 //     atom. The wrapper's own catch is such a branch.
