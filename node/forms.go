@@ -75,7 +75,7 @@ end.
 // decodes it with one binary_to_term, and compressed (a gather is a few
 // KB) it fits ergo's pooled 16 KB send buffer.
 //
-// Preparing does four things, all so that evaluating costs less:
+// Preparing does this, all so that evaluating costs less:
 //
 //   - A call to a named function, Mod:Fun(Args) outside guards, becomes a
 //     call of the literal fun Mod:Fun/Arity (an export fun, as fun
@@ -104,13 +104,13 @@ end.
 //     Bs as a map where erl_eval takes one, none): the new process decodes
 //     its body, and the check for map bindings, itself. Decoded by the
 //     caller, the body would be decoded there and then copied into the
-//     new process (in-node: 5% of a gather). Unlike spawn(fun() -> Expr end) it creates no fun:
-//     erl_eval lints the body of every fun it creates, which for a large
-//     body costs more than a small node's calls. The heap spares the
-//     process most of its garbage collections. spawn_eval inside a
-//     spawned body is refused.
+//     new process (in-node: 5% of a gather). Unlike spawn(fun() -> Expr
+//     end) it creates no fun: erl_eval lints the body of every fun it
+//     creates, which for a large body costs more than a small node's
+//     calls. The heap spares the process most of its garbage collections.
+//     spawn_eval inside a spawned body is refused.
 //
-//   - And two more, for the variables an expression sees:
+//   - Two more functions, for the variables an expression sees:
 //
 //     scope(Bindings, Expr) -> Value
 //     rarely(Bindings, Expr) -> Value
@@ -141,14 +141,15 @@ try
                    HS(L) when is_list(L) -> lists:any(HS, L);
                    HS(_) -> false
                end,
-    BsOf = fun(A, BsE) ->
-                   {'case', A, {'catch', A, {call, A, {remote, A, {atom, A, erl_eval}, {atom, A, binding}},
-                                            [{atom, A, k}, {map, A, [{map_field_assoc, A, {atom, A, k}, {integer, A, 1}}]}]}},
-                    [{clause, A, [{tuple, A, [{atom, A, value}, {integer, A, 1}]}], [], [BsE]},
-                     {clause, A, [{var, A, '_'}], [], [{call, A, {remote, A, {atom, A, maps}, {atom, A, to_list}}, [BsE]}]}]}
-           end,
-    Encoded = fun(A, Es) -> {call, A, {atom, A, hd}, [{string, A, [term_to_binary(Es)]}]} end,
+    IfMapBindings = fun(A, Then, Else) ->
+                            {'case', A, {'catch', A, {call, A, {remote, A, {atom, A, erl_eval}, {atom, A, binding}},
+                                                     [{atom, A, k}, {map, A, [{map_field_assoc, A, {atom, A, k}, {integer, A, 1}}]}]}},
+                             [{clause, A, [{tuple, A, [{atom, A, value}, {integer, A, 1}]}], [], [Then]},
+                              {clause, A, [{var, A, '_'}], [], [Else]}]}
+                    end,
     ToList = fun(A, BsE) -> {call, A, {remote, A, {atom, A, maps}, {atom, A, to_list}}, [BsE]} end,
+    BsOf = fun(A, BsE) -> IfMapBindings(A, BsE, ToList(A, BsE)) end,
+    Encoded = fun(A, Es) -> {call, A, {atom, A, hd}, [{string, A, [term_to_binary(Es)]}]} end,
     Prepare = fun P({call, A, {atom, _, spawn_eval}, [BsE, E0]}) ->
                       case HasSpawn(E0) of
                           true -> erlang:error({nested_spawn_eval, A});
@@ -156,11 +157,8 @@ try
                       end,
                       Body = P([{call, A, {remote, A, {atom, A, erl_eval}, {atom, A, exprs}},
                                  [{string, A, [P(E0)]},
-                                  {'case', A, {'catch', A, {call, A, {remote, A, {atom, A, erl_eval}, {atom, A, binding}},
-                                                            [{atom, A, k}, {map, A, [{map_field_assoc, A, {atom, A, k}, {integer, A, 1}}]}]}},
-                                   [{clause, A, [{tuple, A, [{atom, A, value}, {integer, A, 1}]}], [],
-                                     [{call, A, {remote, A, {atom, A, maps}, {atom, A, from_list}}, [{var, A, 'Bs'}]}]},
-                                    {clause, A, [{var, A, '_'}], [], [{var, A, 'Bs'}]}]},
+                                  IfMapBindings(A, {call, A, {remote, A, {atom, A, maps}, {atom, A, from_list}}, [{var, A, 'Bs'}]},
+                                                {var, A, 'Bs'}),
                                   {atom, A, none}]}]),
                       Stub = P([{call, A, {remote, A, {atom, A, erl_eval}, {atom, A, exprs}},
                                  [{call, A, {remote, A, {atom, A, erlang}, {atom, A, binary_to_term}}, [{var, A, 'B'}]},
