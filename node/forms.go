@@ -38,12 +38,9 @@ func fCall(mod, fun string, args ...ergoetf.Term) ergoetf.Tuple {
 //
 // Bindings are a map where erl_eval takes one (OTP 25+): erl_eval merges
 // all bindings at every argument of every call it evaluates, which an
-// orddict makes quadratic in the number of variables, a map linear. The
-// rex worker gets a heap large enough for the form and erl_eval's garbage:
-// one garbage collection instead of a dozen.
+// orddict makes quadratic in the number of variables, a map linear.
 const wrapperSrc = `
 try
-    process_flag(min_heap_size, 32768),
     {value, V, _} = erl_eval:exprs(Es, case catch erl_eval:binding(k, #{k => 1}) of {value, 1} -> maps:from_list(Bs); _ -> Bs end, none, none),
     case erlang:external_size(V) of
         VSize when VSize > 67108864 -> term_to_binary({error, error, {answer_too_large, VSize}});
@@ -233,11 +230,25 @@ var parseForm = fBlock(
 // runForm, with bindings Bs (the caller's, an orddict) and P (a prepared
 // source, see prepareSrc), is
 //
+//	process_flag(min_heap_size, 32768), garbage_collect(),
 //	element(2, erl_eval:exprs(binary_to_term(P), [{'Bs', Bs}], none, none))
 //
-// the wrapper's answer.
-var runForm = fCall("erlang", "element", ergoetf.Tuple{ergoetf.Atom("integer"), line, 2},
-	fCall("erl_eval", "exprs", fCall("erlang", "binary_to_term", fVar("P")), fList(fTuple(fAtom("Bs"), fVar("Bs"))), fAtom("none"), fAtom("none")))
+// the wrapper's answer. rex starts its worker with the smallest heap; grown
+// first (one collection of an empty heap), it holds the decoded form and
+// erl_eval's garbage without growing step by step, each step copying the
+// form: in-node, a gather in a fresh process cost 13% less (387 → 337 µs)
+// with the heap set before decoding than after it.
+var runForm = fBlock(
+	fLocal("process_flag", fAtom("min_heap_size"), ergoetf.Tuple{ergoetf.Atom("integer"), line, 32768}),
+	fLocal("garbage_collect"),
+	fCall("erlang", "element", ergoetf.Tuple{ergoetf.Atom("integer"), line, 2},
+		fCall("erl_eval", "exprs", fCall("erlang", "binary_to_term", fVar("P")), fList(fTuple(fAtom("Bs"), fVar("Bs"))), fAtom("none"), fAtom("none"))),
+)
+
+// fLocal is a call of the auto-imported function fun (a BIF).
+func fLocal(fun string, args ...ergoetf.Term) ergoetf.Tuple {
+	return ergoetf.Tuple{ergoetf.Atom("call"), line, fAtom(fun), ergoetf.List(args)}
+}
 
 func fTuple(es ...ergoetf.Term) ergoetf.Tuple {
 	return ergoetf.Tuple{ergoetf.Atom("tuple"), line, ergoetf.List(es)}
