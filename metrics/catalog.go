@@ -10,25 +10,30 @@ type EventSpec struct {
 	Params []string
 	// Doc says what the event means, for the README.
 	Doc string
+	// Numbers are the params whose values are numbers (int64); every other
+	// param's value is a string.
+	Numbers []string
 }
 
 // Catalog lists every event and param a report can contain: nothing else
 // is ever sent. The README's "What is sent" section is checked against it.
 func Catalog() []EventSpec {
 	return []EventSpec{
-		{"host_count", []string{"value"}, "number of static hosts and host types"},
-		{"domain_count", []string{"value"}, "number of domains, dynamic ones included (MongooseIM 5.0+)"},
+		{"host_count", []string{"value"}, "number of static hosts and host types", []string{"value"}},
+		{"domain_count", []string{"value"}, "number of domains, dynamic ones included (MongooseIM 5.0+)", []string{"value"}},
 		{"module_with_opt", []string{"module", "backend", "online_backend", "api_version"},
-			"one per host type and MongooseIM (or ejabberd) module: the module's name and backends"},
-		{"custom_module_count", []string{"value"}, "number of loaded modules that are not the server's own (never named)"},
+			"one per host type and MongooseIM (or ejabberd) module: the module's name and backends", nil},
+		{"custom_module_count", []string{"value"}, "number of loaded modules that are not the server's own (never named)", []string{"value"}},
 		{"cluster", []string{"uptime", "version", "component", "node_number", "config_type"},
-			"node uptime (DDDD-HH:MM:SS), server version, connected external components, cluster size, config format"},
-		{"http_api", handlerNames(), "enabled HTTP handlers from a fixed list"},
-		{"transport_mechanism", append([]string{"tcp"}, transportNames()...), "enabled transports"},
-		{"tls_option", []string{"mode", "module"}, "TLS mode and library of the c2s listeners (MongooseIM before 6.4)"},
-		{"outgoing_pool", []string{"value"}, "type of each outgoing connection pool (rdbms, http, redis...)"},
+			"node uptime (DDDD-HH:MM:SS), server version, connected external components, cluster size, config format",
+			[]string{"component", "node_number"}},
+		{"http_api", handlerNames(), "enabled HTTP handlers from a fixed list", nil},
+		{"transport_mechanism", append([]string{"tcp"}, transportNames()...), "enabled transports", nil},
+		{"tls_option", []string{"mode", "module"}, "TLS mode and library of the c2s listeners (MongooseIM before 6.4)", nil},
+		{"outgoing_pool", []string{"value"}, "type of each outgoing connection pool (rdbms, http, redis...)", nil},
 		{"xmpp_stanza_count", []string{"stanza_type", "total", "increment"},
-			"messages, IQs and presences sent and received: total and increase since the previous report"},
+			"messages, IQs and presences sent and received: total and increase since the previous report",
+			[]string{"total", "increment"}},
 	}
 }
 

@@ -100,10 +100,14 @@ func normalized(t testing.TB, evs []metrics.Event) []any {
 func checkCatalog(t testing.TB, evs []metrics.Event) {
 	t.Helper()
 	known := map[string]map[string]bool{}
+	numeric := map[string]bool{} // "event.param"
 	for _, s := range metrics.Catalog() {
 		known[s.Name] = map[string]bool{}
 		for _, p := range s.Params {
 			known[s.Name][p] = true
+		}
+		for _, p := range s.Numbers {
+			numeric[s.Name+"."+p] = true
 		}
 	}
 	for _, e := range evs {
@@ -112,9 +116,12 @@ func checkCatalog(t testing.TB, evs []metrics.Event) {
 			t.Errorf("event %s is not in metrics.Catalog (and so not in the README)", e.Name)
 			continue
 		}
-		for p := range e.Params {
+		for p, v := range e.Params {
 			if !ps[p] {
 				t.Errorf("param %s of %s is not in metrics.Catalog", p, e.Name)
+			}
+			if _, isNumber := v.(int64); isNumber != numeric[e.Name+"."+p] {
+				t.Errorf("param %s of %s is %T; metrics.Catalog says numeric=%t", p, e.Name, v, numeric[e.Name+"."+p])
 			}
 		}
 	}
