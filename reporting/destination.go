@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.uber.org/zap/zapcore"
@@ -60,6 +61,10 @@ type Destination struct {
 	// Upstream marks MongooseIM's own property, as opposed to one the user
 	// configured.
 	Upstream bool
+	// Receiver is the base URL, without credentials, of the user's own
+	// receiver (--receiver, see ParseReceiverURL); requests go there
+	// instead of the Google Analytics endpoint. Empty for Google Analytics.
+	Receiver string
 }
 
 var (
@@ -116,19 +121,23 @@ func UpstreamDestination(ci bool) Destination {
 }
 
 // String names the destination for logs, without its secret, for example
-// "GA4 G-B4S18X6KY5 (MongooseIM upstream)".
+// "GA4 G-B4S18X6KY5 (MongooseIM upstream)" or "GA4 G-OWN at
+// https://metrics.example.org (your receiver)".
 func (d Destination) String() string {
 	s := string(d.Protocol) + " " + d.ID
 	if d.Upstream {
 		s += " (MongooseIM upstream)"
+	}
+	if d.Receiver != "" {
+		s += " at " + d.Receiver + " (your receiver)"
 	}
 	return s
 }
 
 // GoString is String with the secret masked, so %#v cannot leak it.
 func (d Destination) GoString() string {
-	return fmt.Sprintf("reporting.Destination{Protocol:%q, ID:%q, Secret:%q, Upstream:%t}",
-		d.Protocol, d.ID, MaskSecret(d.Secret), d.Upstream)
+	return fmt.Sprintf("reporting.Destination{Protocol:%q, ID:%q, Secret:%q, Upstream:%t, Receiver:%q}",
+		d.Protocol, d.ID, MaskSecret(d.Secret), d.Upstream, d.Receiver)
 }
 
 // MarshalLogObject makes zap log the destination with its secret masked.
@@ -139,6 +148,9 @@ func (d Destination) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 		enc.AddString("secret", MaskSecret(d.Secret))
 	}
 	enc.AddBool("upstream", d.Upstream)
+	if d.Receiver != "" {
+		enc.AddString("receiver", d.Receiver)
+	}
 	return nil
 }
 
@@ -264,14 +276,28 @@ type Dropped struct {
 const userAgent = "mim-metrics (+https://github.com/mim-metrics/mim-metrics)"
 
 // BuildRequests builds the requests that deliver one cycle's reports to
-// dest. endpoint is the base URL (see ParseEndpoint). Each node's events go
-// in their own requests, all with clientID as the client id. Events the
-// protocol cannot carry are left out and listed in dropped. Node names are
-// never put in a request.
+// dest. endpoint is the Google Analytics base URL (see ParseEndpoint); a
+// receiver destination uses its own. Each node's events go in their own
+// requests, all with clientID as the client id. Events the protocol cannot
+// carry are left out and listed in dropped. Node names are never put in a
+// request.
+//
+// at is the cycle's time. Every request of the node at index i carries
+// at + i microseconds as timestamp_micros when dest is a receiver, so that
+// the receiver can recognise a retried request (client id, time, events)
+// and store it once. Google Analytics requests carry no timestamp: Google
+// dates them on arrival, and silently drops events dated more than 72
+// hours back, which a sidecar with a wrong clock would otherwise risk.
 //
 // This is the only place requests are built: the sender and the preview
 // both use it.
-func BuildRequests(dest Destination, endpoint, clientID string, reports []metrics.NodeReport) (reqs []Request, dropped []Dropped, err error) {
+func BuildRequests(dest Destination, endpoint, clientID string, at time.Time, reports []metrics.NodeReport) (reqs []Request, dropped []Dropped, err error) {
+	if dest.Receiver != "" {
+		if dest.Protocol != GA4 {
+			return nil, nil, fmt.Errorf("build requests for %s: a receiver speaks GA4 only", dest)
+		}
+		endpoint = dest.Receiver
+	}
 	base, err := ParseEndpoint(endpoint)
 	if err != nil {
 		return nil, nil, err
@@ -284,7 +310,11 @@ func BuildRequests(dest Destination, endpoint, clientID string, reports []metric
 		if !measurementIDRe.MatchString(dest.ID) || dest.Secret == "" {
 			return nil, nil, fmt.Errorf("build requests for %s: invalid GA4 destination (measurement id G-XXXX and an API secret are required)", dest)
 		}
-		reqs, dropped = buildGA4(dest, base, clientID, reports)
+		stamp := time.Time{}
+		if dest.Receiver != "" {
+			stamp = at
+		}
+		reqs, dropped = buildGA4(dest, base, clientID, stamp, reports)
 	case UA:
 		if !uaTrackingIDRe.MatchString(dest.ID) {
 			return nil, nil, fmt.Errorf("build requests for %s: invalid UA tracking id (expected UA-XXXX-Y)", dest)

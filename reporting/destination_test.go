@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -115,7 +116,7 @@ func TestRequestURLs(t *testing.T) {
 	t.Parallel()
 	reports := []metrics.NodeReport{mimReport("mim@localhost")}
 	ga4 := Destination{Protocol: GA4, ID: "G-ABC", Secret: "a b&c=d/e+f"}
-	reqs, _, err := BuildRequests(ga4, "https://proxy.example:8443/ga/", "cid", reports)
+	reqs, _, err := BuildRequests(ga4, "https://proxy.example:8443/ga/", "cid", time.Time{}, reports)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func TestRequestURLs(t *testing.T) {
 	if got := reqs[0].MaskedURL(); strings.Contains(got, "c%3Dd") || !strings.Contains(got, "api_secret=…(masked)") {
 		t.Errorf("MaskedURL = %s", got)
 	}
-	reqs, _, err = BuildRequests(Destination{Protocol: UA, ID: "UA-1-2"}, "https://www.google-analytics.com", "cid", reports)
+	reqs, _, err = BuildRequests(Destination{Protocol: UA, ID: "UA-1-2"}, "https://www.google-analytics.com", "cid", time.Time{}, reports)
 	if err != nil {
 		t.Fatal(err)
 	}

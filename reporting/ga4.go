@@ -9,7 +9,9 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/mim-metrics/mim-metrics/metrics"
@@ -168,17 +170,22 @@ func marshalJSON(v any) ([]byte, error) {
 }
 
 // buildGA4 builds POST {endpoint}/mp/collect requests: per node, batches of
-// at most 25 events whose body stays under 130 kB.
-func buildGA4(dest Destination, base *url.URL, clientID string, reports []metrics.NodeReport) ([]Request, []Dropped) {
+// at most 25 events whose body stays under 130 kB. Unless at is zero, the
+// node at index i has timestamp_micros at + i µs in all its requests.
+func buildGA4(dest Destination, base *url.URL, clientID string, at time.Time, reports []metrics.NodeReport) ([]Request, []Dropped) {
 	u := endpointURL(base, "/mp/collect")
 	u.RawQuery = url.Values{"measurement_id": {dest.ID}, "api_secret": {dest.Secret}}.Encode()
 	cid, _ := marshalJSON(clientID) // a string always encodes
-	prefix := append(append([]byte(`{"client_id":`), cid...), `,"events":[`...)
 	const suffix = `]}`
 
 	var reqs []Request
 	var dropped []Dropped
-	for _, r := range reports {
+	for i, r := range reports {
+		prefix := append([]byte(`{"client_id":`), cid...)
+		if !at.IsZero() {
+			prefix = strconv.AppendInt(append(prefix, `,"timestamp_micros":`...), at.UnixMicro()+int64(i), 10)
+		}
+		prefix = append(prefix, `,"events":[`...)
 		var batch [][]byte
 		size := 0 // bytes of the events in batch, with separating commas
 		flush := func() {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
@@ -60,7 +61,7 @@ func TestValidateEvent(t *testing.T) {
 func TestGA4BodyShape(t *testing.T) {
 	t.Parallel()
 	d := Destination{Protocol: GA4, ID: "G-ABC", Secret: "s"}
-	reqs, dropped, err := BuildRequests(d, DefaultEndpoint, "cluster-1", []metrics.NodeReport{{Node: "n", Events: []metrics.Event{
+	reqs, dropped, err := BuildRequests(d, DefaultEndpoint, "cluster-1", time.Time{}, []metrics.NodeReport{{Node: "n", Events: []metrics.Event{
 		{Name: "host_count", Params: map[string]any{"value": int64(1)}},
 		{Name: "http_api"},
 	}}})
@@ -108,7 +109,7 @@ func TestGA4BatchesOf25(t *testing.T) {
 	cfg := testConfig(t, src, ga.URL, log)
 	cfg.Targets = Targets{Upstream: true}
 
-	reqs, _, err := BuildRequests(UpstreamDestination(false), ga.URL, "cid", src.reports)
+	reqs, _, err := BuildRequests(UpstreamDestination(false), ga.URL, "cid", time.Time{}, src.reports)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestGA4SplitsBodiesUnder130kB(t *testing.T) {
 		evs = append(evs, metrics.Event{Name: "big_event", Params: p})
 	}
 	reports := []metrics.NodeReport{{Node: "a@h", Server: metrics.MongooseIM, Events: evs}}
-	reqs, dropped, err := BuildRequests(UpstreamDestination(false), ga.URL, "cid", reports)
+	reqs, dropped, err := BuildRequests(UpstreamDestination(false), ga.URL, "cid", time.Time{}, reports)
 	if err != nil || len(dropped) > 0 {
 		t.Fatalf("BuildRequests: %v, dropped %v", err, dropped)
 	}

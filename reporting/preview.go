@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
@@ -12,15 +13,16 @@ import (
 // Preview writes to w, for each destination, the exact HTTP requests that
 // would deliver reports (method, URL with the API secret masked, headers,
 // body), and the events that would be dropped and why. It sends nothing.
+// at is the cycle's time, which dates requests to a receiver.
 // The requests come from BuildRequests, as the sender's do. Lines that are
 // not part of a request start with "#"; node names appear only there.
-func Preview(w io.Writer, dests []Destination, endpoint, clientID string, reports []metrics.NodeReport) error {
+func Preview(w io.Writer, dests []Destination, endpoint, clientID string, at time.Time, reports []metrics.NodeReport) error {
 	p := &errWriter{w: w}
 	if len(dests) == 0 {
 		p.printf("# no destinations: nothing would be sent (the report file is still written)\n")
 	}
 	for i, d := range dests {
-		reqs, dropped, err := BuildRequests(d, endpoint, clientID, reports)
+		reqs, dropped, err := BuildRequests(d, endpoint, clientID, at, reports)
 		if err != nil {
 			return fmt.Errorf("preview: %w", err)
 		}

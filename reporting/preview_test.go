@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
@@ -73,7 +74,7 @@ func TestPreviewWithoutDestinations(t *testing.T) {
 	var out bytes.Buffer
 	r := mimReport("ejabberd@localhost")
 	r.Server = metrics.Ejabberd
-	if err := Preview(&out, NewTargets(true, nil, nil).For(metrics.Ejabberd), DefaultEndpoint, "cid", []metrics.NodeReport{r}); err != nil {
+	if err := Preview(&out, NewTargets(true, nil, nil).For(metrics.Ejabberd), DefaultEndpoint, "cid", time.Time{}, []metrics.NodeReport{r}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "nothing would be sent") {
@@ -85,7 +86,7 @@ func TestPreviewListsDroppedEvents(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	r := metrics.NodeReport{Node: "mim@h", Events: []metrics.Event{{Name: "ok"}, {Name: "error"}}}
-	if err := Preview(&out, []Destination{UpstreamDestination(false)}, DefaultEndpoint, "cid", []metrics.NodeReport{r}); err != nil {
+	if err := Preview(&out, []Destination{UpstreamDestination(false)}, DefaultEndpoint, "cid", time.Time{}, []metrics.NodeReport{r}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), `# dropped event "error" of node mim@h: event name "error" is reserved`) {

@@ -338,12 +338,12 @@ func snippet(b []byte) string {
 
 // deliverAll sends to every destination concurrently, so a slow one does not
 // hold up the others, and returns the results in the order of dests.
-func (s *sender) deliverAll(ctx context.Context, dests []Destination, endpoint, clientID string, reports []metrics.NodeReport) []DestinationResult {
+func (s *sender) deliverAll(ctx context.Context, dests []Destination, endpoint, clientID string, at time.Time, reports []metrics.NodeReport) []DestinationResult {
 	results := make([]DestinationResult, len(dests))
 	var wg sync.WaitGroup
 	for i, d := range dests {
 		wg.Go(func() {
-			reqs, dropped, err := BuildRequests(d, endpoint, clientID, reports)
+			reqs, dropped, err := BuildRequests(d, endpoint, clientID, at, reports)
 			if err != nil {
 				results[i] = DestinationResult{Destination: d, Outcome: Failed, Err: err}
 				s.log.Error("report not sent", zap.Stringer("destination", d), zap.Error(err))

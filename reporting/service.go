@@ -121,8 +121,8 @@ func NewService(cfg Config) (*Service, error) {
 	if _, err := ParseEndpoint(cfg.Endpoint); err != nil {
 		return nil, fmt.Errorf("reporting: %w", err)
 	}
-	for _, d := range cfg.Targets.Own {
-		if _, _, err := BuildRequests(d, cfg.Endpoint, "check", nil); err != nil {
+	for _, d := range append(append([]Destination(nil), cfg.Targets.Own...), cfg.Targets.Receivers...) {
+		if _, _, err := BuildRequests(d, cfg.Endpoint, "check", time.Time{}, nil); err != nil {
 			return nil, fmt.Errorf("reporting: %w", err)
 		}
 	}
@@ -196,6 +196,10 @@ func (s *Service) announceStart(schedule bool) {
 		for i, d := range s.cfg.Targets.Own {
 			own[i] = d.String()
 		}
+		receivers := make([]string, len(s.cfg.Targets.Receivers))
+		for i, d := range s.cfg.Targets.Receivers {
+			receivers[i] = d.String()
+		}
 		upstream := "off"
 		if s.cfg.Targets.Upstream {
 			upstream = UpstreamDestination(s.cfg.Targets.CI).String() + ", for MongooseIM clusters only"
@@ -203,6 +207,7 @@ func (s *Service) announceStart(schedule bool) {
 		fields := []zap.Field{
 			zap.String("upstream", upstream),
 			zap.Strings("own_tracking_ids", own),
+			zap.Strings("receivers", receivers),
 			zap.String("endpoint", s.cfg.Endpoint),
 			zap.String("report_file", s.cfg.ReportFile),
 		}
@@ -338,7 +343,7 @@ func (s *Service) Preview(ctx context.Context, w io.Writer) error {
 			}
 		}
 	}
-	return Preview(w, s.cfg.Targets.For(server), s.cfg.Endpoint, clientID, reports)
+	return Preview(w, s.cfg.Targets.For(server), s.cfg.Endpoint, clientID, s.cfg.Clock.Now(), reports)
 }
 
 // cycle makes one report: client id, collect, send to every destination,
@@ -390,7 +395,8 @@ func (s *Service) cycle(ctx context.Context, seq uint64) (Result, error) {
 	server := clusterServer(reports)
 	s.logPlan(server)
 	dests := s.cfg.Targets.For(server)
-	res.Destinations = s.send.deliverAll(ctx, dests, s.cfg.Endpoint, clientID, clean)
+	// The cycle's time dates every request to a receiver, retries included.
+	res.Destinations = s.send.deliverAll(ctx, dests, s.cfg.Endpoint, clientID, s.cfg.Clock.Now(), clean)
 
 	res.FileErr = s.writeFile(seq, clientID, clean, dropped, res.Destinations)
 	if res.FileErr != nil {

@@ -10,7 +10,8 @@ import (
 // Targets chooses where each report goes. MongooseIM's own property
 // (upstream) receives reports of MongooseIM clusters unless switched off;
 // ejabberd clusters have no upstream. The user's own tracking ids receive
-// every report, as MongooseIM's extra tracking_id does.
+// every report, as MongooseIM's extra tracking_id does, and so do the
+// user's own receivers.
 type Targets struct {
 	// Upstream sends MongooseIM clusters' reports to MongooseIM's GA4
 	// property (--upstream, default true).
@@ -20,6 +21,9 @@ type Targets struct {
 	CI bool
 	// Own holds the user's tracking ids (--tracking-id).
 	Own []Destination
+	// Receivers holds the user's own receivers (--receiver, see
+	// ParseReceiverURL).
+	Receivers []Destination
 }
 
 // NewTargets builds Targets from the --upstream flag, the user's tracking
@@ -32,46 +36,62 @@ func NewTargets(upstream bool, own []Destination, getenv func(string) string) Ta
 
 // For returns the destinations of a report from a cluster running server:
 // the upstream property first (MongooseIM only, when enabled), then the
-// user's own.
+// user's tracking ids, then the user's receivers.
 func (t Targets) For(server metrics.Server) []Destination {
 	var ds []Destination
 	if t.Upstream && server == metrics.MongooseIM {
 		ds = append(ds, UpstreamDestination(t.CI))
 	}
-	return append(ds, t.Own...)
+	return append(append(ds, t.Own...), t.Receivers...)
+}
+
+// own lists the user's destinations for Describe: "your own tracking ids:
+// ..." and "your receivers: ...", as configured.
+func (t Targets) own() string {
+	names := func(ds []Destination) string {
+		s := make([]string, len(ds))
+		for i, d := range ds {
+			s[i] = d.String()
+		}
+		return strings.Join(s, ", ")
+	}
+	var parts []string
+	if len(t.Own) > 0 {
+		parts = append(parts, "your own tracking ids: "+names(t.Own))
+	}
+	if len(t.Receivers) > 0 {
+		parts = append(parts, "your receivers: "+names(t.Receivers))
+	}
+	return strings.Join(parts, "; and to ")
 }
 
 // Describe says in one sentence where reports of a cluster running server
 // go; reportFile is named when nothing is sent.
 func (t Targets) Describe(server metrics.Server, reportFile string) string {
-	own := make([]string, len(t.Own))
-	for i, d := range t.Own {
-		own[i] = d.String()
-	}
-	ownList := strings.Join(own, ", ")
-	nothing := fmt.Sprintf("no tracking ids are configured (--tracking-id), so nothing is sent: the report is only written to %s", reportFile)
+	own := t.own()
+	nothing := fmt.Sprintf("no tracking ids or receivers are configured (--tracking-id, --receiver), so nothing is sent: the report is only written to %s", reportFile)
 	switch {
 	case server == metrics.MongooseIM && t.Upstream:
 		s := fmt.Sprintf("MongooseIM cluster: reports go to MongooseIM's Google Analytics property %s", UpstreamDestination(t.CI).ID)
-		if len(own) > 0 {
-			s += " and to your own tracking ids: " + ownList
+		if own != "" {
+			s += " and to " + own
 		}
 		return s
 	case server == metrics.MongooseIM:
-		if len(own) == 0 {
+		if own == "" {
 			return "MongooseIM cluster, upstream reporting switched off (--upstream=false): " + nothing
 		}
-		return "MongooseIM cluster, upstream reporting switched off (--upstream=false): reports go only to your own tracking ids: " + ownList
+		return "MongooseIM cluster, upstream reporting switched off (--upstream=false): reports go only to " + own
 	case server == metrics.Ejabberd:
-		if len(own) == 0 {
+		if own == "" {
 			return "ejabberd cluster: there is no upstream destination for ejabberd and " + nothing
 		}
-		return "ejabberd cluster: there is no upstream destination for ejabberd; reports go only to your own tracking ids: " + ownList
+		return "ejabberd cluster: there is no upstream destination for ejabberd; reports go only to " + own
 	default:
-		if len(own) == 0 {
+		if own == "" {
 			return "cluster software unknown (no node answered): no upstream destination and " + nothing
 		}
-		return "cluster software unknown (no node answered): reports go only to your own tracking ids: " + ownList
+		return "cluster software unknown (no node answered): reports go only to " + own
 	}
 }
 

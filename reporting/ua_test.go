@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
@@ -55,7 +56,7 @@ func TestUAEncodingAndBatches(t *testing.T) {
 	reports := []metrics.NodeReport{{Node: "mim@h", Server: metrics.MongooseIM, Events: evs}}
 	dest := mustDest(t, "UA-151671255-3")
 
-	reqs, dropped, err := BuildRequests(dest, ga.URL, "c1d 2", reports)
+	reqs, dropped, err := BuildRequests(dest, ga.URL, "c1d 2", time.Time{}, reports)
 	if err != nil || len(dropped) > 0 {
 		t.Fatalf("BuildRequests: %v, dropped %v", err, dropped)
 	}
@@ -104,7 +105,7 @@ func TestUAHitSizeLimits(t *testing.T) {
 	for i := range 40 {
 		evs = append(evs, metrics.Event{Name: "outgoing_pool", Params: map[string]any{"value": strings.Repeat("€", 99) + fmt.Sprint(i%10)}})
 	}
-	reqs, _, err := BuildRequests(mustDest(t, "UA-1-2"), DefaultEndpoint, strings.Repeat("c", 36), []metrics.NodeReport{{Node: "n", Events: evs}})
+	reqs, _, err := BuildRequests(mustDest(t, "UA-1-2"), DefaultEndpoint, strings.Repeat("c", 36), time.Time{}, []metrics.NodeReport{{Node: "n", Events: evs}})
 	if err != nil {
 		t.Fatal(err)
 	}

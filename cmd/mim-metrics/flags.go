@@ -45,6 +45,7 @@ type config struct {
 	initialReport  time.Duration
 	periodicReport time.Duration
 	trackingIDs    listFlag
+	receivers      listFlag
 	upstream       bool
 	gaEndpoint     string
 	reportFile     string
@@ -108,6 +109,7 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.Var(intervalFlag{&c.initialReport}, "initial-report", "delay before the first report: a Go duration or milliseconds (default 5m)")
 	fs.Var(intervalFlag{&c.periodicReport}, "periodic-report", "time between reports: a Go duration or milliseconds (default 3h)")
 	fs.Var(&c.trackingIDs, "tracking-id", "also send to your own property: G-XXXX:API_SECRET (GA4) or UA-XXXX-Y (legacy) (repeatable)")
+	fs.Var(&c.receivers, "receiver", "also send to your own receiver (mim-metrics-receiver): https://G-XXXX:SECRET@metrics.example.org, the property id and secret in the URL (repeatable)")
 	fs.BoolVar(&c.upstream, "upstream", true, "send to the MongooseIM project's Google Analytics property (MongooseIM clusters only)")
 	fs.StringVar(&c.gaEndpoint, "ga-endpoint", reporting.DefaultEndpoint, "Google Analytics base URL; https://region1.google-analytics.com keeps data in the EU")
 	fs.StringVar(&c.reportFile, "report-file", reporting.DefaultReportFile, "where the last report is written")
@@ -200,13 +202,13 @@ func parseArgs(args []string, getenv func(string) string, stderr io.Writer) (*co
 			return
 		}
 		values := []string{v}
-		if f.Name == "node" || f.Name == "tracking-id" {
+		if f.Name == "node" || f.Name == "tracking-id" || f.Name == "receiver" {
 			values = strings.Split(v, ",")
 		}
 		for _, one := range values {
 			if err := fs.Set(f.Name, strings.TrimSpace(one)); err != nil {
 				shown := one
-				if f.Name == "cookie" || f.Name == "tracking-id" {
+				if f.Name == "cookie" || f.Name == "tracking-id" || f.Name == "receiver" {
 					shown = "(hidden)"
 				}
 				envErr = usagef("invalid value %s for %s: %v", shown, envName(f.Name), err)
@@ -248,6 +250,11 @@ func (c *config) validate() error {
 	for _, id := range c.trackingIDs {
 		if _, err := reporting.ParseTrackingID(id); err != nil {
 			return usagef("--tracking-id: %v", err)
+		}
+	}
+	for _, r := range c.receivers {
+		if _, err := reporting.ParseReceiverURL(r); err != nil {
+			return usagef("--receiver: %v", err)
 		}
 	}
 	if _, err := reporting.ParseEndpoint(c.gaEndpoint); err != nil {

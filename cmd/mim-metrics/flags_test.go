@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,5 +176,52 @@ func TestCookieSources(t *testing.T) {
 		if err != nil || got != c.want {
 			t.Errorf("case %d: cookie %q, %v; want %q", i, got, err, c.want)
 		}
+	}
+}
+
+// --receiver: a bad URL is one line naming the problem, exit 2, never the
+// secret; MIM_METRICS_RECEIVER takes a comma-separated list.
+func TestReceiverFlag(t *testing.T) {
+	t.Parallel()
+	const secret = "RecvSecret-7f3a-Value"
+	bad := []struct{ url, want string }{
+		{"https://metrics.example.org", "the property id is missing"},
+		{"https://G-OWN@metrics.example.org", "the API secret is missing"},
+		{"ftp://G-OWN:" + secret + "@metrics.example.org", "the scheme must be https"},
+		{"http://G-OWN:" + secret + "@metrics.example.org", "loopback"},
+		{"https://G-OWN:" + secret + "%zz@metrics.example.org", "does not parse"},
+	}
+	for _, c := range bad {
+		for _, how := range []string{"flag", "env"} {
+			args, vars := []string{"once", "--node", "a@b", "--receiver", c.url}, map[string]string(nil)
+			if how == "env" {
+				args, vars = []string{"once", "--node", "a@b"}, map[string]string{"MIM_METRICS_RECEIVER": "http://G-OK:ok-secret@127.0.0.1:9," + c.url}
+			}
+			code, stdout, stderr := runMain(t, args, vars)
+			if code != 2 || !strings.Contains(stderr, "--receiver") || !strings.Contains(stderr, c.want) {
+				t.Errorf("%s %q: exit %d, stderr %q; want 2 and %q", how, c.url, code, stderr, c.want)
+			}
+			if strings.Count(strings.TrimRight(stderr, "\n"), "\n") != 0 || strings.Contains(stdout+stderr, secret) {
+				t.Errorf("%s %q: not one line, or the secret shows: %q", how, c.url, stderr)
+			}
+		}
+	}
+	c, err := parseArgs([]string{"once", "--node", "a@b"}, env(map[string]string{
+		"MIM_METRICS_RECEIVER": "https://G-ONE:" + secret + "@m1.example.org, http://G-TWO:" + secret + "@127.0.0.1:8080/p",
+	}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := reportingConfig(c, env(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(cfg.Targets.Receivers)
+	if got != "[GA4 G-ONE at https://m1.example.org (your receiver) GA4 G-TWO at http://127.0.0.1:8080/p (your receiver)]" {
+		t.Errorf("receivers from the environment: %s", got)
+	}
+	code, _, stderr := runMain(t, []string{"--help"}, nil)
+	if code != 0 || !strings.Contains(stderr, "--receiver  [MIM_METRICS_RECEIVER]") {
+		t.Errorf("--help does not list --receiver:\n%s", stderr)
 	}
 }

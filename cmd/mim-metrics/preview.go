@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -72,7 +73,7 @@ func runPreview(ctx context.Context, c *config, getenv func(string) string, log 
 			return exitFailure, fmt.Errorf("cluster id: %w", err)
 		}
 		fmt.Fprintf(w, "\n# %s\n", cfg.Targets.Describe(server, cfg.ReportFile))
-		if err := reporting.Preview(w, cfg.Targets.For(server), cfg.Endpoint, clientID, reports); err != nil {
+		if err := reporting.Preview(w, cfg.Targets.For(server), cfg.Endpoint, clientID, time.Now(), reports); err != nil {
 			return exitFailure, err
 		}
 	}

@@ -24,6 +24,13 @@ func reportingConfig(c *config, getenv func(string) string, log *zap.Logger) (re
 		own = append(own, d)
 	}
 	cfg.Targets = reporting.NewTargets(c.upstream, own, getenv)
+	for _, r := range c.receivers {
+		d, err := reporting.ParseReceiverURL(r)
+		if err != nil {
+			return cfg, usagef("--receiver: %v", err)
+		}
+		cfg.Targets.Receivers = append(cfg.Targets.Receivers, d)
+	}
 	cfg.Endpoint = c.gaEndpoint
 	cfg.ReportFile = c.reportFile
 	cfg.StateDir = c.stateDir
