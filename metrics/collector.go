@@ -342,7 +342,7 @@ func (c *Collector) collectNode(ctx context.Context, node string) (NodeReport, S
 		r.Err = fmt.Errorf("gather %s: answer is %s, want a map", node, etf.FormatLimit(ans, 200))
 		return r, nil
 	}
-	r.Server, r.Version = f.Server, f.Version
+	r.Server, r.Version, r.OTP = f.Server, f.Version, f.OTP
 	var log *zap.Logger // made at the first warning: most reports have none
 	warn := func(format string, args ...any) {
 		if log == nil {

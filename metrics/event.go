@@ -29,6 +29,8 @@ type NodeReport struct {
 	Server Server
 	// Version is the server's version string, empty when unknown.
 	Version string
+	// OTP is the node's Erlang/OTP release ("25"), empty when unknown.
+	OTP string
 	// BuiltinService is true when MongooseIM's own
 	// service_mongoose_system_metrics process runs on the node.
 	BuiltinService bool

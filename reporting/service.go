@@ -65,6 +65,8 @@ type Config struct {
 	// Clock drives the schedule and dates the report file; default
 	// SystemClock.
 	Clock Clock
+	// Observer, when set, is told what every cycle did (see CycleObserver).
+	Observer CycleObserver
 }
 
 // DefaultConfig returns a Config with MongooseIM's schedule (first report
@@ -277,7 +279,7 @@ func (s *Service) Run(ctx context.Context) error {
 		cycles.Go(func() {
 			defer close(done)
 			defer cancel()
-			_, _ = s.cycle(cctx, seq)
+			_, _ = s.observedCycle(cctx, seq)
 		})
 		cancelPrev, donePrev = cancel, done
 		timer.Reset(next.Sub(now))
@@ -313,7 +315,7 @@ func (s *Service) RunOnce(ctx context.Context) (Result, error) {
 		ctx, cancel = context.WithTimeout(ctx, s.cfg.Period)
 		defer cancel()
 	}
-	return s.cycle(ctx, s.seq.Add(1))
+	return s.observedCycle(ctx, s.seq.Add(1))
 }
 
 // Preview collects one report and writes to w the exact requests that

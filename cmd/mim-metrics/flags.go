@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +53,7 @@ type config struct {
 	reportFile     string
 	stateDir       string
 	jsonOnly       bool
+	metricsListen  string
 
 	logFormat string
 	logLevel  string
@@ -115,6 +118,7 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.reportFile, "report-file", reporting.DefaultReportFile, "where the last report is written")
 	fs.StringVar(&c.stateDir, "state-dir", defaultStateDir(), "directory for the Cluster ID of clusters that have none")
 	fs.BoolVar(&c.jsonOnly, "json", false, "preview: print only the reports as JSON")
+	fs.StringVar(&c.metricsListen, "metrics-listen", "", "run: serve /metrics (Prometheus), /healthz and /readyz on this host:port, e.g. 127.0.0.1:9090 (off when empty)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
@@ -260,6 +264,11 @@ func (c *config) validate() error {
 	if _, err := reporting.ParseEndpoint(c.gaEndpoint); err != nil {
 		return usagef("--ga-endpoint: %v", err)
 	}
+	if c.metricsListen != "" {
+		if err := checkListenAddr(c.metricsListen); err != nil {
+			return usagef("--metrics-listen: %v", err)
+		}
+	}
 	switch c.logFormat {
 	case "text", "json":
 	default:
@@ -269,6 +278,18 @@ func (c *config) validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return usagef("--log-level must be debug, info, warn or error, got %q", c.logLevel)
+	}
+	return nil
+}
+
+// checkListenAddr checks a host:port to listen on.
+func checkListenAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (e.g. 127.0.0.1:9090, or :9090 for every interface)", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: the port must be a number from 0 to 65535", addr)
 	}
 	return nil
 }

@@ -59,6 +59,13 @@ func runReporting(ctx context.Context, c *config, getenv func(string) string, lo
 	defer cl.Close()
 	col := metrics.NewCollector(cl, log)
 	cfg.Source = reporting.WithTimeout(col, c.timeout)
+	if !once && c.metricsListen != "" {
+		stop, err := serveMetrics(c.metricsListen, cl, &cfg, log)
+		if err != nil {
+			return exitFailure, err
+		}
+		defer stop()
+	}
 	svc, err := reporting.NewService(cfg)
 	if err != nil {
 		return exitUsage, usagef("%v", err)

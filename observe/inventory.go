@@ -1,0 +1,127 @@
+package observe
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mim-metrics/mim-metrics/inventory"
+	"github.com/mim-metrics/mim-metrics/metrics"
+)
+
+// The inventory's metrics, made at every scrape from the last collection:
+// a node that left the cluster leaves no series behind.
+var (
+	descNodes = prometheus.NewDesc(namespace+"_nodes",
+		"Cluster members in the last collection, by state: up (collected) or down (listed but not collected).",
+		[]string{"state"}, nil)
+	descNodeUp = prometheus.NewDesc(namespace+"_node_up",
+		"1 when the node was collected in the last collection, 0 when it could not be.",
+		[]string{"node"}, nil)
+	descRoundTrips = prometheus.NewDesc(namespace+"_rex_round_trips_total",
+		"RPC round trips (calls to the node's rex) made to the node since the sidecar started.",
+		[]string{"node"}, nil)
+	descNodeInfo = prometheus.NewDesc(namespace+"_node_info",
+		"What the node runs: server (mongooseim or ejabberd), its version and the Erlang/OTP release; always 1.",
+		[]string{"node", "server", "version", "otp_release"}, nil)
+	descModuleInfo = prometheus.NewDesc(namespace+"_module_info",
+		"A known module enabled on the node, with its backend and online backend (none when it has none); always 1. Custom modules are never named (see mim_metrics_custom_modules).",
+		[]string{"node", "module", "backend", "online_backend"}, nil)
+	descTransportInfo = prometheus.NewDesc(namespace+"_transport_info",
+		"A client transport enabled on the node (tcp, BOSH, WebSocket handlers); always 1.",
+		[]string{"node", "transport"}, nil)
+	descHTTPAPIInfo = prometheus.NewDesc(namespace+"_http_api_info",
+		"An HTTP handler of the fixed list enabled on the node; always 1.",
+		[]string{"node", "handler"}, nil)
+	descHosts = prometheus.NewDesc(namespace+"_hosts",
+		"Static hosts and host types configured on the node.",
+		[]string{"node"}, nil)
+	descDomains = prometheus.NewDesc(namespace+"_domains",
+		"Domains served by the node, dynamic ones included (MongooseIM 5.0+).",
+		[]string{"node"}, nil)
+	descCustomModules = prometheus.NewDesc(namespace+"_custom_modules",
+		"Loaded modules that are not the server's own (never named).",
+		[]string{"node"}, nil)
+	descComponents = prometheus.NewDesc(namespace+"_components",
+		"External components connected to the node.",
+		[]string{"node"}, nil)
+	descClusterSize = prometheus.NewDesc(namespace+"_cluster_size",
+		"Cluster members as the node sees them (its visible connected nodes plus itself).",
+		[]string{"node"}, nil)
+	descStanzas = prometheus.NewDesc(namespace+"_stanzas_total",
+		"Stanzas the node sent and received since it started, by type (xmppMessageSent, xmppIqReceived...).",
+		[]string{"node", "type"}, nil)
+	descBuiltin = prometheus.NewDesc(namespace+"_builtin_service_running",
+		"1 when MongooseIM's own service_mongoose_system_metrics runs on the node, so it may report too.",
+		[]string{"node"}, nil)
+)
+
+var inventoryDescs = []*prometheus.Desc{descNodes, descNodeUp, descRoundTrips, descNodeInfo, descModuleInfo,
+	descTransportInfo, descHTTPAPIInfo, descHosts, descDomains, descCustomModules, descComponents,
+	descClusterSize, descStanzas, descBuiltin}
+
+// inventoryCollector is the collector of the cluster's inventory.
+type inventoryCollector struct{ e *Exporter }
+
+func (inventoryCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range inventoryDescs {
+		ch <- d
+	}
+}
+
+func (inv inventoryCollector) Collect(ch chan<- prometheus.Metric) {
+	reports := inv.e.lastReports()
+	up, down := 0, 0
+	for _, r := range reports {
+		if r.Err != nil {
+			down++
+			ch <- gauge(descNodeUp, 0, r.Node)
+		} else {
+			up++
+			ch <- gauge(descNodeUp, 1, r.Node)
+		}
+		if inv.e.opts.RoundTrips != nil {
+			ch <- prometheus.MustNewConstMetric(descRoundTrips, prometheus.CounterValue, float64(inv.e.opts.RoundTrips(r.Node)), r.Node)
+		}
+		if r.Err == nil {
+			nodeInventory(ch, r)
+		}
+	}
+	ch <- gauge(descNodes, float64(up), "up")
+	ch <- gauge(descNodes, float64(down), "down")
+}
+
+func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
+	return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+}
+
+// nodeInventory sends one collected node's series.
+func nodeInventory(ch chan<- prometheus.Metric, r metrics.NodeReport) {
+	n := r.Node
+	ch <- gauge(descNodeInfo, 1, n, string(r.Server), r.Version, r.OTP)
+	builtin := 0.0
+	if r.BuiltinService {
+		builtin = 1
+	}
+	ch <- gauge(descBuiltin, builtin, n)
+	inv := inventory.Of(r)
+	for _, m := range inv.Modules {
+		ch <- gauge(descModuleInfo, 1, n, m.Module, m.Backend, m.OnlineBackend)
+	}
+	for _, t := range inv.Transports {
+		ch <- gauge(descTransportInfo, 1, n, t)
+	}
+	for _, h := range inv.HTTPAPIs {
+		ch <- gauge(descHTTPAPIInfo, 1, n, h)
+	}
+	for _, c := range []struct {
+		d *prometheus.Desc
+		v *int64
+	}{{descHosts, inv.Hosts}, {descDomains, inv.Domains}, {descCustomModules, inv.CustomModules},
+		{descComponents, inv.Components}, {descClusterSize, inv.ClusterSize}} {
+		if c.v != nil {
+			ch <- gauge(c.d, float64(*c.v), n)
+		}
+	}
+	for _, s := range inv.Stanzas {
+		ch <- prometheus.MustNewConstMetric(descStanzas, prometheus.CounterValue, float64(s.Total), n, s.Type)
+	}
+}
