@@ -22,7 +22,7 @@ import (
 type fakeSource struct{ reports []metrics.NodeReport }
 
 func (f fakeSource) Collect(context.Context) ([]metrics.NodeReport, error) { return f.reports, nil }
-func (f fakeSource) ClusterID(context.Context) (string, error)            { return "id", nil }
+func (f fakeSource) ClusterID(context.Context) (string, error)             { return "id", nil }
 
 func twoNodes() []metrics.NodeReport {
 	return []metrics.NodeReport{
@@ -71,25 +71,25 @@ mim_metrics_cycles_total{outcome="partial"} 2
 		`mim_metrics_node_up{node="b@h"}`: 0,
 		`mim_metrics_nodes{state="up"}`:   1,
 		`mim_metrics_nodes{state="down"}`: 1,
-		`mim_metrics_node_info{node="a@h",otp_release="25",server="mongooseim",version="6.4.0"}`:           1,
-		`mim_metrics_module_info{backend="mnesia",module="mod_muc",node="a@h",online_backend="cets"}`:      1,
-		`mim_metrics_module_info{backend="none",module="mod_ping",node="a@h",online_backend="none"}`:       1,
-		`mim_metrics_hosts{node="a@h"}`:                                                                    3,
-		`mim_metrics_domains{node="a@h"}`:                                                                  4,
-		`mim_metrics_custom_modules{node="a@h"}`:                                                           2,
-		`mim_metrics_components{node="a@h"}`:                                                              1,
-		`mim_metrics_cluster_size{node="a@h"}`:                                                            2,
-		`mim_metrics_stanzas_total{node="a@h",type="xmppMessageSent"}`:                                     7,
-		`mim_metrics_builtin_service_running{node="a@h"}`:                                                  1,
-		`mim_metrics_transport_info{node="a@h",transport="mod_bosh"}`:                                      1,
-		`mim_metrics_http_api_info{handler="mongoose_admin_api",node="a@h"}`:                               1,
-		`mim_metrics_rex_round_trips_total{node="b@h"}`:                                                    30,
-		`mim_metrics_events_dropped_total{reason="invalid"}`:                                               1,
-		`mim_metrics_destination_last_success_timestamp_seconds{destination="GA4 G-TEST1"}`:                1700000000,
-		`mim_metrics_destination_failures_total{destination="GA4 G-TEST1",kind="server_error"}`:            1,
-		`mim_metrics_build_info{version="v1"}`:                                                             1,
-		`mim_metrics_last_cycle_timestamp_seconds`:                                                         1700000000,
-		`mim_metrics_collection_duration_seconds_count`:                                                    1,
+		`mim_metrics_node_info{node="a@h",otp_release="25",server="mongooseim",version="6.4.0"}`:      1,
+		`mim_metrics_module_info{backend="mnesia",module="mod_muc",node="a@h",online_backend="cets"}`: 1,
+		`mim_metrics_module_info{backend="none",module="mod_ping",node="a@h",online_backend="none"}`:  1,
+		`mim_metrics_hosts{node="a@h"}`:                                                         3,
+		`mim_metrics_domains{node="a@h"}`:                                                       4,
+		`mim_metrics_custom_modules{node="a@h"}`:                                                2,
+		`mim_metrics_components{node="a@h"}`:                                                    1,
+		`mim_metrics_cluster_size{node="a@h"}`:                                                  2,
+		`mim_metrics_stanzas_total{node="a@h",type="xmppMessageSent"}`:                          7,
+		`mim_metrics_builtin_service_running{node="a@h"}`:                                       1,
+		`mim_metrics_transport_info{node="a@h",transport="mod_bosh"}`:                           1,
+		`mim_metrics_http_api_info{handler="mongoose_admin_api",node="a@h"}`:                    1,
+		`mim_metrics_rex_round_trips_total{node="b@h"}`:                                         30,
+		`mim_metrics_events_dropped_total{reason="invalid"}`:                                    1,
+		`mim_metrics_destination_last_success_timestamp_seconds{destination="GA4 G-TEST1"}`:     1700000000,
+		`mim_metrics_destination_failures_total{destination="GA4 G-TEST1",kind="server_error"}`: 1,
+		`mim_metrics_build_info{version="v1"}`:                                                  1,
+		`mim_metrics_last_cycle_timestamp_seconds`:                                              1700000000,
+		`mim_metrics_collection_duration_seconds_count`:                                         1,
 	}
 	text := scrape(t, e)
 	for series, v := range checks {
