@@ -1,0 +1,185 @@
+package dashboard
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mim-metrics/mim-metrics/store"
+)
+
+// adminData is the admin page: ingest health and the clusters.
+type adminData struct {
+	base
+	LoginFailed bool
+	Totals      []store.IngestCount
+	Daily       []store.IngestCount
+	Last        []lastReport
+	Clusters    []store.ClusterSummary
+	More        int
+}
+
+type lastReport struct {
+	Property string
+	At       time.Time
+}
+
+// maxClustersListed bounds the admin page's cluster list.
+const maxClustersListed = 500
+
+func (d *dashboard) requireAdmin(w http.ResponseWriter, r *http.Request, f filter) bool {
+	if d.token == "" {
+		d.fail(w, r, http.StatusNotFound, "The admin view is off: start the receiver with --admin-token.")
+		return false
+	}
+	if !d.isAdmin(r) {
+		d.render(w, r, http.StatusUnauthorized, "login", adminData{base: d.base(r, "Admin login", f, nil)})
+		return false
+	}
+	return true
+}
+
+func (d *dashboard) admin(w http.ResponseWriter, r *http.Request) {
+	f, err := parseFilter(r.URL.Query(), d.now())
+	if err != nil {
+		d.fail(w, r, http.StatusBadRequest, "Bad filter: "+err.Error())
+		return
+	}
+	if !d.requireAdmin(w, r, f) {
+		return
+	}
+	ctx, cancel := d.ctx(r)
+	defer cancel()
+	counts, err := d.st.IngestCounts(ctx, f.From, f.To)
+	if err != nil {
+		d.unavailable(w, r, err)
+		return
+	}
+	last, err := d.st.LastReports(ctx)
+	if err != nil {
+		d.unavailable(w, r, err)
+		return
+	}
+	clusters, err := d.st.Clusters(ctx, f.From)
+	if err != nil {
+		d.unavailable(w, r, err)
+		return
+	}
+	data := adminData{base: d.base(r, "Admin", f, nil), Daily: counts}
+	type key struct{ p, n, r string }
+	totals := map[key]int64{}
+	var keys []key
+	for _, c := range counts {
+		k := key{c.Property, c.Name, c.Reason}
+		if _, ok := totals[k]; !ok {
+			keys = append(keys, k)
+		}
+		totals[k] += c.N
+	}
+	for _, k := range keys {
+		data.Totals = append(data.Totals, store.IngestCount{Property: k.p, Name: k.n, Reason: k.r, N: totals[k]})
+	}
+	slices.SortFunc(data.Totals, func(a, b store.IngestCount) int {
+		return strings.Compare(a.Property+"\x00"+a.Name+"\x00"+a.Reason, b.Property+"\x00"+b.Name+"\x00"+b.Reason)
+	})
+	slices.SortStableFunc(data.Daily, func(a, b store.IngestCount) int { return b.Day.Compare(a.Day) })
+	for _, p := range sortedKeys(last) {
+		data.Last = append(data.Last, lastReport{Property: p, At: last[p]})
+	}
+	if len(clusters) > maxClustersListed {
+		data.More = len(clusters) - maxClustersListed
+		clusters = clusters[:maxClustersListed]
+	}
+	data.Clusters = clusters
+	d.render(w, r, http.StatusOK, "admin", data)
+}
+
+// clusterData is one cluster's history.
+type clusterData struct {
+	base
+	ClientID string
+	Days     []historyDay
+}
+
+type historyDay struct {
+	Day      time.Time
+	Property string
+	Versions []string
+	Backends []string
+	Other    []string
+}
+
+func (d *dashboard) cluster(w http.ResponseWriter, r *http.Request) {
+	f, err := parseFilter(r.URL.Query(), d.now())
+	if err != nil {
+		d.fail(w, r, http.StatusBadRequest, "Bad filter: "+err.Error())
+		return
+	}
+	if !d.requireAdmin(w, r, f) {
+		return
+	}
+	id := r.URL.Query().Get("id")
+	if id == "" || len(id) > 200 {
+		d.fail(w, r, http.StatusBadRequest, "Say which cluster: /admin/cluster?id=CLIENT_ID.")
+		return
+	}
+	ctx, cancel := d.ctx(r)
+	defer cancel()
+	hist, err := d.st.ClusterHistory(ctx, id, f.From, f.To)
+	if err != nil {
+		d.unavailable(w, r, err)
+		return
+	}
+	data := clusterData{base: d.base(r, "Cluster history", f, nil), ClientID: id}
+	data.ClientIDParam = id
+	for i := len(hist) - 1; i >= 0; i-- { // newest first
+		cd := hist[i]
+		h := historyDay{Day: cd.Day, Property: cd.Property}
+		for _, fact := range cd.Facts {
+			switch fact.Dimension {
+			case dimVersion:
+				h.Versions = append(h.Versions, fact.Value)
+			case dimModuleBackend:
+				h.Backends = append(h.Backends, fact.Value)
+			case dimModule:
+				// the module_backend facts name every module
+			default:
+				s := fact.Dimension + "=" + fact.Value
+				if fact.Amount != 0 {
+					s += " (" + strconv.FormatInt(fact.Amount, 10) + ")"
+				}
+				h.Other = append(h.Other, s)
+			}
+		}
+		slices.Sort(h.Versions)
+		slices.Sort(h.Backends)
+		slices.Sort(h.Other)
+		data.Days = append(data.Days, h)
+	}
+	d.render(w, r, http.StatusOK, "cluster", data)
+}
+
+// login sets the admin cookie when the form's token is right.
+func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
+	f, _ := parseFilter(nil, d.now())
+	if d.token == "" {
+		d.fail(w, r, http.StatusNotFound, "The admin view is off: start the receiver with --admin-token.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	if err := r.ParseForm(); err != nil || !d.tokenMatches(r.PostFormValue("token")) {
+		d.render(w, r, http.StatusForbidden, "login", adminData{base: d.base(r, "Admin login", f, nil), LoginFailed: true})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: adminCookie, Value: d.cookie, Path: "/", HttpOnly: true,
+		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: 12 * 3600})
+	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+}
+
+func (d *dashboard) logout(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: adminCookie, Value: "", Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}

@@ -1,0 +1,125 @@
+package dashboard
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mim-metrics/mim-metrics/facts"
+)
+
+// apiChart is a chart as /api/v1/{chart} gives it: the filter it was
+// computed for, and its points.
+type apiChart struct {
+	Chart
+	PeriodDays  int    `json:"period_days"`
+	From        string `json:"from"`
+	To          string `json:"to"`
+	Kind        string `json:"kind"`
+	Version     string `json:"version"`
+	MinClusters int64  `json:"min_clusters,omitempty"`
+	Unit        string `json:"unit"`
+}
+
+// api answers /api/v1/{chart}.json (or no suffix) and /api/v1/{chart}.csv.
+func (d *dashboard) api(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("chart")
+	format := "json"
+	if id, ok := strings.CutSuffix(name, ".csv"); ok {
+		name, format = id, "csv"
+	} else {
+		name = strings.TrimSuffix(name, ".json")
+	}
+	def, ok := chartByID(name)
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no chart " + strconv.Quote(truncate(name, 40)) + "; GET /api/v1/ lists them"})
+		return
+	}
+	f, err := parseFilter(r.URL.Query(), d.now())
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	admin := d.isAdmin(r)
+	ctx, cancel := d.ctx(r)
+	defer cancel()
+	rows, err := d.st.Rollups(ctx, f.query(def.Dimension))
+	if err != nil {
+		d.unavailable(w, r, err)
+		return
+	}
+	idx := indexRows(rows)
+	if !admin && f.Version != facts.AllVersions && idx.maxActive(f) < d.min {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": versionHidden(f.Version, d.min)})
+		return
+	}
+	b := builder{rows: idx, f: f, fold: !admin, minClusters: d.min}
+	c := b.build(def)
+	out := apiChart{Chart: c, PeriodDays: f.Days, From: dayKey(f.From), To: dayKey(f.To), Kind: f.Kind,
+		Version: f.Version, Unit: newChartView(Chart{def: def}, "").Unit}
+	if !admin {
+		out.MinClusters = d.min
+	}
+	if format == "csv" {
+		writeCSV(w, out)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	_ = enc.Encode(v)
+}
+
+// writeCSV writes one line per point: series, group, label, day, clusters,
+// share, sum.
+func writeCSV(w http.ResponseWriter, c apiChart) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+c.ID+`-`+c.To+`.csv"`)
+	w.Header().Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"series", "group", "label", "day", "clusters", "share", "sum"})
+	for _, p := range c.Points {
+		_ = cw.Write([]string{p.Series, csvSafe(p.Group), csvSafe(p.Label), p.Day, num(p.Clusters), num(p.Share), strconv.FormatInt(p.Sum, 10)})
+	}
+	cw.Flush()
+}
+
+// csvSafe keeps a spreadsheet from reading an untrusted value as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// apiIndex lists the charts and the filter parameters.
+func (d *dashboard) apiIndex(w http.ResponseWriter, r *http.Request) {
+	type entry struct {
+		ID    string `json:"chart"`
+		Title string `json:"title"`
+		Type  string `json:"type"`
+		JSON  string `json:"json"`
+		CSV   string `json:"csv"`
+	}
+	var list []entry
+	for _, c := range charts {
+		list = append(list, entry{c.ID, c.Title, string(c.Type), "/api/v1/" + c.ID + ".json", "/api/v1/" + c.ID + ".csv"})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"charts": list,
+		"parameters": map[string]string{
+			"period":  "30, 90 or 365 (days up to today, UTC); default 30",
+			"kind":    "production, ci or all (both side by side); default all",
+			"version": "a server version, or * for every cluster; default *",
+		},
+		"today": dayKey(d.now().UTC().Truncate(24 * time.Hour)),
+	})
+}

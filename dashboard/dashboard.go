@@ -1,0 +1,420 @@
+// Package dashboard draws what the receiver keeps: server-rendered pages
+// (html/template, inline SVG charts drawn here, a little own JavaScript,
+// every asset embedded) and the same numbers as JSON and CSV under /api/v1/.
+//
+// Two audiences: the public view (no login) shows aggregates only, a value
+// whose daily distinct clusters never reach Options.MinClusters in the
+// period folded into "other"; the admin view (bearer token, or a cookie set
+// by the login form) shows everything, a cluster's own history and the
+// ingest health.
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mim-metrics/mim-metrics/facts"
+	"github.com/mim-metrics/mim-metrics/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options configure the dashboard.
+type Options struct {
+	// MinClusters is the public view's threshold: a value whose daily
+	// distinct clusters never reach it in the period is folded into
+	// "other". Zero or less: 5.
+	MinClusters int
+	// AdminToken enables the admin view; empty: no admin view.
+	AdminToken string
+	// Now gives the time ("today" ends every period); nil: time.Now.
+	Now func() time.Time
+	// Logger receives store failures; nil: no logs.
+	Logger *zap.Logger
+}
+
+// DefaultMinClusters is the public view's default threshold.
+const DefaultMinClusters = 5
+
+// pageDef is one page: its charts.
+type pageDef struct {
+	Path   string
+	Title  string
+	Charts []string
+}
+
+var pages = []pageDef{
+	{Path: "/", Title: "Modules", Charts: []string{"backends", "modules"}},
+	{Path: "/clusters", Title: "Clusters", Charts: []string{"active", "versions"}},
+	{Path: "/shape", Title: "Cluster shape", Charts: []string{"nodes", "hosts", "domains", "config-type", "custom-modules", "components"}},
+	{Path: "/features", Title: "Features", Charts: []string{"transports", "http-apis", "tls", "pools"}},
+	{Path: "/traffic", Title: "Traffic", Charts: []string{"stanzas", "stanza-volume"}},
+	{Path: "/geography", Title: "Geography", Charts: []string{"countries"}},
+}
+
+const adminCookie = "mim_metrics_admin"
+
+type dashboard struct {
+	st      store.Store
+	min     int64
+	token   string
+	now     func() time.Time
+	log     *zap.Logger
+	tmpl    *template.Template
+	cookie  string // the admin cookie's value, derived from the token
+	mux     *http.ServeMux
+	timeout time.Duration
+}
+
+// New returns the dashboard's handler: the pages at /, /clusters, /shape,
+// /features, /traffic, /geography and /admin, assets under /static/, and
+// the API under /api/v1/.
+func New(st store.Store, opts Options) http.Handler {
+	d := &dashboard{
+		st:      st,
+		min:     int64(opts.MinClusters),
+		token:   opts.AdminToken,
+		now:     opts.Now,
+		log:     opts.Logger,
+		timeout: 20 * time.Second,
+	}
+	if d.min <= 0 {
+		d.min = DefaultMinClusters
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.log == nil {
+		d.log = zap.NewNop()
+	}
+	if d.token != "" {
+		m := hmac.New(sha256.New, []byte(d.token))
+		m.Write([]byte("mim-metrics dashboard admin cookie v1"))
+		d.cookie = hex.EncodeToString(m.Sum(nil))
+	}
+	d.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
+		"num":     num,
+		"percent": percent,
+		"day":     func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
+		"when":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"cut":     func(s string) string { return truncate(s, labelRunes) },
+	}).ParseFS(templateFS, "templates/*.html"))
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // the embedded directory exists: a build defect
+	}
+	mux := http.NewServeMux()
+	for _, pg := range pages {
+		path := pg.Path
+		if path == "/" {
+			path = "/{$}"
+		}
+		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) { d.page(w, r, pg) })
+	}
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
+	mux.HandleFunc("GET /api/v1/{$}", d.apiIndex)
+	mux.HandleFunc("GET /api/v1/{chart}", d.api)
+	mux.HandleFunc("GET /admin", d.admin)
+	mux.HandleFunc("GET /admin/cluster", d.cluster)
+	mux.HandleFunc("POST /admin/login", d.login)
+	mux.HandleFunc("POST /admin/logout", d.logout)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		d.fail(w, r, http.StatusNotFound, "No such page: "+truncate(r.URL.Path, 80))
+	})
+	d.mux = mux
+	return d
+}
+
+func (d *dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	d.mux.ServeHTTP(w, r)
+}
+
+func cacheFor(d time.Duration, h http.Handler) http.Handler {
+	v := "public, max-age=" + strconv.Itoa(int(d.Seconds()))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", v)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// isAdmin says whether the request carries the admin token (a bearer
+// token, or the login form's cookie); compared in constant time.
+func (d *dashboard) isAdmin(r *http.Request) bool {
+	if d.token == "" {
+		return false
+	}
+	if auth, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return d.tokenMatches(auth)
+	}
+	if c, err := r.Cookie(adminCookie); err == nil {
+		return hmac.Equal([]byte(c.Value), []byte(d.cookie))
+	}
+	return false
+}
+
+func (d *dashboard) tokenMatches(given string) bool {
+	a := sha256.Sum256([]byte(given))
+	b := sha256.Sum256([]byte(d.token))
+	return hmac.Equal(a[:], b[:])
+}
+
+// ctx bounds a request's store calls.
+func (d *dashboard) ctx(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), d.timeout)
+}
+
+// base is what every page's layout shows.
+type base struct {
+	Title    string
+	Path     string
+	Pages    []pageDef
+	Filter   filter
+	Query    string
+	Versions []string
+	Periods  []int
+	Admin    bool
+	AdminOn  bool
+	Min      int64
+	// ClientIDParam keeps the cluster of the history page in the filter.
+	ClientIDParam string
+}
+
+func (d *dashboard) base(r *http.Request, title string, f filter, versions []string) base {
+	return base{Title: title, Path: r.URL.Path, Pages: pages, Filter: f, Query: f.values().Encode(),
+		Versions: versions, Periods: periods, Admin: d.isAdmin(r), AdminOn: d.token != "", Min: d.min}
+}
+
+// pageData is a chart page.
+type pageData struct {
+	base
+	Charts       []chartView
+	Active       []activeSummary
+	NoReports    bool
+	NoPeriodData bool
+	NoCountries  bool
+	Folded       bool
+}
+
+type activeSummary struct {
+	Series   string
+	Clusters float64
+}
+
+func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
+	f, err := parseFilter(r.URL.Query(), d.now())
+	if err != nil {
+		d.fail(w, r, http.StatusBadRequest, "Bad filter: "+err.Error())
+		return
+	}
+	admin := d.isAdmin(r)
+	ctx, cancel := d.ctx(r)
+	defer cancel()
+	var dims []string
+	var defs []chartDef
+	for _, id := range pg.Charts {
+		c, _ := chartByID(id)
+		defs = append(defs, c)
+		dims = append(dims, c.Dimension)
+	}
+	rows, err := d.st.Rollups(ctx, f.query(dims...))
+	if err != nil {
+		d.unavailable(w, r, err)
+		return
+	}
+	idx := indexRows(rows)
+	if !admin && f.Version != facts.AllVersions && idx.maxActive(f) < d.min {
+		d.fail(w, r, http.StatusNotFound, versionHidden(f.Version, d.min))
+		return
+	}
+	versions, err := d.versions(ctx, f, admin)
+	if err != nil {
+		d.unavailable(w, r, err)
+		return
+	}
+	data := pageData{base: d.base(r, pg.Title, f, versions)}
+	if idx.empty() {
+		last, err := d.st.LastReports(ctx)
+		if err != nil {
+			d.unavailable(w, r, err)
+			return
+		}
+		data.NoReports = len(last) == 0
+		data.NoPeriodData = !data.NoReports
+	}
+	if !data.NoReports {
+		b := builder{rows: idx, f: f, fold: !admin, minClusters: d.min}
+		for _, s := range f.series() {
+			sum, n := b.activeOver(s, f.days())
+			avg, _ := periodValue(sum, sum, n)
+			data.Active = append(data.Active, activeSummary{Series: string(s), Clusters: avg})
+		}
+		query := f.values().Encode()
+		for _, def := range defs {
+			if def.Dimension == dimCountry && !hasDimension(idx, dimCountry) {
+				data.NoCountries = true
+				continue
+			}
+			c := b.build(def)
+			if c.Folded != nil {
+				data.Folded = true
+			}
+			data.Charts = append(data.Charts, newChartView(c, query))
+		}
+	}
+	d.render(w, r, http.StatusOK, "page", data)
+}
+
+func hasDimension(idx *rollups, dim string) bool {
+	for _, dims := range idx.values {
+		if len(dims[dim]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func versionHidden(v string, min int64) string {
+	return "Version " + truncate(v, 40) + " is reported by fewer than " + strconv.Itoa(int(min)) +
+		" clusters a day: it is not shown publicly."
+}
+
+// versions lists the server versions the filter offers: in the public view
+// only those some day's distinct clusters reached the threshold.
+func (d *dashboard) versions(ctx context.Context, f filter, admin bool) ([]string, error) {
+	all := f
+	all.Version = facts.AllVersions
+	q := all.query(dimVersion)
+	q.Dimensions = []string{dimVersion}
+	rows, err := d.st.Rollups(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	best := map[string]int64{}
+	perDay := map[[2]string]int64{}
+	for _, row := range rows {
+		if row.Dimension != dimVersion {
+			continue
+		}
+		k := [2]string{row.Value, dayKey(row.Day)}
+		perDay[k] += row.Clusters
+		best[row.Value] = max(best[row.Value], perDay[k])
+	}
+	var out []string
+	for v, n := range best {
+		if admin || n >= d.min {
+			out = append(out, v)
+		}
+	}
+	if f.Version != facts.AllVersions && !slices.Contains(out, f.Version) {
+		out = append(out, f.Version)
+	}
+	slices.SortFunc(out, func(a, b string) int { return compareVersions(b, a) })
+	return out, nil
+}
+
+// compareVersions orders version strings by their numeric parts.
+func compareVersions(a, b string) int {
+	split := func(s string) []string {
+		return strings.FieldsFunc(s, func(r rune) bool { return r == '.' || r == '-' || r == '+' })
+	}
+	pa, pb := split(a), split(b)
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		na, ea := atoiOK(pa[i])
+		nb, eb := atoiOK(pb[i])
+		switch {
+		case ea && eb && na != nb:
+			if na < nb {
+				return -1
+			}
+			return 1
+		case !(ea && eb) && pa[i] != pb[i]:
+			return strings.Compare(pa[i], pb[i])
+		}
+	}
+	if len(pa) != len(pb) {
+		if len(pa) < len(pb) {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+func atoiOK(s string) (int, bool) {
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// render executes a template into a buffer, then writes it: a template
+// failure is a 500, never half a page.
+func (d *dashboard) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := d.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
+		d.log.Error("dashboard: rendering a page", zap.String("page", name), zap.Error(err))
+		http.Error(w, "The page could not be drawn (see the receiver's log).", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+type errorData struct {
+	base
+	Status  int
+	Message string
+}
+
+// fail shows an error page.
+func (d *dashboard) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	f, _ := parseFilter(nil, d.now())
+	d.render(w, r, status, "error", errorData{base: d.base(r, http.StatusText(status), f, nil), Status: status, Message: msg})
+}
+
+// unavailable answers 503 when the store fails; the error goes to the log,
+// not to the page.
+func (d *dashboard) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) {
+		return // the client went away
+	}
+	d.log.Warn("dashboard: the store did not answer", zap.String("path", r.URL.Path), zap.Error(err))
+	w.Header().Set("Retry-After", "30")
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the store does not answer; try again later"})
+		return
+	}
+	d.fail(w, r, http.StatusServiceUnavailable, "The receiver's database does not answer. Try again in a minute; the receiver's log says why.")
+}

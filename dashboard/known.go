@@ -1,0 +1,72 @@
+package dashboard
+
+// The values the dashboard knows before any report arrives, so that a value
+// nobody reported is shown as zero instead of being left out (the seed's
+// finding: "no user installation reported the LDAP backend of mod_vcard").
+// Derived from MongooseIM's config_metrics/1 implementations 3.6–6.8
+// (shared/docs/mongooseim-system-metrics.md §4.5) and the golden reports of
+// test/fixtures/*/expected.json.
+
+// knownBackends lists, per module, the backends MongooseIM can report for it;
+// "online:X" is mod_muc's online_backend (6.2+).
+var knownBackends = map[string][]string{
+	"mod_auth_token":        {"rdbms"},
+	"mod_bosh":              {"mnesia", "cets"},
+	"mod_event_pusher":      {"http", "push", "rabbit", "sns", "push_mnesia", "push_rdbms"},
+	"mod_event_pusher_push": {"mnesia", "rdbms"},
+	"mod_http_upload":       {"s3"},
+	"mod_inbox":             {"rdbms"},
+	"mod_keystore":          {"mnesia"},
+	"mod_last":              {"mnesia", "rdbms"},
+	"mod_mam":               {"rdbms", "cassandra", "elasticsearch"},
+	"mod_mam_meta":          {"rdbms", "cassandra", "elasticsearch"},
+	"mod_muc":               {"mnesia", "rdbms", "online:mnesia", "online:cets"},
+	"mod_muc_light":         {"mnesia", "rdbms"},
+	"mod_offline":           {"mnesia", "rdbms"},
+	"mod_privacy":           {"mnesia", "rdbms"},
+	"mod_private":           {"mnesia", "rdbms"},
+	"mod_pubsub":            {"mnesia", "rdbms"},
+	"mod_pubsub_old":        {"mnesia", "rdbms"},
+	"mod_roster":            {"mnesia", "rdbms"},
+	"mod_vcard":             {"mnesia", "rdbms", "ldap"},
+}
+
+// knownValues lists, per dimension, the values shown even when no cluster
+// reported them, in the order they are drawn. Dimensions not listed show
+// what was reported, most clusters first.
+var knownValues = map[string][]string{
+	dimNodes:         {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11-20", "21+"},
+	dimHosts:         {"0", "1", "2-10", "11-100", "101-1000", "1001+"},
+	dimDomains:       {"0", "1", "2-10", "11-100", "101-1000", "1001+"},
+	dimComponents:    {"0", "1", "2-5", "6+"},
+	dimConfigType:    {"toml", "cfg", "unknown_config_type"},
+	dimCustomModules: {"yes", "no"},
+	dimTransport:     {"tcp", "mod_bosh", "mod_websockets", "mongoose_bosh_handler", "mongoose_websocket_handler"},
+	dimTLS: {"starttls/fast_tls", "starttls/just_tls", "starttls_required/fast_tls", "starttls_required/just_tls",
+		"tls/fast_tls", "tls/just_tls"},
+	dimPool:         {"rdbms", "http", "redis", "rabbit", "cassandra", "elastic", "ldap"},
+	dimStanza:       {"xmppMessageSent", "xmppMessageReceived", "xmppIqSent", "xmppIqReceived", "xmppPresenceSent", "xmppPresenceReceived"},
+	dimStanzaVolume: {"0", "1-100", "101-10k", "10k-1M", "1M+"},
+	dimClusters:     {"new", "returning"},
+}
+
+// Dimension names (the roll-ups' names, fixed by package facts).
+const (
+	dimVersion       = "version"
+	dimNodes         = "node_number"
+	dimConfigType    = "config_type"
+	dimComponents    = "components"
+	dimHosts         = "hosts"
+	dimDomains       = "domains"
+	dimCustomModules = "custom_modules"
+	dimModule        = "module"
+	dimModuleBackend = "module_backend"
+	dimHTTPAPI       = "http_api"
+	dimTransport     = "transport"
+	dimTLS           = "tls"
+	dimPool          = "pool"
+	dimStanza        = "stanza"
+	dimCountry       = "country"
+	dimStanzaVolume  = "stanza_volume"
+	dimClusters      = "clusters"
+)

@@ -1,0 +1,423 @@
+package dashboard
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// What the templates draw: the geometry of each chart's SVG, computed here,
+// and its table. Every text comes from an untrusted sender: the templates
+// escape it (SVG text nodes included); long labels are cut, the whole text
+// kept in a <title>.
+
+const (
+	labelRunes = 28 // longer labels are cut, the full text in a <title>
+	svgWidth   = 640
+)
+
+var seriesColors = map[string]string{"production": "#2b6cb0", "ci": "#c05621"}
+
+// lineColors are the colors of a time chart's lines, in turn.
+var lineColors = []string{"#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b", "#975a16", "#4a5568"}
+
+// chartView is one chart as a page shows it.
+type chartView struct {
+	Chart
+	About   string
+	Unit    string
+	Panels  []panel
+	Table   table
+	Legend  []legendItem
+	Empty   bool
+	APIJSON string
+	APICSV  string
+	// SeriesColors colors the legend of bar charts.
+	SeriesColors map[string]string
+}
+
+type legendItem struct{ Label, Color string }
+
+// panel is one SVG: a bar chart, or one series' time chart.
+type panel struct {
+	Title         string
+	Width, Height int
+	Texts         []svgText
+	Bars          []svgBar
+	Lines         []svgLine
+	Dots          []svgDot
+	Grid          []svgGrid
+}
+
+type svgText struct {
+	X, Y        float64
+	Text, Full  string
+	Class       string
+	AnchorStart bool
+}
+
+type svgBar struct {
+	X, Y, W, H float64
+	Color      string
+	Tip        string
+	Point      Point
+}
+
+type svgLine struct {
+	D     string
+	Color string
+	Label string
+}
+
+type svgDot struct {
+	X, Y  float64
+	Color string
+	Tip   string
+	Point Point
+}
+
+type svgGrid struct{ X1, Y1, X2, Y2 float64 }
+
+// table is the chart's numbers beside it.
+type table struct {
+	Head []string
+	Rows []tableRow
+}
+
+type tableRow struct {
+	Head  []string
+	Cells []tableCell
+}
+
+type tableCell struct {
+	Text  string
+	Point Point
+	Has   bool
+}
+
+// label returns a text cut to labelRunes with its full form when cut.
+func label(s string) (text, full string) {
+	t := truncate(s, labelRunes)
+	if t != s {
+		return t, s
+	}
+	return s, ""
+}
+
+// num writes a number as the API's JSON does.
+func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+func percent(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + " %" }
+
+// primary is the number a point's bar or line shows.
+func primary(t chartType, p Point) float64 {
+	switch t {
+	case shares, weekly:
+		return p.Share
+	case sums:
+		return float64(p.Sum)
+	}
+	return p.Clusters
+}
+
+func display(t chartType, p Point) string {
+	switch t {
+	case shares:
+		return fmt.Sprintf("%s (%s/day)", percent(p.Share), num(p.Clusters))
+	case weekly:
+		return percent(p.Share)
+	case sums:
+		return strconv.FormatInt(p.Sum, 10)
+	}
+	return num(p.Clusters)
+}
+
+// newChartView lays a chart out.
+func newChartView(c Chart, query string) chartView {
+	v := chartView{Chart: c, About: c.def.About, SeriesColors: seriesColors,
+		APIJSON: "/api/v1/" + c.ID + ".json", APICSV: "/api/v1/" + c.ID + ".csv"}
+	if query != "" {
+		v.APIJSON += "?" + query
+		v.APICSV += "?" + query
+	}
+	switch c.def.Type {
+	case shares:
+		v.Unit = "share of active clusters; clusters per day, averaged over the period"
+		v.Panels = []panel{barsPanel(c)}
+		v.Table = sharesTable(c)
+	default:
+		switch c.def.Type {
+		case daily:
+			v.Unit = "distinct clusters per day"
+		case weekly:
+			v.Unit = "share of the week's active clusters"
+		case sums:
+			v.Unit = "stanzas per day (sum of increments)"
+		}
+		labels := distinctLabels(c.Points)
+		for i, l := range labels {
+			v.Legend = append(v.Legend, legendItem{Label: l, Color: lineColors[i%len(lineColors)]})
+		}
+		for _, s := range c.Series {
+			v.Panels = append(v.Panels, timePanel(c, s, labels))
+		}
+		v.Table = timeTable(c, labels)
+	}
+	v.Empty = true
+	for _, p := range c.Points {
+		if p.Clusters != 0 || p.Sum != 0 {
+			v.Empty = false
+			break
+		}
+	}
+	return v
+}
+
+func distinctLabels(pts []Point) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range pts {
+		if !seen[p.Label] {
+			seen[p.Label] = true
+			out = append(out, p.Label)
+		}
+	}
+	return out
+}
+
+// rowKey is a shares chart's row: group and label.
+type rowKey struct{ Group, Label string }
+
+// barsPanel draws horizontal bars: a row per value (under its group's
+// heading), a bar per series, the length its share.
+func barsPanel(c Chart) panel {
+	const (
+		left   = 200.0
+		right  = 70.0
+		barH   = 11.0
+		gap    = 7.0
+		headH  = 22.0
+		margin = 6.0
+	)
+	p := panel{Width: svgWidth}
+	rows, cells := byRow(c)
+	y := margin
+	group := "\x00"
+	scale := float64(svgWidth) - left - right
+	for _, rk := range rows {
+		if c.def.Grouped && rk.Group != group {
+			group = rk.Group
+			t, full := label(rk.Group)
+			p.Texts = append(p.Texts, svgText{X: 4, Y: y + 15, Text: t, Full: full, Class: "group", AnchorStart: true})
+			y += headH
+		}
+		rowH := float64(len(c.Series))*barH + gap
+		t, full := label(rk.Label)
+		p.Texts = append(p.Texts, svgText{X: left - 8, Y: y + rowH/2 + 2, Text: t, Full: full, Class: "label"})
+		for i, s := range c.Series {
+			pt, ok := cells[rk][s]
+			if !ok {
+				continue
+			}
+			by := y + float64(i)*barH
+			w := pt.Share * scale
+			p.Bars = append(p.Bars, svgBar{X: left, Y: by, W: w, H: barH - 1, Color: seriesColors[s],
+				Tip: fmt.Sprintf("%s %s: %s", s, rk.Label, display(shares, pt)), Point: pt})
+			p.Texts = append(p.Texts, svgText{X: left + w + 4, Y: by + barH - 2, Text: percent(pt.Share), Class: "value", AnchorStart: true})
+		}
+		y += rowH
+	}
+	p.Grid = append(p.Grid, svgGrid{X1: left, Y1: 0, X2: left, Y2: y})
+	p.Height = int(y + margin)
+	return p
+}
+
+// byRow orders a shares chart's points by row, with each series' point.
+func byRow(c Chart) ([]rowKey, map[rowKey]map[string]Point) {
+	var rows []rowKey
+	cells := map[rowKey]map[string]Point{}
+	for _, pt := range c.Points {
+		k := rowKey{pt.Group, pt.Label}
+		if cells[k] == nil {
+			cells[k] = map[string]Point{}
+			rows = append(rows, k)
+		}
+		cells[k][pt.Series] = pt
+	}
+	// Rows appear in the first series' order; a row only another series
+	// has (a value folded in one, not the other) goes after its group.
+	ordered := make([]rowKey, 0, len(rows))
+	done := map[rowKey]bool{}
+	for _, g := range groupsInOrder(rows) {
+		for _, r := range rows {
+			if r.Group == g && !done[r] {
+				done[r] = true
+				ordered = append(ordered, r)
+			}
+		}
+	}
+	return ordered, cells
+}
+
+func groupsInOrder(rows []rowKey) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range rows {
+		if !seen[r.Group] {
+			seen[r.Group] = true
+			out = append(out, r.Group)
+		}
+	}
+	return out
+}
+
+func sharesTable(c Chart) table {
+	t := table{}
+	if c.def.Grouped {
+		t.Head = append(t.Head, "module")
+	}
+	t.Head = append(t.Head, "value")
+	t.Head = append(t.Head, c.Series...)
+	rows, cells := byRow(c)
+	for _, rk := range rows {
+		r := tableRow{}
+		if c.def.Grouped {
+			r.Head = append(r.Head, rk.Group)
+		}
+		r.Head = append(r.Head, rk.Label)
+		for _, s := range c.Series {
+			pt, ok := cells[rk][s]
+			cell := tableCell{Point: pt, Has: ok, Text: "folded"}
+			if ok {
+				cell.Text = display(shares, pt)
+			}
+			r.Cells = append(r.Cells, cell)
+		}
+		t.Rows = append(t.Rows, r)
+	}
+	return t
+}
+
+// timePanel draws one series' lines over the days (or weeks).
+func timePanel(c Chart, series string, labels []string) panel {
+	const (
+		left   = 48.0
+		right  = 12.0
+		top    = 12.0
+		bottom = 26.0
+		height = 220.0
+	)
+	p := panel{Title: series, Width: svgWidth, Height: int(height)}
+	var days []string
+	seenDay := map[string]bool{}
+	var most float64
+	byLabel := map[string][]Point{}
+	for _, pt := range c.Points {
+		if pt.Series != series {
+			continue
+		}
+		if !seenDay[pt.Day] {
+			seenDay[pt.Day] = true
+			days = append(days, pt.Day)
+		}
+		most = max(most, primary(c.def.Type, pt))
+		byLabel[pt.Label] = append(byLabel[pt.Label], pt)
+	}
+	if most == 0 {
+		most = 1
+	}
+	plotW := float64(svgWidth) - left - right
+	plotH := height - top - bottom
+	x := func(i int) float64 {
+		if len(days) < 2 {
+			return left + plotW/2
+		}
+		return left + plotW*float64(i)/float64(len(days)-1)
+	}
+	yOf := func(v float64) float64 { return top + plotH - plotH*v/most }
+	// Grid and axis labels: 0, half, the maximum.
+	for _, frac := range []float64{0, 0.5, 1} {
+		yy := yOf(most * frac)
+		p.Grid = append(p.Grid, svgGrid{X1: left, Y1: yy, X2: left + plotW, Y2: yy})
+		p.Texts = append(p.Texts, svgText{X: left - 4, Y: yy + 4, Text: axisLabel(c.def.Type, most*frac), Class: "axis"})
+	}
+	if len(days) > 0 {
+		p.Texts = append(p.Texts, svgText{X: left, Y: height - 8, Text: days[0], Class: "axis", AnchorStart: true})
+		p.Texts = append(p.Texts, svgText{X: left + plotW, Y: height - 8, Text: days[len(days)-1], Class: "axis"})
+	}
+	dayIndex := map[string]int{}
+	for i, d := range days {
+		dayIndex[d] = i
+	}
+	dots := len(days) <= 60
+	for li, l := range labels {
+		color := lineColors[li%len(lineColors)]
+		var d strings.Builder
+		for i, pt := range byLabel[l] {
+			xx, yy := x(dayIndex[pt.Day]), yOf(primary(c.def.Type, pt))
+			if i == 0 {
+				fmt.Fprintf(&d, "M%.1f %.1f", xx, yy)
+			} else {
+				fmt.Fprintf(&d, "L%.1f %.1f", xx, yy)
+			}
+			if dots {
+				p.Dots = append(p.Dots, svgDot{X: xx, Y: yy, Color: color, Point: pt,
+					Tip: fmt.Sprintf("%s %s %s: %s", series, pt.Day, l, display(c.def.Type, pt))})
+			}
+		}
+		if d.Len() > 0 {
+			p.Lines = append(p.Lines, svgLine{D: d.String(), Color: color, Label: l})
+		}
+	}
+	return p
+}
+
+func axisLabel(t chartType, v float64) string {
+	if t == weekly {
+		return strconv.FormatFloat(v*100, 'f', 0, 64) + "%"
+	}
+	if v >= 10000 {
+		return strconv.FormatFloat(v/1000, 'f', 0, 64) + "k"
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// timeTable has a row per day (or week) and a column per series and label.
+func timeTable(c Chart, labels []string) table {
+	t := table{Head: []string{"day"}}
+	if c.def.Type == weekly {
+		t.Head[0] = "week of"
+	}
+	for _, s := range c.Series {
+		for _, l := range labels {
+			t.Head = append(t.Head, s+" "+l)
+		}
+	}
+	type k struct{ day, series, label string }
+	cells := map[k]Point{}
+	var days []string
+	seen := map[string]bool{}
+	for _, pt := range c.Points {
+		cells[k{pt.Day, pt.Series, pt.Label}] = pt
+		if !seen[pt.Day] {
+			seen[pt.Day] = true
+			days = append(days, pt.Day)
+		}
+	}
+	for i := len(days) - 1; i >= 0; i-- { // newest first
+		d := days[i]
+		r := tableRow{Head: []string{d}}
+		for _, s := range c.Series {
+			for _, l := range labels {
+				pt, ok := cells[k{d, s, l}]
+				cell := tableCell{Point: pt, Has: ok, Text: "folded"}
+				if ok {
+					cell.Text = display(c.def.Type, pt)
+				}
+				r.Cells = append(r.Cells, cell)
+			}
+		}
+		t.Rows = append(t.Rows, r)
+	}
+	return t
+}

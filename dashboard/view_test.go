@@ -1,0 +1,60 @@
+package dashboard
+
+import (
+	"bytes"
+	"html/template"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mim-metrics/mim-metrics/store"
+)
+
+// hostileValues are what an untrusted sender may report.
+var hostileValues = []string{
+	"<script>alert(1)</script>",
+	`"><svg onload=alert(2)>`,
+	strings.Repeat(`<svg><text x="1">x</text></svg>`, 4),
+}
+
+// TestHostileValuesRenderAsText draws every chart type with hostile values
+// (unfolded, as the admin sees them) and checks nothing is markup.
+func TestHostileValuesRenderAsText(t *testing.T) {
+	d := New(nil, Options{Now: func() time.Time { return testToday }}).(*dashboard)
+	today := daysAgo(0)
+	rows := []store.RollupRow{row(today, store.Production, dimClusters, "new", 3)}
+	for _, v := range hostileValues {
+		rows = append(rows,
+			row(today, store.Production, dimVersion, v, 1),
+			row(today, store.Production, dimModuleBackend, v+"/"+v, 1),
+			row(today, store.Production, dimHTTPAPI, v, 1),
+			store.RollupRow{Day: today, Kind: store.Production, Version: "*", Dimension: dimStanza, Value: v, Clusters: 1, Sum: 5})
+	}
+	f := mustFilter(t, "version="+url.QueryEscape(hostileValues[0]))
+	b := builder{rows: indexRows(rows), f: f}
+	data := pageData{base: base{Title: "t", Path: "/", Pages: pages, Filter: f, Query: f.values().Encode(), Versions: hostileValues, Periods: periods}}
+	for _, id := range []string{"backends", "versions", "http-apis", "stanzas"} {
+		def, _ := chartByID(id)
+		data.Charts = append(data.Charts, newChartView(b.build(def), data.Query))
+	}
+	var buf bytes.Buffer
+	if err := d.tmpl.ExecuteTemplate(&buf, "page", data); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, bad := range []string{"<script>alert", "<svg onload", "<svg><text"} {
+		if strings.Contains(out, bad) {
+			i := strings.Index(out, bad)
+			t.Errorf("markup %q in the page: …%s…", bad, out[max(0, i-80):min(len(out), i+80)])
+		}
+	}
+	if !strings.Contains(out, template.HTMLEscapeString(hostileValues[0])) {
+		t.Errorf("the hostile version is not shown as text")
+	}
+	// A long label is cut in the SVG, the whole text in its <title>.
+	long := hostileValues[2]
+	if !strings.Contains(out, "<title>"+template.HTMLEscapeString(long)+"</title>") {
+		t.Errorf("no <title> with the full long label")
+	}
+}
