@@ -158,6 +158,8 @@ func buildUA(dest Destination, base *url.URL, clientID string, reports []metrics
 				dropped = append(dropped, Dropped{Node: r.Node, Event: e.Name, Reason: err.Error()})
 				continue
 			}
+			var eventLines []string
+			eventSize := 0
 			for _, h := range uaHits(e) {
 				line := encodeUAHit(dest.ID, clientID, h)
 				if len(line) > MaxUAHitBytes {
@@ -165,6 +167,15 @@ func buildUA(dest Destination, base *url.URL, clientID string, reports []metrics
 						Reason: fmt.Sprintf("UA hit %s/%s is %d bytes, more than %d", h.ec, h.ea, len(line), MaxUAHitBytes)})
 					continue
 				}
+				eventLines = append(eventLines, line)
+				eventSize += len(line) + 1
+			}
+			// One event's hits stay in one request when they fit, so that a
+			// receiver can map them back to the event (see receiver/ua.go).
+			if len(lines) > 0 && (len(lines)+len(eventLines) > MaxUAHits || size+eventSize > MaxUABatchBytes) {
+				flush()
+			}
+			for _, line := range eventLines {
 				extra := len(line)
 				if len(lines) > 0 {
 					extra++ // newline
