@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/reporting"
@@ -66,19 +67,33 @@ func node(events []metrics.Event) []metrics.NodeReport {
 	return []metrics.NodeReport{{Node: "mim@sentinel-host-7f3a", Server: metrics.MongooseIM, Events: events}}
 }
 
+// testCycle is the report cycle's time in the tests' sidecar requests.
+var testCycle = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+
+// sidecarRequests builds the sidecar's requests for reports to a receiver
+// (GA4 "G-…:secret", with timestamp_micros) or to a UA property.
+func sidecarRequests(t testing.TB, id, clientID string, reports []metrics.NodeReport) []reporting.Request {
+	t.Helper()
+	dest, err := reporting.ParseTrackingID(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dest.Protocol == reporting.GA4 {
+		dest.Receiver = "http://127.0.0.1:1"
+	}
+	reqs, dropped, err := reporting.BuildRequests(dest, "http://127.0.0.1:1", clientID, testCycle, reports)
+	if err != nil || len(dropped) > 0 {
+		t.Fatalf("BuildRequests: %v %v", err, dropped)
+	}
+	return reqs
+}
+
 // TestGA4RoundTrip: every golden report, as the sidecar sends it, decodes
 // to exactly the events it holds, none dropped.
 func TestGA4RoundTrip(t *testing.T) {
 	t.Parallel()
-	dest, err := reporting.ParseTrackingID("G-TEST1234:secret-abc")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for era, events := range goldenReports(t) {
-		reqs, dropped, err := reporting.BuildRequests(dest, "http://127.0.0.1:1", "cluster-1", node(events))
-		if err != nil || len(dropped) > 0 {
-			t.Fatalf("%s: BuildRequests: %v %v", era, err, dropped)
-		}
+		reqs := sidecarRequests(t, "G-TEST1234:secret-abc", "cluster-1", node(events))
 		var got []metrics.Event
 		for _, r := range reqs {
 			d, rerr := decodeGA4(r.Body)
@@ -88,8 +103,8 @@ func TestGA4RoundTrip(t *testing.T) {
 			for _, dr := range d.Dropped {
 				t.Errorf("%s: dropped event %d: %v", era, dr.Index, dr.Err)
 			}
-			if d.ClientID != "cluster-1" {
-				t.Errorf("%s: client id %q", era, d.ClientID)
+			if d.ClientID != "cluster-1" || d.TimestampMicros != testCycle.UnixMicro() {
+				t.Errorf("%s: client id %q, timestamp %d", era, d.ClientID, d.TimestampMicros)
 			}
 			got = append(got, d.Events...)
 		}
@@ -103,15 +118,8 @@ func TestGA4RoundTrip(t *testing.T) {
 // maps back to the same events: the inverse of reporting's uaHits.
 func TestUARoundTrip(t *testing.T) {
 	t.Parallel()
-	dest, err := reporting.ParseTrackingID("UA-151671255-3")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for era, events := range goldenReports(t) {
-		reqs, dropped, err := reporting.BuildRequests(dest, "http://127.0.0.1:1", "cluster-1", node(events))
-		if err != nil || len(dropped) > 0 {
-			t.Fatalf("%s: BuildRequests: %v %v", era, err, dropped)
-		}
+		reqs := sidecarRequests(t, "UA-151671255-3", "cluster-1", node(events))
 		var got []metrics.Event
 		for _, r := range reqs {
 			d, rerr := decodeUA(r.Body)
@@ -121,7 +129,7 @@ func TestUARoundTrip(t *testing.T) {
 			for _, dr := range d.Dropped {
 				t.Errorf("%s: dropped hit %d: %v", era, dr.Index, dr.Err)
 			}
-			if d.TrackingID != dest.ID || d.ClientID != "cluster-1" {
+			if d.TrackingID != "UA-151671255-3" || d.ClientID != "cluster-1" {
 				t.Errorf("%s: tid %q cid %q", era, d.TrackingID, d.ClientID)
 			}
 			got = append(got, d.Events...)

@@ -10,8 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"testing"
-
-	"github.com/mim-metrics/mim-metrics/reporting"
 )
 
 var writeCorpus = flag.Bool("write-corpus", false, "rewrite testdata/fuzz from the golden reports")
@@ -27,17 +25,9 @@ func sidecarBodies(t testing.TB) map[string][][]byte {
 	}
 	sort.Strings(eras)
 	for _, era := range eras {
-		for _, id := range []string{"G-FUZZ1:secret", "UA-1-1"} {
-			dest, err := reporting.ParseTrackingID(id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			reqs, _, err := reporting.BuildRequests(dest, "http://127.0.0.1:1", "fuzz-cluster", node(reports[era]))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range reqs {
-				out[string(dest.Protocol)] = append(out[string(dest.Protocol)], r.Body)
+		for id, kind := range map[string]string{"G-FUZZ1:secret": "GA4", "UA-1-1": "UA"} {
+			for _, r := range sidecarRequests(t, id, "fuzz-cluster", node(reports[era])) {
+				out[kind] = append(out[kind], r.Body)
 			}
 		}
 		raw, err := os.ReadFile(filepath.Join("../test/fixtures", era, "expected.json"))

@@ -31,10 +31,6 @@ type legacyEntry struct {
 	ReportName, Key, Value string
 }
 
-// maxReportFileBytes bounds a report file (a node with 10,000 hosts
-// reports about 10,000 module events, ~1 MB).
-const maxReportFileBytes = 64 << 20
-
 // decodeReportFile reads any of the three report file formats. An event
 // that fails validation is dropped and listed, as in a request.
 func decodeReportFile(data []byte) (*reportFile, *requestError) {
