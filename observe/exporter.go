@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mim-metrics/mim-metrics/inventory"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/reporting"
 )
@@ -81,6 +82,7 @@ type Exporter struct {
 	destLastSuccess *prometheus.GaugeVec
 	destFailures    *prometheus.CounterVec
 	fileFailures    prometheus.Counter
+	drift           *prometheus.GaugeVec
 
 	mu      sync.Mutex
 	reports []metrics.NodeReport // the last collection
@@ -129,6 +131,13 @@ func New(opts Options) *Exporter {
 		Namespace: namespace, Name: "report_file_write_failures_total",
 		Help: "Cycles whose report file could not be written.",
 	})
+	e.drift = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: namespace, Name: "cluster_drift",
+		Help: "Differences between the collected nodes in the last report, by kind: version, module (on some nodes only), module_backend, transport, http_api. 0 when the nodes agree.",
+	}, []string{"kind"})
+	for _, k := range inventory.Kinds() {
+		e.drift.WithLabelValues(string(k))
+	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "build_info",
 		Help:        "The sidecar's version; always 1.",
@@ -136,7 +145,7 @@ func New(opts Options) *Exporter {
 	})
 	build.Set(1)
 	e.reg.MustRegister(e.cycles, e.lastCycle, e.collectDuration, e.dropped, e.destLastSuccess, e.destFailures,
-		e.fileFailures, build, inventoryCollector{e})
+		e.fileFailures, e.drift, build, inventoryCollector{e})
 	return e
 }
 
@@ -181,6 +190,17 @@ func (e *Exporter) ObserveCycle(res reporting.Result, err error) {
 	e.lastCycle.Set(float64(now.UnixNano()) / 1e9)
 	if err == nil && res.FileErr != nil {
 		e.fileFailures.Inc()
+	}
+	if err == nil {
+		// A cycle that made no report compared nothing: the last
+		// comparison stands.
+		counts := map[inventory.Kind]int{}
+		for _, d := range res.Drift {
+			counts[d.Kind]++
+		}
+		for _, k := range inventory.Kinds() {
+			e.drift.WithLabelValues(string(k)).Set(float64(counts[k]))
+		}
 	}
 	e.dropped.WithLabelValues(dropInvalid).Add(float64(len(res.Dropped)))
 	for _, d := range res.Destinations {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
+	"github.com/mim-metrics/mim-metrics/inventory"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/reporting"
 )
@@ -52,7 +53,7 @@ func TestExporterMetrics(t *testing.T) {
 	dest := reporting.Destination{Protocol: reporting.GA4, ID: "G-TEST1", Secret: "s3cret"}
 	e.ObserveCycle(reporting.Result{Nodes: 2, Collected: 1, Dropped: []reporting.Dropped{{Node: "a@h", Event: "x"}},
 		Destinations: []reporting.DestinationResult{{Destination: dest, Outcome: reporting.Accepted, Requests: 1}}}, nil)
-	e.ObserveCycle(reporting.Result{Nodes: 2, Collected: 1,
+	e.ObserveCycle(reporting.Result{Nodes: 2, Collected: 1, Drift: []inventory.Difference{{Kind: inventory.ModuleKind}, {Kind: inventory.ModuleKind}, {Kind: inventory.Version}},
 		Destinations: []reporting.DestinationResult{{Destination: dest, Outcome: reporting.Failed, Requests: 1, Status: 503}}}, nil)
 	e.ObserveCycle(reporting.Result{}, errors.New("no node could be collected"))
 
@@ -87,6 +88,9 @@ mim_metrics_cycles_total{outcome="partial"} 2
 		`mim_metrics_events_dropped_total{reason="invalid"}`:                                    1,
 		`mim_metrics_destination_last_success_timestamp_seconds{destination="GA4 G-TEST1"}`:     1700000000,
 		`mim_metrics_destination_failures_total{destination="GA4 G-TEST1",kind="server_error"}`: 1,
+		`mim_metrics_cluster_drift{kind="module"}`:                                              2,
+		`mim_metrics_cluster_drift{kind="version"}`:                                             1,
+		`mim_metrics_cluster_drift{kind="transport"}`:                                           0,
 		`mim_metrics_build_info{version="v1"}`:                                                  1,
 		`mim_metrics_last_cycle_timestamp_seconds`:                                              1700000000,
 		`mim_metrics_collection_duration_seconds_count`:                                         1,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/inventory"
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
@@ -19,6 +20,8 @@ type fileReport struct {
 	GeneratedAt  string            `json:"generated_at"`
 	Nodes        []fileNode        `json:"nodes"`
 	Destinations []fileDestination `json:"destinations"`
+	// Drift is where the collected nodes differ; empty when they agree.
+	Drift []inventory.Difference `json:"drift"`
 }
 
 type fileNode struct {
@@ -55,6 +58,7 @@ func encodeReportFile(clientID string, at time.Time, reports []metrics.NodeRepor
 		GeneratedAt:  at.UTC().Format(time.RFC3339),
 		Nodes:        make([]fileNode, 0, len(reports)),
 		Destinations: make([]fileDestination, 0, len(results)),
+		Drift:        append([]inventory.Difference{}, inventory.Drift(reports)...),
 	}
 	byNode := map[string][]fileDropped{}
 	for _, d := range dropped {

@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mim-metrics/mim-metrics/inventory"
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
@@ -172,6 +173,8 @@ type Result struct {
 	// be written.
 	ReportFile string
 	FileErr    error
+	// Drift lists where the collected nodes differ (see inventory.Drift).
+	Drift []inventory.Difference
 }
 
 // Accepted reports whether every destination accepted the report (true
@@ -393,6 +396,8 @@ func (s *Service) cycle(ctx context.Context, seq uint64) (Result, error) {
 	for _, r := range clean {
 		res.Events += len(r.Events)
 	}
+	res.Drift = inventory.Drift(clean)
+	logDrift(s.log, res.Drift)
 
 	server := clusterServer(reports)
 	s.logPlan(server)

@@ -181,6 +181,14 @@ type cluster struct {
 // are pinged at start-up too, in vain until they run).
 func startCluster(t testing.TB, era string, n int, extra ...string) *cluster {
 	t.Helper()
+	return startClusterArgs(t, era, make([][]string, n), extra...)
+}
+
+// startClusterArgs is startCluster with erl arguments for each node
+// (fixture knobs such as -fixture_vsn): one node per element of args.
+func startClusterArgs(t testing.TB, era string, args [][]string, extra ...string) *cluster {
+	t.Helper()
+	n := len(args)
 	c := &cluster{cookie: erltest.RandomCookie(), nodes: make([]*erltest.Node, n)}
 	alives := make([]string, n)
 	all := make([]string, 0, n+len(extra))
@@ -193,7 +201,7 @@ func startCluster(t testing.TB, era string, n int, extra ...string) *cluster {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			c.nodes[i], errs[i] = startFixture(era, erltest.Options{Alive: alives[i], Cookie: c.cookie, Eval: joinExpr(all)})
+			c.nodes[i], errs[i] = startFixture(era, erltest.Options{Alive: alives[i], Cookie: c.cookie, Eval: joinExpr(all), Args: args[i]})
 		})
 	}
 	wg.Wait()

@@ -208,7 +208,8 @@ func otpRelease(t *testing.T, n *erltest.Node) string {
 // three-node MongooseIM 6.4.0 fixture cluster: the names, types and values
 // are the cluster's (from the fixture's expected report, independently of
 // the sidecar), Prometheus' parser reads it, promlint finds nothing, and no
-// host, domain or custom module name of the fixture is in it.
+// host, domain or custom module name of the fixture is in it. The nodes
+// agree, so no drift is logged, written or counted.
 func TestMetricsEndpoint(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, "mim-6.4.0", 3)
@@ -307,6 +308,16 @@ func TestMetricsEndpoint(t *testing.T) {
 			typ = dto.MetricType_GAUGE
 		}
 		expectEq(t, metric, s.series(t, metric, typ), w)
+	}
+
+	// The nodes agree: no drift anywhere.
+	expectEq(t, "mim_metrics_cluster_drift", s.series(t, "mim_metrics_cluster_drift", dto.MetricType_GAUGE), map[string]float64{
+		"kind=version": 0, "kind=module": 0, "kind=module_backend": 0, "kind=transport": 0, "kind=http_api": 0})
+	if lines := driftLines(t, r.p.stdout.String()); len(lines) != 0 {
+		t.Errorf("drift warnings where the nodes agree: %v", lines)
+	}
+	if d := readDrift(t, r.dir); len(d) != 0 {
+		t.Errorf("report file drift where the nodes agree: %+v", d)
 	}
 
 	// Privacy: no host, domain, custom module or other planted private
