@@ -3,6 +3,15 @@
 // for: server version, module and backend, transport, cluster size...
 package facts
 
+import (
+	"encoding/json"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/mim-metrics/mim-metrics/metrics"
+)
+
 // Fact is one dimension value a cluster reported; Amount is summed over a
 // day (stanza increments), zero for the others.
 type Fact struct {
@@ -14,3 +23,260 @@ type Fact struct {
 // AllVersions is the version of the roll-up rows that count every cluster,
 // whatever version it runs.
 const AllVersions = "*"
+
+// Dimensions. Every one but StanzaVolume and Clusters is stated by a
+// report's events (FromEvents); those two are computed at roll-up time.
+const (
+	// Version is the server version (cluster.version).
+	Version = "version"
+	// NodeNumber is the cluster size (cluster.node_number), NodeNumberBucket.
+	NodeNumber = "node_number"
+	// ConfigType is the config format (cluster.config_type).
+	ConfigType = "config_type"
+	// Components is the number of external components, ComponentsBucket.
+	Components = "components"
+	// Hosts is host_count, CountBucket.
+	Hosts = "hosts"
+	// Domains is domain_count, CountBucket.
+	Domains = "domains"
+	// CustomModules is "yes" when custom_module_count > 0, else "no".
+	CustomModules = "custom_modules"
+	// Module is a module's name (module_with_opt.module).
+	Module = "module"
+	// ModuleBackend is "module/backend" ("none" without a backend), and
+	// "module/online:backend" for an online_backend.
+	ModuleBackend = "module_backend"
+	// HTTPAPI is an enabled HTTP handler (a param name of http_api).
+	HTTPAPI = "http_api"
+	// Transport is an enabled transport (a param name of transport_mechanism).
+	Transport = "transport"
+	// TLS is "mode/module" of tls_option.
+	TLS = "tls"
+	// Pool is an outgoing pool's type (outgoing_pool.value).
+	Pool = "pool"
+	// Stanza is a stanza type; Amount is its increment (negative counts 0).
+	Stanza = "stanza"
+	// Country is the sender's ISO 3166-1 alpha-2 code, when known.
+	Country = "country"
+	// StanzaVolume is the bucket of one cluster's stanza increments summed
+	// over the day (StanzaVolumeBucket); computed at roll-up time for the
+	// clusters that reported stanza counts.
+	StanzaVolume = "stanza_volume"
+	// Clusters counts the day's active clusters as ClustersNew or
+	// ClustersReturning; computed at roll-up time.
+	Clusters = "clusters"
+)
+
+// Values of the Clusters dimension.
+const (
+	// ClustersNew: the first day the store ever saw this cluster.
+	ClustersNew = "new"
+	// ClustersReturning: a cluster seen on an earlier day.
+	ClustersReturning = "returning"
+)
+
+// FromEvents returns the facts a batch's events state, one per dimension
+// value (stanza Amounts summed per type), sorted by dimension and value.
+// country is the sender's country code, or empty. Unknown events and
+// params of the wrong type are ignored.
+func FromEvents(events []metrics.Event, country string) []Fact {
+	c := collector{index: map[key]int{}}
+	for _, e := range events {
+		c.event(e)
+	}
+	if country != "" {
+		c.add(Country, country, 0)
+	}
+	sort.Slice(c.facts, func(i, j int) bool {
+		a, b := c.facts[i], c.facts[j]
+		if a.Dimension != b.Dimension {
+			return a.Dimension < b.Dimension
+		}
+		return a.Value < b.Value
+	})
+	return c.facts
+}
+
+type key struct{ dimension, value string }
+
+type collector struct {
+	facts []Fact
+	index map[key]int
+}
+
+func (c *collector) add(dimension, value string, amount int64) {
+	k := key{dimension, value}
+	if i, ok := c.index[k]; ok {
+		c.facts[i].Amount += amount
+		return
+	}
+	c.index[k] = len(c.facts)
+	c.facts = append(c.facts, Fact{Dimension: dimension, Value: value, Amount: amount})
+}
+
+func (c *collector) event(e metrics.Event) {
+	p := e.Params
+	switch e.Name {
+	case "host_count":
+		if n, ok := number(p["value"]); ok {
+			c.add(Hosts, CountBucket(n), 0)
+		}
+	case "domain_count":
+		if n, ok := number(p["value"]); ok {
+			c.add(Domains, CountBucket(n), 0)
+		}
+	case "custom_module_count":
+		if n, ok := number(p["value"]); ok {
+			if n > 0 {
+				c.add(CustomModules, "yes", 0)
+			} else {
+				c.add(CustomModules, "no", 0)
+			}
+		}
+	case "module_with_opt":
+		module, ok := text(p["module"])
+		if !ok {
+			return
+		}
+		c.add(Module, module, 0)
+		backend, ok := text(p["backend"])
+		if !ok {
+			backend = "none"
+		}
+		c.add(ModuleBackend, module+"/"+backend, 0)
+		if online, ok := text(p["online_backend"]); ok {
+			c.add(ModuleBackend, module+"/online:"+online, 0)
+		}
+	case "cluster":
+		if v, ok := text(p["version"]); ok {
+			c.add(Version, v, 0)
+		}
+		if n, ok := number(p["node_number"]); ok {
+			c.add(NodeNumber, NodeNumberBucket(n), 0)
+		}
+		if n, ok := number(p["component"]); ok {
+			c.add(Components, ComponentsBucket(n), 0)
+		}
+		if v, ok := text(p["config_type"]); ok {
+			c.add(ConfigType, v, 0)
+		}
+	case "http_api":
+		for name := range p {
+			c.add(HTTPAPI, name, 0)
+		}
+	case "transport_mechanism":
+		for name := range p {
+			c.add(Transport, name, 0)
+		}
+	case "tls_option":
+		mode, okMode := text(p["mode"])
+		module, okModule := text(p["module"])
+		if okMode || okModule {
+			c.add(TLS, orNone(mode)+"/"+orNone(module), 0)
+		}
+	case "outgoing_pool":
+		if v, ok := text(p["value"]); ok {
+			c.add(Pool, v, 0)
+		}
+	case "xmpp_stanza_count":
+		if t, ok := text(p["stanza_type"]); ok {
+			n, _ := number(p["increment"])
+			c.add(Stanza, t, max(n, 0))
+		}
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// text returns v when it is a non-empty string.
+func text(v any) (string, bool) {
+	s, ok := v.(string)
+	return s, ok && s != ""
+}
+
+// number returns v as an int64: the receiver gives int64, a JSON decoder
+// float64 or json.Number.
+func number(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case float64:
+		if n != math.Trunc(n) || math.Abs(n) > 1<<62 {
+			return 0, false
+		}
+		return int64(n), true
+	case json.Number:
+		i, err := n.Int64()
+		return i, err == nil
+	}
+	return 0, false
+}
+
+// NodeNumberBucket buckets a cluster size: "1".."10", "11-20", "21+"
+// ("0" for a size below 1).
+func NodeNumberBucket(n int64) string {
+	switch {
+	case n < 1:
+		return "0"
+	case n <= 10:
+		return strconv.FormatInt(n, 10)
+	case n <= 20:
+		return "11-20"
+	}
+	return "21+"
+}
+
+// ComponentsBucket buckets a number of external components: "0", "1",
+// "2-5", "6+".
+func ComponentsBucket(n int64) string {
+	switch {
+	case n < 1:
+		return "0"
+	case n == 1:
+		return "1"
+	case n <= 5:
+		return "2-5"
+	}
+	return "6+"
+}
+
+// CountBucket buckets a host or domain count: "0", "1", "2-10", "11-100",
+// "101-1000", "1001+".
+func CountBucket(n int64) string {
+	switch {
+	case n < 1:
+		return "0"
+	case n == 1:
+		return "1"
+	case n <= 10:
+		return "2-10"
+	case n <= 100:
+		return "11-100"
+	case n <= 1000:
+		return "101-1000"
+	}
+	return "1001+"
+}
+
+// StanzaVolumeBucket buckets one cluster's stanza increments of a day:
+// "0", "1-100", "101-10k", "10k-1M", "1M+".
+func StanzaVolumeBucket(sum int64) string {
+	switch {
+	case sum < 1:
+		return "0"
+	case sum <= 100:
+		return "1-100"
+	case sum <= 10_000:
+		return "101-10k"
+	case sum <= 1_000_000:
+		return "10k-1M"
+	}
+	return "1M+"
+}
