@@ -5,9 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: erl, erlc and epmd; mnesia and crypto for
-# the fixtures; a real ejabberd.
+# the fixtures; a real ejabberd; PostgreSQL's server (test/pgtest runs its own).
 missing=()
-for pkg in erlang-base erlang-mnesia erlang-crypto ejabberd; do
+for pkg in erlang-base erlang-mnesia erlang-crypto ejabberd postgresql; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -17,6 +17,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
   # Debian starts ejabberd as a service where it can; the tests run their own.
   $SUDO service ejabberd stop >/dev/null 2>&1 || true
+  $SUDO service postgresql stop >/dev/null 2>&1 || true
 fi
 
 go vet ./...
