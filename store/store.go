@@ -120,8 +120,9 @@ type IngestCount struct {
 // from a URL.
 type Store interface {
 	// AddBatch stores b durably (committed before it returns) with the facts
-	// its events state (facts.FromBatch), unless a batch with the same
-	// DedupKey is already stored: stored is then false.
+	// its events state (facts.FromEvents; none when b is not Counted), unless
+	// a batch with the same DedupKey is already stored: stored is then false
+	// and nothing changes.
 	AddBatch(ctx context.Context, b Batch) (stored bool, err error)
 	// Export calls fn for every raw event received in [since, until), oldest
 	// first.
@@ -129,16 +130,19 @@ type Store interface {
 	// RollUp recomputes the roll-ups of one UTC day from the stored facts,
 	// replacing that day's rows. Computing a day twice gives the same rows;
 	// with several receivers on one database only one computes a day at a
-	// time.
+	// time. A day with no facts left (deleted by the retention) keeps its
+	// rows.
 	RollUp(ctx context.Context, day time.Time) error
 	// DaysToRollUp lists the days whose facts changed since they were last
 	// rolled up.
 	DaysToRollUp(ctx context.Context) ([]time.Time, error)
-	// DeleteBefore deletes at most limit raw events (and their facts)
-	// received before cutoff, returning how many it deleted; roll-ups stay.
+	// DeleteBefore deletes at most limit raw events received before cutoff,
+	// at most limit facts of the days before cutoff's day and at most limit
+	// dedup keys, returning how many rows it deleted (call it again until it
+	// returns 0); roll-ups stay.
 	DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error)
-	// Rollups returns the roll-up rows q selects, by day, then dimension and
-	// value.
+	// Rollups returns the roll-up rows q selects, by day, then dimension,
+	// value and kind.
 	Rollups(ctx context.Context, q RollupQuery) ([]RollupRow, error)
 	// Clusters lists the clusters seen since the given time, newest first.
 	Clusters(ctx context.Context, since time.Time) ([]ClusterSummary, error)

@@ -1,0 +1,108 @@
+package store
+
+import (
+	"sort"
+	"time"
+
+	"github.com/mim-metrics/mim-metrics/facts"
+)
+
+// rollup computes one day's roll-up rows from that day's facts, read one
+// cluster after the other (the facts sorted by property and client id).
+type rollup struct {
+	day time.Time
+
+	// the cluster being read
+	property, clientID string
+	kind               Kind
+	firstSeen          time.Time
+	facts              []facts.Fact
+
+	counts map[rollupKey]*rollupCount
+}
+
+type rollupKey struct {
+	kind                      Kind
+	version, dimension, value string
+}
+
+type rollupCount struct{ clusters, sum int64 }
+
+func newRollup(day time.Time) *rollup {
+	return &rollup{day: day, counts: map[rollupKey]*rollupCount{}}
+}
+
+// add takes one fact of one cluster.
+func (r *rollup) add(property, clientID string, kind Kind, firstSeen time.Time, f facts.Fact) {
+	if property != r.property || clientID != r.clientID {
+		r.flush()
+		r.property, r.clientID, r.kind, r.firstSeen = property, clientID, kind, firstSeen
+	}
+	r.facts = append(r.facts, f)
+}
+
+// flush counts the cluster read so far under "all versions" and under each
+// version it reported (a cluster mid-upgrade counts under both), with its
+// stanza volume and whether it is new.
+func (r *rollup) flush() {
+	if len(r.facts) == 0 {
+		return
+	}
+	versions := []string{facts.AllVersions}
+	var stanzas int64
+	reportedStanzas := false
+	for _, f := range r.facts {
+		switch f.Dimension {
+		case facts.Version:
+			versions = append(versions, f.Value)
+		case facts.Stanza:
+			stanzas += f.Amount
+			reportedStanzas = true
+		}
+	}
+	if reportedStanzas {
+		r.facts = append(r.facts, facts.Fact{Dimension: facts.StanzaVolume, Value: facts.StanzaVolumeBucket(stanzas), Amount: stanzas})
+	}
+	age := facts.ClustersReturning
+	if !Day(r.firstSeen).Before(r.day) {
+		age = facts.ClustersNew
+	}
+	r.facts = append(r.facts, facts.Fact{Dimension: facts.Clusters, Value: age})
+	for _, v := range versions {
+		for _, f := range r.facts {
+			k := rollupKey{r.kind, v, f.Dimension, f.Value}
+			c := r.counts[k]
+			if c == nil {
+				c = &rollupCount{}
+				r.counts[k] = c
+			}
+			c.clusters++
+			c.sum += f.Amount
+		}
+	}
+	r.facts = r.facts[:0]
+}
+
+// rows returns the day's rows, sorted by kind, version, dimension, value.
+func (r *rollup) rows() []RollupRow {
+	r.flush()
+	out := make([]RollupRow, 0, len(r.counts))
+	for k, c := range r.counts {
+		out = append(out, RollupRow{Day: r.day, Kind: k.kind, Version: k.version, Dimension: k.dimension,
+			Value: k.value, Clusters: c.clusters, Sum: c.sum})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if a.Version != b.Version {
+			return a.Version < b.Version
+		}
+		if a.Dimension != b.Dimension {
+			return a.Dimension < b.Dimension
+		}
+		return a.Value < b.Value
+	})
+	return out
+}

@@ -1,0 +1,625 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mim-metrics/mim-metrics/facts"
+)
+
+// dialect is what differs between SQLite and PostgreSQL; everything else,
+// the SQL included, is shared by sqlStore.
+type dialect struct {
+	name string
+	// words replace {{word}} in the migrations.
+	words map[string]string
+	// numbered: placeholders are $1, $2... (the SQL is written with ?).
+	numbered bool
+	// multiRow: insert many rows with one statement (a network round trip
+	// saved per row); else one prepared statement executed per row.
+	multiRow bool
+	// lockDay takes a transaction-level lock on a day: exclusive for a
+	// roll-up, shared for a batch. nil: the database has a single writer.
+	lockDay func(ctx context.Context, tx *sql.Tx, day time.Time, exclusive bool) error
+	// lockMigrations serialises migrations by several receivers; nil: a
+	// single writer.
+	lockMigrations func(ctx context.Context, tx *sql.Tx) error
+}
+
+// sqlStore implements Store on database/sql for both dialects.
+type sqlStore struct {
+	d dialect
+	w *sql.DB // writes (a single connection on SQLite)
+	r *sql.DB // reads
+
+	// prepared holds the writer's prepared statements by query (SQLite),
+	// made before any use and only read after.
+	prepared map[string]*sql.Stmt
+
+	closeMore func() // releases what w and r are built on
+}
+
+// The shared SQL; ? placeholders, rebound for PostgreSQL.
+const (
+	insertDedup = `INSERT INTO dedup_keys (dedup_key, received) VALUES (?, ?) ON CONFLICT (dedup_key) DO NOTHING`
+
+	insertEventsHead = `INSERT INTO events (received, property, kind, client_id, report_key, country, name, params)`
+	eventColumns     = 8
+
+	upsertFactsHead = `INSERT INTO facts (day, property, client_id, dimension, value, amount)`
+	upsertFactsTail = ` ON CONFLICT (day, property, client_id, dimension, value) DO UPDATE SET amount = facts.amount + excluded.amount`
+	factColumns     = 6
+
+	upsertCluster = `INSERT INTO clusters (property, client_id, kind, first_seen, last_seen, counted) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (property, client_id) DO UPDATE SET
+  kind = excluded.kind,
+  first_seen = CASE WHEN excluded.first_seen < clusters.first_seen THEN excluded.first_seen ELSE clusters.first_seen END,
+  last_seen = CASE WHEN excluded.last_seen > clusters.last_seen THEN excluded.last_seen ELSE clusters.last_seen END,
+  counted = CASE WHEN excluded.counted > clusters.counted THEN excluded.counted ELSE clusters.counted END`
+
+	insertDirty = `INSERT INTO dirty_days (day) VALUES (?) ON CONFLICT (day) DO NOTHING`
+
+	insertRollupsHead = `INSERT INTO rollups (day, kind, version, dimension, value, clusters, amount)`
+	rollupColumns     = 7
+
+	upsertIngest = `INSERT INTO ingest_counts (day, property, name, reason, n) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (day, property, name, reason) DO UPDATE SET n = ingest_counts.n + excluded.n`
+)
+
+// preparedQueries are prepared once on the writer when the dialect inserts
+// row by row.
+var preparedQueries = []string{
+	insertDedup,
+	insertEventsHead + placeholders(eventColumns, 1),
+	upsertFactsHead + placeholders(factColumns, 1) + upsertFactsTail,
+	upsertCluster,
+	insertDirty,
+	insertRollupsHead + placeholders(rollupColumns, 1),
+	upsertIngest,
+}
+
+// maxRowsPerInsert bounds a multi-row insert (placeholders per statement).
+const maxRowsPerInsert = 100
+
+// newSQLStore migrates the database and prepares the writer's statements.
+func newSQLStore(ctx context.Context, d dialect, w, r *sql.DB, closeMore func()) (*sqlStore, error) {
+	s := &sqlStore{d: d, w: w, r: r, prepared: map[string]*sql.Stmt{}, closeMore: closeMore}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if !d.multiRow {
+		for _, q := range preparedQueries {
+			st, err := w.PrepareContext(ctx, s.rebind(q))
+			if err != nil {
+				s.Close()
+				return nil, fmt.Errorf("prepare %.40q: %w", q, err)
+			}
+			s.prepared[q] = st
+		}
+	}
+	return s, nil
+}
+
+// rebind turns ? placeholders into $n for PostgreSQL.
+func (s *sqlStore) rebind(q string) string {
+	if !s.d.numbered || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// placeholders returns " VALUES (?, ...), ..." for rows rows of cols columns.
+func placeholders(cols, rows int) string {
+	row := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	return " VALUES " + strings.Repeat(row+", ", rows-1) + row
+}
+
+// exec runs q in tx, prepared when the writer has it prepared.
+func (s *sqlStore) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	if st, ok := s.prepared[q]; ok {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, s.rebind(q), args...)
+}
+
+// insertRows inserts the rows in args (cols values each) with head (the
+// INSERT INTO ... part) and tail (an ON CONFLICT clause).
+func (s *sqlStore) insertRows(ctx context.Context, tx *sql.Tx, head, tail string, cols int, args []any) error {
+	rows := len(args) / cols
+	if !s.d.multiRow {
+		q := head + placeholders(cols, 1) + tail
+		for i := 0; i < rows; i++ {
+			if _, err := s.exec(ctx, tx, q, args[i*cols:(i+1)*cols]...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for start := 0; start < rows; start += maxRowsPerInsert {
+		end := min(rows, start+maxRowsPerInsert)
+		q := head + placeholders(cols, end-start) + tail
+		if _, err := s.exec(ctx, tx, q, args[start*cols:end*cols]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// dayText is the stored form of a day.
+func dayText(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+func parseDay(s string) (time.Time, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored day %q: %w", s, err)
+	}
+	return t, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (s *sqlStore) AddBatch(ctx context.Context, b Batch) (bool, error) {
+	stored, err := s.addBatch(ctx, b)
+	if err != nil {
+		return false, fmt.Errorf("store batch: %w", err)
+	}
+	return stored, nil
+}
+
+func (s *sqlStore) addBatch(ctx context.Context, b Batch) (bool, error) {
+	received := b.Received.UTC()
+	if received.IsZero() {
+		received = time.Now().UTC()
+	}
+	day := Day(received)
+	reportKey := b.ReportKey
+	if reportKey == "" {
+		reportKey = uuid.NewString()
+	}
+	events := make([]any, 0, len(b.Events)*eventColumns)
+	for _, e := range b.Events {
+		params, err := json.Marshal(e.Params)
+		if err != nil {
+			return false, fmt.Errorf("event %s: %w", e.Name, err)
+		}
+		events = append(events, micros(received), b.Property, string(b.Kind), b.ClientID, reportKey, b.Country, e.Name, string(params))
+	}
+	var fs []facts.Fact
+	if b.Counted {
+		fs = facts.FromEvents(b.Events, b.Country)
+	}
+	factRows := make([]any, 0, len(fs)*factColumns)
+	for _, f := range fs {
+		factRows = append(factRows, dayText(day), b.Property, b.ClientID, f.Dimension, f.Value, f.Amount)
+	}
+
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if s.d.lockDay != nil {
+		if err := s.d.lockDay(ctx, tx, day, false); err != nil {
+			return false, err
+		}
+	}
+	if b.DedupKey != "" {
+		res, err := s.exec(ctx, tx, insertDedup, b.DedupKey, micros(received))
+		if err != nil {
+			return false, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return false, err
+		}
+	}
+	if err := s.insertRows(ctx, tx, insertEventsHead, "", eventColumns, events); err != nil {
+		return false, err
+	}
+	// Facts in FromEvents' order: concurrent batches of one cluster lock
+	// the same rows in the same order (no deadlock on PostgreSQL).
+	if err := s.insertRows(ctx, tx, upsertFactsHead, upsertFactsTail, factColumns, factRows); err != nil {
+		return false, err
+	}
+	if _, err := s.exec(ctx, tx, upsertCluster, b.Property, b.ClientID, string(b.Kind),
+		micros(received), micros(received), boolInt(b.Counted)); err != nil {
+		return false, err
+	}
+	if len(fs) > 0 {
+		if _, err := s.exec(ctx, tx, insertDirty, dayText(day)); err != nil {
+			return false, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (s *sqlStore) Export(ctx context.Context, since, until time.Time, fn func(StoredEvent) error) error {
+	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT received, property, kind, client_id, report_key, country, name, params
+FROM events WHERE received >= ? AND received < ? ORDER BY received, id`), micros(since), micros(until))
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e StoredEvent
+		var received int64
+		var kind, params string
+		if err := rows.Scan(&received, &e.Property, &kind, &e.ClientID, &e.ReportKey, &e.Country, &e.Name, &params); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		e.Received, e.Kind = fromMicros(received), Kind(kind)
+		if e.Params, err = decodeParams(params); err != nil {
+			return fmt.Errorf("export: event %s: %w", e.Name, err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}
+
+// decodeParams reads stored params, numbers as int64 as they were sent.
+func decodeParams(text string) (map[string]any, error) {
+	d := json.NewDecoder(bytes.NewReader([]byte(text)))
+	d.UseNumber()
+	params := map[string]any{}
+	if err := d.Decode(&params); err != nil {
+		return nil, err
+	}
+	for k, v := range params {
+		if n, ok := v.(json.Number); ok {
+			if i, err := n.Int64(); err == nil {
+				params[k] = i
+			}
+		}
+	}
+	return params, nil
+}
+
+func (s *sqlStore) RollUp(ctx context.Context, day time.Time) error {
+	if err := s.rollUp(ctx, Day(day)); err != nil {
+		return fmt.Errorf("roll up %s: %w", dayText(day), err)
+	}
+	return nil
+}
+
+func (s *sqlStore) rollUp(ctx context.Context, day time.Time) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if s.d.lockDay != nil {
+		if err := s.d.lockDay(ctx, tx, day, true); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM dirty_days WHERE day = ?`), dayText(day)); err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, s.rebind(`SELECT f.property, f.client_id, c.kind, c.first_seen, f.dimension, f.value, f.amount
+FROM facts f JOIN clusters c ON c.property = f.property AND c.client_id = f.client_id
+WHERE f.day = ? ORDER BY f.property, f.client_id`), dayText(day))
+	if err != nil {
+		return err
+	}
+	r := newRollup(day)
+	for rows.Next() {
+		var property, clientID, kind string
+		var firstSeen int64
+		var f facts.Fact
+		if err := rows.Scan(&property, &clientID, &kind, &firstSeen, &f.Dimension, &f.Value, &f.Amount); err != nil {
+			rows.Close()
+			return err
+		}
+		r.add(property, clientID, Kind(kind), fromMicros(firstSeen), f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	out := r.rows()
+	if len(out) == 0 {
+		// No facts (none counted, or deleted by the retention): the day's
+		// roll-ups, if any, stay as they were.
+		return tx.Commit()
+	}
+	if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM rollups WHERE day = ?`), dayText(day)); err != nil {
+		return err
+	}
+	args := make([]any, 0, len(out)*rollupColumns)
+	for _, row := range out {
+		args = append(args, dayText(day), string(row.Kind), row.Version, row.Dimension, row.Value, row.Clusters, row.Sum)
+	}
+	if err := s.insertRows(ctx, tx, insertRollupsHead, "", rollupColumns, args); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *sqlStore) DaysToRollUp(ctx context.Context) ([]time.Time, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT day FROM dirty_days ORDER BY day`)
+	if err != nil {
+		return nil, fmt.Errorf("days to roll up: %w", err)
+	}
+	defer rows.Close()
+	var days []time.Time
+	for rows.Next() {
+		var text string
+		if err := rows.Scan(&text); err != nil {
+			return nil, fmt.Errorf("days to roll up: %w", err)
+		}
+		day, err := parseDay(text)
+		if err != nil {
+			return nil, err
+		}
+		days = append(days, day)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("days to roll up: %w", err)
+	}
+	return days, nil
+}
+
+func (s *sqlStore) DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	n, err := s.deleteBefore(ctx, cutoff, limit)
+	if err != nil {
+		return 0, fmt.Errorf("delete before %s: %w", cutoff.UTC().Format(time.RFC3339), err)
+	}
+	return n, nil
+}
+
+func (s *sqlStore) deleteBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	var total int64
+	for _, del := range []struct {
+		q   string
+		arg any
+	}{
+		{`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received < ? ORDER BY received, id LIMIT ?)`, micros(cutoff)},
+		// A day's facts go once the whole day is older than the cutoff.
+		{`DELETE FROM facts WHERE (day, property, client_id, dimension, value) IN
+(SELECT day, property, client_id, dimension, value FROM facts WHERE day < ? LIMIT ?)`, dayText(cutoff)},
+		{`DELETE FROM dedup_keys WHERE dedup_key IN (SELECT dedup_key FROM dedup_keys WHERE received < ? LIMIT ?)`, micros(cutoff)},
+	} {
+		res, err := tx.ExecContext(ctx, s.rebind(del.q), del.arg, limit)
+		if err != nil {
+			return 0, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, tx.Commit()
+}
+
+func (s *sqlStore) Rollups(ctx context.Context, q RollupQuery) ([]RollupRow, error) {
+	version := q.Version
+	if version == "" {
+		version = facts.AllVersions
+	}
+	query := `SELECT day, kind, version, dimension, value, clusters, amount FROM rollups WHERE day >= ? AND day <= ? AND version = ?`
+	args := []any{dayText(q.From), dayText(q.To), version}
+	if q.Kind != "" {
+		query += ` AND kind = ?`
+		args = append(args, string(q.Kind))
+	}
+	if len(q.Dimensions) > 0 {
+		query += ` AND dimension IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(q.Dimensions)), ", ") + `)`
+		for _, d := range q.Dimensions {
+			args = append(args, d)
+		}
+	}
+	query += ` ORDER BY day, dimension, value, kind`
+	rows, err := s.r.QueryContext(ctx, s.rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("roll-ups: %w", err)
+	}
+	defer rows.Close()
+	var out []RollupRow
+	for rows.Next() {
+		var r RollupRow
+		var day, kind string
+		if err := rows.Scan(&day, &kind, &r.Version, &r.Dimension, &r.Value, &r.Clusters, &r.Sum); err != nil {
+			return nil, fmt.Errorf("roll-ups: %w", err)
+		}
+		if r.Day, err = parseDay(day); err != nil {
+			return nil, err
+		}
+		r.Kind = Kind(kind)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("roll-ups: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) Clusters(ctx context.Context, since time.Time) ([]ClusterSummary, error) {
+	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT client_id, property, kind, first_seen, last_seen, counted
+FROM clusters WHERE last_seen >= ? ORDER BY last_seen DESC, property, client_id`), micros(since))
+	if err != nil {
+		return nil, fmt.Errorf("clusters: %w", err)
+	}
+	defer rows.Close()
+	var out []ClusterSummary
+	for rows.Next() {
+		var c ClusterSummary
+		var kind string
+		var first, last int64
+		var counted int
+		if err := rows.Scan(&c.ClientID, &c.Property, &kind, &first, &last, &counted); err != nil {
+			return nil, fmt.Errorf("clusters: %w", err)
+		}
+		c.Kind, c.FirstSeen, c.LastSeen, c.Counted = Kind(kind), fromMicros(first), fromMicros(last), counted != 0
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("clusters: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) ClusterHistory(ctx context.Context, clientID string, from, to time.Time) ([]ClusterDay, error) {
+	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT day, property, dimension, value, amount FROM facts
+WHERE client_id = ? AND day >= ? AND day <= ? ORDER BY day, property, dimension, value`), clientID, dayText(from), dayText(to))
+	if err != nil {
+		return nil, fmt.Errorf("cluster history: %w", err)
+	}
+	defer rows.Close()
+	var out []ClusterDay
+	for rows.Next() {
+		var day, property string
+		var f facts.Fact
+		if err := rows.Scan(&day, &property, &f.Dimension, &f.Value, &f.Amount); err != nil {
+			return nil, fmt.Errorf("cluster history: %w", err)
+		}
+		d, err := parseDay(day)
+		if err != nil {
+			return nil, err
+		}
+		if n := len(out); n == 0 || !out[n-1].Day.Equal(d) || out[n-1].Property != property {
+			out = append(out, ClusterDay{Day: d, Property: property})
+		}
+		out[len(out)-1].Facts = append(out[len(out)-1].Facts, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cluster history: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) AddIngestCounts(ctx context.Context, counts []IngestCount) error {
+	if len(counts) == 0 {
+		return nil
+	}
+	err := func() error {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		for _, c := range counts {
+			if _, err := s.exec(ctx, tx, upsertIngest, dayText(c.Day), c.Property, c.Name, c.Reason, c.N); err != nil {
+				return err
+			}
+		}
+		return tx.Commit()
+	}()
+	if err != nil {
+		return fmt.Errorf("add ingest counts: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) IngestCounts(ctx context.Context, from, to time.Time) ([]IngestCount, error) {
+	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT day, property, name, reason, n FROM ingest_counts
+WHERE day >= ? AND day <= ? ORDER BY day, property, name, reason`), dayText(from), dayText(to))
+	if err != nil {
+		return nil, fmt.Errorf("ingest counts: %w", err)
+	}
+	defer rows.Close()
+	var out []IngestCount
+	for rows.Next() {
+		var c IngestCount
+		var day string
+		if err := rows.Scan(&day, &c.Property, &c.Name, &c.Reason, &c.N); err != nil {
+			return nil, fmt.Errorf("ingest counts: %w", err)
+		}
+		if c.Day, err = parseDay(day); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("ingest counts: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) LastReports(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT property, MAX(last_seen) FROM clusters GROUP BY property`)
+	if err != nil {
+		return nil, fmt.Errorf("last reports: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var property string
+		var last int64
+		if err := rows.Scan(&property, &last); err != nil {
+			return nil, fmt.Errorf("last reports: %w", err)
+		}
+		out[property] = fromMicros(last)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("last reports: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) Ping(ctx context.Context) error {
+	var one int
+	if err := s.r.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("%s: %w", s.d.name, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) Close() error {
+	for _, st := range s.prepared {
+		st.Close()
+	}
+	err := s.w.Close()
+	if s.r != s.w {
+		if rerr := s.r.Close(); err == nil {
+			err = rerr
+		}
+	}
+	if s.closeMore != nil {
+		s.closeMore()
+	}
+	return err
+}
