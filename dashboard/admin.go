@@ -35,6 +35,7 @@ func (d *dashboard) requireAdmin(w http.ResponseWriter, r *http.Request, f filte
 		return false
 	}
 	if !d.isAdmin(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="mim-metrics admin"`)
 		d.render(w, r, http.StatusUnauthorized, "login", adminData{base: d.base(r, "Admin login", f, nil)})
 		return false
 	}

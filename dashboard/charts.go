@@ -350,14 +350,17 @@ func (b builder) labels(def chartDef, s store.Kind) (out []labelled, foldedCount
 		out[i].Values = byKey[[2]string{out[i].Group, out[i].Label}].Values
 	}
 	if def.Grouped {
+		// Groups most used first (the period's cluster-days over all their
+		// values); groups nobody reported keep the table's order after them.
+		used := map[string]int64{}
+		for _, l := range out {
+			for _, v := range l.Values {
+				used[l.Group] += total[v]
+			}
+		}
 		slices.SortStableFunc(out, func(x, y labelled) int {
-			_, kx := knownBackends[x.Group]
-			_, ky := knownBackends[y.Group]
-			if kx != ky {
-				if kx {
-					return -1
-				}
-				return 1
+			if c := cmp.Compare(used[y.Group], used[x.Group]); c != 0 {
+				return c
 			}
 			return cmp.Compare(x.Group, y.Group)
 		})

@@ -32,6 +32,8 @@ type chartView struct {
 	Empty   bool
 	APIJSON string
 	APICSV  string
+	// Collapse: the table is long (a time chart's), shown on demand.
+	Collapse bool
 	// SeriesColors colors the legend of bar charts.
 	SeriesColors map[string]string
 }
@@ -162,6 +164,7 @@ func newChartView(c Chart, query string) chartView {
 			v.Panels = append(v.Panels, timePanel(c, s, labels))
 		}
 		v.Table = timeTable(c, labels)
+		v.Collapse = len(v.Table.Rows) > 16
 	}
 	v.Empty = true
 	for _, p := range c.Points {
@@ -244,17 +247,22 @@ func byRow(c Chart) ([]rowKey, map[rowKey]map[string]Point) {
 		}
 		cells[k][pt.Series] = pt
 	}
-	// Rows appear in the first series' order; a row only another series
-	// has (a value folded in one, not the other) goes after its group.
+	// Rows appear in the first series' order, by group; a row only another
+	// series has (a value folded in one, not the other) joins its group;
+	// "other" ends its group.
 	ordered := make([]rowKey, 0, len(rows))
-	done := map[rowKey]bool{}
 	for _, g := range groupsInOrder(rows) {
+		var others []rowKey
 		for _, r := range rows {
-			if r.Group == g && !done[r] {
-				done[r] = true
+			switch {
+			case r.Group != g:
+			case r.Label == otherLabel:
+				others = append(others, r)
+			default:
 				ordered = append(ordered, r)
 			}
 		}
+		ordered = append(ordered, others...)
 	}
 	return ordered, cells
 }
