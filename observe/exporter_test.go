@@ -147,3 +147,31 @@ func TestReadyz(t *testing.T) {
 		t.Errorf("/nothing: %d", code)
 	}
 }
+
+// TestOddAnswers: what a node answers cannot break a scrape: invalid
+// UTF-8 and huge strings become bounded valid label values, and a node
+// listed twice costs its own series only.
+func TestOddAnswers(t *testing.T) {
+	e := New(Options{})
+	odd := metrics.NodeReport{Node: "a@h", Server: metrics.MongooseIM, Version: "6.4\xff" + strings.Repeat("x", 5000), Events: []metrics.Event{
+		{Name: "module_with_opt", Params: map[string]any{"module": "mod_ping", "backend": "\xfe\xfe"}},
+		{Name: "host_count", Params: map[string]any{"value": "not a number"}},
+		{Name: "xmpp_stanza_count", Params: map[string]any{"stanza_type": "xmppIqSent", "total": int64(-5)}},
+	}}
+	_, _ = e.Source(fakeSource{[]metrics.NodeReport{odd, odd, {Node: "b@h", Server: metrics.MongooseIM, Version: "6.4.0"}}}).Collect(context.Background())
+	text := scrape(t, e)
+	if !strings.Contains(text, `mim_metrics_node_info{node="b@h",otp_release="",server="mongooseim",version="6.4.0"} 1`) {
+		t.Errorf("the well-behaved node is missing:\n%s", text)
+	}
+	for _, l := range strings.Split(text, "\n") {
+		if len(l) > 1000 {
+			t.Errorf("a line of %d bytes: label values are not bounded", len(l))
+		}
+		if strings.Contains(l, "mim_metrics_hosts{") || strings.Contains(l, "xmppIqSent") {
+			t.Errorf("a value that is not a count was exported: %s", l)
+		}
+	}
+	if !strings.Contains(text, "backend=\"\uFFFD\"") {
+		t.Errorf("the invalid backend is not exported as valid UTF-8:\n%s", text)
+	}
+}

@@ -1,6 +1,9 @@
 package observe
 
 import (
+	"strings"
+	"unicode/utf8"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mim-metrics/mim-metrics/inventory"
@@ -73,44 +76,79 @@ func (inv inventoryCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, r := range reports {
 		if r.Err != nil {
 			down++
-			ch <- gauge(descNodeUp, 0, r.Node)
+			send(ch, descNodeUp, gaugeValue, 0, r.Node)
 		} else {
 			up++
-			ch <- gauge(descNodeUp, 1, r.Node)
+			send(ch, descNodeUp, gaugeValue, 1, r.Node)
 		}
 		if inv.e.opts.RoundTrips != nil {
-			ch <- prometheus.MustNewConstMetric(descRoundTrips, prometheus.CounterValue, float64(inv.e.opts.RoundTrips(r.Node)), r.Node)
+			send(ch, descRoundTrips, counterValue, float64(inv.e.opts.RoundTrips(r.Node)), r.Node)
 		}
 		if r.Err == nil {
 			nodeInventory(ch, r)
 		}
 	}
-	ch <- gauge(descNodes, float64(up), "up")
-	ch <- gauge(descNodes, float64(down), "down")
+	send(ch, descNodes, gaugeValue, float64(up), "up")
+	send(ch, descNodes, gaugeValue, float64(down), "down")
 }
 
-func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
-	return prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+const (
+	gaugeValue   = prometheus.GaugeValue
+	counterValue = prometheus.CounterValue
+)
+
+// maxLabelLen bounds a label value (a version string, say, from a node
+// that answers oddly).
+const maxLabelLen = 128
+
+// maxModuleSeries bounds the module series of one node.
+const maxModuleSeries = 1000
+
+// send sends one series; label values are made valid UTF-8 and bounded
+// first, so that no answer of a node can break a scrape.
+func send(ch chan<- prometheus.Metric, d *prometheus.Desc, typ prometheus.ValueType, v float64, labels ...string) {
+	for i, l := range labels {
+		labels[i] = labelValue(l)
+	}
+	if m, err := prometheus.NewConstMetric(d, typ, v, labels...); err == nil {
+		ch <- m
+	}
+}
+
+// labelValue is s as valid UTF-8, at most maxLabelLen bytes.
+func labelValue(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= maxLabelLen {
+		return s
+	}
+	cut := maxLabelLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }
 
 // nodeInventory sends one collected node's series.
 func nodeInventory(ch chan<- prometheus.Metric, r metrics.NodeReport) {
 	n := r.Node
-	ch <- gauge(descNodeInfo, 1, n, string(r.Server), r.Version, r.OTP)
+	send(ch, descNodeInfo, gaugeValue, 1, n, string(r.Server), r.Version, r.OTP)
 	builtin := 0.0
 	if r.BuiltinService {
 		builtin = 1
 	}
-	ch <- gauge(descBuiltin, builtin, n)
+	send(ch, descBuiltin, gaugeValue, builtin, n)
 	inv := inventory.Of(r)
-	for _, m := range inv.Modules {
-		ch <- gauge(descModuleInfo, 1, n, m.Module, m.Backend, m.OnlineBackend)
+	for i, m := range inv.Modules {
+		if i == maxModuleSeries {
+			break
+		}
+		send(ch, descModuleInfo, gaugeValue, 1, n, m.Module, m.Backend, m.OnlineBackend)
 	}
 	for _, t := range inv.Transports {
-		ch <- gauge(descTransportInfo, 1, n, t)
+		send(ch, descTransportInfo, gaugeValue, 1, n, t)
 	}
 	for _, h := range inv.HTTPAPIs {
-		ch <- gauge(descHTTPAPIInfo, 1, n, h)
+		send(ch, descHTTPAPIInfo, gaugeValue, 1, n, h)
 	}
 	for _, c := range []struct {
 		d *prometheus.Desc
@@ -118,10 +156,10 @@ func nodeInventory(ch chan<- prometheus.Metric, r metrics.NodeReport) {
 	}{{descHosts, inv.Hosts}, {descDomains, inv.Domains}, {descCustomModules, inv.CustomModules},
 		{descComponents, inv.Components}, {descClusterSize, inv.ClusterSize}} {
 		if c.v != nil {
-			ch <- gauge(c.d, float64(*c.v), n)
+			send(ch, c.d, gaugeValue, float64(*c.v), n)
 		}
 	}
 	for _, s := range inv.Stanzas {
-		ch <- prometheus.MustNewConstMetric(descStanzas, prometheus.CounterValue, float64(s.Total), n, s.Type)
+		send(ch, descStanzas, counterValue, float64(s.Total), n, s.Type)
 	}
 }

@@ -52,6 +52,15 @@ func runReporting(ctx context.Context, c *config, getenv func(string) string, lo
 	if err := reporting.CheckStateDir(cfg.StateDir); err != nil {
 		return exitUsage, usagef("--state-dir: %v", err)
 	}
+	// The endpoint comes first: a port in use fails at once, and /healthz
+	// answers while the cluster is dialled.
+	var ep *metricsEndpoint
+	if !once && c.metricsListen != "" {
+		if ep, err = serveMetrics(c.metricsListen, log); err != nil {
+			return exitFailure, err
+		}
+		defer ep.stop()
+	}
 	cl, err := dial(ctx, c)
 	if err != nil {
 		return exitFailure, err
@@ -59,12 +68,8 @@ func runReporting(ctx context.Context, c *config, getenv func(string) string, lo
 	defer cl.Close()
 	col := metrics.NewCollector(cl, log)
 	cfg.Source = reporting.WithTimeout(col, c.timeout)
-	if !once && c.metricsListen != "" {
-		stop, err := serveMetrics(c.metricsListen, cl, &cfg, log)
-		if err != nil {
-			return exitFailure, err
-		}
-		defer stop()
+	if ep != nil {
+		ep.wire(cl, &cfg)
 	}
 	svc, err := reporting.NewService(cfg)
 	if err != nil {
