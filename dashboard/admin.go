@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"github.com/mim-metrics/mim-metrics/facts"
 	"net/http"
 	"slices"
 	"strconv"
@@ -140,11 +141,11 @@ func (d *dashboard) cluster(w http.ResponseWriter, r *http.Request) {
 		h := historyDay{Day: cd.Day, Property: cd.Property}
 		for _, fact := range cd.Facts {
 			switch fact.Dimension {
-			case dimVersion:
+			case facts.Version:
 				h.Versions = append(h.Versions, fact.Value)
-			case dimModuleBackend:
+			case facts.ModuleBackend:
 				h.Backends = append(h.Backends, fact.Value)
-			case dimModule:
+			case facts.Module:
 				// the module_backend facts name every module
 			default:
 				s := fact.Dimension + "=" + fact.Value

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"cmp"
+	"github.com/mim-metrics/mim-metrics/facts"
 	"math"
 	"slices"
 	"strings"
@@ -44,29 +45,29 @@ type chartDef struct {
 
 // charts lists every chart, by id.
 var charts = []chartDef{
-	{ID: "backends", Title: "Backends per module", Dimension: dimModuleBackend, Type: shares, Grouped: true,
+	{ID: "backends", Title: "Backends per module", Dimension: facts.ModuleBackend, Type: shares, Grouped: true,
 		About: "Share of active clusters reporting each backend of each known module; a backend no cluster reported is shown as 0."},
-	{ID: "modules", Title: "Modules", Dimension: dimModule, Type: shares,
+	{ID: "modules", Title: "Modules", Dimension: facts.Module, Type: shares,
 		About: "Share of active clusters running each module."},
-	{ID: "active", Title: "Active clusters per day", Dimension: dimClusters, Type: daily, NoFold: true,
+	{ID: "active", Title: "Active clusters per day", Dimension: facts.Clusters, Type: daily, NoFold: true,
 		About: "Distinct clusters that reported each day: new (first seen that day) and returning."},
-	{ID: "versions", Title: "Version adoption", Dimension: dimVersion, Type: weekly,
+	{ID: "versions", Title: "Version adoption", Dimension: facts.Version, Type: weekly,
 		About: "Share of active clusters per server version, per week (weeks start on Monday)."},
-	{ID: "nodes", Title: "Nodes per cluster", Dimension: dimNodes, Type: shares},
-	{ID: "hosts", Title: "Hosts (host types) per cluster", Dimension: dimHosts, Type: shares},
-	{ID: "domains", Title: "Domains per cluster", Dimension: dimDomains, Type: shares},
-	{ID: "config-type", Title: "Configuration file type", Dimension: dimConfigType, Type: shares},
-	{ID: "custom-modules", Title: "Clusters with custom modules", Dimension: dimCustomModules, Type: shares},
-	{ID: "components", Title: "External components per cluster", Dimension: dimComponents, Type: shares},
-	{ID: "transports", Title: "Transports", Dimension: dimTransport, Type: shares},
-	{ID: "http-apis", Title: "HTTP APIs", Dimension: dimHTTPAPI, Type: shares},
-	{ID: "tls", Title: "TLS mode / library", Dimension: dimTLS, Type: shares},
-	{ID: "pools", Title: "Outgoing pool types", Dimension: dimPool, Type: shares},
-	{ID: "stanzas", Title: "Stanzas per day", Dimension: dimStanza, Type: sums,
+	{ID: "nodes", Title: "Nodes per cluster", Dimension: facts.NodeNumber, Type: shares},
+	{ID: "hosts", Title: "Hosts (host types) per cluster", Dimension: facts.Hosts, Type: shares},
+	{ID: "domains", Title: "Domains per cluster", Dimension: facts.Domains, Type: shares},
+	{ID: "config-type", Title: "Configuration file type", Dimension: facts.ConfigType, Type: shares},
+	{ID: "custom-modules", Title: "Clusters with custom modules", Dimension: facts.CustomModules, Type: shares},
+	{ID: "components", Title: "External components per cluster", Dimension: facts.Components, Type: shares},
+	{ID: "transports", Title: "Transports", Dimension: facts.Transport, Type: shares},
+	{ID: "http-apis", Title: "HTTP APIs", Dimension: facts.HTTPAPI, Type: shares},
+	{ID: "tls", Title: "TLS mode / library", Dimension: facts.TLS, Type: shares},
+	{ID: "pools", Title: "Outgoing pool types", Dimension: facts.Pool, Type: shares},
+	{ID: "stanzas", Title: "Stanzas per day", Dimension: facts.Stanza, Type: sums,
 		About: "Sum over clusters of the stanza counters' increments reported each day, per stanza type."},
-	{ID: "stanza-volume", Title: "Traffic per cluster", Dimension: dimStanzaVolume, Type: shares,
+	{ID: "stanza-volume", Title: "Traffic per cluster", Dimension: facts.StanzaVolume, Type: shares,
 		About: "Share of active clusters by the stanzas they counted in a day (all types summed)."},
-	{ID: "countries", Title: "Clusters per country", Dimension: dimCountry, Type: shares,
+	{ID: "countries", Title: "Clusters per country", Dimension: facts.Country, Type: shares,
 		About: "Share of active clusters per country of the sender (when the receiver has a GeoIP database)."},
 }
 
@@ -141,7 +142,7 @@ func indexRows(rows []store.RollupRow) *rollups {
 	}
 	for _, row := range rows {
 		day := dayKey(row.Day)
-		if row.Dimension == dimClusters {
+		if row.Dimension == facts.Clusters {
 			if r.active[row.Kind] == nil {
 				r.active[row.Kind] = map[string]int64{}
 			}

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"github.com/mim-metrics/mim-metrics/facts"
 	"net/url"
 	"testing"
 	"time"
@@ -62,7 +63,7 @@ func TestParseFilter(t *testing.T) {
 	if f.Days != 365 || len(f.series()) != 1 || f.series()[0] != store.CI || f.Version != "6.2.1" {
 		t.Errorf("got %+v", f)
 	}
-	if q := f.query(dimModule); q.Kind != store.CI || q.Version != "6.2.1" || q.Dimensions[0] != dimClusters {
+	if q := f.query(facts.Module); q.Kind != store.CI || q.Version != "6.2.1" || q.Dimensions[0] != facts.Clusters {
 		t.Errorf("query %+v", q)
 	}
 	for _, bad := range []string{"period=31", "period=x", "kind=staging"} {
@@ -78,17 +79,17 @@ func TestParseFilter(t *testing.T) {
 func backendRows() []store.RollupRow {
 	d1, d2 := daysAgo(3), daysAgo(1)
 	return []store.RollupRow{
-		row(d1, store.Production, dimClusters, "new", 4), row(d1, store.Production, dimClusters, "returning", 6),
-		row(d2, store.Production, dimClusters, "returning", 6),
-		row(d1, store.CI, dimClusters, "new", 4), row(d2, store.CI, dimClusters, "returning", 4),
-		row(d1, store.Production, dimModuleBackend, "mod_vcard/mnesia", 8),
-		row(d2, store.Production, dimModuleBackend, "mod_vcard/mnesia", 4),
-		row(d1, store.Production, dimModuleBackend, "mod_vcard/rdbms", 2),
-		row(d2, store.Production, dimModuleBackend, "mod_vcard/rdbms", 2),
-		row(d1, store.CI, dimModuleBackend, "mod_vcard/ldap", 4),
-		row(d2, store.CI, dimModuleBackend, "mod_vcard/ldap", 4),
-		row(d1, store.Production, dimModuleBackend, "mod_sentinel_custom_7f3a/x", 1),
-		row(d1, store.Production, dimModuleBackend, "mod_adhoc/none", 10),
+		row(d1, store.Production, facts.Clusters, "new", 4), row(d1, store.Production, facts.Clusters, "returning", 6),
+		row(d2, store.Production, facts.Clusters, "returning", 6),
+		row(d1, store.CI, facts.Clusters, "new", 4), row(d2, store.CI, facts.Clusters, "returning", 4),
+		row(d1, store.Production, facts.ModuleBackend, "mod_vcard/mnesia", 8),
+		row(d2, store.Production, facts.ModuleBackend, "mod_vcard/mnesia", 4),
+		row(d1, store.Production, facts.ModuleBackend, "mod_vcard/rdbms", 2),
+		row(d2, store.Production, facts.ModuleBackend, "mod_vcard/rdbms", 2),
+		row(d1, store.CI, facts.ModuleBackend, "mod_vcard/ldap", 4),
+		row(d2, store.CI, facts.ModuleBackend, "mod_vcard/ldap", 4),
+		row(d1, store.Production, facts.ModuleBackend, "mod_sentinel_custom_7f3a/x", 1),
+		row(d1, store.Production, facts.ModuleBackend, "mod_adhoc/none", 10),
 	}
 }
 
@@ -176,10 +177,10 @@ func TestWeeklyVersions(t *testing.T) {
 	var rows []store.RollupRow
 	for i := 0; i < 5; i++ {
 		d := mon.AddDate(0, 0, i)
-		rows = append(rows, row(d, store.Production, dimClusters, "returning", 10),
-			row(d, store.Production, dimVersion, "6.2.1", 6), row(d, store.Production, dimVersion, "6.3.0", 4))
+		rows = append(rows, row(d, store.Production, facts.Clusters, "returning", 10),
+			row(d, store.Production, facts.Version, "6.2.1", 6), row(d, store.Production, facts.Version, "6.3.0", 4))
 	}
-	rows = append(rows, row(mon, store.Production, dimVersion, "<script>alert(1)</script>", 1))
+	rows = append(rows, row(mon, store.Production, facts.Version, "<script>alert(1)</script>", 1))
 	def, _ := chartByID("versions")
 	b := builder{rows: indexRows(rows), f: mustFilter(t, "kind=production"), fold: true, minClusters: 5}
 	c := b.build(def)
@@ -201,8 +202,8 @@ func TestWeeklyVersions(t *testing.T) {
 func TestStanzaSums(t *testing.T) {
 	d := daysAgo(0)
 	rows := []store.RollupRow{
-		row(d, store.Production, dimClusters, "returning", 6),
-		{Day: d, Kind: store.Production, Version: "*", Dimension: dimStanza, Value: "xmppMessageSent", Clusters: 6, Sum: 1234},
+		row(d, store.Production, facts.Clusters, "returning", 6),
+		{Day: d, Kind: store.Production, Version: "*", Dimension: facts.Stanza, Value: "xmppMessageSent", Clusters: 6, Sum: 1234},
 	}
 	def, _ := chartByID("stanzas")
 	c := builder{rows: indexRows(rows), f: mustFilter(t, ""), fold: true, minClusters: 5}.build(def)

@@ -273,7 +273,7 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 		}
 		query := f.values().Encode()
 		for _, def := range defs {
-			if def.Dimension == dimCountry && !hasDimension(idx, dimCountry) {
+			if def.Dimension == facts.Country && !hasDimension(idx, facts.Country) {
 				data.NoCountries = true
 				continue
 			}
@@ -306,8 +306,8 @@ func versionHidden(v string, min int64) string {
 func (d *dashboard) versions(ctx context.Context, f filter, admin bool) ([]string, error) {
 	all := f
 	all.Version = facts.AllVersions
-	q := all.query(dimVersion)
-	q.Dimensions = []string{dimVersion}
+	q := all.query(facts.Version)
+	q.Dimensions = []string{facts.Version}
 	rows, err := d.st.Rollups(ctx, q)
 	if err != nil {
 		return nil, err
@@ -315,7 +315,7 @@ func (d *dashboard) versions(ctx context.Context, f filter, admin bool) ([]strin
 	best := map[string]int64{}
 	perDay := map[[2]string]int64{}
 	for _, row := range rows {
-		if row.Dimension != dimVersion {
+		if row.Dimension != facts.Version {
 			continue
 		}
 		k := [2]string{row.Value, dayKey(row.Day)}

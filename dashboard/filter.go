@@ -83,7 +83,7 @@ func (f filter) query(dims ...string) store.RollupQuery {
 	if f.Kind != kindAll {
 		q.Kind = store.Kind(f.Kind)
 	}
-	q.Dimensions = append([]string{dimClusters}, dims...)
+	q.Dimensions = append([]string{facts.Clusters}, dims...)
 	return q
 }
 

@@ -1,5 +1,7 @@
 package dashboard
 
+import "github.com/mim-metrics/mim-metrics/facts"
+
 // The values the dashboard knows before any report arrives, so that a value
 // nobody reported is shown as zero instead of being left out (the seed's
 // finding: "no user installation reported the LDAP backend of mod_vcard").
@@ -35,38 +37,17 @@ var knownBackends = map[string][]string{
 // reported them, in the order they are drawn. Dimensions not listed show
 // what was reported, most clusters first.
 var knownValues = map[string][]string{
-	dimNodes:         {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11-20", "21+"},
-	dimHosts:         {"0", "1", "2-10", "11-100", "101-1000", "1001+"},
-	dimDomains:       {"0", "1", "2-10", "11-100", "101-1000", "1001+"},
-	dimComponents:    {"0", "1", "2-5", "6+"},
-	dimConfigType:    {"toml", "cfg", "unknown_config_type"},
-	dimCustomModules: {"yes", "no"},
-	dimTransport:     {"tcp", "mod_bosh", "mod_websockets", "mongoose_bosh_handler", "mongoose_websocket_handler"},
-	dimTLS: {"starttls/fast_tls", "starttls/just_tls", "starttls_required/fast_tls", "starttls_required/just_tls",
+	facts.NodeNumber:    {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11-20", "21+"},
+	facts.Hosts:         {"0", "1", "2-10", "11-100", "101-1000", "1001+"},
+	facts.Domains:       {"0", "1", "2-10", "11-100", "101-1000", "1001+"},
+	facts.Components:    {"0", "1", "2-5", "6+"},
+	facts.ConfigType:    {"toml", "cfg", "unknown_config_type"},
+	facts.CustomModules: {"yes", "no"},
+	facts.Transport:     {"tcp", "mod_bosh", "mod_websockets", "mongoose_bosh_handler", "mongoose_websocket_handler"},
+	facts.TLS: {"starttls/fast_tls", "starttls/just_tls", "starttls_required/fast_tls", "starttls_required/just_tls",
 		"tls/fast_tls", "tls/just_tls"},
-	dimPool:         {"rdbms", "http", "redis", "rabbit", "cassandra", "elastic", "ldap"},
-	dimStanza:       {"xmppMessageSent", "xmppMessageReceived", "xmppIqSent", "xmppIqReceived", "xmppPresenceSent", "xmppPresenceReceived"},
-	dimStanzaVolume: {"0", "1-100", "101-10k", "10k-1M", "1M+"},
-	dimClusters:     {"new", "returning"},
+	facts.Pool:         {"rdbms", "http", "redis", "rabbit", "cassandra", "elastic", "ldap"},
+	facts.Stanza:       {"xmppMessageSent", "xmppMessageReceived", "xmppIqSent", "xmppIqReceived", "xmppPresenceSent", "xmppPresenceReceived"},
+	facts.StanzaVolume: {"0", "1-100", "101-10k", "10k-1M", "1M+"},
+	facts.Clusters:     {facts.ClustersNew, facts.ClustersReturning},
 }
-
-// Dimension names (the roll-ups' names, fixed by package facts).
-const (
-	dimVersion       = "version"
-	dimNodes         = "node_number"
-	dimConfigType    = "config_type"
-	dimComponents    = "components"
-	dimHosts         = "hosts"
-	dimDomains       = "domains"
-	dimCustomModules = "custom_modules"
-	dimModule        = "module"
-	dimModuleBackend = "module_backend"
-	dimHTTPAPI       = "http_api"
-	dimTransport     = "transport"
-	dimTLS           = "tls"
-	dimPool          = "pool"
-	dimStanza        = "stanza"
-	dimCountry       = "country"
-	dimStanzaVolume  = "stanza_volume"
-	dimClusters      = "clusters"
-)

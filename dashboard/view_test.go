@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"github.com/mim-metrics/mim-metrics/facts"
 	"html/template"
 	"net/url"
 	"strings"
@@ -23,13 +24,13 @@ var hostileValues = []string{
 func TestHostileValuesRenderAsText(t *testing.T) {
 	d := New(nil, Options{Now: func() time.Time { return testToday }}).(*dashboard)
 	today := daysAgo(0)
-	rows := []store.RollupRow{row(today, store.Production, dimClusters, "new", 3)}
+	rows := []store.RollupRow{row(today, store.Production, facts.Clusters, "new", 3)}
 	for _, v := range hostileValues {
 		rows = append(rows,
-			row(today, store.Production, dimVersion, v, 1),
-			row(today, store.Production, dimModuleBackend, v+"/"+v, 1),
-			row(today, store.Production, dimHTTPAPI, v, 1),
-			store.RollupRow{Day: today, Kind: store.Production, Version: "*", Dimension: dimStanza, Value: v, Clusters: 1, Sum: 5})
+			row(today, store.Production, facts.Version, v, 1),
+			row(today, store.Production, facts.ModuleBackend, v+"/"+v, 1),
+			row(today, store.Production, facts.HTTPAPI, v, 1),
+			store.RollupRow{Day: today, Kind: store.Production, Version: "*", Dimension: facts.Stanza, Value: v, Clusters: 1, Sum: 5})
 	}
 	f := mustFilter(t, "version="+url.QueryEscape(hostileValues[0]))
 	b := builder{rows: indexRows(rows), f: f}
