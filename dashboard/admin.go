@@ -1,13 +1,13 @@
 package dashboard
 
 import (
-	"github.com/mim-metrics/mim-metrics/facts"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/store"
 )
 

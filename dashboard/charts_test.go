@@ -1,11 +1,11 @@
 package dashboard
 
 import (
-	"github.com/mim-metrics/mim-metrics/facts"
 	"net/url"
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/store"
 )
 
