@@ -2,12 +2,12 @@ package dashboard
 
 import (
 	"cmp"
-	"github.com/mim-metrics/mim-metrics/facts"
 	"math"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/store"
 )
 

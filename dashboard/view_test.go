@@ -2,13 +2,13 @@ package dashboard
 
 import (
 	"bytes"
-	"github.com/mim-metrics/mim-metrics/facts"
 	"html/template"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/store"
 )
 
