@@ -1,0 +1,83 @@
+// Command mim-metrics-receiver keeps MongooseIM's system metrics reports
+// without Google: it accepts what the sidecar and MongooseIM send (GA4 and
+// Universal Analytics Measurement Protocols, report files), stores them in
+// SQLite or PostgreSQL, rolls them up per day and serves the dashboard.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(Main(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+const progName = "mim-metrics-receiver"
+
+// Main runs the program and returns its exit code.
+func Main(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c, err := parseArgs(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		return exitUsage
+	}
+	if c.version || c.command == "version" {
+		fmt.Fprintf(stdout, "%s %s\n", progName, versionString())
+		return exitOK
+	}
+	log := newLogger(c.logFormat, c.logLevel, stderr)
+	if c.command == "serve" {
+		log = newLogger(c.logFormat, c.logLevel, stdout)
+	}
+	defer func() { _ = log.Sync() }()
+	switch c.command {
+	case "import":
+		err = runImport(ctx, c, stdin, stdout)
+	case "export":
+		err = runExport(ctx, c, stdout)
+	default:
+		err = runServe(ctx, c, log)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", progName, err)
+		var ue *usageError
+		if errors.As(err, &ue) {
+			return exitUsage
+		}
+		return exitFailure
+	}
+	return exitOK
+}

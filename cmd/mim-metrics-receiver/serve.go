@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mim-metrics/mim-metrics/dashboard"
+	"github.com/mim-metrics/mim-metrics/receiver"
+	"github.com/mim-metrics/mim-metrics/store"
+)
+
+// shutdownTimeout bounds the wait for requests in flight at SIGTERM.
+const shutdownTimeout = 60 * time.Second
+
+// jobInterval is how often the roll-ups, the retention and the ingest
+// counts are brought up to date.
+const jobInterval = time.Minute
+
+func openStore(ctx context.Context, dsn string) (store.Store, error) {
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open the database: %w", err)
+	}
+	return st, nil
+}
+
+func runServe(ctx context.Context, c *config, log *zap.Logger) error {
+	st, err := openStore(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = st.Close() }()
+	var geo *receiver.GeoIP
+	if c.geoipDB != "" {
+		if geo, err = receiver.OpenGeoIP(c.geoipDB); err != nil {
+			return err
+		}
+		defer func() { _ = geo.Close() }()
+	}
+	rc, err := receiver.New(receiver.Config{
+		Store:                 st,
+		Properties:            c.props,
+		AdminToken:            c.adminToken,
+		GeoIP:                 geo,
+		TrustedProxies:        c.proxies,
+		MaxClustersPerAddress: c.maxClusters,
+		Logger:                log,
+	})
+	if err != nil {
+		return err
+	}
+
+	// The dashboard is mounted at "/": the ingest paths (receiver.Paths)
+	// are more specific patterns and take precedence.
+	dash := dashboard.New(st, dashboard.Options{MinClusters: c.minClusters, AdminToken: c.adminToken, Logger: log})
+	ingest := http.NewServeMux()
+	rc.Register(ingest)
+	servers := []*http.Server{}
+	listeners := []net.Listener{}
+	addServer := func(addr string, h http.Handler, what string) error {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (--%s): %w", addr, what, err)
+		}
+		listeners = append(listeners, l)
+		servers = append(servers, receiver.NewServer(addr, h, receiver.DefaultTimeouts))
+		log.Info("listening", zap.String("address", l.Addr().String()), zap.String("serves", what))
+		return nil
+	}
+	if c.dashboardListen == "" {
+		ingest.Handle("/", dash)
+		err = addServer(c.listen, ingest, "listen")
+	} else {
+		ingest.Handle("/", http.NotFoundHandler())
+		if err = addServer(c.listen, ingest, "listen"); err == nil {
+			err = addServer(c.dashboardListen, dash, "dashboard-listen")
+		}
+	}
+	if err != nil {
+		for _, l := range listeners {
+			_ = l.Close()
+		}
+		return err
+	}
+
+	errs := make(chan error, len(servers))
+	for i, s := range servers {
+		go func() {
+			if err := s.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
+				errs <- err
+			}
+		}()
+	}
+	jobs := &receiver.Jobs{Store: st, Retention: c.retention, Flush: rc.FlushCounts, Log: log}
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		if err := jobs.RunOnce(jobsCtx); err != nil && jobsCtx.Err() == nil {
+			log.Warn("background job failed; retrying at the next tick", zap.Error(err))
+		}
+		t := time.NewTicker(jobInterval)
+		defer t.Stop()
+		jobs.Run(jobsCtx, t.C)
+	}()
+	log.Info("receiving", zap.Int("properties", len(c.props)), zap.String("retention", formatRetention(c.retention)))
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping: finishing the requests in flight")
+	case serveErr = <-errs:
+		log.Error("server failed", zap.Error(serveErr))
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	for _, s := range servers {
+		if err := s.Shutdown(shutCtx); err != nil {
+			log.Warn("requests still in flight at the shutdown deadline", zap.Error(err))
+		}
+	}
+	stopJobs()
+	<-jobsDone
+	if err := rc.FlushCounts(shutCtx); err != nil {
+		log.Warn("the last ingest counts could not be written", zap.Error(err))
+	}
+	log.Info("stopped")
+	if serveErr != nil {
+		return fmt.Errorf("serve: %w", serveErr)
+	}
+	return nil
+}
