@@ -194,12 +194,17 @@ func eval[T any](t *testing.T, b *browser, js string) T {
 	return v
 }
 
-// screenshot writes the page as PNG into dir and logs the path.
+// screenshot writes the whole page as PNG into dir and logs the path.
 func (b *browser) screenshot(t *testing.T, dir, name string) string {
+	t.Helper()
+	return b.shoot(t, dir, name, chromedp.FullScreenshot(100))
+}
+
+func (b *browser) shoot(t *testing.T, dir, name string, capture chromedp.Action[[]byte]) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, capture)
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -385,6 +390,10 @@ func TestDashboardInBrowser(t *testing.T) {
 			b.open(t, srv.url+p.path)
 			compareWithAPI(t, b, srv.url, defaults, false)
 			b.screenshot(t, shots, "public-"+p.name)
+			if p.path == "/" {
+				// The window's view of the main page (docs/dashboard.png).
+				b.shoot(t, shots, "main", chromedp.CaptureScreenshot())
+			}
 			// Long hostile labels must not widen the page.
 			if over := eval[bool](t, b, `document.documentElement.scrollWidth > window.innerWidth + 2`); over {
 				t.Errorf("%s: the page is wider than the window", p.path)
