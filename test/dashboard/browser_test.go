@@ -25,7 +25,11 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"golang.org/x/time/rate"
+
 	"github.com/mim-metrics/mim-metrics/dashboard"
+	"github.com/mim-metrics/mim-metrics/receiver"
+	"github.com/mim-metrics/mim-metrics/reporting"
 	"github.com/mim-metrics/mim-metrics/store"
 )
 
@@ -357,6 +361,10 @@ type testServer struct {
 	now      time.Time
 }
 
+// newFilledServer is the receiver as cmd/mim-metrics-receiver wires it
+// (ingest paths, the dashboard at "/") over a SQLite store, filled with
+// the sidecar's requests POSTed over HTTP; the receiver's clock is set to
+// each day of the data set in turn.
 func newFilledServer(t *testing.T) *testServer {
 	t.Helper()
 	ctx := context.Background()
@@ -366,10 +374,44 @@ func newFilledServer(t *testing.T) *testServer {
 	}
 	t.Cleanup(func() { st.Close() })
 	now := time.Now().UTC()
-	cs := fill(t, st, now, addBatchSender(t, st))
-	h := dashboard.New(st, dashboard.Options{AdminToken: adminToken, Now: func() time.Time { return now }})
-	srv := httptest.NewServer(h)
+	var clockMu sync.Mutex
+	clock := now
+	rc, err := receiver.New(receiver.Config{
+		Store: st,
+		Properties: []receiver.Property{
+			{ID: prodID, Secret: prodSecret, Kind: store.Production},
+			{ID: ciID, Secret: ciSecret, Kind: store.CI},
+		},
+		// Every simulated cluster sends from 127.0.0.1.
+		MaxClustersPerAddress: 1000,
+		AddressLimit:          receiver.Limit{Rate: rate.Inf, Burst: 1},
+		Now: func() time.Time {
+			clockMu.Lock()
+			defer clockMu.Unlock()
+			return clock
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	rc.Register(mux)
+	mux.Handle("/", dashboard.New(st, dashboard.Options{AdminToken: adminToken, Now: func() time.Time { return now }}))
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
+	cs := fill(t, st, srv.URL, now, func(r reporting.Request, c cluster, received time.Time) {
+		if c.Hostile {
+			addBatch(t, st, r, c.Kind, received)
+			return
+		}
+		clockMu.Lock()
+		clock = received
+		clockMu.Unlock()
+		post(t, r)
+	})
+	if err := rc.FlushCounts(ctx); err != nil {
+		t.Fatal(err)
+	}
 	return &testServer{url: srv.URL, st: st, clusters: cs, now: now}
 }
 

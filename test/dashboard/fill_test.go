@@ -1,12 +1,15 @@
 package dashboard_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -170,9 +173,9 @@ func eventsFor(t *testing.T, c cluster, day int, golden map[string][]metrics.Eve
 }
 
 // fill stores every cluster's reports of the last two weeks, built by
-// reporting.BuildRequests, and rolls the days up. send delivers one
-// request of one day.
-func fill(t *testing.T, st store.Store, now time.Time, send func(req reporting.Request, kind store.Kind, received time.Time)) []cluster {
+// reporting.BuildRequests for a receiver at base (http://127.0.0.1:PORT),
+// and rolls the days up. send delivers one request of one day.
+func fill(t *testing.T, st store.Store, base string, now time.Time, send func(req reporting.Request, c cluster, received time.Time)) []cluster {
 	t.Helper()
 	golden := map[string][]metrics.Event{}
 	cs := clusters()
@@ -190,9 +193,9 @@ func fill(t *testing.T, st store.Store, now time.Time, send func(req reporting.R
 			if !c.reportsOn(day) {
 				continue
 			}
-			dest := mustReceiver(t, prodID, prodSecret)
+			dest := mustReceiver(t, base, prodID, prodSecret)
 			if c.Kind == store.CI {
-				dest = mustReceiver(t, ciID, ciSecret)
+				dest = mustReceiver(t, base, ciID, ciSecret)
 			}
 			report := metrics.NodeReport{Node: "mongooseim@sentinel-node-7f3a", Server: metrics.MongooseIM,
 				Version: c.Version, Events: eventsFor(t, c, day, golden)}
@@ -201,7 +204,7 @@ func fill(t *testing.T, st store.Store, now time.Time, send func(req reporting.R
 				t.Fatal(err)
 			}
 			for _, r := range reqs {
-				send(r, c.Kind, received)
+				send(r, c, received)
 			}
 		}
 	}
@@ -223,19 +226,21 @@ func fill(t *testing.T, st store.Store, now time.Time, send func(req reporting.R
 	return cs
 }
 
-func mustReceiver(t *testing.T, id, secret string) reporting.Destination {
+func mustReceiver(t *testing.T, base, id, secret string) reporting.Destination {
 	t.Helper()
-	d, err := reporting.ParseReceiverURL("http://" + id + ":" + secret + "@127.0.0.1:9")
+	d, err := reporting.ParseReceiverURL(strings.Replace(base, "http://", "http://"+id+":"+secret+"@", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d
 }
 
-// addBatchSender stores a request's GA4 body with store.AddBatch, as the
-// receiver's handler does.
-func addBatchSender(t *testing.T, st store.Store) func(reporting.Request, store.Kind, time.Time) {
-	return func(r reporting.Request, kind store.Kind, received time.Time) {
+// addBatch stores a request's GA4 body with store.AddBatch, as the
+// receiver's handler would if its validation let the request through: the
+// way to put hostile values in front of the dashboard (the receiver rejects
+// them, the dashboard must not depend on it).
+func addBatch(t *testing.T, st store.Store, r reporting.Request, kind store.Kind, received time.Time) {
+	{
 		var body struct {
 			ClientID        string          `json:"client_id"`
 			TimestampMicros int64           `json:"timestamp_micros"`
@@ -255,5 +260,24 @@ func addBatchSender(t *testing.T, st store.Store) func(reporting.Request, store.
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// post sends a request as the sidecar does, to the receiver's handler.
+func post(t *testing.T, r reporting.Request) {
+	t.Helper()
+	req, err := http.NewRequest(r.Method, r.URL.String(), bytes.NewReader(r.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = r.Header.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST %s: %s %s", r.MaskedURL(), resp.Status, body)
 	}
 }
