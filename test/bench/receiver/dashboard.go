@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"time"
+
+	"github.com/mim-metrics/mim-metrics/store"
+)
+
+// dashboardRow is one page or API call, timed.
+type dashboardRow struct {
+	store       string
+	call        dashboardCall
+	status      int
+	bytes       int
+	median, p95 time.Duration
+	reps        int
+}
+
+// measureDashboard times every page and API call of the dashboard's
+// handler on st: the server time (ServeHTTP, in process, with nothing
+// between) of o.reps requests after one warm-up.
+func measureDashboard(ctx context.Context, st store.Store, kind string, w *world, o options) ([]dashboardRow, error) {
+	h, calls, err := newDashboard(st, w)
+	if err != nil {
+		return nil, err
+	}
+	logf("%s: dashboard: %d pages and API calls, %d requests each", kind, len(calls), o.reps)
+	var rows []dashboardRow
+	for _, c := range calls {
+		r := dashboardRow{store: kind, call: c, reps: o.reps}
+		var times []time.Duration
+		for i := 0; i <= o.reps; i++ {
+			if err := ctx.Err(); err != nil {
+				return rows, err
+			}
+			req := httptest.NewRequestWithContext(ctx, http.MethodGet, c.path, nil)
+			if c.admin {
+				req.Header.Set("Authorization", "Bearer "+adminToken)
+			}
+			rec := httptest.NewRecorder()
+			t0 := time.Now()
+			h.ServeHTTP(rec, req)
+			d := time.Since(t0)
+			r.status, r.bytes = rec.Code, rec.Body.Len()
+			if i > 0 {
+				times = append(times, d)
+			}
+		}
+		sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+		r.median, r.p95 = percentile(times, 50), percentile(times, 95)
+		rows = append(rows, r)
+	}
+	return rows, nil
+}

@@ -1,0 +1,293 @@
+// Command receiver benchmarks mim-metrics-receiver's parts on loopback:
+//
+//  1. Ingest: simulated clusters of three nodes send the sidecar's real
+//     GA4 requests (reporting.BuildRequests over the golden reports of
+//     test/fixtures) to the receiver's handler in an http.Server on
+//     127.0.0.1, from concurrent clients, for -duration; next to it, the
+//     same store's raw rate (Store.AddBatch called directly with the same
+//     batches, in the same run).
+//  2. Scale: a year of daily roll-ups for -clusters clusters reporting
+//     every 3 hours, and -raw-days full days of raw events; the database
+//     size, and the time to compute one day's roll-ups.
+//  3. Dashboard: on that data set, the server time of every page and API
+//     call of the dashboard's handler, and the bytes of each.
+//
+// For SQLite and for PostgreSQL (a server started by test/pgtest). It
+// prints Markdown tables and exits 1 naming each missed target (see
+// targets.go). Run it from the module root:
+//
+//	go run ./test/bench/receiver            # the full run (see docs/performance.md)
+//	go run ./test/bench/receiver -quick     # a few minutes
+//
+// Flags narrow it down, e.g. `-stores sqlite -phases ingest -duration
+// 20s`. See docs/performance.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+type options struct {
+	stores     []string
+	phases     []string
+	duration   time.Duration
+	clients    int
+	clusters   int
+	rawDays    int
+	reps       int
+	seed       uint64
+	out        string
+	cpuProfile string
+	quick      bool
+}
+
+var (
+	knownStores = []string{"sqlite", "postgres"}
+	knownPhases = []string{"ingest", "scale", "dashboard"}
+)
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("receiver", flag.ContinueOnError)
+	storesFlag := fs.String("stores", "sqlite,postgres", "stores to measure, comma-separated: sqlite, postgres")
+	phasesFlag := fs.String("phases", "ingest,scale,dashboard", "phases to run, comma-separated: ingest, scale, dashboard (dashboard needs scale)")
+	fs.DurationVar(&o.duration, "duration", 60*time.Second, "how long each ingest measurement (HTTP, then raw AddBatch) sends")
+	fs.IntVar(&o.clients, "clients", 8, "concurrent senders during ingest")
+	fs.IntVar(&o.clusters, "clusters", 10000, "simulated clusters (3 nodes each, reporting every 3 hours)")
+	fs.IntVar(&o.rawDays, "raw-days", 1, "full days of raw events loaded for the scale phase (the 90 days of retention are extrapolated from them)")
+	fs.IntVar(&o.reps, "reps", 30, "requests per dashboard page or API call (after one warm-up)")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the simulated clusters")
+	fs.StringVar(&o.out, "o", "", "also write the Markdown report to this file")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	fs.BoolVar(&o.quick, "quick", false, "a short run: -duration 10s -clusters 1000 -reps 10 (unless given)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q (flags only; see -h)", fs.Arg(0))
+	}
+	if o.quick {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["duration"] {
+			o.duration = 10 * time.Second
+		}
+		if !set["clusters"] {
+			o.clusters = 1000
+		}
+		if !set["reps"] {
+			o.reps = 10
+		}
+	}
+	var err error
+	if o.stores, err = choose("-stores", *storesFlag, knownStores); err != nil {
+		return o, err
+	}
+	if o.phases, err = choose("-phases", *phasesFlag, knownPhases); err != nil {
+		return o, err
+	}
+	if slices.Contains(o.phases, "dashboard") && !slices.Contains(o.phases, "scale") {
+		return o, errors.New("-phases: dashboard runs on the scale phase's data set: add scale")
+	}
+	switch {
+	case o.duration < time.Second:
+		return o, errors.New("-duration must be at least 1s")
+	case o.clients < 1 || o.clients > 1000:
+		return o, errors.New("-clients must be between 1 and 1000")
+	case o.clusters < 10 || o.clusters > 131072:
+		return o, errors.New("-clusters must be between 10 and 131072 (one source address each, 198.18.0.0/15)")
+	case o.rawDays < 1 || o.rawDays > 90:
+		return o, errors.New("-raw-days must be between 1 and 90")
+	case o.reps < 3:
+		return o, errors.New("-reps must be at least 3")
+	}
+	return o, nil
+}
+
+// choose splits a comma-separated list and checks every item is known.
+func choose(flagName, s string, known []string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !slices.Contains(known, p) {
+			return nil, fmt.Errorf("%s: unknown %q (known: %s)", flagName, p, strings.Join(known, ", "))
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: name at least one of %s", flagName, strings.Join(known, ", "))
+	}
+	return out, nil
+}
+
+// logf prints progress on stderr.
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+func run() int {
+	o, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		logf("%v", err)
+		return 2
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		logf("%v", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			logf("%v", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			logf("%v", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
+	}
+	gens, err := loadGenerations(filepath.Join(root, "test", "fixtures"), 20)
+	if err != nil {
+		logf("%v", err)
+		return 2
+	}
+	w := newWorld(gens, o.clusters, o.seed)
+	if err := w.check(); err != nil {
+		logf("the simulated clusters: %v", err)
+		return 1
+	}
+	work, err := os.MkdirTemp("", "mim-bench-receiver-")
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
+	defer os.RemoveAll(work)
+
+	started := time.Now()
+	loadStart := loadAvg()
+	res := &results{opts: o, events: w.eventsPerReport()}
+	for _, kind := range o.stores {
+		if err := measureStore(ctx, w, kind, work, o, res); err != nil {
+			res.failures = append(res.failures, fmt.Sprintf("%s: %v", kind, err))
+			logf("%s: %v", kind, err)
+		}
+		if ctx.Err() != nil {
+			logf("interrupted")
+			return 130
+		}
+	}
+	report := renderReport(res, time.Since(started), loadStart, loadAvg())
+	fmt.Print(report)
+	if o.out != "" {
+		if err := os.WriteFile(o.out, []byte(report), 0o644); err != nil {
+			logf("%v", err)
+			return 1
+		}
+	}
+	missed := checkTargets(res)
+	if len(missed) > 0 {
+		fmt.Fprintln(os.Stderr)
+		for _, m := range missed {
+			fmt.Fprintf(os.Stderr, "TARGET MISSED: %s\n", m)
+		}
+		return 1
+	}
+	fmt.Fprintln(os.Stderr, "all targets met")
+	return 0
+}
+
+// measureStore runs the chosen phases against one kind of store.
+func measureStore(ctx context.Context, w *world, kind, work string, o options, res *results) error {
+	srv, err := startServer(kind, work)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	if slices.Contains(o.phases, "ingest") {
+		for _, mode := range []ingestMode{rawMode, httpMode} {
+			st, err := srv.fresh(ctx, fmt.Sprintf("ingest_%s", mode))
+			if err != nil {
+				return err
+			}
+			r, err := measureIngest(ctx, w, st, kind, mode, o)
+			closeErr := st.Close()
+			if err != nil {
+				return fmt.Errorf("ingest (%s): %w", mode, err)
+			}
+			if closeErr != nil {
+				return fmt.Errorf("ingest (%s): close: %w", mode, closeErr)
+			}
+			res.ingest = append(res.ingest, r)
+			runtime.GC()
+		}
+	}
+	if !slices.Contains(o.phases, "scale") {
+		return nil
+	}
+	sc, st, err := measureScale(ctx, w, srv, kind, o)
+	if st != nil {
+		defer st.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("scale: %w", err)
+	}
+	res.scale = append(res.scale, sc)
+	if slices.Contains(o.phases, "dashboard") {
+		rows, err := measureDashboard(ctx, st, kind, w, o)
+		if err != nil {
+			return fmt.Errorf("dashboard: %w", err)
+		}
+		res.dashboard = append(res.dashboard, rows...)
+	}
+	return nil
+}
+
+// moduleRoot finds the directory of go.mod from the working directory up.
+func moduleRoot() (string, error) {
+	d, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			if _, err := os.Stat(filepath.Join(d, "test", "fixtures")); err == nil {
+				return d, nil
+			}
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", errors.New("run from inside the mim-metrics module (no go.mod with test/fixtures above the working directory)")
+		}
+		d = parent
+	}
+}

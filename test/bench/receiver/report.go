@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// renderReport formats the results as Markdown.
+func renderReport(r *results, took time.Duration, loadStart, loadEnd string) string {
+	var b strings.Builder
+	o := r.opts
+	if len(r.ingest) > 0 {
+		fmt.Fprintf(&b, "### Ingest (%d simulated clusters of %d nodes, %.1f events a node's report, %d concurrent senders, %s each, loopback)\n\n",
+			o.clusters, nodesPerCluster, r.events, o.clients, o.duration)
+		b.WriteString("| store | path | events/s | share of raw | requests (batches) | p50 latency | p99 latency | errors | acknowledged = stored | VmRSS | VmHWM |\n")
+		b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		for _, i := range r.ingest {
+			share := "–"
+			if raw, ok := r.raw(i.store); ok && i.mode == httpMode {
+				share = fmt.Sprintf("%.0f%%", 100*i.rate()/raw.rate())
+			}
+			stored := "not checked"
+			if i.stored >= 0 {
+				stored = fmt.Sprintf("%d = %d", i.events, i.stored)
+				if i.events != i.stored {
+					stored = fmt.Sprintf("%d ≠ %d", i.events, i.stored)
+				}
+			}
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %s | %d | %s | %s | %d | %s | %s | %s |\n",
+				i.store, i.mode.label(), i.rate(), share, i.requests, ms(i.p50), ms(i.p99), i.errors, stored, mb(i.rss), mb(i.hwm))
+		}
+		b.WriteString("\n")
+	}
+	if len(r.scale) > 0 {
+		fmt.Fprintf(&b, "### Scale (%d clusters reporting every 3 h: a year of roll-ups, %d full day(s) of raw events)\n\n", o.clusters, o.rawDays)
+		b.WriteString("| store | roll-up rows, 365 days (load time) | database, roll-ups only | raw events loaded (rate) | database per raw day | database, 90 raw days | RollUp of one day: first, again, again | rows that day |\n")
+		b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|\n")
+		for _, s := range r.scale {
+			var times []string
+			for _, t := range s.rollupTimes {
+				times = append(times, secs(t))
+			}
+			fmt.Fprintf(&b, "| %s | %d (%s) | %s measured | %d in %d day(s) (%.0f/s) | %s measured | %s extrapolated | %s | %d |\n",
+				s.store, s.rollupRows, secs(s.rollupLoad), mb(s.sizeYear), s.rawEvents, s.rawDays,
+				float64(s.rawEvents)/s.rawLoad.Seconds(), mb(s.rawPerDay()), mb(s.size90()), strings.Join(times, ", "), s.dayRows)
+		}
+		b.WriteString("\nMeasured: the sizes after loading (SQLite: the files, WAL included; PostgreSQL: pg_database_size). ")
+		b.WriteString("Extrapolated: 90 days of raw events = roll-ups + 90 × the measured size of one raw day.\n\n")
+	}
+	if len(r.dashboard) > 0 {
+		fmt.Fprintf(&b, "### Dashboard (server time of the handler on the scale data set, %d requests each after a warm-up)\n\n", o.reps)
+		b.WriteString("| store | call | type | status | bytes | median | p95 | target p95 |\n")
+		b.WriteString("|---|---|---|--:|--:|--:|--:|--:|\n")
+		for _, d := range r.dashboard {
+			typ := "page"
+			if d.call.api {
+				typ = "API"
+			}
+			if d.call.admin {
+				typ += ", admin"
+			}
+			fmt.Fprintf(&b, "| %s | `%s` | %s | %d | %d | %s | %s | %s |\n",
+				d.store, d.call.path, typ, d.status, d.bytes, ms(d.median), ms(d.p95), ms(d.call.limit()))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("### Targets\n\n")
+	fmt.Fprintf(&b, "- ingest over HTTP ≥ %.0f%% of the same store's raw AddBatch rate, p99 latency ≤ %s, VmRSS ≤ %s, no error, everything acknowledged stored\n",
+		100*minRawShare, ms(maxP99), mb(maxRSS))
+	fmt.Fprintf(&b, "- one day's roll-ups of %d clusters ≤ %s on SQLite\n", rollUpClusters, maxRollUp)
+	fmt.Fprintf(&b, "- dashboard p95 ≤ %s for a page, ≤ %s for an API call\n", ms(maxPageP95), ms(maxAPIP95))
+	if missed := checkTargets(r); len(missed) == 0 {
+		b.WriteString("\nAll met.\n")
+	} else {
+		b.WriteString("\nMissed:\n\n")
+		for _, m := range missed {
+			fmt.Fprintf(&b, "- %s\n", m)
+		}
+	}
+	b.WriteString("\n### Machine\n\n")
+	for _, l := range machine() {
+		fmt.Fprintf(&b, "- %s\n", l)
+	}
+	fmt.Fprintf(&b, "- `go run ./test/bench/receiver %s` took %s; load average at start %s, at end %s\n",
+		strings.Join(os.Args[1:], " "), took.Round(time.Second), loadStart, loadEnd)
+	return b.String()
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+// loadAvg is the 1, 5 and 15 minute load averages (other work on the
+// machine skews the times).
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// machine describes where the benchmark ran.
+func machine() []string {
+	var out []string
+	out = append(out, fmt.Sprintf("%d CPUs (nproc), %s", runtime.NumCPU(), cpuModel()))
+	out = append(out, "memory: "+memTotal())
+	out = append(out, fmt.Sprintf("%s %s/%s, GOMAXPROCS %d", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0)))
+	out = append(out, postgresVersion())
+	if k, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		out = append(out, "Linux "+strings.TrimSpace(string(k)))
+	}
+	out = append(out, "date: "+time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	return out
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+func memTotal() string {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return "unknown"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "MemTotal:") {
+			f := strings.Fields(l)
+			if len(f) >= 2 {
+				var kb int64
+				fmt.Sscan(f[1], &kb)
+				return fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+			}
+		}
+	}
+	return "unknown"
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mim-metrics/mim-metrics/store"
+)
+
+// retentionDays is the receiver's default retention of raw events.
+const retentionDays = 90
+
+// scaleResult is what the scale phase measured on one store.
+type scaleResult struct {
+	store    string
+	clusters int
+	// The year of roll-ups, loaded directly.
+	rollupDays int
+	rollupRows int64
+	rollupLoad time.Duration
+	sizeEmpty  int64 // bytes: a fresh database
+	sizeYear   int64 // bytes: after the year of roll-ups
+	// Raw days at full scale, through AddBatch.
+	rawDays    int
+	rawEvents  int64
+	rawBatches int64
+	rawLoad    time.Duration
+	sizeRaw    int64 // bytes: after the raw days
+	// RollUp of the last raw day: the first computation, then again (the
+	// same rows replaced).
+	rollupTimes []time.Duration
+	dayRows     int // roll-up rows of that day afterwards
+	lastDay     time.Time
+}
+
+// rawPerDay is the measured size of one full day of raw events (bytes).
+func (r scaleResult) rawPerDay() int64 { return (r.sizeRaw - r.sizeYear) / int64(r.rawDays) }
+
+// size90 extrapolates the database with 90 days of raw events.
+func (r scaleResult) size90() int64 { return r.sizeYear + retentionDays*r.rawPerDay() }
+
+// measureScale loads a year of roll-ups and o.rawDays days of raw events
+// into a fresh database, measuring its size on the way, then times
+// RollUp of the last day. It returns the store, open, for the dashboard.
+func measureScale(ctx context.Context, w *world, srv *dbServer, kind string, o options) (scaleResult, store.Store, error) {
+	res := scaleResult{store: kind, clusters: len(w.clusters), rollupDays: yearDays, rawDays: o.rawDays}
+	const name = "scale"
+	st, err := srv.fresh(ctx, name)
+	if err != nil {
+		return res, nil, err
+	}
+	if res.sizeEmpty, err = srv.size(ctx, name); err != nil {
+		return res, st, err
+	}
+	// The year ends yesterday: the dashboard's periods end today.
+	last := store.Day(time.Now()).AddDate(0, 0, -1)
+	res.lastDay = last
+
+	logf("%s: scale: loading %d days of roll-ups for %d clusters", kind, yearDays, len(w.clusters))
+	t0 := time.Now()
+	for ago := yearDays - 1; ago >= 0; ago-- {
+		rows := w.rollupRows(ago, last.AddDate(0, 0, -ago))
+		if err := loadRollups(ctx, st, rows); err != nil {
+			return res, st, fmt.Errorf("load the roll-ups of %s: %w", last.AddDate(0, 0, -ago).Format(time.DateOnly), err)
+		}
+		res.rollupRows += int64(len(rows))
+	}
+	res.rollupLoad = time.Since(t0)
+	if res.sizeYear, err = srv.size(ctx, name); err != nil {
+		return res, st, err
+	}
+	logf("%s: scale: %d roll-up rows in %s, database %s", kind, res.rollupRows, res.rollupLoad.Round(time.Millisecond), mb(res.sizeYear))
+
+	t0 = time.Now()
+	for ago := o.rawDays - 1; ago >= 0; ago-- {
+		day := last.AddDate(0, 0, -ago)
+		logf("%s: scale: loading the raw events of %s", kind, day.Format(time.DateOnly))
+		ev, b, err := loadRawDay(ctx, w, st, ago, day, o.clients)
+		res.rawEvents += ev
+		res.rawBatches += b
+		if err != nil {
+			return res, st, fmt.Errorf("raw events of %s: %w", day.Format(time.DateOnly), err)
+		}
+	}
+	res.rawLoad = time.Since(t0)
+	if res.sizeRaw, err = srv.size(ctx, name); err != nil {
+		return res, st, err
+	}
+	logf("%s: scale: %d raw events (%d batches) in %s (%.0f events/s), database %s", kind, res.rawEvents, res.rawBatches,
+		res.rawLoad.Round(time.Millisecond), float64(res.rawEvents)/res.rawLoad.Seconds(), mb(res.sizeRaw))
+
+	for i := 0; i < 3; i++ {
+		t0 := time.Now()
+		if err := st.RollUp(ctx, last); err != nil {
+			return res, st, fmt.Errorf("roll up %s: %w", last.Format(time.DateOnly), err)
+		}
+		res.rollupTimes = append(res.rollupTimes, time.Since(t0))
+		logf("%s: scale: RollUp(%s) took %s", kind, last.Format(time.DateOnly), res.rollupTimes[i].Round(time.Millisecond))
+	}
+	rows, err := st.Rollups(ctx, store.RollupQuery{From: last, To: last})
+	if err != nil {
+		return res, st, fmt.Errorf("read the roll-ups back: %w", err)
+	}
+	res.dayRows = len(rows)
+	return res, st, nil
+}
+
+// loadRawDay stores every cycle of the day `ago` days before the last one
+// of every cluster active that day, through AddBatch from senders
+// goroutines: received times spread over the day, 3 hours apart per
+// cluster.
+func loadRawDay(ctx context.Context, w *world, st store.Store, ago int, day time.Time, senders int) (events, batches int64, err error) {
+	type job struct {
+		c     *cluster
+		gen   int
+		cycle int
+		index int
+	}
+	jobs := make(chan job)
+	var evN, bN atomic.Int64
+	var once sync.Once
+	var firstErr error
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				spread := 3 * time.Hour * time.Duration(j.index) / time.Duration(len(w.clusters))
+				at := day.Add(time.Duration(j.cycle)*3*time.Hour + spread)
+				for _, b := range w.batches(j.c, j.gen, int64(yearDays-ago)*cyclesPerDay+int64(j.cycle), at) {
+					if _, err := st.AddBatch(ctx, b); err != nil {
+						once.Do(func() { firstErr = err; cancel() })
+						continue
+					}
+					bN.Add(1)
+					evN.Add(int64(len(b.Events)))
+				}
+			}
+		}()
+	}
+	n := 0
+	progress := time.Now()
+feed:
+	for cycle := 0; cycle < cyclesPerDay; cycle++ {
+		for i, c := range w.clusters {
+			g, ok := c.activeOn(ago)
+			if !ok {
+				continue
+			}
+			select {
+			case jobs <- job{c, g, cycle, i}:
+			case <-ctx.Done():
+				break feed
+			}
+			if n++; time.Since(progress) > 30*time.Second {
+				progress = time.Now()
+				logf("  %d cluster cycles, %d events", n, evN.Load())
+			}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return evN.Load(), bN.Load(), firstErr
+}
