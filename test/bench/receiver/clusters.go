@@ -324,27 +324,17 @@ func variation(g generation, seed uint64) []metrics.Event {
 	return out
 }
 
-// requests builds one cycle's requests of a cluster (the sidecar's GA4
-// requests, reporting.BuildRequests) to the receiver at endpoint. Each
-// node's requests carry that node's report time, timestamp_micros: the
-// receiver keys a retried request on it.
+// requests builds one cycle's requests of a cluster: the sidecar's GA4
+// requests to its own receiver at endpoint (reporting.BuildRequests), each
+// node's with its own timestamp_micros (at + the node's index in µs).
 func (w *world) requests(c *cluster, g int, cycle int64, endpoint string, at time.Time) ([]reporting.Request, error) {
-	dest := reporting.Destination{Protocol: reporting.GA4, ID: c.property, Secret: c.secret}
-	reqs, dropped, err := reporting.BuildRequests(dest, endpoint, c.id, w.report(c, g, cycle))
+	dest := reporting.Destination{Protocol: reporting.GA4, ID: c.property, Secret: c.secret, Receiver: endpoint}
+	reqs, dropped, err := reporting.BuildRequests(dest, "", c.id, at, w.report(c, g, cycle))
 	if err != nil {
 		return nil, err
 	}
 	if len(dropped) > 0 {
 		return nil, fmt.Errorf("cluster %s: %d events dropped by the sidecar: %s", c.id, len(dropped), dropped[0].Reason)
-	}
-	nodeIndex := map[string]int64{}
-	for i := range reqs {
-		n, ok := nodeIndex[reqs[i].Node]
-		if !ok {
-			n = int64(len(nodeIndex))
-			nodeIndex[reqs[i].Node] = n
-		}
-		reqs[i].Body = withTimestamp(reqs[i].Body, at.UnixMicro()+n)
 	}
 	return reqs, nil
 }
@@ -371,18 +361,6 @@ func (w *world) batches(c *cluster, g int, cycle int64, at time.Time) []store.Ba
 // stanzaIncrement is what each node adds to each stanza count per cycle.
 func (c *cluster) stanzaIncrement() int64 {
 	return c.stanzaPerDay / (cyclesPerDay * nodesPerCluster)
-}
-
-// withTimestamp adds "timestamp_micros" to a GA4 body that has none.
-func withTimestamp(body []byte, micros int64) []byte {
-	if bytes.Contains(body, []byte(`"timestamp_micros"`)) || len(body) == 0 || body[0] != '{' {
-		return body
-	}
-	out := make([]byte, 0, len(body)+32)
-	out = append(out, `{"timestamp_micros":`...)
-	out = strconv.AppendInt(out, micros, 10)
-	out = append(out, ',')
-	return append(out, body[1:]...)
 }
 
 // check builds one cycle of the first clusters both ways and makes sure

@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 
+	"github.com/mim-metrics/mim-metrics/dashboard"
 	"github.com/mim-metrics/mim-metrics/store"
 )
 
@@ -23,16 +28,47 @@ func newReceiver(st store.Store) (http.Handler, error) {
 
 // dashboardCall is one page or API call of the dashboard.
 type dashboardCall struct {
-	name  string
 	path  string
-	api   bool
-	admin bool
+	api   bool // an API call (JSON or CSV), else a page
+	admin bool // with the admin token
 }
 
-// newDashboard is the dashboard's handler on st and the calls to time
-// (a cluster's history: one of w's clusters).
+// newDashboard is the dashboard's handler on st and the calls to time:
+// every page and every chart's API (the list GET /api/v1/ gives), over
+// the default period (30 days) and a year; the admin pages, a cluster's
+// history for one of w's clusters.
 func newDashboard(st store.Store, w *world) (http.Handler, []dashboardCall, error) {
-	return nil, nil, errors.New("the dashboard package: " + errMissing.Error())
+	h := dashboard.New(st, dashboard.Options{AdminToken: adminToken})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/", nil))
+	var index struct {
+		Charts []struct {
+			JSON string `json:"json"`
+			CSV  string `json:"csv"`
+		} `json:"charts"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &index); err != nil || rec.Code != http.StatusOK {
+		return nil, nil, fmt.Errorf("GET /api/v1/: status %d, %v", rec.Code, err)
+	}
+	if len(index.Charts) == 0 {
+		return nil, nil, errors.New("GET /api/v1/ lists no chart")
+	}
+	const year = "?period=365"
+	var calls []dashboardCall
+	for _, p := range []string{"/", "/clusters", "/shape", "/features", "/traffic", "/geography"} {
+		calls = append(calls, dashboardCall{path: p}, dashboardCall{path: p + year})
+	}
+	calls = append(calls,
+		dashboardCall{path: "/admin", admin: true},
+		dashboardCall{path: "/admin" + year, admin: true},
+		dashboardCall{path: "/admin/cluster?id=" + url.QueryEscape(w.clusters[0].id), admin: true},
+		dashboardCall{path: "/admin/cluster" + year + "&id=" + url.QueryEscape(w.clusters[0].id), admin: true})
+	calls = append(calls, dashboardCall{path: "/api/v1/", api: true})
+	for _, c := range index.Charts {
+		calls = append(calls, dashboardCall{path: c.JSON, api: true}, dashboardCall{path: c.JSON + year, api: true},
+			dashboardCall{path: c.CSV + year, api: true})
+	}
+	return h, calls, nil
 }
 
 // adminToken is the admin token of the dashboard under test.

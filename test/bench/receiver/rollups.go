@@ -100,7 +100,7 @@ func (w *world) rollupRows(ago int, day time.Time) []store.RollupRow {
 			add(extra, rollupKey{c.kind, v, facts.Country, c.country}, 0)
 			add(extra, rollupKey{c.kind, v, facts.Clusters, seen}, 0)
 			if types > 0 {
-				add(extra, rollupKey{c.kind, v, facts.StanzaVolume, facts.StanzaVolumeBucket(perType * types)}, 0)
+				add(extra, rollupKey{c.kind, v, facts.StanzaVolume, facts.StanzaVolumeBucket(perType * types)}, perType*types)
 			}
 		}
 	}
