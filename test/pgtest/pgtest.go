@@ -334,6 +334,24 @@ func (s *Server) NewDatabase(t testing.TB) string {
 	return s.url(name)
 }
 
+// CreateDatabase creates an empty database called name (lower-case
+// letters, digits and _) and returns its URL: for a program without a
+// testing.TB (the receiver benchmark). It lives until the server stops.
+func (s *Server) CreateDatabase(name string) (string, error) {
+	for _, c := range name {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return "", fmt.Errorf("create database %q: use lower-case letters, digits and _", name)
+		}
+	}
+	if name == "" {
+		return "", errors.New("create database: no name")
+	}
+	if err := s.admin("CREATE DATABASE " + name); err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	return s.url(name), nil
+}
+
 // admin runs one statement in the postgres database.
 func (s *Server) admin(statement string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -72,3 +72,22 @@ func TestNewDatabaseIsFresh(t *testing.T) {
 		}
 	}
 }
+
+// CreateDatabase makes a database that answers; a bad name is refused.
+func TestCreateDatabase(t *testing.T) {
+	if pg == nil {
+		pg.NewDatabase(t) // fails under CI=true, else skips
+	}
+	url, err := pg.CreateDatabase("bench_created")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := query(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pg.CreateDatabase("x; DROP DATABASE postgres"); err == nil {
+		t.Error("a name with SQL in it was accepted")
+	}
+}
