@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"time"
 
 	"github.com/mim-metrics/mim-metrics/store"
@@ -33,7 +32,11 @@ func measureDashboard(ctx context.Context, st store.Store, kind string, w *world
 	for _, c := range calls {
 		r := dashboardRow{store: kind, call: c, reps: o.reps}
 		var times []time.Duration
+		began := time.Now()
 		for i := 0; i <= o.reps; i++ {
+			if i > 5 && time.Since(began) > o.budget {
+				break // a slow call: enough requests to see it
+			}
 			if err := ctx.Err(); err != nil {
 				return rows, err
 			}
@@ -50,7 +53,7 @@ func measureDashboard(ctx context.Context, st store.Store, kind string, w *world
 				times = append(times, d)
 			}
 		}
-		sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+		r.reps = len(times)
 		r.median, r.p95 = percentile(times, 50), percentile(times, 95)
 		rows = append(rows, r)
 	}

@@ -8,9 +8,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/mim-metrics/mim-metrics/dashboard"
 	"github.com/mim-metrics/mim-metrics/store"
+	"github.com/mim-metrics/mim-metrics/test/pgtest"
 )
 
 // The parts under test, wired as mim-metrics-receiver wires them. A part
@@ -75,35 +82,96 @@ func newDashboard(st store.Store, w *world) (http.Handler, []dashboardCall, erro
 const adminToken = "bench-admin-token"
 
 // loadRollups inserts a day's roll-up rows directly (the year of history
-// the scale phase needs, far too many raw events to compute it from).
+// the scale phase needs: far too many raw events to compute it from).
 func loadRollups(ctx context.Context, st store.Store, rows []store.RollupRow) error {
-	return errors.New("a bulk load of roll-ups in the store: " + errMissing.Error())
+	return store.LoadRollups(ctx, st, rows)
 }
 
 // dbServer is where one kind of store keeps its databases: a directory of
 // SQLite files, or a PostgreSQL server of test/pgtest.
 type dbServer struct {
 	kind string
-	dir  string
+	dir  string         // SQLite: the files' directory
+	pg   *pgtest.Server // PostgreSQL
+	urls map[string]string
 }
 
 func startServer(kind, work string) (*dbServer, error) {
-	return nil, errors.New("the " + kind + " store: " + errMissing.Error())
+	s := &dbServer{kind: kind, urls: map[string]string{}}
+	switch kind {
+	case "sqlite":
+		s.dir = filepath.Join(work, "sqlite")
+		return s, os.MkdirAll(s.dir, 0o755)
+	case "postgres":
+		logf("postgres: starting a server (test/pgtest)")
+		pg, err := pgtest.Start()
+		if err != nil {
+			return nil, fmt.Errorf("start PostgreSQL: %w", err)
+		}
+		s.pg = pg
+		return s, nil
+	}
+	return nil, fmt.Errorf("unknown store %q", kind)
 }
 
 // fresh opens a new, empty database called name.
 func (s *dbServer) fresh(ctx context.Context, name string) (store.Store, error) {
-	return nil, errMissing
+	var dsn string
+	if s.pg != nil {
+		u, err := s.pg.CreateDatabase(name)
+		if err != nil {
+			return nil, err
+		}
+		dsn = u
+	} else {
+		dsn = "sqlite:" + filepath.Join(s.dir, name+".db")
+	}
+	s.urls[name] = dsn
+	return store.Open(ctx, dsn)
 }
 
-// size is the bytes database name takes on disk.
+// size is the bytes database name takes on disk: SQLite's files (the
+// WAL included), PostgreSQL's pg_database_size.
 func (s *dbServer) size(ctx context.Context, name string) (int64, error) {
-	return 0, errMissing
+	dsn, ok := s.urls[name]
+	if !ok {
+		return 0, fmt.Errorf("no database %s", name)
+	}
+	if s.pg == nil {
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		var total int64
+		for _, f := range []string{path, path + "-wal", path + "-shm"} {
+			if st, err := os.Stat(f); err == nil {
+				total += st.Size()
+			}
+		}
+		return total, nil
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return 0, fmt.Errorf("size of %s: %w", name, err)
+	}
+	defer conn.Close(context.Background())
+	var n int64
+	if err := conn.QueryRow(ctx, "SELECT pg_database_size(current_database())").Scan(&n); err != nil {
+		return 0, fmt.Errorf("size of %s: %w", name, err)
+	}
+	return n, nil
 }
 
-func (s *dbServer) stop() {}
+func (s *dbServer) stop() {
+	if s.pg != nil {
+		s.pg.Stop()
+	}
+}
 
 // postgresVersion names the PostgreSQL the benchmark runs.
 func postgresVersion() string {
-	return "PostgreSQL: " + errMissing.Error()
+	out, err := exec.Command("/usr/lib/postgresql/15/bin/postgres", "--version").Output()
+	if err != nil {
+		if out, err = exec.Command("postgres", "--version").Output(); err != nil {
+			return "PostgreSQL: unknown version"
+		}
+	}
+	return strings.TrimSpace(string(out)) + " (test/pgtest: its defaults, fsync and synchronous_commit on); SQLite: modernc.org/sqlite, WAL, synchronous FULL"
 }

@@ -47,13 +47,20 @@ func renderReport(r *results, took time.Duration, loadStart, loadEnd string) str
 				s.store, s.rollupRows, secs(s.rollupLoad), mb(s.sizeYear), s.rawEvents, s.rawDays,
 				float64(s.rawEvents)/s.rawLoad.Seconds(), mb(s.rawPerDay()), mb(s.size90()), strings.Join(times, ", "), s.dayRows)
 		}
+		for _, s := range r.scale {
+			if len(s.differ) == 0 {
+				fmt.Fprintf(&b, "\n%s: the generated roll-ups of %s equal what RollUp computed from that day's raw events (all versions, new/returning aside).\n", s.store, s.lastDay.Format(time.DateOnly))
+			} else {
+				fmt.Fprintf(&b, "\n%s: the generated roll-ups of %s differ from RollUp's: %s.\n", s.store, s.lastDay.Format(time.DateOnly), strings.Join(s.differ, "; "))
+			}
+		}
 		b.WriteString("\nMeasured: the sizes after loading (SQLite: the files, WAL included; PostgreSQL: pg_database_size). ")
 		b.WriteString("Extrapolated: 90 days of raw events = roll-ups + 90 × the measured size of one raw day.\n\n")
 	}
 	if len(r.dashboard) > 0 {
-		fmt.Fprintf(&b, "### Dashboard (server time of the handler on the scale data set, %d requests each after a warm-up)\n\n", o.reps)
-		b.WriteString("| store | call | type | status | bytes | median | p95 | target p95 |\n")
-		b.WriteString("|---|---|---|--:|--:|--:|--:|--:|\n")
+		fmt.Fprintf(&b, "### Dashboard (server time of the handler on the scale data set: %d requests each after a warm-up, fewer when they took over %s)\n\n", o.reps, o.budget)
+		b.WriteString("| store | call | type | status | bytes | median | p95 | target p95 | requests |\n")
+		b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|\n")
 		for _, d := range r.dashboard {
 			typ := "page"
 			if d.call.api {
@@ -62,8 +69,8 @@ func renderReport(r *results, took time.Duration, loadStart, loadEnd string) str
 			if d.call.admin {
 				typ += ", admin"
 			}
-			fmt.Fprintf(&b, "| %s | `%s` | %s | %d | %d | %s | %s | %s |\n",
-				d.store, d.call.path, typ, d.status, d.bytes, ms(d.median), ms(d.p95), ms(d.call.limit()))
+			fmt.Fprintf(&b, "| %s | `%s` | %s | %d | %d | %s | %s | %s | %d |\n",
+				d.store, d.call.path, typ, d.status, d.bytes, ms(d.median), ms(d.p95), ms(d.call.limit()), d.reps)
 		}
 		b.WriteString("\n")
 	}

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/store"
 )
 
@@ -34,6 +36,10 @@ type scaleResult struct {
 	rollupTimes []time.Duration
 	dayRows     int // roll-up rows of that day afterwards
 	lastDay     time.Time
+	// differ lists where the generated rows of the last day differ from
+	// what RollUp computed from its raw events (empty: the generated year
+	// is what the store would have computed).
+	differ []string
 }
 
 // rawPerDay is the measured size of one full day of raw events (bytes).
@@ -105,7 +111,52 @@ func measureScale(ctx context.Context, w *world, srv *dbServer, kind string, o o
 		return res, st, fmt.Errorf("read the roll-ups back: %w", err)
 	}
 	res.dayRows = len(rows)
+	res.differ = compareRollups(w.rollupRows(0, last), rows)
+	if len(res.differ) > 0 {
+		logf("%s: scale: the generated roll-ups differ from RollUp's: %s", kind, strings.Join(res.differ, "; "))
+	}
 	return res, st, nil
+}
+
+// compareRollups compares generated rows with computed ones (all
+// versions), but for the new/returning split: the store saw every cluster
+// first on the raw day, the generated year earlier. It returns the first
+// few differences.
+func compareRollups(generated, computed []store.RollupRow) []string {
+	type key struct {
+		kind     store.Kind
+		dim, val string
+	}
+	type val struct{ clusters, sum int64 }
+	index := func(rows []store.RollupRow) map[key]val {
+		m := map[key]val{}
+		for _, r := range rows {
+			if r.Version == facts.AllVersions && r.Dimension != facts.Clusters {
+				m[key{r.Kind, r.Dimension, r.Value}] = val{r.Clusters, r.Sum}
+			}
+		}
+		return m
+	}
+	g, c := index(generated), index(computed)
+	var out []string
+	note := func(format string, args ...any) {
+		if len(out) < 3 {
+			out = append(out, fmt.Sprintf(format, args...))
+		}
+	}
+	for k, gv := range g {
+		if cv, ok := c[k]; !ok {
+			note("%s %s=%s generated only", k.kind, k.dim, k.val)
+		} else if cv != gv {
+			note("%s %s=%s: generated %d clusters (sum %d), computed %d (sum %d)", k.kind, k.dim, k.val, gv.clusters, gv.sum, cv.clusters, cv.sum)
+		}
+	}
+	for k := range c {
+		if _, ok := g[k]; !ok {
+			note("%s %s=%s computed only", k.kind, k.dim, k.val)
+		}
+	}
+	return out
 }
 
 // loadRawDay stores every cycle of the day `ago` days before the last one
