@@ -103,16 +103,15 @@ func measureIngest(ctx context.Context, w *world, st store.Store, kind string, m
 			return reqs, events
 		}
 	case httpMode:
-		h, err := newReceiver(st)
-		if err != nil {
-			return res, err
-		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return res, err
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-			WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second}
+		srv, err := newReceiver(st, ln.Addr().String())
+		if err != nil {
+			ln.Close()
+			return res, err
+		}
 		go srv.Serve(ln)
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
