@@ -7,8 +7,8 @@ import (
 	"github.com/mim-metrics/mim-metrics/facts"
 )
 
-// rollup computes one day's roll-up rows from that day's facts, read one
-// cluster after the other (the facts sorted by property and client id).
+// rollup computes one day's roll-up rows from that day's facts, given one
+// cluster after the other.
 type rollup struct {
 	day time.Time
 
@@ -32,12 +32,14 @@ func newRollup(day time.Time) *rollup {
 	return &rollup{day: day, counts: map[rollupKey]*rollupCount{}}
 }
 
-// add takes one fact of one cluster.
-func (r *rollup) add(property, clientID string, kind Kind, firstSeen time.Time, f facts.Fact) {
-	if property != r.property || clientID != r.clientID {
-		r.flush()
-		r.property, r.clientID, r.kind, r.firstSeen = property, clientID, kind, firstSeen
-	}
+// startCluster begins the facts of another cluster.
+func (r *rollup) startCluster(property, clientID string, kind Kind, firstSeen time.Time) {
+	r.flush()
+	r.property, r.clientID, r.kind, r.firstSeen = property, clientID, kind, firstSeen
+}
+
+// add takes one fact of the current cluster.
+func (r *rollup) add(f facts.Fact) {
 	r.facts = append(r.facts, f)
 }
 

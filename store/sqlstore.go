@@ -330,25 +330,8 @@ func (s *sqlStore) rollUp(ctx context.Context, day time.Time) error {
 	if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM dirty_days WHERE day = ?`), dayText(day)); err != nil {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, s.rebind(`SELECT f.property, f.client_id, c.kind, c.first_seen, f.dimension, f.value, f.amount
-FROM facts f JOIN clusters c ON c.property = f.property AND c.client_id = f.client_id
-WHERE f.day = ? ORDER BY f.property, f.client_id`), dayText(day))
-	if err != nil {
-		return err
-	}
 	r := newRollup(day)
-	for rows.Next() {
-		var property, clientID, kind string
-		var firstSeen int64
-		var f facts.Fact
-		if err := rows.Scan(&property, &clientID, &kind, &firstSeen, &f.Dimension, &f.Value, &f.Amount); err != nil {
-			rows.Close()
-			return err
-		}
-		r.add(property, clientID, Kind(kind), fromMicros(firstSeen), f)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := s.readDayFacts(ctx, tx, day, r); err != nil {
 		return err
 	}
 	out := r.rows()
@@ -368,6 +351,72 @@ WHERE f.day = ? ORDER BY f.property, f.client_id`), dayText(day))
 		return err
 	}
 	return tx.Commit()
+}
+
+// readDayFacts gives r the day's facts, one cluster after the other.
+func (s *sqlStore) readDayFacts(ctx context.Context, tx *sql.Tx, day time.Time, r *rollup) error {
+	// The clusters that can have facts that day: seen on or after it and
+	// first seen before its end (read apart: cheaper than a join per fact).
+	type clusterKey struct{ property, clientID string }
+	type clusterInfo struct {
+		kind      Kind
+		firstSeen time.Time
+	}
+	clusters := map[clusterKey]clusterInfo{}
+	rows, err := tx.QueryContext(ctx, s.rebind(`SELECT property, client_id, kind, first_seen FROM clusters
+WHERE last_seen >= ? AND first_seen < ?`), micros(day), micros(day.AddDate(0, 0, 1)))
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k clusterKey
+		var kind string
+		var first int64
+		if err := rows.Scan(&k.property, &k.clientID, &kind, &first); err != nil {
+			rows.Close()
+			return err
+		}
+		clusters[k] = clusterInfo{Kind(kind), fromMicros(first)}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+
+	rows, err = tx.QueryContext(ctx, s.rebind(`SELECT property, client_id, dimension, value, amount FROM facts
+WHERE day = ? ORDER BY property, client_id`), dayText(day))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	// Raw bytes and interned strings: a day has ~50 facts per cluster but
+	// few distinct values.
+	var property, clientID, dimension, value sql.RawBytes
+	var amount int64
+	interned := map[string]string{}
+	intern := func(b []byte) string {
+		if s, ok := interned[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		interned[s] = s
+		return s
+	}
+	for rows.Next() {
+		if err := rows.Scan(&property, &clientID, &dimension, &value, &amount); err != nil {
+			return err
+		}
+		if string(property) != r.property || string(clientID) != r.clientID {
+			k := clusterKey{string(property), string(clientID)}
+			info, ok := clusters[k]
+			if !ok {
+				return fmt.Errorf("facts of cluster %s of %s, which is not in the clusters table", k.clientID, k.property)
+			}
+			r.startCluster(k.property, k.clientID, info.kind, info.firstSeen)
+		}
+		r.add(facts.Fact{Dimension: intern(dimension), Value: intern(value), Amount: amount})
+	}
+	return rows.Err()
 }
 
 func (s *sqlStore) DaysToRollUp(ctx context.Context) ([]time.Time, error) {

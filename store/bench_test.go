@@ -1,0 +1,90 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/store"
+)
+
+// reportEvents is one node's report as a 6.x cluster sends it: ~40 events,
+// ~50 facts.
+func reportEvents(version string) []metrics.Event {
+	events := []metrics.Event{
+		ev("host_count", "value", 3), ev("domain_count", "value", 3), ev("custom_module_count", "value", 0),
+		clusterEv(version, 3),
+		ev("http_api", "mongoose_bosh_handler", "enabled", "mongoose_graphql_handler", "enabled"),
+		ev("transport_mechanism", "tcp", "enabled", "mongoose_websocket_handler", "enabled"),
+		ev("outgoing_pool", "value", "rdbms"),
+	}
+	for i := range 27 {
+		events = append(events, ev("module_with_opt", "module", fmt.Sprintf("mod_m%02d", i), "backend", "rdbms"))
+	}
+	for _, t := range []string{"xmppMessageSent", "xmppMessageReceived", "xmppIqSent", "xmppIqReceived", "xmppPresenceSent", "xmppPresenceReceived"} {
+		events = append(events, stanzaEv(t, 120))
+	}
+	return events
+}
+
+func benchStores(b *testing.B, fn func(b *testing.B, s store.Store)) {
+	b.Run("sqlite", func(b *testing.B) {
+		s, err := store.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		fn(b, s)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		s, err := store.OpenPostgres(context.Background(), pg.NewDatabase(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		fn(b, s)
+	})
+}
+
+// BenchmarkAddBatch stores 25-event batches (a GA4 request's maximum) one
+// after the other; events/s is the store's sequential ingest rate.
+func BenchmarkAddBatch(b *testing.B) {
+	events := reportEvents("6.6.0")[:25]
+	benchStores(b, func(b *testing.B, s store.Store) {
+		ctx := context.Background()
+		start := time.Now()
+		for i := 0; b.Loop(); i++ {
+			batch := store.Batch{Received: day0.Add(time.Duration(i) * time.Millisecond), Property: "G-PROD", Kind: store.Production,
+				ClientID: fmt.Sprintf("c%05d", i%10000), DedupKey: fmt.Sprint(i), Counted: true, Events: events}
+			if _, err := s.AddBatch(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*len(events))/time.Since(start).Seconds(), "events/s")
+	})
+}
+
+// BenchmarkRollUpDay rolls up a day of 10,000 clusters' facts (one report
+// each: the facts of a day's further reports add amounts, not rows).
+func BenchmarkRollUpDay(b *testing.B) {
+	const clusters = 10000
+	benchStores(b, func(b *testing.B, s store.Store) {
+		ctx := context.Background()
+		for i := range clusters {
+			version := []string{"6.6.0", "6.5.0", "6.4.0"}[i%3]
+			batch := store.Batch{Received: day0.Add(time.Duration(i) * time.Second), Property: "G-PROD", Kind: store.Production,
+				ClientID: fmt.Sprintf("c%05d", i), Counted: true, Events: reportEvents(version)}
+			if _, err := s.AddBatch(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for b.Loop() {
+			if err := s.RollUp(ctx, day0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
