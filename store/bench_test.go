@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,5 +87,29 @@ func BenchmarkRollUpDay(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	})
+}
+
+// BenchmarkAddBatchParallel stores 25-event batches from 16 goroutines, as
+// concurrent requests do.
+func BenchmarkAddBatchParallel(b *testing.B) {
+	events := reportEvents("6.6.0")[:25]
+	benchStores(b, func(b *testing.B, s store.Store) {
+		ctx := context.Background()
+		var n atomic.Int64
+		start := time.Now()
+		b.SetParallelism(8)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				i := n.Add(1)
+				batch := store.Batch{Received: day0.Add(time.Duration(i) * time.Millisecond), Property: "G-PROD", Kind: store.Production,
+					ClientID: fmt.Sprintf("c%05d", i%10000), DedupKey: fmt.Sprint(i), Counted: true, Events: events}
+				if _, err := s.AddBatch(ctx, batch); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N*len(events))/time.Since(start).Seconds(), "events/s")
 	})
 }

@@ -11,8 +11,9 @@ import (
 )
 
 var sqliteDialect = dialect{
-	name:  "SQLite",
-	words: map[string]string{"id": "INTEGER PRIMARY KEY", "without_rowid": " WITHOUT ROWID"},
+	name:        "SQLite",
+	groupCommit: true,
+	words:       map[string]string{"id": "INTEGER PRIMARY KEY", "without_rowid": " WITHOUT ROWID"},
 }
 
 // sqliteReaders is how many connections read at once (WAL readers do not

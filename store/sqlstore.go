@@ -8,9 +8,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/mim-metrics/mim-metrics/facts"
 )
@@ -26,6 +25,9 @@ type dialect struct {
 	// multiRow: insert many rows with one statement (a network round trip
 	// saved per row); else one prepared statement executed per row.
 	multiRow bool
+	// groupCommit: one writer goroutine commits concurrent batches together
+	// (a database with a single writer connection).
+	groupCommit bool
 	// lockDay takes a transaction-level lock on a day: exclusive for a
 	// roll-up, shared for a batch. nil: the database has a single writer.
 	lockDay func(ctx context.Context, tx *sql.Tx, day time.Time, exclusive bool) error
@@ -45,6 +47,12 @@ type sqlStore struct {
 	prepared map[string]*sql.Stmt
 
 	closeMore func() // releases what w and r are built on
+
+	// The group-commit writer (SQLite); adds is nil without one.
+	adds       chan *addRequest
+	quit       chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
 }
 
 // The shared SQL; ? placeholders, rebound for PostgreSQL.
@@ -70,6 +78,10 @@ ON CONFLICT (property, client_id) DO UPDATE SET
 	insertRollupsHead = `INSERT INTO rollups (day, kind, version, dimension, value, clusters, amount)`
 	rollupColumns     = 7
 
+	savepoint           = `SAVEPOINT batch`
+	rollbackToSavepoint = `ROLLBACK TO batch`
+	releaseSavepoint    = `RELEASE batch`
+
 	upsertIngest = `INSERT INTO ingest_counts (day, property, name, reason, n) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (day, property, name, reason) DO UPDATE SET n = ingest_counts.n + excluded.n`
 )
@@ -84,6 +96,7 @@ var preparedQueries = []string{
 	insertDirty,
 	insertRollupsHead + placeholders(rollupColumns, 1),
 	upsertIngest,
+	savepoint, rollbackToSavepoint, releaseSavepoint,
 }
 
 // maxRowsPerInsert bounds a multi-row insert (placeholders per statement).
@@ -105,6 +118,11 @@ func newSQLStore(ctx context.Context, d dialect, w, r *sql.DB, closeMore func())
 			}
 			s.prepared[q] = st
 		}
+	}
+	s.quit = make(chan struct{})
+	if d.groupCommit {
+		s.adds, s.writerDone = make(chan *addRequest), make(chan struct{})
+		go s.writeGroups()
 	}
 	return s, nil
 }
@@ -184,83 +202,6 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-func (s *sqlStore) AddBatch(ctx context.Context, b Batch) (bool, error) {
-	stored, err := s.addBatch(ctx, b)
-	if err != nil {
-		return false, fmt.Errorf("store batch: %w", err)
-	}
-	return stored, nil
-}
-
-func (s *sqlStore) addBatch(ctx context.Context, b Batch) (bool, error) {
-	received := b.Received.UTC()
-	if received.IsZero() {
-		received = time.Now().UTC()
-	}
-	day := Day(received)
-	reportKey := b.ReportKey
-	if reportKey == "" {
-		reportKey = uuid.NewString()
-	}
-	events := make([]any, 0, len(b.Events)*eventColumns)
-	for _, e := range b.Events {
-		params, err := json.Marshal(e.Params)
-		if err != nil {
-			return false, fmt.Errorf("event %s: %w", e.Name, err)
-		}
-		events = append(events, micros(received), b.Property, string(b.Kind), b.ClientID, reportKey, b.Country, e.Name, string(params))
-	}
-	var fs []facts.Fact
-	if b.Counted {
-		fs = facts.FromEvents(b.Events, b.Country)
-	}
-	factRows := make([]any, 0, len(fs)*factColumns)
-	for _, f := range fs {
-		factRows = append(factRows, dayText(day), b.Property, b.ClientID, f.Dimension, f.Value, f.Amount)
-	}
-
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback()
-	if s.d.lockDay != nil {
-		if err := s.d.lockDay(ctx, tx, day, false); err != nil {
-			return false, err
-		}
-	}
-	if b.DedupKey != "" {
-		res, err := s.exec(ctx, tx, insertDedup, b.DedupKey, micros(received))
-		if err != nil {
-			return false, err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return false, err
-		}
-	}
-	if err := s.insertRows(ctx, tx, insertEventsHead, "", eventColumns, events); err != nil {
-		return false, err
-	}
-	// Facts in FromEvents' order: concurrent batches of one cluster lock
-	// the same rows in the same order (no deadlock on PostgreSQL).
-	if err := s.insertRows(ctx, tx, upsertFactsHead, upsertFactsTail, factColumns, factRows); err != nil {
-		return false, err
-	}
-	if _, err := s.exec(ctx, tx, upsertCluster, b.Property, b.ClientID, string(b.Kind),
-		micros(received), micros(received), boolInt(b.Counted)); err != nil {
-		return false, err
-	}
-	if len(fs) > 0 {
-		if _, err := s.exec(ctx, tx, insertDirty, dayText(day)); err != nil {
-			return false, err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return false, err
-	}
-	return true, nil
 }
 
 func (s *sqlStore) Export(ctx context.Context, since, until time.Time, fn func(StoredEvent) error) error {
@@ -658,6 +599,14 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 }
 
 func (s *sqlStore) Close() error {
+	s.closeOnce.Do(func() {
+		if s.quit != nil {
+			close(s.quit)
+		}
+	})
+	if s.writerDone != nil {
+		<-s.writerDone
+	}
 	for _, st := range s.prepared {
 		st.Close()
 	}

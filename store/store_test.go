@@ -574,3 +574,60 @@ func column(t *testing.T, db *sql.DB, sqliteQuery, dsn, pgQuery string) []string
 	}
 	return out
 }
+
+// Batches stored at once from many goroutines are all stored once, each
+// with its own answer (on SQLite they share commits).
+func TestAddBatchConcurrent(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s store.Store) {
+		const workers, each = 8, 15
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		stored, dups := 0, 0
+		var errs []error
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					b := batch(at(0, 1).Add(time.Duration(w*each+i)*time.Second), "G-PROD", store.Production,
+						fmt.Sprintf("c%d", w), clusterEv("6.6.0", 1), ev("host_count", "value", i+1))
+					// Workers 0 and 1 send the same requests: one of each pair is a retry.
+					b.DedupKey = fmt.Sprintf("%d/%d", max(w, 1), i)
+					ok, err := s.AddBatch(ctxT(t), b)
+					mu.Lock()
+					switch {
+					case err != nil:
+						errs = append(errs, err)
+					case ok:
+						stored++
+					default:
+						dups++
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(errs) > 0 || stored != (workers-1)*each || dups != each {
+			t.Fatalf("stored %d, duplicates %d, errors %v; want %d, %d, none", stored, dups, errs, (workers-1)*each, each)
+		}
+		if got := len(export(t, s, at(0, 0), at(1, 0))); got != 2*stored {
+			t.Errorf("%d events, want %d", got, 2*stored)
+		}
+	})
+}
+
+// Close answers the batches in flight and refuses later ones.
+func TestAddBatchAfterClose(t *testing.T) {
+	forEachDB(t, func(t *testing.T, dsn string) {
+		s, err := store.Open(ctxT(t), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		add(t, s, batch(at(0, 1), "G-PROD", store.Production, "A", clusterEv("6.6.0", 1)))
+		s.Close()
+		if stored, err := s.AddBatch(ctxT(t), batch(at(0, 2), "G-PROD", store.Production, "A", clusterEv("6.6.0", 1))); err == nil || stored {
+			t.Fatalf("AddBatch after Close: %v, %v", stored, err)
+		}
+	})
+}

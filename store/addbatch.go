@@ -1,0 +1,223 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/mim-metrics/mim-metrics/facts"
+)
+
+// errClosed is what AddBatch returns after Close.
+var errClosed = errors.New("the store is closed")
+
+// Group commit (SQLite): concurrent AddBatch calls are written by one
+// goroutine in one transaction, each in a savepoint of its own, so that
+// they share one commit and one fsync instead of queueing for the single
+// writer connection one commit after the other.
+const (
+	maxGroup     = 64
+	groupTimeout = time.Minute
+)
+
+// rows is one batch's rows, made before the transaction.
+type rows struct {
+	day      time.Time
+	received int64
+	b        *Batch
+	events   []any // eventColumns values per event
+	facts    []any // factColumns values per fact
+}
+
+type addRequest struct {
+	ctx  context.Context
+	rows rows
+	done chan addResult // buffered: the writer never waits for the caller
+}
+
+type addResult struct {
+	stored bool
+	err    error
+}
+
+func (s *sqlStore) AddBatch(ctx context.Context, b Batch) (bool, error) {
+	stored, err := s.addBatch(ctx, b)
+	if err != nil {
+		return false, fmt.Errorf("store batch: %w", err)
+	}
+	return stored, nil
+}
+
+func (s *sqlStore) addBatch(ctx context.Context, b Batch) (bool, error) {
+	r, err := batchRows(&b)
+	if err != nil {
+		return false, err
+	}
+	if s.adds == nil {
+		return s.addAlone(ctx, r)
+	}
+	req := &addRequest{ctx: ctx, rows: r, done: make(chan addResult, 1)}
+	select {
+	case s.adds <- req:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-s.quit:
+		return false, errClosed
+	}
+	res := <-req.done
+	return res.stored, res.err
+}
+
+// batchRows turns b into the values of its rows.
+func batchRows(b *Batch) (rows, error) {
+	received := b.Received.UTC()
+	if received.IsZero() {
+		received = time.Now().UTC()
+	}
+	r := rows{day: Day(received), received: micros(received), b: b}
+	reportKey := b.ReportKey
+	if reportKey == "" {
+		reportKey = uuid.NewString()
+	}
+	r.events = make([]any, 0, len(b.Events)*eventColumns)
+	for _, e := range b.Events {
+		params, err := json.Marshal(e.Params)
+		if err != nil {
+			return rows{}, fmt.Errorf("event %s: %w", e.Name, err)
+		}
+		r.events = append(r.events, r.received, b.Property, string(b.Kind), b.ClientID, reportKey, b.Country, e.Name, string(params))
+	}
+	if b.Counted {
+		fs := facts.FromEvents(b.Events, b.Country)
+		r.facts = make([]any, 0, len(fs)*factColumns)
+		for _, f := range fs {
+			r.facts = append(r.facts, dayText(r.day), b.Property, b.ClientID, f.Dimension, f.Value, f.Amount)
+		}
+	}
+	return r, nil
+}
+
+// addAlone stores one batch in a transaction of its own (PostgreSQL: many
+// connections, and the server groups concurrent commits itself).
+func (s *sqlStore) addAlone(ctx context.Context, r rows) (bool, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if s.d.lockDay != nil {
+		if err := s.d.lockDay(ctx, tx, r.day, false); err != nil {
+			return false, err
+		}
+	}
+	stored, err := s.writeRows(ctx, tx, r)
+	if err != nil || !stored {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
+// writeRows writes one batch in tx; false when its DedupKey is stored.
+func (s *sqlStore) writeRows(ctx context.Context, tx *sql.Tx, r rows) (bool, error) {
+	b := r.b
+	if b.DedupKey != "" {
+		res, err := s.exec(ctx, tx, insertDedup, b.DedupKey, r.received)
+		if err != nil {
+			return false, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return false, err
+		}
+	}
+	if err := s.insertRows(ctx, tx, insertEventsHead, "", eventColumns, r.events); err != nil {
+		return false, err
+	}
+	// Facts in FromEvents' order: concurrent batches of one cluster lock
+	// the same rows in the same order (no deadlock on PostgreSQL).
+	if err := s.insertRows(ctx, tx, upsertFactsHead, upsertFactsTail, factColumns, r.facts); err != nil {
+		return false, err
+	}
+	if _, err := s.exec(ctx, tx, upsertCluster, b.Property, b.ClientID, string(b.Kind),
+		r.received, r.received, boolInt(b.Counted)); err != nil {
+		return false, err
+	}
+	if len(r.facts) > 0 {
+		if _, err := s.exec(ctx, tx, insertDirty, dayText(r.day)); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// writeGroups is the SQLite writer: it takes the requests waiting, up to
+// maxGroup, and commits them together, until Close.
+func (s *sqlStore) writeGroups() {
+	defer close(s.writerDone)
+	for {
+		var group []*addRequest
+		select {
+		case req := <-s.adds:
+			group = append(group, req)
+		case <-s.quit:
+			return
+		}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case req := <-s.adds:
+				group = append(group, req)
+			default:
+				break more
+			}
+		}
+		s.commitGroup(group)
+	}
+}
+
+// commitGroup writes the group's batches in one transaction. A batch that
+// fails is rolled back to its savepoint and gets its error; the others are
+// committed. Statements run under the writer's deadline, not the callers'
+// contexts: an interrupted statement would roll back the whole group.
+func (s *sqlStore) commitGroup(group []*addRequest) {
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
+	results := make([]addResult, len(group))
+	err := func() error {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		for i, req := range group {
+			if err := req.ctx.Err(); err != nil {
+				results[i].err = err
+				continue
+			}
+			if _, err := s.exec(ctx, tx, savepoint); err != nil {
+				return err
+			}
+			stored, err := s.writeRows(ctx, tx, req.rows)
+			if err != nil {
+				if _, rerr := s.exec(ctx, tx, rollbackToSavepoint); rerr != nil {
+					return rerr
+				}
+			}
+			if _, err := s.exec(ctx, tx, releaseSavepoint); err != nil {
+				return err
+			}
+			results[i] = addResult{stored, err}
+		}
+		return tx.Commit()
+	}()
+	for i, req := range group {
+		if err != nil && results[i].err == nil {
+			results[i] = addResult{false, err}
+		}
+		req.done <- results[i]
+	}
+}
