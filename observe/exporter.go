@@ -84,10 +84,10 @@ type Exporter struct {
 	fileFailures    prometheus.Counter
 	drift           *prometheus.GaugeVec
 
-	mu      sync.Mutex
-	reports []metrics.NodeReport // the last collection
-	ready   bool                 // the last cycle collected at least one node
-	cycled  bool                 // a cycle has ended
+	mu     sync.Mutex
+	nodes  []nodeState // the last collection
+	ready  bool        // the last cycle collected at least one node
+	cycled bool        // a cycle has ended
 }
 
 // New returns an Exporter with every metric registered.
@@ -168,8 +168,18 @@ func (s observedSource) Collect(ctx context.Context) ([]metrics.NodeReport, erro
 	start := time.Now()
 	reports, err := s.src.Collect(ctx)
 	s.e.collectDuration.Observe(time.Since(start).Seconds())
+	// Only what the metrics show is kept, not the reports (a node with
+	// thousands of hosts has thousands of events).
+	nodes := make([]nodeState, len(reports))
+	for i, r := range reports {
+		nodes[i] = nodeState{name: r.Node, up: r.Err == nil}
+		if r.Err == nil {
+			nodes[i].inv = inventory.Of(r)
+			nodes[i].builtin = r.BuiltinService
+		}
+	}
 	s.e.mu.Lock()
-	s.e.reports = reports // nil when no member could be listed
+	s.e.nodes = nodes // empty when no member could be listed
 	s.e.mu.Unlock()
 	return reports, err
 }
@@ -250,9 +260,17 @@ func (e *Exporter) Ready() (bool, string) {
 	}
 }
 
-// lastReports is the last collection.
-func (e *Exporter) lastReports() []metrics.NodeReport {
+// nodeState is what the metrics show of one node of the last collection.
+type nodeState struct {
+	name    string
+	up      bool           // collected
+	inv     inventory.Node // when up
+	builtin bool           // MongooseIM's own service runs there
+}
+
+// lastNodes is the last collection.
+func (e *Exporter) lastNodes() []nodeState {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.reports
+	return e.nodes
 }

@@ -5,9 +5,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/mim-metrics/mim-metrics/inventory"
-	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
 // The inventory's metrics, made at every scrape from the last collection:
@@ -71,21 +68,18 @@ func (inventoryCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (inv inventoryCollector) Collect(ch chan<- prometheus.Metric) {
-	reports := inv.e.lastReports()
 	up, down := 0, 0
-	for _, r := range reports {
-		if r.Err != nil {
-			down++
-			send(ch, descNodeUp, gaugeValue, 0, r.Node)
-		} else {
+	for _, n := range inv.e.lastNodes() {
+		if n.up {
 			up++
-			send(ch, descNodeUp, gaugeValue, 1, r.Node)
+			send(ch, descNodeUp, gaugeValue, 1, n.name)
+			nodeInventory(ch, n)
+		} else {
+			down++
+			send(ch, descNodeUp, gaugeValue, 0, n.name)
 		}
 		if inv.e.opts.RoundTrips != nil {
-			send(ch, descRoundTrips, counterValue, float64(inv.e.opts.RoundTrips(r.Node)), r.Node)
-		}
-		if r.Err == nil {
-			nodeInventory(ch, r)
+			send(ch, descRoundTrips, counterValue, float64(inv.e.opts.RoundTrips(n.name)), n.name)
 		}
 	}
 	send(ch, descNodes, gaugeValue, float64(up), "up")
@@ -129,15 +123,14 @@ func labelValue(s string) string {
 }
 
 // nodeInventory sends one collected node's series.
-func nodeInventory(ch chan<- prometheus.Metric, r metrics.NodeReport) {
-	n := r.Node
-	send(ch, descNodeInfo, gaugeValue, 1, n, string(r.Server), r.Version, r.OTP)
+func nodeInventory(ch chan<- prometheus.Metric, ns nodeState) {
+	n, inv := ns.name, ns.inv
+	send(ch, descNodeInfo, gaugeValue, 1, n, string(inv.Server), inv.Version, inv.OTP)
 	builtin := 0.0
-	if r.BuiltinService {
+	if ns.builtin {
 		builtin = 1
 	}
 	send(ch, descBuiltin, gaugeValue, builtin, n)
-	inv := inventory.Of(r)
 	for i, m := range inv.Modules {
 		if i == maxModuleSeries {
 			break
