@@ -159,6 +159,12 @@ type Node struct {
 	exited chan struct{}
 }
 
+// startTimeout bounds a node's start. An erl starts in well under a second
+// on a quiet machine; on a loaded one (load 30 on two cores was seen while
+// several test binaries ran) three nodes started at once took more than
+// 15 s.
+const startTimeout = 45 * time.Second
+
 // Start starts an erl node and waits until it is registered in EPMD.
 func Start(opts Options) (*Node, error) {
 	if _, err := StartEPMD(); err != nil {
@@ -212,7 +218,7 @@ func (n *Node) start() error {
 	n.mu.Lock()
 	n.cmd, n.out, n.exited = cmd, out, exited
 	n.mu.Unlock()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(startTimeout)
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
@@ -226,7 +232,7 @@ func (n *Node) start() error {
 		time.Sleep(30 * time.Millisecond)
 	}
 	n.Stop()
-	return fmt.Errorf("erl %s did not start (register in EPMD and print %q) within 15s: %s", n.Name, n.opts.Ready, n.Output())
+	return fmt.Errorf("erl %s did not start (register in EPMD and print %q) within %v: %s", n.Name, n.opts.Ready, startTimeout, n.Output())
 }
 
 // Output returns what the node printed so far.
