@@ -309,11 +309,9 @@ func (rc *Receiver) reports(w http.ResponseWriter, r *http.Request) {
 	if p, ok := rc.props[opt.Property]; ok && opt.Kind == "" {
 		opt.Kind = p.Kind
 	}
-	if opt.Property != "" {
-		if rerr := checkClientID(opt.Property); rerr != nil {
-			answer(w, http.StatusBadRequest, "property: "+strings.TrimPrefix(rerr.Error(), "client_id "))
-			return
-		}
+	if len(opt.Property) > maxClientIDLen || strings.ContainsFunc(opt.Property, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		answer(w, http.StatusBadRequest, fmt.Sprintf("property must be at most %d printable characters", maxClientIDLen))
+		return
 	}
 	body, ok := rc.readBody(w, r, now, opt.Property, maxReportFileBytes, "a report file (64 MiB)")
 	if !ok {

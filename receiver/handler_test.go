@@ -465,6 +465,16 @@ func TestReportsAPI(t *testing.T) {
 	if got := e.exported(t); len(got) != 3 || got[2].Kind != store.CI || got[2].Property != DefaultImportProperty {
 		t.Errorf("stored %+v", got)
 	}
+	if code, msg = e.post(t, "/api/v1/reports?property="+strings.Repeat("p", 101), file, auth...); code != 400 || msg != "property must be at most 100 printable characters\n" {
+		t.Errorf("a long property: %d %s", code, msg)
+	}
+	if code, msg = e.post(t, "/api/v1/reports", file, "Authorization", "Bearer admin-sentinel-tokeN"); code != 403 {
+		t.Errorf("a wrong token: %d %s", code, msg)
+	}
+	off := newEnv(t, func(c *Config) { c.AdminToken = "" })
+	if code, msg = off.post(t, "/api/v1/reports", file, auth...); code != 403 || msg != "the reports API is disabled: start the receiver with --admin-token\n" {
+		t.Errorf("without an admin token: %d %s", code, msg)
+	}
 	assertNoSentinel(t, e.db, "sentinel-host")
 }
 
