@@ -45,7 +45,8 @@ type Options struct {
 
 // Cluster is a running hidden node and the cluster it talks to.
 type Cluster struct {
-	opts   Options
+	opts   Options // without the cookie
+	cookie secret
 	name   string
 	node   ergonode.Node
 	proc   gen.Process
@@ -106,7 +107,9 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start hidden node %s: %w", name, err)
 	}
-	c := &Cluster{opts: opts, name: name, node: n, caller: newCaller(), dialing: map[string]*sync.Mutex{},
+	cookie := newSecret(opts.Cookie)
+	opts.Cookie = ""
+	c := &Cluster{opts: opts, cookie: cookie, name: name, node: n, caller: newCaller(), dialing: map[string]*sync.Mutex{},
 		forms: map[string][]byte{}, stats: map[string]Stats{}, closed: make(chan struct{})}
 	p, err := n.Spawn("", gen.ProcessOptions{MailboxSize: 4096}, c.caller)
 	if err != nil {
@@ -172,7 +175,7 @@ func (c *Cluster) Call(ctx context.Context, node, module, function string, args 
 	for i, v := range args {
 		t, err := toErgo(v)
 		if err != nil {
-			return nil, fmt.Errorf("rpc %s:%s on %s: argument %d: %w", module, function, node, i+1, err)
+			return nil, fmt.Errorf("node %s: %s:%s: argument %d: %w", node, module, function, i+1, err)
 		}
 		a[i] = t
 	}
@@ -202,7 +205,7 @@ func (c *Cluster) Eval(ctx context.Context, node, src string, vars map[string]an
 	for _, k := range names {
 		t, err := toErgo(vars[k])
 		if err != nil {
-			return nil, fmt.Errorf("eval on %s: variable %s: %w", node, k, err)
+			return nil, fmt.Errorf("node %s: eval: variable %s: %w", node, k, err)
 		}
 		bs = append(bs, ergoetf.Tuple{ergoetf.Atom(k), t})
 	}
@@ -270,30 +273,29 @@ func (c *Cluster) count(node string, bytes int) {
 // name the call in errors.
 func (c *Cluster) evalForm(ctx context.Context, node, mod, fun string, form ergoetf.Term, b ergoetf.List) ([]byte, error) {
 	if err := c.connect(ctx, node); err != nil {
-		return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node, err)
+		return nil, err // it names the node and says why
 	}
 	args := ergoetf.List{form, b, ergoetf.Atom("none"), ergoetf.Atom("none"), ergoetf.Atom("value")}
 	ref, ch, err := c.caller.start(c.proc, node, "erl_eval", "expr", args)
 	if err != nil {
-		return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node, &UnreachableError{Node: node, Reason: err.Error()})
+		return nil, &UnreachableError{Node: node, Reason: err.Error()}
 	}
 	select {
 	case r := <-ch:
 		if r.isDown {
-			return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node,
-				&UnreachableError{Node: node, Reason: "connection lost (the node went down or the network failed)"})
+			return nil, &UnreachableError{Node: node, Reason: "connection lost (the node went down or the network failed)"}
 		}
 		b, ok := r.reply.([]byte)
 		if !ok {
-			return nil, fmt.Errorf("rpc %s:%s on %s: %w: expected a binary, got %s", mod, fun, node, ErrBadAnswer, describeReply(r.reply))
+			return nil, &badAnswerError{node: node, what: "expected a binary, got " + describeReply(r.reply)}
 		}
 		c.count(node, len(b))
 		return b, nil
 	case <-ctx.Done():
 		c.caller.cancel(ref)
-		return nil, fmt.Errorf("rpc %s:%s on %s: %w (%v)", mod, fun, node, ErrTimeout, ctx.Err())
+		return nil, &timeoutError{node: node, ctx: ctx.Err()}
 	case <-c.closed:
-		return nil, fmt.Errorf("rpc %s:%s on %s: %w", mod, fun, node, &UnreachableError{Node: node, Reason: errClosed.Error()})
+		return nil, &UnreachableError{Node: node, Reason: errClosed.Error()}
 	}
 }
 
@@ -303,7 +305,7 @@ func (c *Cluster) evalForm(ctx context.Context, node, mod, fun string, form ergo
 func decodeTerm(node, mod, fun string, raw []byte) (etf.Term, error) {
 	t, err := etf.DecodeLimits(raw, etf.Limits{ElideDeep: true})
 	if err != nil {
-		return nil, fmt.Errorf("rpc %s:%s on %s: %w: %v", mod, fun, node, ErrBadAnswer, err)
+		return nil, &badAnswerError{node: node, what: err.Error()}
 	}
 	return t, nil
 }
@@ -328,7 +330,7 @@ func answerOf(node, mod, fun string, t etf.Term) (etf.Term, error) {
 		class, _ := etf.Text(tup[1])
 		return nil, &BadRPCError{Node: node, Module: mod, Function: fun, Class: class, Reason: etf.FormatLimit(tup[2], 2000)}
 	}
-	return nil, fmt.Errorf("rpc %s:%s on %s: %w: %s", mod, fun, node, ErrBadAnswer, etf.FormatLimit(t, 200))
+	return nil, &badAnswerError{node: node, what: "unexpected answer " + etf.FormatLimit(t, 200)}
 }
 
 // describeReply names what rex answered instead of a binary: a badrpc
@@ -374,9 +376,9 @@ func (c *Cluster) connect(ctx context.Context, node string) error {
 		if err == nil {
 			return nil
 		}
-		return diagnose(ctx, node, c.opts.Cookie, c.name)
+		return diagnose(ctx, node, c.cookie, c.name)
 	case <-ctx.Done():
-		return fmt.Errorf("connect: %w (%v)", ErrTimeout, ctx.Err())
+		return &timeoutError{node: node, ctx: ctx.Err()}
 	case <-c.closed:
 		return &UnreachableError{Node: node, Reason: errClosed.Error()}
 	}

@@ -2,7 +2,9 @@ package node
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -26,9 +28,13 @@ func epmdPort() int {
 
 // diagnose finds out why ergo could not connect to node, step by step as a
 // person would: does the host resolve, does its EPMD answer, does EPMD know
-// the node, does the node accept our cookie. It returns an *UnreachableError
-// or an *AuthError.
-func diagnose(ctx context.Context, node, cookie, ownName string) error {
+// the node, does the node accept our cookie, is it the node it was asked
+// for. It returns an *UnreachableError or an *AuthError.
+//
+// The handshake it tries uses a name of its own (ownName's with a random
+// part), so that a connection of ownName that the peer still holds cannot
+// make it refuse this one.
+func diagnose(ctx context.Context, node string, cookie secret, ownName string) error {
 	n, err := ParseName(node)
 	if err != nil {
 		return err
@@ -55,12 +61,21 @@ func diagnose(ctx context.Context, node, cookie, ownName string) error {
 		_ = conn.SetDeadline(dl)
 	}
 	hs := dist.CreateHandshake(dist.HandshakeOptions{Version: dist.HandshakeVersion6, Timeout: 3 * time.Second})
-	if err := hs.Init(ownName, uint32(time.Now().Unix()), ergonode.DefaultFlags()); err != nil {
+	if err := hs.Init(checkName(ownName), uint32(time.Now().Unix()), ergonode.DefaultFlags()); err != nil {
 		return &UnreachableError{Node: node, Reason: "handshake setup: " + err.Error()}
 	}
-	hc := &hidingConn{NetReadWriter: conn.(*net.TCPConn)}
-	_, herr := hs.Start(conn.RemoteAddr(), hc, false, cookie)
+	hc := &hidingConn{NetReadWriter: conn.(*net.TCPConn), record: true}
+	details, herr := hs.Start(conn.RemoteAddr(), hc, false, cookie.reveal())
+	status, peer := hc.peerSaid()
+	if peer == "" {
+		peer = details.Name
+	}
 	switch {
+	case peer != "" && peer != node:
+		// EPMD knows only the part before @: the node there has another
+		// host part than the one asked for.
+		return &UnreachableError{Node: node, Reason: fmt.Sprintf("the node registered as %q on %s is named %s", n.Alive, n.Host, peer),
+			Hint: fmt.Sprintf("give its full name: --node %s", peer)}
 	case herr == nil:
 		// The handshake works now: the failure was passing (the node was
 		// starting, or a restart raced with us).
@@ -69,11 +84,22 @@ func diagnose(ctx context.Context, node, cookie, ownName string) error {
 		// The peer closes the connection right after our challenge reply
 		// when the digest of its challenge and our cookie is wrong.
 		return &AuthError{Node: node}
-	case strings.Contains(herr.Error(), "negotiation failed"):
-		return &UnreachableError{Node: node, Reason: "the node refused the handshake",
-			Hint: "short and long names do not mix: with -name nodes give our node a long name (--name x@host.domain), with -sname a short one"}
+	case status == "not_allowed":
+		return &UnreachableError{Node: node, Reason: "the node does not allow connections from our node",
+			Hint: "it accepts only the nodes net_kernel:allow/1 lists, or an old Erlang refuses a name of the other kind (short or long): name ours with --name"}
+	case status != "" && status != "ok" && status != "ok_simultaneous":
+		return &UnreachableError{Node: node, Reason: fmt.Sprintf("the node refused the handshake (status %q)", status), Hint: "try again"}
 	}
 	return &UnreachableError{Node: node, Reason: "handshake failed: " + herr.Error()}
+}
+
+// checkName is the name diagnose's handshake introduces itself with:
+// ownName with a random suffix on its alive part.
+func checkName(ownName string) string {
+	alive, host, _ := strings.Cut(ownName, "@")
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return alive + "_check_" + hex.EncodeToString(b[:]) + "@" + host
 }
 
 func isClosed(err error) bool {

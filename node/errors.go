@@ -1,12 +1,14 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
 
 // Sentinel errors. Every error returned by Call and Eval matches one of them
-// with errors.Is, or is a *BadRPCError.
+// with errors.Is, or is a *BadRPCError. Every message starts with the node
+// it is about ("node name@host ..."), once.
 var (
 	// ErrUnreachable: the node is not running, its host does not resolve,
 	// there is no EPMD on its host, or it went down during the call.
@@ -46,18 +48,50 @@ func (e *AuthError) Error() string {
 // Unwrap lets errors.Is(err, ErrAuth) match.
 func (e *AuthError) Unwrap() error { return ErrAuth }
 
+// timeoutError is a call that ended before the node answered: its
+// deadline passed (ErrTimeout), or it was cancelled.
+type timeoutError struct {
+	node string
+	ctx  error // context.DeadlineExceeded or context.Canceled
+}
+
+func (e *timeoutError) Error() string {
+	if errors.Is(e.ctx, context.Canceled) {
+		return fmt.Sprintf("node %s: the call was cancelled before it answered", e.node)
+	}
+	return fmt.Sprintf("node %s did not answer in time", e.node)
+}
+
+// Unwrap lets errors.Is match ErrTimeout and the context's error.
+func (e *timeoutError) Unwrap() []error { return []error{ErrTimeout, e.ctx} }
+
+// badAnswerError is an answer that could not be decoded or read.
+type badAnswerError struct {
+	node, what string
+}
+
+func (e *badAnswerError) Error() string {
+	return fmt.Sprintf("node %s: %v: %s", e.node, ErrBadAnswer, e.what)
+}
+
+// Unwrap lets errors.Is(err, ErrBadAnswer) match.
+func (e *badAnswerError) Unwrap() error { return ErrBadAnswer }
+
 // BadRPCError is an exception raised by the remote function, the
 // equivalent of rpc:call's {badrpc, {'EXIT', Reason}}.
 type BadRPCError struct {
 	Node     string
-	Module   string
+	Module   string // "erl_eval" for Eval
 	Function string
 	Class    string // error, exit
 	Reason   string // the remote reason, printed like Erlang's ~p
 }
 
 func (e *BadRPCError) Error() string {
-	return fmt.Sprintf("rpc %s:%s on %s: badrpc %s:%s", e.Module, e.Function, e.Node, e.Class, e.Reason)
+	if e.Module == "erl_eval" {
+		return fmt.Sprintf("node %s: the evaluation raised %s:%s", e.Node, e.Class, e.Reason)
+	}
+	return fmt.Sprintf("node %s: %s:%s raised %s:%s", e.Node, e.Module, e.Function, e.Class, e.Reason)
 }
 
 // IsUndef reports whether the remote module or function does not exist.

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"encoding/binary"
 	"net"
 	"sync"
 
@@ -30,15 +31,24 @@ func (h hiddenHandshake) Accept(remote net.Addr, conn lib.NetReadWriter, tls boo
 
 // hidingConn clears DFLAG_PUBLISHED in outgoing send_name ('n', 'N') and
 // send_challenge ('n', 'N') messages, and counts the messages written so a
-// failed handshake can be attributed to its stage.
+// failed handshake can be attributed to its stage. With record, it also
+// keeps the first bytes the peer sent (see peerSaid).
 type hidingConn struct {
 	lib.NetReadWriter
-	tls bool
+	tls    bool
+	record bool
 
 	mu     sync.Mutex
 	writes int
+	read   []byte // with record: the first maxRecorded bytes read
 }
 
+// maxRecorded bounds what a recording hidingConn keeps: the status and
+// challenge messages of a handshake fit.
+const maxRecorded = 1024
+
+// Write sends b with DFLAG_PUBLISHED cleared, from a copy: the caller's
+// buffer stays as it was.
 func (c *hidingConn) Write(b []byte) (int, error) {
 	c.mu.Lock()
 	c.writes++
@@ -47,25 +57,76 @@ func (c *hidingConn) Write(b []byte) (int, error) {
 	if c.tls {
 		header = 4
 	}
+	flagByte := -1
 	if len(b) > header {
 		switch b[header] {
 		case 'n':
 			// 'n', version (2 bytes), flags (4 bytes, big endian)
-			if i := header + 1 + 2 + 3; i < len(b) {
-				b[i] &^= flagPublished
-			}
+			flagByte = header + 1 + 2 + 3
 		case 'N':
 			// 'N', flags (8 bytes, big endian)
-			if i := header + 1 + 7; i < len(b) {
-				b[i] &^= flagPublished
-			}
+			flagByte = header + 1 + 7
 		}
 	}
-	return c.NetReadWriter.Write(b)
+	if flagByte < 0 || flagByte >= len(b) || b[flagByte]&flagPublished == 0 {
+		return c.NetReadWriter.Write(b)
+	}
+	out := append([]byte(nil), b...)
+	out[flagByte] &^= flagPublished
+	n, err := c.NetReadWriter.Write(out)
+	return min(n, len(b)), err
+}
+
+// Read reads from the peer, keeping the first bytes with record.
+func (c *hidingConn) Read(b []byte) (int, error) {
+	n, err := c.NetReadWriter.Read(b)
+	if c.record && n > 0 {
+		c.mu.Lock()
+		if room := maxRecorded - len(c.read); room > 0 {
+			c.read = append(c.read, b[:min(n, room)]...)
+		}
+		c.mu.Unlock()
+	}
+	return n, err
 }
 
 func (c *hidingConn) messagesWritten() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.writes
+}
+
+// peerSaid reads the recorded handshake messages (2-byte length, then the
+// message; TLS is not recorded): the status the peer sent ("ok",
+// "not_allowed", "alive", ...) and the name its challenge gave, each ""
+// when absent.
+func (c *hidingConn) peerSaid() (status, name string) {
+	c.mu.Lock()
+	b := c.read
+	c.mu.Unlock()
+	for len(b) >= 3 {
+		l := int(binary.BigEndian.Uint16(b))
+		if l == 0 || len(b) < 2+l {
+			break
+		}
+		msg := b[2 : 2+l]
+		b = b[2+l:]
+		switch msg[0] {
+		case 's':
+			status = string(msg[1:])
+		case 'n':
+			// 'n', version (2), flags (4), challenge (4), name
+			if len(msg) > 11 {
+				name = string(msg[11:])
+			}
+		case 'N':
+			// 'N', flags (8), challenge (4), creation (4), name length (2), name
+			if len(msg) >= 19 {
+				if nl := int(binary.BigEndian.Uint16(msg[17:19])); len(msg) >= 19+nl {
+					name = string(msg[19 : 19+nl])
+				}
+			}
+		}
+	}
+	return status, name
 }

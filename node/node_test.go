@@ -2,7 +2,10 @@ package node
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,8 +61,12 @@ func TestHidingConnClearsPublished(t *testing.T) {
 	for name, msg := range map[string][]byte{"v6": v6, "v5": v5} {
 		fc := &fakeConn{}
 		hc := &hidingConn{NetReadWriter: fc}
-		if _, err := hc.Write(append([]byte(nil), msg...)); err != nil {
-			t.Fatal(err)
+		given := append([]byte(nil), msg...)
+		if n, err := hc.Write(given); err != nil || n != len(given) {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+		if !bytes.Equal(given, msg) {
+			t.Errorf("%s: Write changed its caller's buffer", name)
 		}
 		out := fc.Bytes()
 		var flags uint64
@@ -112,5 +119,98 @@ func TestWrapperLimitIsTheDecoders(t *testing.T) {
 	limit := strconv.Itoa(etf.DefaultMaxUncompressed)
 	if n := strings.Count(wrapperSrc, "> "+limit+" ->"); n != 3 {
 		t.Errorf("wrapperSrc compares with %s in %d places, want 3 (value, throw, error)", limit, n)
+	}
+}
+
+// The cookie prints as "(hidden)" however it is formatted, and a Cluster
+// printed whole does not show it.
+func TestCookieCannotBeFormatted(t *testing.T) {
+	const cookie = "SECRET-7f3a"
+	s := newSecret(cookie)
+	c := &Cluster{opts: Options{Seeds: []string{"a@b"}}, cookie: s, name: "x@host.example"}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+		for _, v := range []any{s, c, struct{ C secret }{s}} {
+			if out := fmt.Sprintf(verb, v); strings.Contains(out, cookie) || strings.Contains(out, "534543524554") {
+				t.Errorf("%s of %T shows the cookie: %s", verb, v, out)
+			}
+		}
+	}
+	if s.reveal() != cookie {
+		t.Error("reveal does not give the cookie back")
+	}
+	// Messages are never masked: a one-letter cookie leaves names whole.
+	err := fmt.Errorf("start: %w", &UnreachableError{Node: "b@host.example", Reason: "r"})
+	if !strings.Contains(err.Error(), "b@host.example") || !errors.Is(err, ErrUnreachable) {
+		t.Errorf("wrapped error %q", err)
+	}
+}
+
+// Every error of a call starts with its node, once, names no internal
+// function, and still matches its sentinel.
+func TestErrorsNameTheNodeOnce(t *testing.T) {
+	const n = "mim@host1"
+	cases := []struct {
+		err      error
+		sentinel error
+	}{
+		{&UnreachableError{Node: n, Reason: "no EPMD", Hint: "check"}, ErrUnreachable},
+		{&AuthError{Node: n}, ErrAuth},
+		{&timeoutError{node: n, ctx: context.DeadlineExceeded}, ErrTimeout},
+		{&timeoutError{node: n, ctx: context.Canceled}, context.Canceled},
+		{&badAnswerError{node: n, what: "truncated"}, ErrBadAnswer},
+	}
+	for _, c := range cases {
+		wrapped := fmt.Errorf("collect: %w", c.err)
+		msg := c.err.Error()
+		if !strings.HasPrefix(msg, "node "+n+" ") && !strings.HasPrefix(msg, "node "+n+":") {
+			t.Errorf("%q does not start with the node", msg)
+		}
+		if strings.Count(msg, n) != 1 || strings.Contains(msg, "erl_eval") || strings.Contains(msg, "rpc ") {
+			t.Errorf("%q repeats the node or names internals", msg)
+		}
+		if !errors.Is(wrapped, c.sentinel) {
+			t.Errorf("%q does not match %v", wrapped, c.sentinel)
+		}
+	}
+	if !errors.Is(&timeoutError{node: n, ctx: context.DeadlineExceeded}, context.DeadlineExceeded) {
+		t.Error("a timeout does not match context.DeadlineExceeded")
+	}
+	bad := &BadRPCError{Node: n, Module: "erl_eval", Function: "exprs", Class: "error", Reason: "badarg"}
+	if msg := bad.Error(); strings.Contains(msg, "erl_eval") || !strings.Contains(msg, "error:badarg") {
+		t.Errorf("eval error %q", msg)
+	}
+}
+
+// peerSaid finds the status and the name in the handshake messages read,
+// however they were split into reads.
+func TestPeerSaid(t *testing.T) {
+	msg := func(b ...byte) []byte { return append([]byte{byte(len(b) >> 8), byte(len(b))}, b...) }
+	name := "rv@vm"
+	v6 := append([]byte{'N', 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 1, 0, byte(len(name))}, name...)
+	v5 := append([]byte{'n', 0, 5, 0, 0, 0, 0, 1, 2, 3, 4}, name...)
+	for what, stream := range map[string][]byte{
+		"v6":          append(msg('s', 'o', 'k'), msg(v6...)...),
+		"v5":          append(msg('s', 'o', 'k'), msg(v5...)...),
+		"not allowed": msg([]byte("snot_allowed")...),
+	} {
+		hc := &hidingConn{NetReadWriter: &fakeConn{}, record: true}
+		hc.NetReadWriter.(*fakeConn).Write(stream)
+		buf := make([]byte, 3) // small reads: messages split across them
+		for {
+			if n, err := hc.Read(buf); n == 0 || err != nil {
+				break
+			}
+		}
+		status, peer := hc.peerSaid()
+		switch what {
+		case "not allowed":
+			if status != "not_allowed" || peer != "" {
+				t.Errorf("%s: %q %q", what, status, peer)
+			}
+		default:
+			if status != "ok" || peer != name {
+				t.Errorf("%s: %q %q", what, status, peer)
+			}
+		}
 	}
 }
