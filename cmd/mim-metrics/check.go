@@ -18,11 +18,7 @@ func dial(ctx context.Context, c *config) (*node.Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl, err := node.Start(ctx, node.Options{Seeds: c.nodes, Cookie: cookie, Name: c.name, Discover: c.discover})
-	if err != nil {
-		return nil, fmt.Errorf("%s", redact(err.Error(), cookie))
-	}
-	return cl, nil
+	return node.Start(ctx, node.Options{Seeds: c.nodes, Cookie: cookie, Name: c.name, Discover: c.discover})
 }
 
 // memberStatus is one line of `mim-metrics check`.
@@ -68,7 +64,11 @@ func runCheck(ctx context.Context, c *config, w io.Writer) (int, error) {
 			fmt.Fprintf(tw, "%s\tunreachable\t%v\n", s.node, s.err)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\treachable\trtt %s\tOTP %s\t%s\n", s.node, s.rtt.Round(10*time.Microsecond), s.flavor.OTP, s.flavor)
+		runs := s.flavor.String()
+		if s.flavor.Server == "" {
+			runs = "runs neither MongooseIM nor ejabberd"
+		}
+		fmt.Fprintf(tw, "%s\treachable\trtt %s\tOTP %s\t%s\n", s.node, s.rtt.Round(10*time.Microsecond), s.flavor.OTP, runs)
 	}
 	_ = tw.Flush()
 	if merr != nil && failed == len(statuses) {

@@ -44,11 +44,3 @@ func unwrapPathErr(err error) error {
 	}
 	return err
 }
-
-// redact hides the cookie in a text, in case a library echoes it.
-func redact(s, cookie string) string {
-	if cookie == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, cookie, "(cookie hidden)")
-}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,6 +82,32 @@ func (f intervalFlag) Set(s string) error {
 	return nil
 }
 
+// timeoutFlag parses a Go duration, which needs its unit: a bare number
+// is refused with a hint rather than read as nanoseconds or guessed.
+// (--initial-report and --periodic-report take bare milliseconds because
+// MongooseIM's options of the same names do; --timeout has no MongooseIM
+// counterpart, and "5" would most likely mean seconds.)
+type timeoutFlag struct{ d *time.Duration }
+
+func (f timeoutFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+func (f timeoutFlag) Set(s string) error {
+	t := strings.TrimSpace(s)
+	if _, err := strconv.ParseFloat(t, 64); err == nil {
+		return fmt.Errorf("%q needs a unit: write %ss for seconds or %sms for milliseconds", s, t, t)
+	}
+	d, err := time.ParseDuration(t)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration: write it with its unit, e.g. 30s, 2m or 1m30s", s)
+	}
+	*f.d = d
+	return nil
+}
+
 // usageError is bad input: the program prints it and exits 2.
 type usageError struct{ msg string }
 
@@ -106,7 +133,8 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.cookie, "cookie", "", "the cluster's Erlang cookie (visible in ps: prefer --cookie-file or MIM_METRICS_COOKIE)")
 	fs.StringVar(&c.name, "name", "", "our own hidden node name (default mim_metrics_<random>@localhost, or @127.0.0.1 for long names)")
 	fs.BoolVar(&c.discover, "discover", true, "also report the members the given nodes are connected to; false reports only --node (one sidecar per node)")
-	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "time limit for collecting one node")
+	c.timeout = 30 * time.Second
+	fs.Var(timeoutFlag{&c.timeout}, "timeout", "time limit for collecting the cluster once: a duration with its unit, e.g. 30s or 2m")
 	fs.BoolVar(&c.report, "report", false, "explicit consent: report and skip the start-up notice")
 	fs.BoolVar(&c.noReport, "no-report", false, "collect and send nothing, then exit (DO_NOT_TRACK=1 does the same)")
 	fs.Var(intervalFlag{&c.initialReport}, "initial-report", "delay before the first report: a Go duration or milliseconds (default 5m)")
@@ -189,7 +217,7 @@ func parseArgs(args []string, getenv func(string) string, stderr io.Writer) (*co
 			printUsage(fs, stderr)
 			return nil, err
 		}
-		return nil, usagef("%v (see --help)", err)
+		return nil, usagef("%s", flagError(err))
 	}
 	if fs.NArg() > 0 {
 		return nil, usagef("unexpected argument %q: flags start with --, and the command comes first (see --help)", fs.Arg(0))
@@ -211,11 +239,13 @@ func parseArgs(args []string, getenv func(string) string, stderr io.Writer) (*co
 		}
 		for _, one := range values {
 			if err := fs.Set(f.Name, strings.TrimSpace(one)); err != nil {
-				shown := one
-				if f.Name == "cookie" || f.Name == "tracking-id" || f.Name == "receiver" {
-					shown = "(hidden)"
+				// Only our own Values and the booleans can fail; ours name
+				// the value, and no secret is in either.
+				if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+					envErr = usagef("%s takes true or false, got %q", envName(f.Name), one)
+				} else {
+					envErr = usagef("%s: %v", envName(f.Name), err)
 				}
-				envErr = usagef("invalid value %s for %s: %v", shown, envName(f.Name), err)
 				return
 			}
 		}
@@ -235,9 +265,16 @@ func (c *config) validate() error {
 	if len(c.nodes) == 0 {
 		return usagef("no node given: name a cluster node with --node name@host (or MIM_METRICS_NODE)")
 	}
-	for _, n := range c.nodes {
-		if _, err := node.ParseName(n); err != nil {
+	var first node.ParsedName
+	for i, n := range c.nodes {
+		p, err := node.ParseName(n)
+		if err != nil {
 			return usagef("--node: %v", err)
+		}
+		if i == 0 {
+			first = p
+		} else if p.Long != first.Long {
+			return usagef("--node %s and --node %s mix short and long names: an Erlang cluster uses one kind; give the names as the nodes were started (-sname or -name)", c.nodes[0], n)
 		}
 	}
 	if c.name != "" {
@@ -292,4 +329,36 @@ func checkListenAddr(addr string) error {
 		return fmt.Errorf("%q: the port must be a number from 0 to 65535", addr)
 	}
 	return nil
+}
+
+// The flag package's error messages, which name flags with one dash and
+// say "parse error" where our own Values say what is wrong.
+var (
+	flagUnknown   = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
+	flagNeedsArg  = regexp.MustCompile(`^flag needs an argument: -+(.*)$`)
+	flagBadValue  = regexp.MustCompile(`^invalid value (".*") for flag -+([^:]*): (.*)$`)
+	flagBadBool   = regexp.MustCompile(`^invalid boolean (?:value (".*") for|flag) -*([^:]*): .*$`)
+	flagBadSyntax = regexp.MustCompile(`^bad flag syntax: (.*)$`)
+)
+
+// flagError turns an error of flag.FlagSet.Parse into our one line: the
+// flag as it is written (--name), what is wrong and what to write.
+func flagError(err error) string {
+	msg := err.Error()
+	if m := flagUnknown.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("unknown flag --%s: mim-metrics --help lists the flags", m[1])
+	}
+	if m := flagNeedsArg.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("--%s needs a value: --%s VALUE or --%s=VALUE", m[1], m[1], m[1])
+	}
+	if m := flagBadBool.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("--%s takes true or false (--%s=false), got %s", m[2], m[2], m[1])
+	}
+	if m := flagBadValue.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("--%s: %s", m[2], m[3])
+	}
+	if m := flagBadSyntax.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("bad flag %s: write flags as --name or --name=value", m[1])
+	}
+	return msg + " (see --help)"
 }

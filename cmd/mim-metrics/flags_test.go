@@ -38,7 +38,18 @@ func TestBadInputIsOneLineAndExitTwo(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"unknown flag", []string{"check", "--nod", "a@b"}, nil, "flag provided but not defined: -nod"},
+		{"unknown flag", []string{"check", "--nod", "a@b"}, nil, "mim-metrics: unknown flag --nod: mim-metrics --help lists the flags\n"},
+		{"unknown flag, one dash", []string{"-bogus"}, nil, "mim-metrics: unknown flag --bogus: mim-metrics --help lists the flags\n"},
+		{"flag without its value", []string{"check", "--node"}, nil, "mim-metrics: --node needs a value: --node VALUE or --node=VALUE\n"},
+		{"bad boolean", []string{"check", "--node", "a@b", "--discover=maybe"}, nil, `mim-metrics: --discover takes true or false (--discover=false), got "maybe"` + "\n"},
+		{"bad boolean in env", []string{"check", "--node", "a@b"}, map[string]string{"MIM_METRICS_DISCOVER": "yes"}, `mim-metrics: MIM_METRICS_DISCOVER takes true or false, got "yes"` + "\n"},
+		{"timeout without unit", []string{"check", "--node", "a@b", "--timeout", "5"}, nil, `mim-metrics: --timeout: "5" needs a unit: write 5s for seconds or 5ms for milliseconds` + "\n"},
+		{"timeout without unit in env", []string{"check", "--node", "a@b"}, map[string]string{"MIM_METRICS_TIMEOUT": "5"}, `mim-metrics: MIM_METRICS_TIMEOUT: "5" needs a unit: write 5s for seconds or 5ms for milliseconds` + "\n"},
+		{"timeout not a duration", []string{"check", "--node", "a@b", "--timeout", "soon"}, nil, `--timeout: "soon" is not a duration: write it with its unit, e.g. 30s, 2m or 1m30s`},
+		{"zero timeout", []string{"check", "--node", "a@b", "--timeout", "0s"}, nil, "--timeout must be positive"},
+		// Before the cookie is read: the cookie file does not exist.
+		{"short and long nodes", []string{"check", "--node", "a@h1", "--node", "b@h2.example", "--cookie-file", filepath.Join(dir, "nope")}, nil,
+			"mim-metrics: --node a@h1 and --node b@h2.example mix short and long names: an Erlang cluster uses one kind; give the names as the nodes were started (-sname or -name)\n"},
 		{"unknown command", []string{"chek"}, nil, `unknown command "chek"`},
 		{"no node", []string{"check"}, nil, "no node given"},
 		{"malformed node", []string{"check", "--node", "mongooseim"}, nil, "expected name@host"},
@@ -76,6 +87,11 @@ func TestCookieNeverInErrors(t *testing.T) {
 	_, stdout, stderr := runMain(t, []string{"check", "--node", "nosuch_7f3a@localhost", "--cookie", "SECRETCOOKIE7f3a", "--timeout", "3s"}, nil)
 	if strings.Contains(stdout+stderr, "SECRETCOOKIE7f3a") {
 		t.Errorf("the cookie appears in the output:\n%s\n%s", stdout, stderr)
+	}
+	// Nothing is masked either: with the cookie "x", names keep their x.
+	_, stdout, stderr = runMain(t, []string{"preview", "--node", "nosuch_x7f3a@localhost", "--cookie", "x", "--timeout", "3s"}, nil)
+	if !strings.Contains(stderr, "node nosuch_x7f3a@localhost unreachable") || strings.Contains(stdout+stderr, "hidden") {
+		t.Errorf("the message is masked or lacks the node name:\n%s\n%s", stdout, stderr)
 	}
 }
 

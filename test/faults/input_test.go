@@ -63,8 +63,10 @@ func TestBadInput(t *testing.T) {
 		asUser bool     // run as an unprivileged user when root
 		env    []string
 	}{
-		{"unknown flag", base("--nod", "a@b"), []string{"-nod", "not defined"}, false, nil},
-		{"unknown flag before command", []string{"--frobnicate", "run"}, []string{"-frobnicate", "not defined"}, false, nil},
+		{"unknown flag", base("--nod", "a@b"), []string{"unknown flag --nod:", "--help"}, false, nil},
+		{"unknown flag before command", []string{"--frobnicate", "run"}, []string{"unknown flag --frobnicate:"}, false, nil},
+		{"timeout without unit", base("--timeout", "5"), []string{"--timeout", `"5" needs a unit`, "5s"}, false, nil},
+		{"short and long nodes, before the cookie", base("--node", "b@h.example", "--cookie-file", filepath.Join(pub, "nope")), []string{"mix short and long names", "nosuch@localhost", "b@h.example"}, false, nil},
 		{"malformed node name", base("--node", "mongooseim"), []string{"--node", `"mongooseim"`, "name@host"}, false, nil},
 		{"node name with a bad character", base("--node", "mongoose im@localhost"), []string{"--node", "before @"}, false, nil},
 		{"node name with two @", base("--node", "a@b@c"), []string{"--node", "name@host"}, false, nil},
