@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,13 +33,16 @@ type Collector struct {
 	// FieldTimeout bounds each metric's calls inside the node.
 	FieldTimeout time.Duration
 
-	mu        sync.Mutex
-	flights   map[string]*flight    // per node, the collection in progress
-	flavors   map[string]nodeFlavor // per node, from its first probe
-	peers     map[string][]string   // per node, the nodes() its last gather answered
-	prev      map[string]StanzaTotals
-	clusterID string
-	members   map[string]bool
+	mu      sync.Mutex
+	flights map[string]*flight    // per node, the collection in progress
+	flavors map[string]nodeFlavor // per node, from its first probe
+	peers   map[string][]string   // per node, the nodes() its last gather answered
+	prev    map[string]StanzaTotals
+	members map[string]bool
+
+	clusterID       string // the last one a gather answered
+	clusterIDFailed bool   // a gather could not read it (and none gave it)
+	answered        bool   // a node answered in the last collection
 }
 
 // NewCollector returns a collector that talks through caller.
@@ -73,6 +77,7 @@ func (c *Collector) Collect(ctx context.Context) ([]NodeReport, error) {
 		go func() { ch <- c.collectShared(ctx, n) }()
 	}
 	c.mu.Lock()
+	c.clusterIDFailed = false
 	last := make([]string, 0, len(c.members))
 	for n := range c.members {
 		last = append(last, n)
@@ -94,9 +99,8 @@ func (c *Collector) Collect(ctx context.Context) ([]NodeReport, error) {
 		}
 		return nil, fmt.Errorf("list cluster members: %w", err)
 	}
-	if err != nil {
-		c.log.Warn("no seed node answered; reporting the seeds only", zap.Error(err))
-	}
+	// With no seed answering (err != nil), the members are the seeds; their
+	// reports say why each failed.
 	for _, n := range members {
 		start(n)
 	}
@@ -107,6 +111,7 @@ func (c *Collector) Collect(ctx context.Context) ([]NodeReport, error) {
 		reports[i] = r
 	}
 	c.forgetDeparted(members)
+	c.noteAnswered(reports)
 	return reports, nil
 }
 
@@ -212,8 +217,19 @@ func (c *Collector) shared(ctx context.Context, key string, fn func(context.Cont
 		}
 	case <-ctx.Done():
 	}
-	return nil, fmt.Errorf("not finished when the cycle ended (%w); the next cycle takes its result", ctx.Err())
+	return nil, &lateError{cause: ctx.Err()}
 }
+
+// lateError is a collection not finished when its cycle ended. It goes
+// on, and the next cycle takes its result (see shared).
+type lateError struct{ cause error }
+
+func (e *lateError) Error() string {
+	return "did not answer in time; --timeout sets the time limit"
+}
+
+// Unwrap lets errors.Is match the context's error.
+func (e *lateError) Unwrap() error { return e.cause }
 
 // collectShared is collectNode through shared, committing the stanza
 // totals of the report it returns.
@@ -223,7 +239,7 @@ func (c *Collector) collectShared(ctx context.Context, node string) NodeReport {
 		return collected{r, totals}, nil
 	})
 	if err != nil {
-		return NodeReport{Node: node, Err: fmt.Errorf("collect %s: %w", node, err)}
+		return NodeReport{Node: node, Err: onNode(node, err)}
 	}
 	got := v.(collected)
 	c.commitTotals(node, got.totals)
@@ -307,7 +323,7 @@ func (c *Collector) collectNode(ctx context.Context, node string) (NodeReport, S
 	if !known {
 		var err error
 		if f, err = Probe(ctx, c.caller, node); err != nil {
-			r.Err = fmt.Errorf("probe %s: %w", node, err)
+			r.Err = onNode(node, err)
 			return r, nil
 		}
 		src = GatherSource(f)
@@ -319,7 +335,7 @@ func (c *Collector) collectNode(ctx context.Context, node string) (NodeReport, S
 			// The node changed since it was probed: gather again once.
 			if f, err = flavorFromProbe(probe); err != nil {
 				c.forgetFlavor(node)
-				r.Err = fmt.Errorf("probe %s: %w", node, err)
+				r.Err = onNode(node, err)
 				return r, nil
 			}
 			src = GatherSource(f)
@@ -328,18 +344,18 @@ func (c *Collector) collectNode(ctx context.Context, node string) (NodeReport, S
 	}
 	if err != nil {
 		c.forgetFlavor(node)
-		r.Err = fmt.Errorf("gather %s: %w", node, err)
+		r.Err = onNode(node, err)
 		return r, nil
 	}
 	if _, stale := staleAnswer(ans); stale {
 		c.forgetFlavor(node)
-		r.Err = fmt.Errorf("gather %s: the node changed its version while being collected", node)
+		r.Err = fmt.Errorf("node %s changed its version while being collected", node)
 		return r, nil
 	}
 	m, ok := ans.(etf.Map)
 	if !ok {
 		c.forgetFlavor(node)
-		r.Err = fmt.Errorf("gather %s: answer is %s, want a map", node, etf.FormatLimit(ans, 200))
+		r.Err = fmt.Errorf("node %s: the gather answered %s, want a map", node, etf.FormatLimit(ans, 200))
 		return r, nil
 	}
 	r.Server, r.Version, r.OTP = f.Server, f.Version, f.OTP
@@ -427,80 +443,77 @@ func (c *Collector) notePeers(node string, fs fields) {
 	c.mu.Unlock()
 }
 
-// noteClusterID remembers the Cluster ID a node answered.
+// noteClusterID remembers the Cluster ID a node's gather answered
+// (field cluster_id), or that the node has none.
 func (c *Collector) noteClusterID(fs fields) {
 	v, ok := fs.m.GetAtom("cluster_id")
 	if !ok {
 		return
 	}
-	// {ok, {ok, Id}} | {ok, {error, _}} | {error, _}
+	// {ok, {ok, Id}} | {ok, {error, _}} (no ID) | {error, {error, undef}}
+	// (no mongoose_cluster_id: before 3.6) | {error, _} (the field failed)
 	outer, _ := v.(etf.Tuple)
-	if len(outer) != 2 || !etf.IsAtom(outer[0], "ok") {
+	if len(outer) != 2 {
 		return
 	}
 	inner, _ := outer[1].(etf.Tuple)
-	if len(inner) != 2 || !etf.IsAtom(inner[0], "ok") {
-		return
-	}
-	if id, ok := etf.Text(inner[1]); ok && id != "" && len(id) <= 100 {
+	switch {
+	case etf.IsAtom(outer[0], "ok") && len(inner) == 2 && etf.IsAtom(inner[0], "ok"):
+		if id, ok := etf.Text(inner[1]); ok && id != "" && len(id) <= 100 {
+			c.mu.Lock()
+			c.clusterID = id
+			c.mu.Unlock()
+		}
+	case etf.IsAtom(outer[0], "ok"), len(inner) == 2 && etf.IsAtom(inner[1], "undef"):
+	default:
 		c.mu.Lock()
-		c.clusterID = id
+		c.clusterIDFailed = true
 		c.mu.Unlock()
 	}
 }
 
-// ClusterID returns the Cluster ID the members gave in the last
-// collection, asking them now if none did yet (ErrNoClusterID when no
-// member has one: ejabberd, MongooseIM before 3.6).
-func (c *Collector) ClusterID(ctx context.Context) (string, error) {
+// noteAnswered records whether any node of a collection answered, for
+// ClusterID.
+func (c *Collector) noteAnswered(reports []NodeReport) {
+	answered := false
+	for _, r := range reports {
+		answered = answered || r.Err == nil
+	}
 	c.mu.Lock()
-	id := c.clusterID
+	c.answered = answered
 	c.mu.Unlock()
-	if id != "" {
-		return id, nil
-	}
-	v, err := c.shared(ctx, "cluster id", func(ctx context.Context) (any, error) { return c.askClusterID(ctx) })
-	if err != nil {
-		return "", err
-	}
-	return v.(string), nil
 }
 
-// askClusterID asks the members for the Cluster ID, in name order.
-func (c *Collector) askClusterID(ctx context.Context) (string, error) {
-	members, err := c.caller.Members(ctx)
-	if len(members) == 0 {
-		return "", fmt.Errorf("cluster id: %w", err)
-	}
-	sort.Strings(members)
-	// Only members that answered can tell that the cluster has no Cluster
-	// ID; when none did, that is an error (the caller keeps the last ID or
-	// skips the cycle), not ErrNoClusterID (which makes a local ID).
-	var firstErr error
-	answered := false
-	for _, n := range members {
-		t, err := c.caller.Eval(ctx, n, `case erlang:function_exported(mongoose_cluster_id, get_cached_cluster_id, 0) orelse element(1, code:ensure_loaded(mongoose_cluster_id)) =:= module of
-    true -> try mongoose_cluster_id:get_cached_cluster_id() catch _:_ -> {error, cluster_id_failed} end;
-    false -> {error, no_cluster_id_module}
-end.`, nil)
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
-		}
-		answered = true
-		if tup, ok := t.(etf.Tuple); ok && len(tup) == 2 && etf.IsAtom(tup[0], "ok") {
-			if s, ok := etf.Text(tup[1]); ok && s != "" {
-				c.mu.Lock()
-				c.clusterID = s
-				c.mu.Unlock()
-				return s, nil
-			}
-		}
-	}
-	if !answered {
-		return "", fmt.Errorf("cluster id: no member answered: %w", firstErr)
+// ClusterID returns the Cluster ID that the gathers of the members gave,
+// in this collection or an earlier one; it costs no round trip, so ask it
+// after Collect. ErrNoClusterID when the nodes that answered have none
+// (ejabberd, MongooseIM before 3.6); another error when no node answered,
+// or when reading the Cluster ID failed (the caller then keeps the last
+// ID or skips the cycle: a new local ID would look like a new
+// installation).
+func (c *Collector) ClusterID(context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.clusterID != "":
+		return c.clusterID, nil
+	case c.clusterIDFailed:
+		return "", errors.New("the nodes could not read their Cluster ID")
+	case !c.answered:
+		return "", errors.New("no node answered, so the Cluster ID is not known")
 	}
 	return "", ErrNoClusterID
+}
+
+// onNode says which node err is about, unless it says so already (the
+// errors of package node start with "node <name>").
+func onNode(node string, err error) error {
+	var late *lateError
+	if errors.Is(err, errNeitherServer) || errors.As(err, &late) {
+		return fmt.Errorf("node %s %w", node, err)
+	}
+	if msg := err.Error(); strings.HasPrefix(msg, "node "+node+" ") || strings.HasPrefix(msg, "node "+node+":") {
+		return err
+	}
+	return fmt.Errorf("node %s: %w", node, err)
 }

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -61,6 +62,10 @@ type Flavor struct {
 
 var versionRE = regexp.MustCompile(`^(\d+)\.(\d+)(?:\.(\d+))?`)
 
+// errNeitherServer: the node answers, and runs neither server. Its text
+// follows the node's name (see onNode).
+var errNeitherServer = errors.New("runs neither MongooseIM nor ejabberd (application:which_applications() lists neither)")
+
 // flavorFromProbe interprets the answer to probeSource.
 func flavorFromProbe(t etf.Term) (Flavor, error) {
 	m, ok := t.(etf.Map)
@@ -95,7 +100,7 @@ func flavorFromProbe(t etf.Term) (Flavor, error) {
 		f.Version, _ = etf.Text(ejab)
 		return f, nil
 	default:
-		return f, fmt.Errorf("neither MongooseIM nor ejabberd runs on this node (no such application in application:which_applications())")
+		return f, errNeitherServer
 	}
 	if g, ok := parseGen(f.Version); ok {
 		f.Gen = g

@@ -1,6 +1,7 @@
 package reporting
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -10,13 +11,41 @@ import (
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
-// Preview writes to w, for each destination, the exact HTTP requests that
+// previewReport is one node in the preview's JSON.
+type previewReport struct {
+	Node   string          `json:"node"`
+	Server string          `json:"server,omitempty"`
+	Error  string          `json:"error,omitempty"`
+	Events []metrics.Event `json:"events"`
+}
+
+// writeReportsJSON writes the reports as an indented JSON array.
+func writeReportsJSON(w io.Writer, reports []metrics.NodeReport) error {
+	out := make([]previewReport, len(reports))
+	for i, r := range reports {
+		out[i] = previewReport{Node: r.Node, Server: string(r.Server), Events: r.Events}
+		if out[i].Events == nil {
+			out[i].Events = []metrics.Event{}
+		}
+		if r.Err != nil {
+			out[i].Error = r.Err.Error()
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("preview: %w", err)
+	}
+	return nil
+}
+
+// writeRequests writes to w, for each destination, the exact HTTP requests that
 // would deliver reports (method, URL with the API secret masked, headers,
 // body), and the events that would be dropped and why. It sends nothing.
 // at is the cycle's time, which dates requests to a receiver.
 // The requests come from BuildRequests, as the sender's do. Lines that are
 // not part of a request start with "#"; node names appear only there.
-func Preview(w io.Writer, dests []Destination, endpoint, clientID string, at time.Time, reports []metrics.NodeReport) error {
+func writeRequests(w io.Writer, dests []Destination, endpoint, clientID string, at time.Time, reports []metrics.NodeReport) error {
 	p := &errWriter{w: w}
 	if len(dests) == 0 {
 		p.printf("# no destinations: nothing would be sent (the report file is still written)\n")

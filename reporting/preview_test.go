@@ -3,6 +3,9 @@ package reporting
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +27,7 @@ func TestPreviewShowsWhatIsSent(t *testing.T) {
 	svc := newService(t, cfg)
 
 	var out bytes.Buffer
-	if err := svc.Preview(context.Background(), &out); err != nil {
+	if err := svc.Preview(context.Background(), &out, false); err != nil {
 		t.Fatal(err)
 	}
 	if n := ga.RequestCount(); n != 0 {
@@ -74,7 +77,7 @@ func TestPreviewWithoutDestinations(t *testing.T) {
 	var out bytes.Buffer
 	r := mimReport("ejabberd@localhost")
 	r.Server = metrics.Ejabberd
-	if err := Preview(&out, NewTargets(true, nil, nil).For(metrics.Ejabberd), DefaultEndpoint, "cid", time.Time{}, []metrics.NodeReport{r}); err != nil {
+	if err := writeRequests(&out, NewTargets(true, nil, nil).For(metrics.Ejabberd), DefaultEndpoint, "cid", time.Time{}, []metrics.NodeReport{r}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "nothing would be sent") {
@@ -86,10 +89,52 @@ func TestPreviewListsDroppedEvents(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	r := metrics.NodeReport{Node: "mim@h", Events: []metrics.Event{{Name: "ok"}, {Name: "error"}}}
-	if err := Preview(&out, []Destination{UpstreamDestination(false)}, DefaultEndpoint, "cid", time.Time{}, []metrics.NodeReport{r}); err != nil {
+	if err := writeRequests(&out, []Destination{UpstreamDestination(false)}, DefaultEndpoint, "cid", time.Time{}, []metrics.NodeReport{r}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), `# dropped event "error" of node mim@h: event name "error" is reserved`) {
 		t.Errorf("preview = %s", out.String())
 	}
 }
+
+// The preview's JSON lists every node, a failed one with its error; the
+// error says how many failed. When none answered, nothing is written and
+// the error is the node's own, once, still matching its cause.
+func TestPreviewOfFailedNodes(t *testing.T) {
+	t.Parallel()
+	ga := fakega.New(t)
+	down := fmt.Errorf("wrapped: %w", errNodeDown)
+	for _, c := range []struct {
+		name    string
+		reports []metrics.NodeReport
+		want    string // the error
+		written bool
+	}{
+		{"one of two", []metrics.NodeReport{mimReport("mim@host1"), {Node: "mim@host2", Err: down}}, "1 of 2 nodes could not be collected", true},
+		{"the only one", []metrics.NodeReport{{Node: "mim@host2", Err: down}}, down.Error(), false},
+		{"both", []metrics.NodeReport{{Node: "mim@host1", Err: down}, {Node: "mim@host2", Err: down}}, "none of the 2 nodes could be collected: " + down.Error() + " | " + down.Error(), false},
+	} {
+		src := &fakeSource{clusterID: "cid", reports: c.reports}
+		svc := newService(t, testConfig(t, src, ga.URL, nil))
+		var out bytes.Buffer
+		err := svc.Preview(context.Background(), &out, true)
+		if err == nil || err.Error() != c.want || !errors.Is(err, errNodeDown) && !c.written {
+			t.Errorf("%s: error %v, want %q matching errNodeDown", c.name, err, c.want)
+		}
+		if !c.written {
+			if out.Len() != 0 {
+				t.Errorf("%s: wrote %q", c.name, out.String())
+			}
+			continue
+		}
+		var got []previewReport
+		if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+			t.Fatalf("%s: --json output is not JSON: %v\n%s", c.name, err, out.String())
+		}
+		if len(got) != 2 || got[1].Error != down.Error() || got[0].Error != "" || len(got[0].Events) == 0 {
+			t.Errorf("%s: %+v", c.name, got)
+		}
+	}
+}
+
+var errNodeDown = errors.New("node mim@host2 unreachable: down")

@@ -88,7 +88,7 @@ func TestSecretNeverLogged(t *testing.T) {
 		t.Errorf("error %v, want a timeout", res.Destinations[0].Err)
 	}
 	var preview bytes.Buffer
-	if err := svc.Preview(context.Background(), &preview); err != nil {
+	if err := svc.Preview(context.Background(), &preview, false); err != nil {
 		t.Fatal(err)
 	}
 	file, _ := os.ReadFile(cfg.ReportFile)

@@ -293,7 +293,7 @@ func TestPreviewShowsReceiverRequests(t *testing.T) {
 	cfg.Targets = Targets{Receivers: []Destination{receiverAt(t, recv.URL)}}
 	svc := newService(t, cfg)
 	var out bytes.Buffer
-	if err := svc.Preview(context.Background(), &out); err != nil {
+	if err := svc.Preview(context.Background(), &out, false); err != nil {
 		t.Fatal(err)
 	}
 	text := out.String()

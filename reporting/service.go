@@ -321,50 +321,80 @@ func (s *Service) RunOnce(ctx context.Context) (Result, error) {
 	return s.observedCycle(ctx, s.seq.Add(1))
 }
 
-// Preview collects one report and writes to w the exact requests that
-// would deliver it (see Preview), without sending anything or writing the
-// report file. It does not check the consent: it is an explicit request
-// by the user and sends nothing. A cluster without a Cluster ID gets its
-// local one, as for a real report.
-func (s *Service) Preview(ctx context.Context, w io.Writer) error {
-	s.mu.Lock()
-	clientID, _, err := s.ids.resolve(ctx, s.cfg.Source)
-	s.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("preview: %w", err)
-	}
+// Preview collects once and writes to w what a cycle would send, sending
+// nothing and writing no report file: the reports as JSON (one object per
+// node, its events as MongooseIM 6.1+ writes them to
+// system_metrics_report.json), then, unless jsonOnly, where the reports go
+// and the exact requests of every destination (see writeRequests). It does
+// not check the consent: it is an explicit request by the user and sends
+// nothing. A cluster without a Cluster ID gets its local one, as for a real
+// report. When a node could not be collected, the error says how many;
+// when none could, nothing is written and the error is theirs, once.
+func (s *Service) Preview(ctx context.Context, w io.Writer, jsonOnly bool) error {
 	reports, err := s.cfg.Source.Collect(ctx)
 	if err != nil {
-		return fmt.Errorf("preview: collect: %w", err)
+		return err
 	}
-	server := clusterServer(reports)
-	if _, err := fmt.Fprintf(w, "# %s\n", s.cfg.Targets.Describe(server, s.cfg.ReportFile)); err != nil {
-		return fmt.Errorf("preview: %w", err)
-	}
+	var failed []error
 	for _, r := range reports {
 		if r.Err != nil {
-			if _, err := fmt.Fprintf(w, "# node %s could not be collected: %v\n", r.Node, r.Err); err != nil {
-				return fmt.Errorf("preview: %w", err)
-			}
+			failed = append(failed, r.Err)
 		}
 	}
-	return Preview(w, s.cfg.Targets.For(server), s.cfg.Endpoint, clientID, s.cfg.Clock.Now(), reports)
+	if len(failed) == len(reports) {
+		return noneCollected(failed)
+	}
+	if err := writeReportsJSON(w, reports); err != nil {
+		return err
+	}
+	if !jsonOnly {
+		s.mu.Lock()
+		clientID, _, err := s.ids.resolve(ctx, s.cfg.Source)
+		s.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		server := clusterServer(reports)
+		if _, err := fmt.Fprintf(w, "\n# %s\n", s.cfg.Targets.Describe(server, s.cfg.ReportFile)); err != nil {
+			return fmt.Errorf("preview: %w", err)
+		}
+		if err := writeRequests(w, s.cfg.Targets.For(server), s.cfg.Endpoint, clientID, s.cfg.Clock.Now(), reports); err != nil {
+			return err
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d nodes could not be collected", len(failed), len(reports))
+	}
+	return nil
 }
+
+// noneCollected is the error of a collection in which no node answered:
+// the one node's own error, or every node's on one line.
+func noneCollected(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return lineErrors(errs)
+}
+
+// lineErrors joins errors on one line; errors.Is and errors.As see each.
+type lineErrors []error
+
+func (e lineErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return fmt.Sprintf("none of the %d nodes could be collected: %s", len(e), strings.Join(msgs, " | "))
+}
+
+func (e lineErrors) Unwrap() []error { return e }
 
 // cycle makes one report: client id, collect, send to every destination,
 // write the report file, log a summary.
 func (s *Service) cycle(ctx context.Context, seq uint64) (Result, error) {
 	started := time.Now()
 	res := Result{ReportFile: s.cfg.ReportFile}
-
-	s.mu.Lock()
-	clientID, local, err := s.ids.resolve(ctx, s.cfg.Source)
-	s.mu.Unlock()
-	if err != nil {
-		s.log.Error("report cycle skipped: no client id", zap.Error(err))
-		return res, fmt.Errorf("report cycle: %w", err)
-	}
-	res.ClientID, res.LocalClusterID = clientID, local
 
 	reports, err := s.cfg.Source.Collect(ctx)
 	if err != nil {
@@ -387,6 +417,15 @@ func (s *Service) cycle(ctx context.Context, seq uint64) (Result, error) {
 		s.log.Error("report cycle skipped: no node could be collected; the report file is left as it was", zap.Int("nodes", res.Nodes))
 		return res, fmt.Errorf("report cycle: %w", err)
 	}
+	// The Cluster ID comes with the gathers: ask for it after collecting.
+	s.mu.Lock()
+	clientID, local, err := s.ids.resolve(ctx, s.cfg.Source)
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Error("report cycle skipped: no client id", zap.Error(err))
+		return res, fmt.Errorf("report cycle: %w", err)
+	}
+	res.ClientID, res.LocalClusterID = clientID, local
 
 	clean, dropped := sanitizeReports(reports)
 	res.Dropped = dropped

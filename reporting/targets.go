@@ -89,9 +89,9 @@ func (t Targets) Describe(server metrics.Server, reportFile string) string {
 		return "ejabberd cluster: there is no upstream destination for ejabberd; reports go only to " + own
 	default:
 		if own == "" {
-			return "cluster software unknown (no node answered): no upstream destination and " + nothing
+			return "no node runs MongooseIM or ejabberd: there is no upstream destination and " + nothing
 		}
-		return "cluster software unknown (no node answered): reports go only to " + own
+		return "no node runs MongooseIM or ejabberd: reports go only to " + own
 	}
 }
 

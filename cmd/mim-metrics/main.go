@@ -59,7 +59,12 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		fmt.Fprintf(stdout, "mim-metrics %s\n", versionString())
 		return exitOK
 	}
-	log := newLogger(c.logFormat, c.logLevel, stdout)
+	// preview's stdout is its JSON and requests: its log goes to stderr.
+	logTo := stdout
+	if c.command == "preview" {
+		logTo = stderr
+	}
+	log := newLogger(c.logFormat, c.logLevel, logTo)
 	defer func() { _ = log.Sync() }()
 	var code int
 	switch c.command {
@@ -73,12 +78,11 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		code, err = runReporting(ctx, c, getenv, log, false)
 	}
 	if err != nil {
+		fmt.Fprintf(stderr, "mim-metrics: %v\n", err)
 		var ue *usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintf(stderr, "mim-metrics: %v\n", err)
 			return exitUsage
 		}
-		fmt.Fprintf(stderr, "mim-metrics: %v\n", err)
 		if code == exitOK {
 			code = exitFailure
 		}

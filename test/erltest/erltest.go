@@ -138,6 +138,7 @@ func RandomCookie() string {
 type Options struct {
 	Alive  string   // the part before @; UniqueName("n") when empty
 	Long   bool     // -name alive@127.0.0.1 instead of -sname alive@localhost
+	Host   string   // the host part instead of localhost or 127.0.0.1 (the node still listens on loopback)
 	Cookie string   // RandomCookie() when empty
 	Paths  []string // code paths (-pa)
 	Eval   string   // Erlang expressions run at start, e.g. "fixture:start()"
@@ -179,6 +180,9 @@ func Start(opts Options) (*Node, error) {
 	host := "localhost"
 	if opts.Long {
 		host = "127.0.0.1"
+	}
+	if opts.Host != "" {
+		host = opts.Host
 	}
 	n := &Node{Name: opts.Alive + "@" + host, Cookie: opts.Cookie, opts: opts}
 	if err := n.start(); err != nil {

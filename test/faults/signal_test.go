@@ -74,18 +74,15 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// startHungNode starts a mim-6.4.0 fixture whose rex is suspended: a node
-// that accepts the connection and never answers. Its cookie is in the
+// startHungNode starts a mim-6.4.0 fixture whose rex is suspended from its
+// start (holdRex, in its start-up expressions). Its cookie is in the
 // returned file.
-func startHungNode(ctx context.Context, t *testing.T) (*erltest.Node, string) {
+func startHungNode(t *testing.T) (*erltest.Node, string) {
 	t.Helper()
-	n := startFixtureT(t, "mim-6.4.0", erltest.Options{})
+	n := startFixtureT(t, "mim-6.4.0", erltest.Options{Eval: strings.TrimSuffix(holdRex, ".")})
 	cookieFile := filepath.Join(t.TempDir(), "cookie")
 	if err := os.WriteFile(cookieFile, []byte(n.Cookie), 0o400); err != nil {
 		t.Fatal(err)
-	}
-	if out, err := n.Eval(ctx, "register(faults_holder, spawn(fun() -> erlang:suspend_process(whereis(rex)), receive release -> ok end end)), ok"); err != nil || out != "ok" {
-		t.Fatalf("hold rex: %v %s", err, out)
 	}
 	return n, cookieFile
 }
@@ -96,9 +93,7 @@ func startHungNode(ctx context.Context, t *testing.T) (*erltest.Node, string) {
 // file as it was.
 func TestSIGTERMDuringCollection(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	n, cookieFile := startHungNode(ctx, t)
+	n, cookieFile := startHungNode(t)
 	ga := fakega.New(t)
 	dir := t.TempDir()
 	report := seedReport(t, dir)
@@ -108,7 +103,9 @@ func TestSIGTERMDuringCollection(t *testing.T) {
 	// Connected, and waiting for an answer: the collection is under way.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		out, err := n.Eval(ctx, "nodes(hidden)")
+		cancel()
 		if err == nil && strings.Contains(out, own) {
 			break
 		}
@@ -305,9 +302,7 @@ func TestBinaryGAHangs(t *testing.T) {
 // with a logged reason long before the next tick.
 func TestHungNodeBoundedByTimeout(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	n, cookieFile := startHungNode(ctx, t)
+	n, cookieFile := startHungNode(t)
 	ga := fakega.New(t)
 	dir := t.TempDir()
 	args, own := binArgs(t, n.Name, cookieFile, ga.URL, dir, "--initial-report", "0", "--periodic-report", "1h", "--timeout", "2s")

@@ -136,7 +136,7 @@ func (s *soakSource) Collect(ctx context.Context) ([]metrics.NodeReport, error) 
 	for _, r := range reports {
 		complete = complete && r.Err == nil
 		if r.Err != nil {
-			if strings.Contains(r.Err.Error(), "not finished when the cycle ended") {
+			if strings.Contains(r.Err.Error(), "did not answer in time; --timeout sets the time limit") { // the cycle ended first
 				cut = true
 			} else {
 				down = true
