@@ -406,7 +406,7 @@ func (s *Service) cycle(ctx context.Context, seq uint64) (Result, error) {
 	for _, r := range reports {
 		if r.Err != nil {
 			s.log.Warn("node could not be collected; it is left out of this report", zap.String("node", r.Node), zap.Error(r.Err))
-			nodeErrs = append(nodeErrs, fmt.Errorf("node %s: %w", r.Node, r.Err))
+			nodeErrs = append(nodeErrs, r.Err) // it names the node
 			continue
 		}
 		res.Collected++
