@@ -3,9 +3,11 @@ package faults_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -65,7 +67,12 @@ func (k *killingCaller) Eval(ctx context.Context, n, src string, vars map[string
 		k.mu.Unlock()
 	}
 	go func() {
-		time.Sleep(100 * time.Millisecond)
+		// Kill once the gather waits in the held rex's queue.
+		if err := waitQueued(v, 1); err != nil {
+			k.mu.Lock()
+			k.holdErr = err
+			k.mu.Unlock()
+		}
 		k.mu.Lock()
 		k.killedAt = time.Now()
 		k.mu.Unlock()
@@ -76,6 +83,25 @@ func (k *killingCaller) Eval(ctx context.Context, n, src string, vars map[string
 	k.returned = time.Now()
 	k.mu.Unlock()
 	return t, err
+}
+
+// waitQueued waits until at least min calls wait in the queue of n's rex
+// (held by holdRex), asking through the test's control node (which does
+// not go through rex): then a call is surely in flight. At most 30 s.
+func waitQueued(n *erltest.Node, min int) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		out, err := n.Eval(ctx, "element(2, erlang:process_info(whereis(rex), message_queue_len))")
+		cancel()
+		if q, perr := strconv.Atoi(out); err == nil && perr == nil && q >= min {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no call reached the held rex of %s within 30 s: %v %s", n.Name, err, out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // cycle runs one report now and returns the result and the report file.
@@ -315,7 +341,9 @@ func TestCloseEndsCallsInFlight(t *testing.T) {
 		_, err := cl.Eval(ctx, n.Name, "ok.", nil)
 		done <- err
 	}()
-	time.Sleep(200 * time.Millisecond)
+	if err := waitQueued(n, 1); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case err := <-done:
 		t.Fatalf("the call to a held node returned: %v", err)
