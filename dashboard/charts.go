@@ -115,12 +115,15 @@ type Chart struct {
 // dayKey is a day as points and tables write it.
 func dayKey(t time.Time) string { return t.Format(time.DateOnly) }
 
+// dayNum numbers a UTC day (days since 1970-01-01): the index's key.
+func dayNum(t time.Time) int32 { return int32(t.Unix() / 86400) }
+
 // rollups indexes roll-up rows by kind, dimension, value and day.
 type rollups struct {
 	// active: distinct clusters per kind and day (new + returning).
-	active map[store.Kind]map[string]int64
+	active map[store.Kind]map[int32]int64
 	// cells: per kind, dimension and value, the counts by day.
-	cells map[valueKey]map[string]cell
+	cells map[valueKey]map[int32]cell
 	// values: the values seen per kind and dimension.
 	values map[store.Kind]map[string]map[string]bool
 }
@@ -136,33 +139,35 @@ type cell struct{ Clusters, Sum int64 }
 // indexRows indexes rows for the chart builders.
 func indexRows(rows []store.RollupRow) *rollups {
 	r := &rollups{
-		active: map[store.Kind]map[string]int64{},
-		cells:  map[valueKey]map[string]cell{},
+		active: map[store.Kind]map[int32]int64{},
+		cells:  map[valueKey]map[int32]cell{},
 		values: map[store.Kind]map[string]map[string]bool{},
 	}
 	for _, row := range rows {
-		day := dayKey(row.Day)
+		day := dayNum(row.Day)
 		if row.Dimension == facts.Clusters {
 			if r.active[row.Kind] == nil {
-				r.active[row.Kind] = map[string]int64{}
+				r.active[row.Kind] = map[int32]int64{}
 			}
 			r.active[row.Kind][day] += row.Clusters
 		}
 		k := valueKey{row.Kind, row.Dimension, row.Value}
 		if r.cells[k] == nil {
-			r.cells[k] = map[string]cell{}
+			r.cells[k] = map[int32]cell{}
 		}
 		c := r.cells[k][day]
 		c.Clusters += row.Clusters
 		c.Sum += row.Sum
 		r.cells[k][day] = c
-		if r.values[row.Kind] == nil {
-			r.values[row.Kind] = map[string]map[string]bool{}
+	}
+	for k := range r.cells {
+		if r.values[k.Kind] == nil {
+			r.values[k.Kind] = map[string]map[string]bool{}
 		}
-		if r.values[row.Kind][row.Dimension] == nil {
-			r.values[row.Kind][row.Dimension] = map[string]bool{}
+		if r.values[k.Kind][k.Dimension] == nil {
+			r.values[k.Kind][k.Dimension] = map[string]bool{}
 		}
-		r.values[row.Kind][row.Dimension][row.Value] = true
+		r.values[k.Kind][k.Dimension][k.Value] = true
 	}
 	return r
 }
@@ -185,7 +190,7 @@ func (r *rollups) maxActive(f filter) int64 {
 	for _, d := range f.days() {
 		var n int64
 		for _, s := range f.series() {
-			n += r.active[s][dayKey(d)]
+			n += r.active[s][dayNum(d)]
 		}
 		most = max(most, n)
 	}
@@ -262,7 +267,7 @@ func round(x float64, digits int) float64 {
 // the days with any.
 func (b builder) activeOver(s store.Kind, days []time.Time) (sum int64, daysWithReports int) {
 	for _, d := range days {
-		if n := b.rows.active[s][dayKey(d)]; n > 0 {
+		if n := b.rows.active[s][dayNum(d)]; n > 0 {
 			sum += n
 			daysWithReports++
 		}
@@ -462,7 +467,7 @@ func (b builder) overTime(def chartDef, s store.Kind) ([]Point, int) {
 			for _, v := range l.Values {
 				byDay := b.rows.cells[valueKey{s, def.Dimension, v}]
 				for _, d := range days {
-					c := byDay[dayKey(d)]
+					c := byDay[dayNum(d)]
 					clusters += c.Clusters
 					sum += c.Sum
 				}

@@ -313,12 +313,16 @@ func (d *dashboard) versions(ctx context.Context, f filter, admin bool) ([]strin
 		return nil, err
 	}
 	best := map[string]int64{}
-	perDay := map[[2]string]int64{}
+	type key struct {
+		version string
+		day     int32
+	}
+	perDay := map[key]int64{}
 	for _, row := range rows {
 		if row.Dimension != facts.Version {
 			continue
 		}
-		k := [2]string{row.Value, dayKey(row.Day)}
+		k := key{row.Value, dayNum(row.Day)}
 		perDay[k] += row.Clusters
 		best[row.Value] = max(best[row.Value], perDay[k])
 	}

@@ -80,13 +80,24 @@ type svgDot struct {
 
 type svgGrid struct{ X1, Y1, X2, Y2 float64 }
 
-// table is the chart's numbers beside it.
+// table is the chart's numbers beside it. A shares table's cells carry
+// their point whole; a time table's cells carry the numbers only, their
+// series and label on the column's heading and their day on the row
+// (a year of days would otherwise repeat them thousands of times).
 type table struct {
-	Head []string
+	Head []tableCol
 	Rows []tableRow
+	// Time: a time table; Sums: its cells are sums (else clusters and shares).
+	Time, Sums bool
+}
+
+type tableCol struct {
+	Text          string
+	Series, Label string
 }
 
 type tableRow struct {
+	Day   string
 	Head  []string
 	Cells []tableCell
 }
@@ -282,10 +293,12 @@ func groupsInOrder(rows []rowKey) []string {
 func sharesTable(c Chart) table {
 	t := table{}
 	if c.def.Grouped {
-		t.Head = append(t.Head, "module")
+		t.Head = append(t.Head, tableCol{Text: "module"})
 	}
-	t.Head = append(t.Head, "value")
-	t.Head = append(t.Head, c.Series...)
+	t.Head = append(t.Head, tableCol{Text: "value"})
+	for _, s := range c.Series {
+		t.Head = append(t.Head, tableCol{Text: s})
+	}
 	rows, cells := byRow(c)
 	for _, rk := range rows {
 		r := tableRow{}
@@ -357,7 +370,8 @@ func timePanel(c Chart, series string, labels []string) panel {
 	for i, d := range days {
 		dayIndex[d] = i
 	}
-	dots := len(days) <= 60
+	// Dots (with their tooltips) while they are few enough to tell apart.
+	dots := len(days) <= 60 && len(days)*len(labels) <= 360
 	for li, l := range labels {
 		color := lineColors[li%len(lineColors)]
 		var d strings.Builder
@@ -392,13 +406,13 @@ func axisLabel(t chartType, v float64) string {
 
 // timeTable has a row per day (or week) and a column per series and label.
 func timeTable(c Chart, labels []string) table {
-	t := table{Head: []string{"day"}}
+	t := table{Head: []tableCol{{Text: "day"}}, Time: true, Sums: c.def.Type == sums}
 	if c.def.Type == weekly {
-		t.Head[0] = "week of"
+		t.Head[0].Text = "week of"
 	}
 	for _, s := range c.Series {
 		for _, l := range labels {
-			t.Head = append(t.Head, s+" "+l)
+			t.Head = append(t.Head, tableCol{Text: s + " " + l, Series: s, Label: l})
 		}
 	}
 	type k struct{ day, series, label string }
@@ -414,7 +428,7 @@ func timeTable(c Chart, labels []string) table {
 	}
 	for i := len(days) - 1; i >= 0; i-- { // newest first
 		d := days[i]
-		r := tableRow{Head: []string{d}}
+		r := tableRow{Day: d, Head: []string{d}}
 		for _, s := range c.Series {
 			for _, l := range labels {
 				pt, ok := cells[k{d, s, l}]
