@@ -27,11 +27,12 @@ const (
 
 // rows is one batch's rows, made before the transaction.
 type rows struct {
-	day      time.Time
-	received int64
-	b        *Batch
-	events   []any // eventColumns values per event
-	facts    []any // factColumns values per fact
+	day       time.Time
+	received  int64
+	b         *Batch
+	reportKey string
+	params    []string // each event's params as JSON
+	facts     []any    // factColumns values per fact
 }
 
 type addRequest struct {
@@ -84,13 +85,14 @@ func batchRows(b *Batch) (rows, error) {
 	if reportKey == "" {
 		reportKey = uuid.NewString()
 	}
-	r.events = make([]any, 0, len(b.Events)*eventColumns)
-	for _, e := range b.Events {
+	r.reportKey = reportKey
+	r.params = make([]string, len(b.Events))
+	for i, e := range b.Events {
 		params, err := json.Marshal(e.Params)
 		if err != nil {
 			return rows{}, fmt.Errorf("event %s: %w", e.Name, err)
 		}
-		r.events = append(r.events, r.received, b.Property, string(b.Kind), b.ClientID, reportKey, b.Country, e.Name, string(params))
+		r.params[i] = string(params)
 	}
 	if b.Counted {
 		fs := facts.FromEvents(b.Events, b.Country)
@@ -125,16 +127,24 @@ func (s *sqlStore) addAlone(ctx context.Context, r rows) (bool, error) {
 // writeRows writes one batch in tx; false when its DedupKey is stored.
 func (s *sqlStore) writeRows(ctx context.Context, tx *sql.Tx, r rows) (bool, error) {
 	b := r.b
+	var dedupKey any // NULL: no key, never a conflict
 	if b.DedupKey != "" {
-		res, err := s.exec(ctx, tx, insertDedup, b.DedupKey, r.received)
-		if err != nil {
-			return false, err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return false, err
-		}
+		dedupKey = b.DedupKey
 	}
-	if err := s.insertRows(ctx, tx, insertEventsHead, "", eventColumns, r.events); err != nil {
+	var id int64
+	err := s.queryRow(ctx, tx, insertBatch, r.received, b.Property, string(b.Kind), b.ClientID, r.reportKey, b.Country,
+		boolInt(b.Counted), len(b.Events), dedupKey).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil // a retried request
+	}
+	if err != nil {
+		return false, err
+	}
+	events := make([]any, 0, len(b.Events)*eventColumns)
+	for i, e := range b.Events {
+		events = append(events, id, i, e.Name, r.params[i])
+	}
+	if err := s.insertRows(ctx, tx, insertEventsHead, "", eventColumns, events); err != nil {
 		return false, err
 	}
 	// Facts in FromEvents' order: concurrent batches of one cluster lock

@@ -57,10 +57,12 @@ type sqlStore struct {
 
 // The shared SQL; ? placeholders, rebound for PostgreSQL.
 const (
-	insertDedup = `INSERT INTO dedup_keys (dedup_key, received) VALUES (?, ?) ON CONFLICT (dedup_key) DO NOTHING`
+	// A batch with a DedupKey already stored inserts nothing, returns no id.
+	insertBatch = `INSERT INTO batches (received, property, kind, client_id, report_key, country, counted, events_left, dedup_key)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING RETURNING id`
 
-	insertEventsHead = `INSERT INTO events (received, property, kind, client_id, report_key, country, name, params)`
-	eventColumns     = 8
+	insertEventsHead = `INSERT INTO events (batch_id, seq, name, params)`
+	eventColumns     = 4
 
 	upsertFactsHead = `INSERT INTO facts (day, property, client_id, dimension, value, amount)`
 	upsertFactsTail = ` ON CONFLICT (day, property, client_id, dimension, value) DO UPDATE SET amount = facts.amount + excluded.amount`
@@ -89,7 +91,7 @@ ON CONFLICT (day, property, name, reason) DO UPDATE SET n = ingest_counts.n + ex
 // preparedQueries are prepared once on the writer when the dialect inserts
 // row by row.
 var preparedQueries = []string{
-	insertDedup,
+	insertBatch,
 	insertEventsHead + placeholders(eventColumns, 1),
 	upsertFactsHead + placeholders(factColumns, 1) + upsertFactsTail,
 	upsertCluster,
@@ -159,6 +161,14 @@ func (s *sqlStore) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) 
 	return tx.ExecContext(ctx, s.rebind(q), args...)
 }
 
+// queryRow runs q in tx, prepared when the writer has it prepared.
+func (s *sqlStore) queryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+	if st, ok := s.prepared[q]; ok {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, s.rebind(q), args...)
+}
+
 // insertRows inserts the rows in args (cols values each) with head (the
 // INSERT INTO ... part) and tail (an ON CONFLICT clause).
 func (s *sqlStore) insertRows(ctx context.Context, tx *sql.Tx, head, tail string, cols int, args []any) error {
@@ -205,8 +215,9 @@ func boolInt(b bool) int {
 }
 
 func (s *sqlStore) Export(ctx context.Context, since, until time.Time, fn func(StoredEvent) error) error {
-	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT received, property, kind, client_id, report_key, country, name, params
-FROM events WHERE received >= ? AND received < ? ORDER BY received, id`), micros(since), micros(until))
+	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT b.received, b.property, b.kind, b.client_id, b.report_key, b.country, e.name, e.params
+FROM batches b JOIN events e ON e.batch_id = b.id
+WHERE b.received >= ? AND b.received < ? ORDER BY b.received, b.id, e.seq`), micros(since), micros(until))
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
@@ -401,26 +412,66 @@ func (s *sqlStore) deleteBefore(ctx context.Context, cutoff time.Time, limit int
 		return 0, err
 	}
 	defer tx.Rollback()
-	var total int64
-	for _, del := range []struct {
-		q   string
-		arg any
-	}{
-		{`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received < ? ORDER BY received, id LIMIT ?)`, micros(cutoff)},
-		// A day's facts go once the whole day is older than the cutoff.
-		{`DELETE FROM facts WHERE (day, property, client_id, dimension, value) IN
-(SELECT day, property, client_id, dimension, value FROM facts WHERE day < ? LIMIT ?)`, dayText(cutoff)},
-		{`DELETE FROM dedup_keys WHERE dedup_key IN (SELECT dedup_key FROM dedup_keys WHERE received < ? LIMIT ?)`, micros(cutoff)},
-	} {
-		res, err := tx.ExecContext(ctx, s.rebind(del.q), del.arg, limit)
-		if err != nil {
+	// The oldest batches whose events fit in limit, and the events of the
+	// next one that do.
+	rows, err := tx.QueryContext(ctx, s.rebind(`SELECT id, events_left FROM batches WHERE received < ? ORDER BY received, id LIMIT ?`),
+		micros(cutoff), limit)
+	if err != nil {
+		return 0, err
+	}
+	var whole []any
+	var partial, partialEvents int64
+	budget := int64(limit)
+	for rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
 			return 0, err
+		}
+		if n > budget {
+			partial, partialEvents = id, budget
+			break
+		}
+		whole = append(whole, id)
+		budget -= n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	var total int64
+	del := func(q string, args ...any) error {
+		res, err := tx.ExecContext(ctx, s.rebind(q), args...)
+		if err != nil {
+			return err
 		}
 		n, err := res.RowsAffected()
-		if err != nil {
+		total += n
+		return err
+	}
+	for start := 0; start < len(whole); start += maxRowsPerInsert {
+		ids := whole[start:min(len(whole), start+maxRowsPerInsert)]
+		in := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+		if err := del(`DELETE FROM events WHERE batch_id IN (`+in+`)`, ids...); err != nil {
 			return 0, err
 		}
-		total += n
+		if err := del(`DELETE FROM batches WHERE id IN (`+in+`)`, ids...); err != nil {
+			return 0, err
+		}
+	}
+	if partialEvents > 0 {
+		if err := del(`DELETE FROM events WHERE batch_id = ? AND seq IN
+(SELECT seq FROM events WHERE batch_id = ? ORDER BY seq LIMIT ?)`, partial, partial, partialEvents); err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE batches SET events_left = events_left - ? WHERE id = ?`), partialEvents, partial); err != nil {
+			return 0, err
+		}
+	}
+	// A day's facts go once the whole day is older than the cutoff.
+	if err := del(`DELETE FROM facts WHERE (day, property, client_id, dimension, value) IN
+(SELECT day, property, client_id, dimension, value FROM facts WHERE day < ? LIMIT ?)`, dayText(cutoff), limit); err != nil {
+		return 0, err
 	}
 	return total, tx.Commit()
 }

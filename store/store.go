@@ -136,10 +136,10 @@ type Store interface {
 	// DaysToRollUp lists the days whose facts changed since they were last
 	// rolled up.
 	DaysToRollUp(ctx context.Context) ([]time.Time, error)
-	// DeleteBefore deletes at most limit raw events received before cutoff,
-	// at most limit facts of the days before cutoff's day and at most limit
-	// dedup keys, returning how many rows it deleted (call it again until it
-	// returns 0); roll-ups stay.
+	// DeleteBefore deletes at most limit raw events received before cutoff
+	// (oldest first; a batch, and its DedupKey, goes with its last event)
+	// and at most limit facts of the days before cutoff's day, returning how
+	// many rows it deleted (call it again until it returns 0); roll-ups stay.
 	DeleteBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error)
 	// Rollups returns the roll-up rows q selects, by day, then dimension,
 	// value and kind.

@@ -2,8 +2,10 @@
 -- 'YYYY-MM-DD' (UTC). {{id}}, {{without_rowid}} are the dialect's words
 -- for an auto-numbered primary key and a table clustered on its key.
 
--- Raw events, one row per event, kept for the retention period.
-CREATE TABLE events (
+-- Stored batches (one accepted request each): who sent them, and the
+-- dedup key of a request that may be retried (NULL: none). A batch goes
+-- with its last raw event.
+CREATE TABLE batches (
     id {{id}},
     received BIGINT NOT NULL,
     property TEXT NOT NULL,
@@ -11,17 +13,21 @@ CREATE TABLE events (
     client_id TEXT NOT NULL,
     report_key TEXT NOT NULL,
     country TEXT NOT NULL,
-    name TEXT NOT NULL,
-    params TEXT NOT NULL
+    counted INTEGER NOT NULL,
+    events_left INTEGER NOT NULL,
+    dedup_key TEXT UNIQUE
 );
-CREATE INDEX events_received ON events (received, id);
+CREATE INDEX batches_received ON batches (received, id);
 
--- Dedup keys of stored batches (retried requests are not stored twice).
-CREATE TABLE dedup_keys (
-    dedup_key TEXT NOT NULL PRIMARY KEY,
-    received BIGINT NOT NULL
+-- Raw events, one row per event (events_left counts those left in a batch),
+-- kept for the retention period.
+CREATE TABLE events (
+    batch_id BIGINT NOT NULL,
+    seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    params TEXT NOT NULL,
+    PRIMARY KEY (batch_id, seq)
 ){{without_rowid}};
-CREATE INDEX dedup_keys_received ON dedup_keys (received);
 
 -- What each cluster stated per day; amount summed (stanza increments).
 CREATE TABLE facts (
