@@ -67,12 +67,18 @@ func event(name string, kv ...any) metrics.Event {
 // report stores one cluster's report of one day (days before now).
 func report(t *testing.T, st store.Store, kind store.Kind, id string, day int, version string, more ...metrics.Event) {
 	t.Helper()
+	reportFrom(t, st, "", kind, id, day, version, more...)
+}
+
+// reportFrom is report with the sender's country.
+func reportFrom(t *testing.T, st store.Store, country string, kind store.Kind, id string, day int, version string, more ...metrics.Event) {
+	t.Helper()
 	evs := append([]metrics.Event{
 		event("cluster", "uptime", "0001-00:00:00", "version", version, "component", int64(0), "node_number", int64(1), "config_type", "toml"),
 		event("host_count", "value", int64(1)),
 	}, more...)
 	_, err := st.AddBatch(ctxT(t), store.Batch{Received: now.AddDate(0, 0, -day), Property: "G-" + strings.ToUpper(string(kind)),
-		Kind: kind, ClientID: id, Counted: true, Events: evs})
+		Kind: kind, ClientID: id, Country: country, Counted: true, Events: evs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,5 +384,31 @@ func TestEmptyAndDown(t *testing.T) {
 	}
 	if code != 200 {
 		t.Errorf("PostgreSQL back: %d", code)
+	}
+}
+
+func TestGeography(t *testing.T) {
+	st := open(t, "sqlite:"+filepath.Join(t.TempDir(), "d.db"))
+	sample(t, st)
+	srv := server(t, st, dashboard.Options{})
+	_, _, body := get(t, srv.URL+"/geography")
+	if !strings.Contains(body, `id="no-countries"`) || strings.Contains(body, `id="chart-countries"`) {
+		t.Errorf("no country data: the page should say so and draw no chart")
+	}
+	for i := 0; i < 6; i++ {
+		reportFrom(t, st, "DE", store.Production, fmt.Sprintf("de-%d", i), 0, "6.2.1")
+	}
+	reportFrom(t, st, "FR", store.Production, "fr-0", 0, "6.2.1")
+	rollUp(t, st)
+	_, _, body = get(t, srv.URL+"/geography")
+	if !strings.Contains(body, `id="chart-countries"`) {
+		t.Errorf("country data: no chart")
+	}
+	c := apiJSON(t, srv, "/api/v1/countries?kind=production")
+	if p, ok := find(c, "production", "", "DE"); !ok || p.Clusters != 3 {
+		t.Errorf("DE: %+v %v (6 clusters on one of two days: 3 a day)", p, ok)
+	}
+	if _, ok := find(c, "production", "", "FR"); ok {
+		t.Errorf("FR (one cluster) shown publicly")
 	}
 }
