@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mim-metrics/mim-metrics/store"
@@ -49,11 +50,22 @@ type ingestResult struct {
 	errors   int64
 	errorMsg []string // the first distinct errors
 	p50, p99 time.Duration
-	rss, hwm int64 // VmRSS and VmHWM of this process at the end, bytes
-	stored   int64 // raw events the store holds afterwards (Export), -1 unknown
+	rss, hwm int64         // VmRSS and VmHWM of this process at the end, bytes
+	cpu      time.Duration // CPU time (user + system) of this process while sending
+	stored   int64         // raw events the store holds afterwards (Export), -1 unknown
 }
 
 func (r ingestResult) rate() float64 { return float64(r.events) / r.elapsed.Seconds() }
+
+// cpuPerEvent is this process's CPU time per event stored (the sender's,
+// the receiver's and the store's client side; PostgreSQL's own processes
+// not included).
+func (r ingestResult) cpuPerEvent() string {
+	if r.events == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f µs", float64(r.cpu.Microseconds())/float64(r.events))
+}
 
 // errorLog keeps a count of errors and the first few distinct messages.
 type errorLog struct {
@@ -167,6 +179,7 @@ func measureIngest(ctx context.Context, w *world, st store.Store, kind string, m
 	var reqs, events atomic.Int64
 	errs := &errorLog{}
 	lats := make([][]time.Duration, o.clients)
+	cpu0 := processCPU()
 	start := time.Now()
 	deadline := start.Add(o.duration)
 	dctx, cancel := context.WithDeadline(ctx, deadline.Add(time.Minute))
@@ -187,6 +200,7 @@ func measureIngest(ctx context.Context, w *world, st store.Store, kind string, m
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
+	res.cpu = processCPU() - cpu0
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
@@ -198,7 +212,7 @@ func measureIngest(ctx context.Context, w *world, st store.Store, kind string, m
 	}
 	res.p50, res.p99 = percentile(all, 50), percentile(all, 99)
 	res.rss, res.hwm = memStatus("VmRSS"), memStatus("VmHWM")
-	logf("%s: ingest %s: %.0f events/s, p50 %s, p99 %s, %d errors", kind, mode.label(), res.rate(), ms(res.p50), ms(res.p99), res.errors)
+	logf("%s: ingest %s: %.0f events/s, p50 %s, p99 %s, %d errors, CPU %s per event", kind, mode.label(), res.rate(), ms(res.p50), ms(res.p99), res.errors, res.cpuPerEvent())
 	if res.events == 0 {
 		return res, errors.New("nothing was stored: " + strings.Join(res.errorMsg, "; "))
 	}
@@ -210,6 +224,16 @@ func measureIngest(ctx context.Context, w *world, st store.Store, kind string, m
 	}
 	res.stored = n
 	return res, nil
+}
+
+// processCPU is the CPU time this process has used, user and system:
+// next to the wall clock on a machine shared with other work.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // percentile is the p-th percentile (nearest rank) of ds.

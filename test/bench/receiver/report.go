@@ -15,8 +15,8 @@ func renderReport(r *results, took time.Duration, loadStart, loadEnd string) str
 	if len(r.ingest) > 0 {
 		fmt.Fprintf(&b, "### Ingest (%d simulated clusters of %d nodes, %.1f events a node's report, %d concurrent senders, %s each, loopback)\n\n",
 			o.clusters, nodesPerCluster, r.events, o.clients, o.duration)
-		b.WriteString("| store | path | events/s | share of raw | requests (batches) | p50 latency | p99 latency | errors | acknowledged = stored | VmRSS | VmHWM |\n")
-		b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		b.WriteString("| store | path | events/s | share of raw | requests (batches) | p50 latency | p99 latency | errors | acknowledged = stored | VmRSS | VmHWM | CPU per event |\n")
+		b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		for _, i := range r.ingest {
 			share := "–"
 			if raw, ok := r.raw(i.store); ok && i.mode == httpMode {
@@ -29,8 +29,8 @@ func renderReport(r *results, took time.Duration, loadStart, loadEnd string) str
 					stored = fmt.Sprintf("%d ≠ %d", i.events, i.stored)
 				}
 			}
-			fmt.Fprintf(&b, "| %s | %s | %.0f | %s | %d | %s | %s | %d | %s | %s | %s |\n",
-				i.store, i.mode.label(), i.rate(), share, i.requests, ms(i.p50), ms(i.p99), i.errors, stored, mb(i.rss), mb(i.hwm))
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %s | %d | %s | %s | %d | %s | %s | %s | %s |\n",
+				i.store, i.mode.label(), i.rate(), share, i.requests, ms(i.p50), ms(i.p99), i.errors, stored, mb(i.rss), mb(i.hwm), i.cpuPerEvent())
 		}
 		b.WriteString("\n")
 	}
