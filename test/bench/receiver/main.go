@@ -35,8 +35,11 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"github.com/mim-metrics/mim-metrics/store"
 )
 
 func main() {
@@ -70,7 +73,7 @@ func parseFlags(args []string) (options, error) {
 	storesFlag := fs.String("stores", "sqlite,postgres", "stores to measure, comma-separated: sqlite, postgres")
 	phasesFlag := fs.String("phases", "ingest,scale,dashboard", "phases to run, comma-separated: ingest, scale, dashboard (dashboard needs scale)")
 	fs.DurationVar(&o.duration, "duration", 60*time.Second, "how long each ingest measurement (HTTP, then raw AddBatch) sends")
-	fs.IntVar(&o.clients, "clients", 8, "concurrent senders during ingest")
+	fs.IntVar(&o.clients, "clients", 4, "concurrent senders (ingest, and loading the raw days)")
 	fs.IntVar(&o.clusters, "clusters", 10000, "simulated clusters (3 nodes each, reporting every 3 hours)")
 	fs.IntVar(&o.rawDays, "raw-days", 1, "full days of raw events loaded for the scale phase (the 90 days of retention are extrapolated from them)")
 	fs.IntVar(&o.reps, "reps", 30, "requests per dashboard page or API call (after one warm-up)")
@@ -204,15 +207,10 @@ func run() int {
 	started := time.Now()
 	loadStart := loadAvg()
 	res := &results{opts: o, events: w.eventsPerReport()}
-	for _, kind := range o.stores {
-		if err := measureStore(ctx, w, kind, work, o, res); err != nil {
-			res.failures = append(res.failures, fmt.Sprintf("%s: %v", kind, err))
-			logf("%s: %v", kind, err)
-		}
-		if ctx.Err() != nil {
-			logf("interrupted")
-			return 130
-		}
+	measureAll(ctx, w, work, o, res)
+	if ctx.Err() != nil {
+		logf("interrupted")
+		return 130
 	}
 	report := renderReport(res, time.Since(started), loadStart, loadAvg())
 	fmt.Print(report)
@@ -234,45 +232,91 @@ func run() int {
 	return 0
 }
 
-// measureStore runs the chosen phases against one kind of store.
-func measureStore(ctx context.Context, w *world, kind, work string, o options, res *results) error {
-	srv, err := startServer(kind, work)
-	if err != nil {
-		return err
+// measureAll runs the chosen phases on every chosen store: ingest one
+// store after the other; the scale phase's loading of every store at once
+// (the raw days take most of a run; the rates are then of stores sharing
+// the machine, and say so); then, one store after the other, the timed
+// roll-ups and the dashboard. A phase that fails is a failure in the
+// report; the others still run.
+func measureAll(ctx context.Context, w *world, work string, o options, res *results) {
+	fail := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		res.failures = append(res.failures, msg)
+		logf("%s", msg)
 	}
-	defer srv.stop()
+	var servers []*dbServer
+	defer func() {
+		for _, s := range servers {
+			s.stop()
+		}
+	}()
+	for _, kind := range o.stores {
+		srv, err := startServer(kind, work)
+		if err != nil {
+			fail("%s: %v", kind, err)
+			continue
+		}
+		servers = append(servers, srv)
+	}
 	if slices.Contains(o.phases, "ingest") {
-		for _, mode := range []ingestMode{rawMode, httpMode} {
-			r, err := ingestOnce(ctx, w, srv, kind, mode, o)
-			if err != nil {
-				// Measure what exists: the other mode and phases still run.
-				res.failures = append(res.failures, fmt.Sprintf("%s: ingest (%s): %v", kind, mode.label(), err))
-				logf("%s: ingest (%s): %v", kind, mode.label(), err)
-				continue
+		for _, srv := range servers {
+			for _, mode := range []ingestMode{rawMode, httpMode} {
+				r, err := ingestOnce(ctx, w, srv, srv.kind, mode, o)
+				if ctx.Err() != nil {
+					return
+				}
+				if err != nil {
+					fail("%s: ingest (%s): %v", srv.kind, mode.label(), err)
+					continue
+				}
+				res.ingest = append(res.ingest, r)
+				runtime.GC()
 			}
-			res.ingest = append(res.ingest, r)
-			runtime.GC()
 		}
 	}
 	if !slices.Contains(o.phases, "scale") {
-		return nil
+		return
 	}
-	sc, st, err := measureScale(ctx, w, srv, kind, o)
-	if st != nil {
-		defer st.Close()
+	loaded := make([]scaleResult, len(servers))
+	stores := make([]store.Store, len(servers))
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, srv := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			loaded[i], stores[i], errs[i] = loadScale(ctx, w, srv, srv.kind, len(servers), o)
+		}()
 	}
-	if err != nil {
-		return fmt.Errorf("scale: %w", err)
-	}
-	res.scale = append(res.scale, sc)
-	if slices.Contains(o.phases, "dashboard") {
-		rows, err := measureDashboard(ctx, st, kind, w, o)
-		if err != nil {
-			return fmt.Errorf("dashboard: %w", err)
+	wg.Wait()
+	defer func() {
+		for _, st := range stores {
+			if st != nil {
+				st.Close()
+			}
 		}
-		res.dashboard = append(res.dashboard, rows...)
+	}()
+	for i, srv := range servers {
+		if ctx.Err() != nil {
+			return
+		}
+		if errs[i] != nil {
+			fail("%s: scale: %v", srv.kind, errs[i])
+			continue
+		}
+		if err := timeRollUps(ctx, w, stores[i], &loaded[i]); err != nil {
+			fail("%s: scale: %v", srv.kind, err)
+			continue
+		}
+		res.scale = append(res.scale, loaded[i])
+		if slices.Contains(o.phases, "dashboard") {
+			rows, err := measureDashboard(ctx, stores[i], srv.kind, w, o)
+			res.dashboard = append(res.dashboard, rows...)
+			if err != nil {
+				fail("%s: dashboard: %v", srv.kind, err)
+			}
+		}
 	}
-	return nil
 }
 
 // ingestOnce measures one ingest mode into a fresh database.

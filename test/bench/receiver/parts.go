@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,8 +141,8 @@ func (s *dbServer) fresh(ctx context.Context, name string) (store.Store, error) 
 	return store.Open(ctx, dsn)
 }
 
-// size is the bytes database name takes on disk: SQLite's files (the
-// WAL included), PostgreSQL's pg_database_size.
+// size is the bytes database name takes on disk: SQLite's files after a
+// checkpoint, PostgreSQL's pg_database_size.
 func (s *dbServer) size(ctx context.Context, name string) (int64, error) {
 	dsn, ok := s.urls[name]
 	if !ok {
@@ -149,6 +150,17 @@ func (s *dbServer) size(ctx context.Context, name string) (int64, error) {
 	}
 	if s.pg == nil {
 		path := strings.TrimPrefix(dsn, "sqlite:")
+		// Move the WAL into the database first: a WAL file keeps the size
+		// it grew to, which is not the data's.
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			return 0, err
+		}
+		_, err = db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+		db.Close()
+		if err != nil {
+			return 0, fmt.Errorf("checkpoint %s: %w", path, err)
+		}
 		var total int64
 		for _, f := range []string{path, path + "-wal", path + "-shm"} {
 			if st, err := os.Stat(f); err == nil {

@@ -54,7 +54,10 @@ func renderReport(r *results, took time.Duration, loadStart, loadEnd string) str
 				fmt.Fprintf(&b, "\n%s: the generated roll-ups of %s differ from RollUp's: %s.\n", s.store, s.lastDay.Format(time.DateOnly), strings.Join(s.differ, "; "))
 			}
 		}
-		b.WriteString("\nMeasured: the sizes after loading (SQLite: the files, WAL included; PostgreSQL: pg_database_size). ")
+		if len(r.scale) > 0 && r.scale[0].alongside > 1 {
+			fmt.Fprintf(&b, "\nThe %d stores were loaded at the same time (through AddBatch, %d senders each): the load rates are of stores sharing the machine; the roll-ups and the dashboard were timed one store after the other, with nothing else of the benchmark running.\n", r.scale[0].alongside, o.clients)
+		}
+		b.WriteString("\nMeasured: the sizes after loading (SQLite: the files after a WAL checkpoint; PostgreSQL: pg_database_size). ")
 		b.WriteString("Extrapolated: 90 days of raw events = roll-ups + 90 × the measured size of one raw day.\n\n")
 	}
 	if len(r.dashboard) > 0 {

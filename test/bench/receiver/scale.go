@@ -30,6 +30,7 @@ type scaleResult struct {
 	rawEvents  int64
 	rawBatches int64
 	rawLoad    time.Duration
+	alongside  int   // stores loading at the same time, this one included
 	sizeRaw    int64 // bytes: after the raw days
 	// RollUp of the last raw day: the first computation, then again (the
 	// same rows replaced).
@@ -48,11 +49,11 @@ func (r scaleResult) rawPerDay() int64 { return (r.sizeRaw - r.sizeYear) / int64
 // size90 extrapolates the database with 90 days of raw events.
 func (r scaleResult) size90() int64 { return r.sizeYear + retentionDays*r.rawPerDay() }
 
-// measureScale loads a year of roll-ups and o.rawDays days of raw events
-// into a fresh database, measuring its size on the way, then times
-// RollUp of the last day. It returns the store, open, for the dashboard.
-func measureScale(ctx context.Context, w *world, srv *dbServer, kind string, o options) (scaleResult, store.Store, error) {
-	res := scaleResult{store: kind, clusters: len(w.clusters), rollupDays: yearDays, rawDays: o.rawDays}
+// loadScale loads a year of roll-ups and o.rawDays days of raw events into
+// a fresh database, measuring its size on the way; alongside is the
+// number of stores loading at the same time. It returns the store, open.
+func loadScale(ctx context.Context, w *world, srv *dbServer, kind string, alongside int, o options) (scaleResult, store.Store, error) {
+	res := scaleResult{store: kind, clusters: len(w.clusters), rollupDays: yearDays, rawDays: o.rawDays, alongside: alongside}
 	const name = "scale"
 	st, err := srv.fresh(ctx, name)
 	if err != nil {
@@ -97,25 +98,32 @@ func measureScale(ctx context.Context, w *world, srv *dbServer, kind string, o o
 	}
 	logf("%s: scale: %d raw events (%d batches) in %s (%.0f events/s), database %s", kind, res.rawEvents, res.rawBatches,
 		res.rawLoad.Round(time.Millisecond), float64(res.rawEvents)/res.rawLoad.Seconds(), mb(res.sizeRaw))
+	return res, st, nil
+}
 
+// timeRollUps times RollUp of the last loaded day three times (the first
+// computation, then the same rows replaced) and compares its rows with the
+// generated ones.
+func timeRollUps(ctx context.Context, w *world, st store.Store, res *scaleResult) error {
+	kind, last := res.store, res.lastDay
 	for i := 0; i < 3; i++ {
 		t0 := time.Now()
 		if err := st.RollUp(ctx, last); err != nil {
-			return res, st, fmt.Errorf("roll up %s: %w", last.Format(time.DateOnly), err)
+			return fmt.Errorf("roll up %s: %w", last.Format(time.DateOnly), err)
 		}
 		res.rollupTimes = append(res.rollupTimes, time.Since(t0))
 		logf("%s: scale: RollUp(%s) took %s", kind, last.Format(time.DateOnly), res.rollupTimes[i].Round(time.Millisecond))
 	}
 	rows, err := st.Rollups(ctx, store.RollupQuery{From: last, To: last})
 	if err != nil {
-		return res, st, fmt.Errorf("read the roll-ups back: %w", err)
+		return fmt.Errorf("read the roll-ups back: %w", err)
 	}
 	res.dayRows = len(rows)
 	res.differ = compareRollups(w.rollupRows(0, last), rows)
 	if len(res.differ) > 0 {
 		logf("%s: scale: the generated roll-ups differ from RollUp's: %s", kind, strings.Join(res.differ, "; "))
 	}
-	return res, st, nil
+	return nil
 }
 
 // compareRollups compares generated rows with computed ones (all
