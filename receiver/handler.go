@@ -97,7 +97,7 @@ func New(cfg Config) (*Receiver, error) {
 }
 
 // Paths are the ingest endpoints, as http.ServeMux patterns.
-var Paths = []string{"POST /mp/collect", "POST /debug/mp/collect", "POST /batch", "POST /collect", "POST /api/v1/reports"}
+var Paths = []string{"POST /mp/collect", "POST /debug/mp/collect", "POST /batch", "POST /collect", "POST /api/v1/reports", "GET /healthz"}
 
 // Register adds the ingest endpoints (Paths) to mux.
 func (rc *Receiver) Register(mux *http.ServeMux) {
@@ -106,6 +106,19 @@ func (rc *Receiver) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /batch", rc.ua)
 	mux.HandleFunc("POST /collect", rc.ua)
 	mux.HandleFunc("POST /api/v1/reports", rc.reports)
+	mux.HandleFunc("GET /healthz", rc.healthz)
+}
+
+// healthz answers 200 when the store answers, 503 otherwise: for load
+// balancers in front of several receivers.
+func (rc *Receiver) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := rc.st.Ping(ctx); err != nil {
+		answer(w, http.StatusServiceUnavailable, "the store is unavailable")
+		return
+	}
+	answer(w, http.StatusOK, "ok")
 }
 
 // ServeHTTP serves the ingest endpoints alone.
@@ -165,15 +178,13 @@ func (rc *Receiver) ga4(w http.ResponseWriter, r *http.Request, debug bool) {
 	id := q.Get("measurement_id")
 	prop, known := rc.props[id]
 	known = known && prop.Secret != ""
-	counted := ""
+	countAs := "" // the property counts are kept under: "" when unknown
 	if known {
-		counted = id
+		countAs = id
 	}
-	if !debug {
-		rc.health.add(now, counted, CountRequests, "", 1)
-	}
+	rc.health.add(now, countAs, CountRequests, "", 1)
 	if !rc.addrs.allow(addrKey(addr).String(), now) {
-		rc.reject(w, now, counted, http.StatusTooManyRequests, reasonRateLimited, "too many requests from this address: retry later")
+		rc.reject(w, now, countAs, http.StatusTooManyRequests, reasonRateLimited, "too many requests from this address: retry later")
 		return
 	}
 	switch {
@@ -225,11 +236,11 @@ func (rc *Receiver) ua(w http.ResponseWriter, r *http.Request) {
 	}
 	prop, known := rc.props[tid]
 	known = known && prop.Secret == ""
-	counted := ""
+	countAs := ""
 	if known {
-		counted = tid
+		countAs = tid
 	}
-	rc.health.add(now, counted, CountRequests, "", 1)
+	rc.health.add(now, countAs, CountRequests, "", 1)
 	switch {
 	case rerr != nil:
 		rc.reject(w, now, "", http.StatusBadRequest, reasonBadRequest, rerr.Error())

@@ -307,7 +307,13 @@ func TestDebugEndpoint(t *testing.T) {
 func TestStoreDown(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
+	if resp, err := http.Get(e.srv.URL + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", err, resp)
+	}
 	_ = e.st.Close()
+	if resp, err := http.Get(e.srv.URL + "/healthz"); err != nil || resp.StatusCode != 503 {
+		t.Errorf("healthz with the store closed: %v %v", err, resp)
+	}
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/mp/collect?measurement_id=G-TEST1234&api_secret=secret-abc",
 		strings.NewReader(`{"client_id":"c","events":[{"name":"host_count","params":{"value":1}}]}`))
 	resp, err := e.srv.Client().Do(req)

@@ -12,7 +12,7 @@ import (
 
 // Ingest health counters (store.IngestCount names).
 const (
-	// CountRequests counts every ingest request.
+	// CountRequests counts every ingest request (/debug/mp/collect's too).
 	CountRequests = "requests"
 	// CountStored counts stored batches.
 	CountStored = "stored"

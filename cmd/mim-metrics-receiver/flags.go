@@ -165,6 +165,7 @@ func printUsage(fs *flag.FlagSet, w io.Writer) {
 		{"POST /debug/mp/collect", "GA4 validation: stores nothing, answers validationMessages"},
 		{"POST /batch, /collect", "Universal Analytics hits (MongooseIM 3.6-6.0)"},
 		{"POST /api/v1/reports", "a report file, with Authorization: Bearer <admin token>"},
+		{"GET /healthz", "200 when the database answers, else 503"},
 		{"GET /", "the dashboard"},
 	} {
 		fmt.Fprintf(w, "  %-23s %s\n", e[0], e[1])
