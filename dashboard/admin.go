@@ -172,7 +172,9 @@ func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	if err := r.ParseForm(); err != nil || !d.tokenMatches(r.PostFormValue("token")) {
-		d.render(w, r, http.StatusForbidden, "login", adminData{base: d.base(r, "Admin login", f, nil), LoginFailed: true})
+		data := adminData{base: d.base(r, "Admin login", f, nil), LoginFailed: true}
+		data.Path = "/admin" // the page's filter form leads to the admin page
+		d.render(w, r, http.StatusForbidden, "login", data)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: adminCookie, Value: d.cookie, Path: "/", HttpOnly: true,
