@@ -16,21 +16,23 @@ type Kind string
 
 // Kinds of drift.
 const (
-	// Version: the nodes run different servers or versions (a rolling
+	// DriftVersion: the nodes run different servers or versions (a rolling
 	// upgrade half way).
-	Version Kind = "version"
-	// ModuleKind: a known module is enabled on some nodes only.
-	ModuleKind Kind = "module"
-	// Backend: a module's backends differ between the nodes that have it.
-	Backend Kind = "module_backend"
-	// Transport: a client transport is enabled on some nodes only.
-	Transport Kind = "transport"
-	// HTTPAPI: an HTTP handler is enabled on some nodes only.
-	HTTPAPI Kind = "http_api"
+	DriftVersion Kind = "version"
+	// DriftModule: a known module is enabled on some nodes only.
+	DriftModule Kind = "module"
+	// DriftBackend: a module's backends differ between the nodes that have it.
+	DriftBackend Kind = "module_backend"
+	// DriftTransport: a client transport is enabled on some nodes only.
+	DriftTransport Kind = "transport"
+	// DriftHTTPAPI: an HTTP handler is enabled on some nodes only.
+	DriftHTTPAPI Kind = "http_api"
 )
 
 // Kinds lists every kind of drift, in the order differences are reported.
-func Kinds() []Kind { return []Kind{Version, ModuleKind, Backend, Transport, HTTPAPI} }
+func Kinds() []Kind {
+	return []Kind{DriftVersion, DriftModule, DriftBackend, DriftTransport, DriftHTTPAPI}
+}
 
 // Difference is one thing the nodes disagree on: the nodes grouped by what
 // they have.
@@ -86,7 +88,7 @@ func Drift(reports []metrics.NodeReport) []Difference {
 		return nil
 	}
 	var out []Difference
-	out = appendIfDiffers(out, Version, "", nodes, func(n Node) (string, bool) {
+	out = appendIfDiffers(out, DriftVersion, "", nodes, func(n Node) (string, bool) {
 		return strings.TrimSpace(string(n.Server) + " " + n.Version), true
 	})
 	modules := map[string]bool{}
@@ -104,23 +106,23 @@ func Drift(reports []metrics.NodeReport) []Difference {
 		}
 	}
 	for _, mod := range sortedSet(modules) {
-		out = appendIfDiffers(out, ModuleKind, mod, nodes, func(n Node) (string, bool) {
+		out = appendIfDiffers(out, DriftModule, mod, nodes, func(n Node) (string, bool) {
 			return presence(n.backends(mod) != ""), true
 		})
 	}
 	for _, mod := range sortedSet(modules) {
-		out = appendIfDiffers(out, Backend, mod, nodes, func(n Node) (string, bool) {
+		out = appendIfDiffers(out, DriftBackend, mod, nodes, func(n Node) (string, bool) {
 			b := n.backends(mod)
 			return b, b != ""
 		})
 	}
 	for _, t := range sortedSet(transports) {
-		out = appendIfDiffers(out, Transport, t, nodes, func(n Node) (string, bool) {
+		out = appendIfDiffers(out, DriftTransport, t, nodes, func(n Node) (string, bool) {
 			return presence(contains(n.Transports, t)), true
 		})
 	}
 	for _, h := range sortedSet(apis) {
-		out = appendIfDiffers(out, HTTPAPI, h, nodes, func(n Node) (string, bool) {
+		out = appendIfDiffers(out, DriftHTTPAPI, h, nodes, func(n Node) (string, bool) {
 			return presence(contains(n.HTTPAPIs, h)), true
 		})
 	}

@@ -109,7 +109,7 @@ func TestDriftOrderAndGroups(t *testing.T) {
 	for _, x := range d {
 		kinds = append(kinds, x.Kind)
 	}
-	if !reflect.DeepEqual(kinds, []Kind{Version, ModuleKind}) {
+	if !reflect.DeepEqual(kinds, []Kind{DriftVersion, DriftModule}) {
 		t.Fatalf("kinds %v, want version then module: %v", kinds, d)
 	}
 	// Two groups of one: by value.

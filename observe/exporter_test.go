@@ -53,7 +53,7 @@ func TestExporterMetrics(t *testing.T) {
 	dest := reporting.Destination{Protocol: reporting.GA4, ID: "G-TEST1", Secret: "s3cret"}
 	e.ObserveCycle(reporting.Result{Nodes: 2, Collected: 1, Dropped: []reporting.Dropped{{Node: "a@h", Event: "x"}},
 		Destinations: []reporting.DestinationResult{{Destination: dest, Outcome: reporting.Accepted, Requests: 1}}}, nil)
-	e.ObserveCycle(reporting.Result{Nodes: 2, Collected: 1, Drift: []inventory.Difference{{Kind: inventory.ModuleKind}, {Kind: inventory.ModuleKind}, {Kind: inventory.Version}},
+	e.ObserveCycle(reporting.Result{Nodes: 2, Collected: 1, Drift: []inventory.Difference{{Kind: inventory.DriftModule}, {Kind: inventory.DriftModule}, {Kind: inventory.DriftVersion}},
 		Destinations: []reporting.DestinationResult{{Destination: dest, Outcome: reporting.Failed, Requests: 1, Status: 503}}}, nil)
 	e.ObserveCycle(reporting.Result{}, errors.New("no node could be collected"))
 

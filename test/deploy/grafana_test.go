@@ -45,7 +45,7 @@ func exportedMetrics(t *testing.T) map[string]dto.MetricType {
 		t.Fatal(err)
 	}
 	d := reporting.Destination{Protocol: reporting.GA4, ID: "G-TEST1", Secret: "x"}
-	e.ObserveCycle(reporting.Result{Nodes: 1, Collected: 1, Drift: []inventory.Difference{{Kind: inventory.Version}},
+	e.ObserveCycle(reporting.Result{Nodes: 1, Collected: 1, Drift: []inventory.Difference{{Kind: inventory.DriftVersion}},
 		Destinations: []reporting.DestinationResult{{Destination: d, Outcome: reporting.Failed, Requests: 1}}}, nil)
 	e.ObserveCycle(reporting.Result{Nodes: 1, Collected: 1, FileErr: errors.New("disk full"),
 		Destinations: []reporting.DestinationResult{{Destination: d, Outcome: reporting.Accepted, Requests: 1}}}, nil)
