@@ -112,11 +112,6 @@ func (s *sqlStore) addAlone(ctx context.Context, r rows) (bool, error) {
 		return false, err
 	}
 	defer tx.Rollback()
-	if s.d.lockDay != nil {
-		if err := s.d.lockDay(ctx, tx, r.day, false); err != nil {
-			return false, err
-		}
-	}
 	stored, err := s.writeRows(ctx, tx, r)
 	if err != nil || !stored {
 		return false, err
@@ -156,8 +151,9 @@ func (s *sqlStore) writeRows(ctx context.Context, tx *sql.Tx, r rows) (bool, err
 		r.received, r.received, boolInt(b.Counted)); err != nil {
 		return false, err
 	}
+	// The day's roll-ups are to be computed again (DaysToRollUp).
 	if len(r.facts) > 0 {
-		if _, err := s.exec(ctx, tx, insertDirty, dayText(r.day)); err != nil {
+		if _, err := s.exec(ctx, tx, insertMark, dayText(r.day)); err != nil {
 			return false, err
 		}
 	}

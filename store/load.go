@@ -47,7 +47,7 @@ func (s *sqlStore) loadRollups(ctx context.Context, rows []RollupRow) error {
 		}
 		// The same lock as RollUp: no roll-up of these days meanwhile.
 		if s.d.lockDay != nil {
-			if err := s.d.lockDay(ctx, tx, day, true); err != nil {
+			if err := s.d.lockDay(ctx, tx, day); err != nil {
 				return err
 			}
 		}

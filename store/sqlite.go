@@ -13,7 +13,7 @@ import (
 var sqliteDialect = dialect{
 	name:        "SQLite",
 	groupCommit: true,
-	words:       map[string]string{"id": "INTEGER PRIMARY KEY", "without_rowid": " WITHOUT ROWID"},
+	words:       map[string]string{"id": "INTEGER PRIMARY KEY", "without_rowid": " WITHOUT ROWID", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"},
 }
 
 // sqliteReaders is how many connections read at once (WAL readers do not

@@ -28,9 +28,9 @@ type dialect struct {
 	// groupCommit: one writer goroutine commits concurrent batches together
 	// (a database with a single writer connection).
 	groupCommit bool
-	// lockDay takes a transaction-level lock on a day: exclusive for a
-	// roll-up, shared for a batch. nil: the database has a single writer.
-	lockDay func(ctx context.Context, tx *sql.Tx, day time.Time, exclusive bool) error
+	// lockDay takes a transaction-level lock on a day's roll-ups. nil: the
+	// database has a single writer (and roll-ups read a snapshot).
+	lockDay func(ctx context.Context, tx *sql.Tx, day time.Time) error
 	// lockMigrations serialises migrations by several receivers; nil: a
 	// single writer.
 	lockMigrations func(ctx context.Context, tx *sql.Tx) error
@@ -47,6 +47,8 @@ type sqlStore struct {
 	prepared map[string]*sql.Stmt
 
 	closeMore func() // releases what w and r are built on
+
+	rollupMu sync.Mutex // one roll-up at a time (SQLite)
 
 	// The group-commit writer (SQLite); adds is nil without one.
 	adds       chan *addRequest
@@ -75,7 +77,7 @@ ON CONFLICT (property, client_id) DO UPDATE SET
   last_seen = CASE WHEN excluded.last_seen > clusters.last_seen THEN excluded.last_seen ELSE clusters.last_seen END,
   counted = CASE WHEN excluded.counted > clusters.counted THEN excluded.counted ELSE clusters.counted END`
 
-	insertDirty = `INSERT INTO dirty_days (day) VALUES (?) ON CONFLICT (day) DO NOTHING`
+	insertMark = `INSERT INTO dirty_marks (day) VALUES (?)`
 
 	insertRollupsHead = `INSERT INTO rollups (day, kind, version, dimension, value, clusters, amount)`
 	rollupColumns     = 7
@@ -95,7 +97,7 @@ var preparedQueries = []string{
 	insertEventsHead + placeholders(eventColumns, 1),
 	upsertFactsHead + placeholders(factColumns, 1) + upsertFactsTail,
 	upsertCluster,
-	insertDirty,
+	insertMark,
 	insertRollupsHead + placeholders(rollupColumns, 1),
 	upsertIngest,
 	savepoint, rollbackToSavepoint, releaseSavepoint,
@@ -269,40 +271,93 @@ func (s *sqlStore) RollUp(ctx context.Context, day time.Time) error {
 }
 
 func (s *sqlStore) rollUp(ctx context.Context, day time.Time) error {
+	if s.d.lockDay == nil {
+		return s.rollUpFromSnapshot(ctx, day)
+	}
+	return s.rollUpLocked(ctx, day)
+}
+
+// rollUpLocked (PostgreSQL) computes a day in one transaction under the
+// day's advisory lock: one roll-up of a day at a time, while batches take
+// no lock. The day's marks go first: a batch whose mark is deleted had
+// committed, so the facts read next include its; a batch committing later
+// keeps its mark for the next roll-up.
+func (s *sqlStore) rollUpLocked(ctx context.Context, day time.Time) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if s.d.lockDay != nil {
-		if err := s.d.lockDay(ctx, tx, day, true); err != nil {
-			return err
-		}
+	if err := s.d.lockDay(ctx, tx, day); err != nil {
+		return err
 	}
-	if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM dirty_days WHERE day = ?`), dayText(day)); err != nil {
+	if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM dirty_marks WHERE day = ?`), dayText(day)); err != nil {
 		return err
 	}
 	r := newRollup(day)
 	if err := s.readDayFacts(ctx, tx, day, r); err != nil {
 		return err
 	}
-	out := r.rows()
-	if len(out) == 0 {
-		// No facts (none counted, or deleted by the retention): the day's
-		// roll-ups, if any, stay as they were.
-		return tx.Commit()
+	if err := s.writeRollups(ctx, tx, day, r.rows()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// rollUpFromSnapshot (SQLite) reads the day's facts in a snapshot on a
+// reader connection, so that batches are not held up meanwhile, then
+// replaces the rows in one short write transaction that also deletes the
+// marks the snapshot saw (marks are numbered in commit order: one writer,
+// AUTOINCREMENT). A store's roll-ups run one at a time.
+func (s *sqlStore) rollUpFromSnapshot(ctx context.Context, day time.Time) error {
+	s.rollupMu.Lock()
+	defer s.rollupMu.Unlock()
+	snapshot, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer snapshot.Rollback()
+	var lastMark sql.NullInt64
+	if err := snapshot.QueryRowContext(ctx, `SELECT MAX(id) FROM dirty_marks WHERE day = ?`, dayText(day)).Scan(&lastMark); err != nil {
+		return err
+	}
+	r := newRollup(day)
+	if err := s.readDayFacts(ctx, snapshot, day, r); err != nil {
+		return err
+	}
+	snapshot.Rollback()
+	rows := r.rows()
+
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := s.writeRollups(ctx, tx, day, rows); err != nil {
+		return err
+	}
+	if lastMark.Valid {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM dirty_marks WHERE day = ? AND id <= ?`, dayText(day), lastMark.Int64); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// writeRollups replaces the day's rows by rows. No rows (no facts: none
+// counted, or deleted by the retention): the day's rows stay as they were.
+func (s *sqlStore) writeRollups(ctx context.Context, tx *sql.Tx, day time.Time, rows []RollupRow) error {
+	if len(rows) == 0 {
+		return nil
 	}
 	if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM rollups WHERE day = ?`), dayText(day)); err != nil {
 		return err
 	}
-	args := make([]any, 0, len(out)*rollupColumns)
-	for _, row := range out {
+	args := make([]any, 0, len(rows)*rollupColumns)
+	for _, row := range rows {
 		args = append(args, dayText(day), string(row.Kind), row.Version, row.Dimension, row.Value, row.Clusters, row.Sum)
 	}
-	if err := s.insertRows(ctx, tx, insertRollupsHead, "", rollupColumns, args); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.insertRows(ctx, tx, insertRollupsHead, "", rollupColumns, args)
 }
 
 // readDayFacts gives r the day's facts, one cluster after the other.
@@ -354,6 +409,7 @@ WHERE day = ? ORDER BY property, client_id`), dayText(day))
 		interned[s] = s
 		return s
 	}
+	skipping := false
 	for rows.Next() {
 		if err := rows.Scan(&property, &clientID, &dimension, &value, &amount); err != nil {
 			return err
@@ -361,10 +417,16 @@ WHERE day = ? ORDER BY property, client_id`), dayText(day))
 		if string(property) != r.property || string(clientID) != r.clientID {
 			k := clusterKey{string(property), string(clientID)}
 			info, ok := clusters[k]
-			if !ok {
-				return fmt.Errorf("facts of cluster %s of %s, which is not in the clusters table", k.clientID, k.property)
+			skipping = !ok
+			if skipping {
+				// A cluster stored after the clusters were read (PostgreSQL
+				// reads each statement at its own time): its batch's mark
+				// is left for the next roll-up.
+				continue
 			}
 			r.startCluster(k.property, k.clientID, info.kind, info.firstSeen)
+		} else if skipping {
+			continue
 		}
 		r.add(facts.Fact{Dimension: intern(dimension), Value: intern(value), Amount: amount})
 	}
@@ -372,7 +434,7 @@ WHERE day = ? ORDER BY property, client_id`), dayText(day))
 }
 
 func (s *sqlStore) DaysToRollUp(ctx context.Context) ([]time.Time, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT day FROM dirty_days ORDER BY day`)
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT day FROM dirty_marks ORDER BY day`)
 	if err != nil {
 		return nil, fmt.Errorf("days to roll up: %w", err)
 	}

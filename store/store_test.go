@@ -631,3 +631,67 @@ func TestAddBatchAfterClose(t *testing.T) {
 		}
 	})
 }
+
+// Batches stored while the day is being rolled up are never lost: once
+// DaysToRollUp is empty, the roll-ups count every cluster.
+func TestRollUpWhileAdding(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s store.Store) {
+		const workers, each = 4, 15
+		var adders sync.WaitGroup
+		done := make(chan struct{})
+		for w := range workers {
+			adders.Add(1)
+			go func() {
+				defer adders.Done()
+				for i := range each {
+					b := batch(at(0, 1), "G-PROD", store.Production, fmt.Sprintf("c%d-%d", w, i), clusterEv("6.6.0", 1))
+					if _, err := s.AddBatch(ctxT(t), b); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		rollUps := make(chan error, 1)
+		go func() {
+			defer close(rollUps)
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if err := s.RollUp(ctxT(t), at(0, 0)); err != nil {
+					rollUps <- err
+					return
+				}
+			}
+		}()
+		adders.Wait()
+		close(done)
+		if err := <-rollUps; err != nil {
+			t.Fatal(err)
+		}
+		for round := 0; ; round++ {
+			days, err := s.DaysToRollUp(ctxT(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(days) == 0 {
+				break
+			}
+			if round == 3 {
+				t.Fatalf("still to roll up after %d rounds: %v", round, days)
+			}
+			for _, d := range days {
+				if err := s.RollUp(ctxT(t), d); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		rows := rollups(t, s, store.RollupQuery{From: at(0, 0), To: at(0, 0), Dimensions: []string{facts.Clusters}})
+		if len(rows) != 1 || rows[0].Clusters != workers*each {
+			t.Fatalf("roll-ups count %s; want %d new clusters", rowsText(rows), workers*each)
+		}
+	})
+}

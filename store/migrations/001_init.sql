@@ -1,6 +1,7 @@
 -- The first schema. Times are Unix microseconds (UTC); days are
--- 'YYYY-MM-DD' (UTC). {{id}}, {{without_rowid}} are the dialect's words
--- for an auto-numbered primary key and a table clustered on its key.
+-- 'YYYY-MM-DD' (UTC). {{id}}, {{serial}} and {{without_rowid}} are the
+-- dialect's words for an auto-numbered primary key, one whose numbers are
+-- never reused, and a table clustered on its key.
 
 -- Stored batches (one accepted request each): who sent them, and the
 -- dedup key of a request that may be retried (NULL: none). A batch goes
@@ -53,10 +54,13 @@ CREATE TABLE clusters (
 ){{without_rowid}};
 CREATE INDEX clusters_last_seen ON clusters (last_seen);
 
--- Days whose facts changed since they were last rolled up.
-CREATE TABLE dirty_days (
-    day TEXT NOT NULL PRIMARY KEY
-){{without_rowid}};
+-- Days whose facts changed since they were last rolled up: a mark per
+-- batch with facts; a roll-up deletes the marks whose facts it counted.
+CREATE TABLE dirty_marks (
+    id {{serial}},
+    day TEXT NOT NULL
+);
+CREATE INDEX dirty_marks_day ON dirty_marks (day, id);
 
 -- Distinct clusters per day, kind, version and dimension value; kept forever.
 CREATE TABLE rollups (
