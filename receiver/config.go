@@ -87,11 +87,20 @@ type Limit struct {
 
 // Default limits. A node with 200 hosts sends about 250 requests at once
 // every 3 hours (a three-node cluster's sidecar about 750, all with one
-// client id, from one address); retries come on top.
+// client id, from one address); retries come on top. A bucket refills
+// fully in LimitRefill.
 var (
-	DefaultClientLimit  = Limit{Rate: 1, Burst: 1500}
-	DefaultAddressLimit = Limit{Rate: 2, Burst: 3000}
+	DefaultClientLimit  = BurstLimit(1500)
+	DefaultAddressLimit = BurstLimit(3000)
 )
+
+// LimitRefill is the time an empty bucket of BurstLimit takes to refill.
+const LimitRefill = 25 * time.Minute
+
+// BurstLimit allows burst requests at once, refilled in LimitRefill.
+func BurstLimit(burst int) Limit {
+	return Limit{Rate: rate.Limit(float64(burst) / LimitRefill.Seconds()), Burst: burst}
+}
 
 // DefaultMaxClustersPerAddress is how many distinct client ids one source
 // address may add to the roll-ups per UTC day.

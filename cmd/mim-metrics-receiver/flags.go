@@ -88,6 +88,8 @@ type config struct {
 	trustedProxies  listFlag
 	maxClusters     int
 	minClusters     int
+	clientBurst     int
+	addressBurst    int
 
 	importProperty string
 	importKind     string
@@ -132,6 +134,8 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.StringVar(&c.geoipDB, "geoip-db", "", "a GeoLite2/GeoIP2 Country or City .mmdb file: the sender's country is kept, never its address")
 	fs.Var(&c.trustedProxies, "trusted-proxy", "a proxy range (CIDR) whose X-Forwarded-For is believed (repeatable)")
 	fs.IntVar(&c.maxClusters, "max-clusters-per-address", receiver.DefaultMaxClustersPerAddress, "distinct client ids one source address may add to the counts per UTC day; more are stored, not counted")
+	fs.IntVar(&c.clientBurst, "client-burst", receiver.DefaultClientLimit.Burst, "requests one client id may send at once (the bucket refills in 25 minutes); beyond: 429")
+	fs.IntVar(&c.addressBurst, "address-burst", receiver.DefaultAddressLimit.Burst, "requests one source address may send at once (refilled in 25 minutes); beyond: 429")
 	fs.IntVar(&c.minClusters, "min-clusters", dashboard.DefaultMinClusters, "the public dashboard folds values reported by fewer clusters into \"other\"")
 	fs.StringVar(&c.importProperty, "import-property", receiver.DefaultImportProperty, "import: the property stored with imported reports")
 	fs.StringVar(&c.importKind, "import-kind", string(store.Production), "import: the kind of imported reports, production or ci")
@@ -337,6 +341,9 @@ func (c *config) validateServe() error {
 	}
 	if c.maxClusters < 1 {
 		return usagef("--max-clusters-per-address must be at least 1, got %d", c.maxClusters)
+	}
+	if c.clientBurst < 1 || c.addressBurst < 1 {
+		return usagef("--client-burst and --address-burst must be at least 1")
 	}
 	if c.minClusters < 1 {
 		return usagef("--min-clusters must be at least 1, got %d", c.minClusters)

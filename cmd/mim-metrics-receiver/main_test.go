@@ -78,7 +78,7 @@ func TestHelp(t *testing.T) {
 			"POST /mp/collect", "POST /debug/mp/collect", "POST /batch, /collect", "POST /api/v1/reports",
 			"--listen  [MIM_RECEIVER_LISTEN]", "(default 127.0.0.1:8080)", "--db  [MIM_RECEIVER_DB]", "(default sqlite:./mim-metrics.db)",
 			"--property  [MIM_RECEIVER_PROPERTY]", "--admin-token", "--retention", "(default 90d)", "--geoip-db", "--trusted-proxy",
-			"--max-clusters-per-address", "(default 5)", "--min-clusters", "--dashboard-listen", "--since", "--until", "--client-id",
+			"--max-clusters-per-address", "(default 5)", "--client-burst", "(default 1500)", "--address-burst", "(default 3000)", "--min-clusters", "--dashboard-listen", "--since", "--until", "--client-id",
 			"Exit codes: 0 success, 1 runtime failure, 2 bad usage.",
 		} {
 			if !strings.Contains(r.stderr, want) {
@@ -107,6 +107,7 @@ func TestBadUsage(t *testing.T) {
 		{nil, []string{"--property", "G-ABC:s", "--listen", "8080"}, `--listen must be host:port, such as 127.0.0.1:8080, got "8080"`},
 		{nil, []string{"--property", "G-ABC:s", "--trusted-proxy", "10.0.0.0/33"}, `--trusted-proxy: invalid proxy range "10.0.0.0/33": expected a CIDR such as 10.0.0.0/8 or an address`},
 		{nil, []string{"--property", "G-ABC:s", "--max-clusters-per-address", "0"}, "--max-clusters-per-address must be at least 1, got 0"},
+		{nil, []string{"--property", "G-ABC:s", "--client-burst", "0"}, "--client-burst and --address-burst must be at least 1"},
 		{nil, []string{"--nope"}, "flag provided but not defined: -nope (see --help)"},
 		{nil, []string{"frobnicate"}, `unknown command "frobnicate": use serve, import, export or version (see --help)`},
 		{nil, []string{"serve", "extra"}, `unexpected argument "extra": flags start with --, and the command comes first (see --help)`},

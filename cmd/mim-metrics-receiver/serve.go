@@ -50,6 +50,8 @@ func runServe(ctx context.Context, c *config, log *zap.Logger) error {
 		GeoIP:                 geo,
 		TrustedProxies:        c.proxies,
 		MaxClustersPerAddress: c.maxClusters,
+		ClientLimit:           receiver.BurstLimit(c.clientBurst),
+		AddressLimit:          receiver.BurstLimit(c.addressBurst),
 		Logger:                log,
 	})
 	if err != nil {
