@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -30,12 +31,21 @@ var postgresDialect = dialect{
 	},
 }
 
+// defaultPoolSize is the connections a store opens at most, unless the URL
+// says otherwise (pool_max_conns=N).
+const defaultPoolSize = 16
+
 // OpenPostgres connects to the PostgreSQL database at url (postgres://...)
-// and migrates it.
+// and migrates it. The URL may set pgxpool's pool_max_conns (default 16).
 func OpenPostgres(ctx context.Context, url string) (Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL URL: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns=") {
+		// Concurrent requests each hold a connection for their commit;
+		// the server groups concurrent commits into one WAL flush.
+		cfg.MaxConns = defaultPoolSize
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -694,4 +696,24 @@ func TestRollUpWhileAdding(t *testing.T) {
 			t.Fatalf("roll-ups count %s; want %d new clusters", rowsText(rows), workers*each)
 		}
 	})
+}
+
+func TestOpenBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	notDB := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notDB, []byte(strings.Repeat("not a database\n", 100)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, dsn := range []string{"sqlite:" + notDB, "sqlite:" + dir, "sqlite:" + filepath.Join(dir, "missing", "x.db"), "sqlite:a?b.db",
+		"postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=5"} {
+		s, err := store.Open(ctxT(t), dsn)
+		if err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", dsn)
+			continue
+		}
+		if strings.Contains(err.Error(), "\n") {
+			t.Errorf("Open(%q): %q is not one line", dsn, err)
+		}
+	}
 }
