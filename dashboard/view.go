@@ -42,7 +42,9 @@ type legendItem struct{ Label, Color string }
 
 // panel is one SVG: a bar chart, or one series' time chart.
 type panel struct {
-	Title         string
+	Title string
+	// Label names the SVG for screen readers.
+	Label         string
 	Width, Height int
 	Texts         []svgText
 	Bars          []svgBar
@@ -157,6 +159,7 @@ func newChartView(c Chart, query string) chartView {
 	case shares:
 		v.Unit = "share of active clusters; clusters per day, averaged over the period"
 		v.Panels = []panel{barsPanel(c)}
+		v.Panels[0].Label = c.Title
 		v.Table = sharesTable(c)
 	default:
 		switch c.def.Type {
@@ -172,7 +175,9 @@ func newChartView(c Chart, query string) chartView {
 			v.Legend = append(v.Legend, legendItem{Label: l, Color: lineColors[i%len(lineColors)]})
 		}
 		for _, s := range c.Series {
-			v.Panels = append(v.Panels, timePanel(c, s, labels))
+			p := timePanel(c, s, labels)
+			p.Label = c.Title + ", " + s
+			v.Panels = append(v.Panels, p)
 		}
 		v.Table = timeTable(c, labels)
 		v.Collapse = len(v.Table.Rows) > 16
