@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mim-metrics/mim-metrics/etf"
+	"github.com/mim-metrics/mim-metrics/node"
 )
 
 // Caller is what the collector needs from package node: evaluate Erlang
@@ -127,48 +127,25 @@ type Discoverer interface {
 }
 
 // membersFromSeeds is Members made of the seeds' gathers: the seeds and
-// the nodes their gathers listed, sorted. With no seed answering, the
-// members are the seeds and the error says why.
+// the nodes their gathers listed (see node.MembersOf).
 func (c *Collector) membersFromSeeds(seeds []string, start func(string), started map[string]chan NodeReport) ([]string, error) {
 	for _, s := range seeds {
 		start(s)
 	}
-	set := map[string]bool{}
-	var firstErr error
-	answered := false
-	for _, s := range seeds {
-		set[s] = true
+	return node.MembersOf(seeds, func(s string) ([]string, error) {
 		r := <-started[s]
 		started[s] <- r
 		if r.Err != nil {
-			if firstErr == nil {
-				firstErr = r.Err
-			}
-			continue
+			return nil, r.Err
 		}
 		c.mu.Lock()
 		peers, ok := c.peers[s]
 		c.mu.Unlock()
 		if !ok {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("%s did not list its peers", s)
-			}
-			continue
+			return nil, fmt.Errorf("%s did not list its peers", s)
 		}
-		answered = true
-		for _, p := range peers {
-			set[p] = true
-		}
-	}
-	out := make([]string, 0, len(set))
-	for n := range set {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	if !answered {
-		return out, firstErr
-	}
-	return out, nil
+		return peers, nil
+	})
 }
 
 // flight is a collection (of one node, or of the Cluster ID) in progress.

@@ -214,3 +214,24 @@ func TestPeerSaid(t *testing.T) {
 		}
 	}
 }
+
+// MembersOf: the seeds and their peers, sorted, once each; the first
+// seed's error only when no seed answered.
+func TestMembersOf(t *testing.T) {
+	down := errors.New("down")
+	peers := map[string][]string{"a@h": {"c@h", "b@h"}, "b@h": {"a@h", "c@h"}}
+	ask := func(seed string) ([]string, error) {
+		if p, ok := peers[seed]; ok {
+			return p, nil
+		}
+		return nil, fmt.Errorf("%s: %w", seed, down)
+	}
+	got, err := MembersOf([]string{"b@h", "x@h", "a@h"}, ask)
+	if err != nil || strings.Join(got, " ") != "a@h b@h c@h x@h" {
+		t.Errorf("got %v, %v", got, err)
+	}
+	got, err = MembersOf([]string{"y@h", "x@h", "y@h"}, ask)
+	if !errors.Is(err, down) || !strings.HasPrefix(err.Error(), "y@h") || strings.Join(got, " ") != "x@h y@h" {
+		t.Errorf("no seed answered: got %v, %v; want the seeds and y@h's error", got, err)
+	}
+}
