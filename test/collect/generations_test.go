@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,49 +16,6 @@ import (
 )
 
 const fixturesDir = "../fixtures"
-
-var (
-	compileMu sync.Mutex
-	compiled  = map[string]string{} // fixture dir -> compiled code path
-	buildDir  string
-)
-
-// compileFixture compiles a fixture directory once per test binary.
-func compileFixture(t testing.TB, name string) string {
-	t.Helper()
-	compileMu.Lock()
-	defer compileMu.Unlock()
-	if p, ok := compiled[name]; ok {
-		return p
-	}
-	if buildDir == "" {
-		d, err := os.MkdirTemp("", "mim-fixtures")
-		if err != nil {
-			t.Fatal(err)
-		}
-		buildDir = d
-	}
-	out := filepath.Join(buildDir, name)
-	if err := erltest.Compile(filepath.Join(fixturesDir, name), out); err != nil {
-		t.Fatal(err)
-	}
-	compiled[name] = out
-	return out
-}
-
-// startFixture starts a node answering like the generation in dir.
-func startFixture(t testing.TB, dir string, o erltest.Options) *erltest.Node {
-	t.Helper()
-	o.Paths = []string{compileFixture(t, "common"), compileFixture(t, dir)}
-	o.Eval = `fixture:start(), io:format("fixture ready~n")`
-	o.Ready = "fixture ready"
-	n, err := erltest.Start(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Stop)
-	return n
-}
 
 // sentinels are the private names planted in the fixtures.
 func sentinels(t testing.TB) []string {
@@ -147,7 +103,7 @@ func TestGenerations(t *testing.T) {
 			if err := json.Unmarshal(raw, &want); err != nil {
 				t.Fatalf("expected.json: %v", err)
 			}
-			n := startFixture(t, era, erltest.Options{})
+			n := erltest.StartFixtureT(t, era, erltest.Options{})
 			reports, logs, _ := collectOnce(t, []string{n.Name}, n.Cookie, false)
 			if len(reports) != 1 || reports[0].Err != nil {
 				t.Fatalf("reports: %+v", reports)
@@ -178,8 +134,8 @@ func TestGenerations(t *testing.T) {
 func TestTwoNodeCluster(t *testing.T) {
 	t.Parallel()
 	cookie := erltest.RandomCookie()
-	a := startFixture(t, "mim-6.2.1", erltest.Options{Cookie: cookie})
-	b := startFixture(t, "mim-6.2.1", erltest.Options{Cookie: cookie})
+	a := erltest.StartFixtureT(t, "mim-6.2.1", erltest.Options{Cookie: cookie})
+	b := erltest.StartFixtureT(t, "mim-6.2.1", erltest.Options{Cookie: cookie})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if out, err := a.Eval(ctx, "net_adm:ping('"+b.Name+"')"); err != nil || !strings.Contains(out, "pong") {

@@ -23,9 +23,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	erltest.CleanupEjabberd()
 	erltest.Cleanup()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
 	os.Exit(code)
 }
 

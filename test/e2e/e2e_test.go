@@ -69,17 +69,8 @@ func setup() error {
 	if err := os.WriteFile(cookieFile, []byte(cookie+"\n"), 0o400); err != nil {
 		return err
 	}
-	var paths []string
-	for _, d := range []string{"common", "mim-6.2.1"} {
-		out := filepath.Join(workDir, "fixtures", d)
-		if err := erltest.Compile(filepath.Join("..", "fixtures", d), out); err != nil {
-			return err
-		}
-		paths = append(paths, out)
-	}
 	start := func(args ...string) (*erltest.Node, error) {
-		return erltest.Start(erltest.Options{Cookie: cookie, Paths: paths, Args: args,
-			Eval: `fixture:start(), io:format("fixture ready~n")`, Ready: "fixture ready"})
+		return erltest.StartFixture("mim-6.2.1", erltest.Options{Cookie: cookie, Args: args})
 	}
 	var err error
 	if mimA, err = start(); err != nil {

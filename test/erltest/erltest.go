@@ -105,6 +105,7 @@ func Cleanup() {
 		n.Stop()
 	}
 	stopControllers()
+	removeCompiledFixtures()
 	epmdMu.Lock()
 	defer epmdMu.Unlock()
 	if epmdCmd != nil {

@@ -236,7 +236,7 @@ func TestMembershipChanges(t *testing.T) {
 	res, rep = cycle(t, s)
 	wantComplete(t, "after the seed restarted", res, rep, c.names())
 
-	joiner, err := startFixture("mim-6.4.0", erltest.Options{Alive: newAlive, Cookie: c.cookie, Eval: joinExpr(c.names())})
+	joiner, err := erltest.StartFixture("mim-6.4.0", erltest.Options{Alive: newAlive, Cookie: c.cookie, Eval: joinExpr(c.names())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestMembershipChanges(t *testing.T) {
 	// The leaver stops and comes back on its own, outside the cluster (as
 	// after mongooseimctl leave_cluster).
 	leaver.Stop()
-	alone, err := startFixture("mim-6.4.0", erltest.Options{Alive: strings.TrimSuffix(leaver.Name, "@localhost"), Cookie: c.cookie})
+	alone, err := erltest.StartFixture("mim-6.4.0", erltest.Options{Alive: strings.TrimSuffix(leaver.Name, "@localhost"), Cookie: c.cookie})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +309,7 @@ func TestClusterDownAtStart(t *testing.T) {
 	if _, err := os.Stat(s.reportFile); err == nil {
 		t.Error("a report file was written although no node answered")
 	}
-	n := startFixtureT(t, "mim-6.4.0", erltest.Options{Alive: alive, Cookie: cookie})
+	n := erltest.StartFixtureT(t, "mim-6.4.0", erltest.Options{Alive: alive, Cookie: cookie})
 	res, rep := cycle(t, s)
 	wantComplete(t, "after the node came up", res, rep, []string{n.Name})
 	if res.LocalClusterID {
@@ -326,7 +326,7 @@ func TestClusterDownAtStart(t *testing.T) {
 // once, so nothing outlives the sidecar waiting for a deadline.
 func TestCloseEndsCallsInFlight(t *testing.T) {
 	t.Parallel()
-	n := startFixtureT(t, "mim-6.4.0", erltest.Options{})
+	n := erltest.StartFixtureT(t, "mim-6.4.0", erltest.Options{})
 	cl, err := node.Start(context.Background(), node.Options{Seeds: []string{n.Name}, Cookie: n.Cookie})
 	if err != nil {
 		t.Fatal(err)

@@ -84,7 +84,7 @@ func TestHostileAnswers(t *testing.T) {
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
 			t.Parallel()
-			n := startFixtureT(t, "hostile", erltest.Options{})
+			n := erltest.StartFixtureT(t, "hostile", erltest.Options{})
 			if v.setup != "" {
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				out, err := n.Eval(ctx, v.setup)

@@ -105,7 +105,7 @@ func setup() error {
 		}
 	})
 	wg.Go(func() {
-		shared, nodeErr = startFixture("mim-6.4.0", erltest.Options{})
+		shared, nodeErr = erltest.StartFixture("mim-6.4.0", erltest.Options{})
 		if nodeErr == nil {
 			sharedCookieFile = filepath.Join(workDir, "shared.cookie")
 			nodeErr = os.WriteFile(sharedCookieFile, []byte(shared.Cookie+"\n"), 0o400)
@@ -113,59 +113,6 @@ func setup() error {
 	})
 	wg.Wait()
 	return errors.Join(buildErr, nodeErr)
-}
-
-var (
-	compileMu sync.Mutex
-	compiled  = map[string]string{} // fixture dir -> compiled code path
-)
-
-// compileFixture compiles a fixture directory once per test binary.
-func compileFixture(name string) (string, error) {
-	compileMu.Lock()
-	defer compileMu.Unlock()
-	if p, ok := compiled[name]; ok {
-		return p, nil
-	}
-	out := filepath.Join(workDir, "fixtures", name)
-	if err := erltest.Compile(filepath.Join(fixturesDir, name), out); err != nil {
-		return "", err
-	}
-	compiled[name] = out
-	return out, nil
-}
-
-// startFixture starts a node answering like the generation in dir. Extra
-// start-up expressions in o.Eval run after fixture:start() (e.g. joining
-// the cluster), before the node reports ready, and again on Restart.
-func startFixture(dir string, o erltest.Options) (*erltest.Node, error) {
-	common, err := compileFixture("common")
-	if err != nil {
-		return nil, err
-	}
-	era, err := compileFixture(dir)
-	if err != nil {
-		return nil, err
-	}
-	o.Paths = []string{common, era}
-	extra := ""
-	if o.Eval != "" {
-		extra = o.Eval + ", "
-	}
-	o.Eval = `fixture:start(), ` + extra + `io:format("fixture ready~n")`
-	o.Ready = "fixture ready"
-	return erltest.Start(o)
-}
-
-// startFixtureT is startFixture for a test: the node stops when it ends.
-func startFixtureT(t testing.TB, dir string, o erltest.Options) *erltest.Node {
-	t.Helper()
-	n, err := startFixture(dir, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Stop)
-	return n
 }
 
 // cluster is a fixture cluster of n nodes named in advance, each of which
@@ -201,7 +148,7 @@ func startClusterArgs(t testing.TB, era string, args [][]string, extra ...string
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			c.nodes[i], errs[i] = startFixture(era, erltest.Options{Alive: alives[i], Cookie: c.cookie, Eval: joinExpr(all), Args: args[i]})
+			c.nodes[i], errs[i] = erltest.StartFixture(era, erltest.Options{Alive: alives[i], Cookie: c.cookie, Eval: joinExpr(all), Args: args[i]})
 		})
 	}
 	wg.Wait()

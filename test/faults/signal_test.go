@@ -79,7 +79,7 @@ func tail(s string, n int) string {
 // returned file.
 func startHungNode(t *testing.T) (*erltest.Node, string) {
 	t.Helper()
-	n := startFixtureT(t, "mim-6.4.0", erltest.Options{Eval: strings.TrimSuffix(holdRex, ".")})
+	n := erltest.StartFixtureT(t, "mim-6.4.0", erltest.Options{Eval: strings.TrimSuffix(holdRex, ".")})
 	cookieFile := filepath.Join(t.TempDir(), "cookie")
 	if err := os.WriteFile(cookieFile, []byte(n.Cookie), 0o400); err != nil {
 		t.Fatal(err)
