@@ -117,10 +117,10 @@ func TestAnswers(t *testing.T) {
 
 	// Which modules export config_metrics/1: a proplist of booleans.
 	exported := get("[{M, erlang:function_exported(M, config_metrics, 1)} || M <- loaded modules]")
-	if v, ok := PropGet(exported, Atom("mod_bosh")); !ok || !IsAtom(v, "true") {
+	if v, ok := propGet(exported, Atom("mod_bosh")); !ok || !IsAtom(v, "true") {
 		t.Errorf("mod_bosh config_metrics = %s, %v", Format(v), ok)
 	}
-	if v, ok := PropGet(exported, Atom("mod_adhoc")); !ok || !IsAtom(v, "false") {
+	if v, ok := propGet(exported, Atom("mod_adhoc")); !ok || !IsAtom(v, "false") {
 		t.Errorf("mod_adhoc config_metrics = %s, %v", Format(v), ok)
 	}
 
@@ -161,7 +161,7 @@ func TestAnswers(t *testing.T) {
 	if !Equal(kv[0], List{Binary("localhost"), Atom("xmppMessageSent")}) {
 		t.Errorf("exometer key = %s", Format(kv[0]))
 	}
-	if n, ok := PropGet(kv[1], Atom("count")); !ok || !Equal(n, int64(0)) {
+	if n, ok := propGet(kv[1], Atom("count")); !ok || !Equal(n, int64(0)) {
 		t.Errorf("count = %s", Format(n))
 	}
 }

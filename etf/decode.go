@@ -17,21 +17,21 @@ import (
 
 // Errors wrapped by those of Decode, for use with errors.Is.
 var (
-	// ErrTruncated reports input that ends too soon, including a length
+	// errTruncated reports input that ends too soon, including a length
 	// field that promises more than the input holds.
-	ErrTruncated = errors.New("unexpected end of input")
-	// ErrMalformed reports input that is not a valid external term.
-	ErrMalformed = errors.New("malformed term")
-	// ErrTooDeep reports nesting deeper than Limits.MaxDepth.
-	ErrTooDeep = errors.New("term nested too deep")
-	// ErrTooLarge reports a compressed term larger than
+	errTruncated = errors.New("unexpected end of input")
+	// errMalformed reports input that is not a valid external term.
+	errMalformed = errors.New("malformed term")
+	// errTooDeep reports nesting deeper than Limits.MaxDepth.
+	errTooDeep = errors.New("term nested too deep")
+	// errTooLarge reports a compressed term larger than
 	// Limits.MaxUncompressed once uncompressed.
-	ErrTooLarge = errors.New("term too large")
+	errTooLarge = errors.New("term too large")
 )
 
 // Default limits, used for the zero fields of Limits.
 const (
-	DefaultMaxDepth        = 1000
+	defaultMaxDepth        = 1000
 	DefaultMaxUncompressed = 64 << 20
 )
 
@@ -46,7 +46,7 @@ type Limits struct {
 	MaxUncompressed int
 	// ElideDeep decodes a tuple, list, map or fun that would be nested
 	// deeper than MaxDepth as Elided{}, skipping its bytes without
-	// recursion, instead of failing with ErrTooDeep: one odd value in an
+	// recursion, instead of failing with errTooDeep: one odd value in an
 	// answer then costs only itself.
 	ElideDeep bool
 }
@@ -106,16 +106,16 @@ func Decode(b []byte) (Term, error) {
 // DecodeLimits is Decode with the given limits.
 func DecodeLimits(b []byte, l Limits) (Term, error) {
 	if l.MaxDepth <= 0 {
-		l.MaxDepth = DefaultMaxDepth
+		l.MaxDepth = defaultMaxDepth
 	}
 	if l.MaxUncompressed <= 0 {
 		l.MaxUncompressed = DefaultMaxUncompressed
 	}
 	if len(b) == 0 {
-		return nil, fmt.Errorf("etf: version byte at offset 0: %w", ErrTruncated)
+		return nil, fmt.Errorf("etf: version byte at offset 0: %w", errTruncated)
 	}
 	if b[0] != tagVersion {
-		return nil, fmt.Errorf("etf: version byte %d at offset 0 (want 131): %w", b[0], ErrMalformed)
+		return nil, fmt.Errorf("etf: version byte %d at offset 0 (want 131): %w", b[0], errMalformed)
 	}
 	d := &decoder{b: b, off: 1, maxDepth: l.MaxDepth, elide: l.ElideDeep}
 	if len(b) > 1 {
@@ -127,7 +127,7 @@ func DecodeLimits(b []byte, l Limits) (Term, error) {
 			}
 			d = &decoder{b: raw, maxDepth: l.MaxDepth, elide: l.ElideDeep, where: " of uncompressed data"}
 		case tagDistHeader, tagDistFragHeader:
-			return nil, fmt.Errorf("etf: distribution header at offset 1: %w", ErrMalformed)
+			return nil, fmt.Errorf("etf: distribution header at offset 1: %w", errMalformed)
 		}
 	}
 	t, err := d.term()
@@ -135,7 +135,7 @@ func DecodeLimits(b []byte, l Limits) (Term, error) {
 		return nil, err
 	}
 	if d.off != len(d.b) {
-		return nil, d.errorf(d.off, ErrMalformed, "%d trailing bytes", len(d.b)-d.off)
+		return nil, d.errorf(d.off, errMalformed, "%d trailing bytes", len(d.b)-d.off)
 	}
 	return t, nil
 }
@@ -144,11 +144,11 @@ func DecodeLimits(b []byte, l Limits) (Term, error) {
 // a zlib stream that must end the input.
 func inflate(b []byte, limit int) ([]byte, error) {
 	if len(b) < 4 {
-		return nil, fmt.Errorf("etf: compressed term size at offset 2: %w", ErrTruncated)
+		return nil, fmt.Errorf("etf: compressed term size at offset 2: %w", errTruncated)
 	}
 	size := uint64(binary.BigEndian.Uint32(b))
 	if size > uint64(limit) {
-		return nil, fmt.Errorf("etf: compressed term of %d bytes at offset 2 (limit %d): %w", size, limit, ErrTooLarge)
+		return nil, fmt.Errorf("etf: compressed term of %d bytes at offset 2 (limit %d): %w", size, limit, errTooLarge)
 	}
 	r := bytes.NewReader(b[4:])
 	zr, err := zlib.NewReader(r)
@@ -164,19 +164,19 @@ func inflate(b []byte, limit int) ([]byte, error) {
 		return nil, zlibError(err)
 	}
 	if uint64(n) != size {
-		return nil, fmt.Errorf("etf: compressed term at offset 6 holds %d+ bytes, not %d: %w", n, size, ErrMalformed)
+		return nil, fmt.Errorf("etf: compressed term at offset 6 holds %d+ bytes, not %d: %w", n, size, errMalformed)
 	}
 	if r.Len() != 0 {
-		return nil, fmt.Errorf("etf: %d trailing bytes after compressed term: %w", r.Len(), ErrMalformed)
+		return nil, fmt.Errorf("etf: %d trailing bytes after compressed term: %w", r.Len(), errMalformed)
 	}
 	return out.Bytes(), nil
 }
 
 func zlibError(err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return fmt.Errorf("etf: compressed term at offset 6: %v: %w", err, ErrTruncated)
+		return fmt.Errorf("etf: compressed term at offset 6: %v: %w", err, errTruncated)
 	}
-	return fmt.Errorf("etf: compressed term at offset 6: %v: %w", err, ErrMalformed)
+	return fmt.Errorf("etf: compressed term at offset 6: %v: %w", err, errMalformed)
 }
 
 // A decoder reads terms from b.
@@ -204,7 +204,7 @@ func (d *decoder) avail() int { return len(d.b) - d.off - d.pending }
 // next returns the next n bytes, which alias b.
 func (d *decoder) next(n uint64, at int, what string) ([]byte, error) {
 	if n > uint64(d.avail()) {
-		return nil, d.errorf(at, ErrTruncated, "%s (%d bytes, %d left)", what, n, d.avail())
+		return nil, d.errorf(at, errTruncated, "%s (%d bytes, %d left)", what, n, d.avail())
 	}
 	p := d.b[d.off : d.off+int(n)]
 	d.off += int(n)
@@ -248,7 +248,7 @@ func (d *decoder) u64(at int, what string) (uint64, error) {
 // when the input cannot hold them.
 func (d *decoder) reserve(n, need uint64, at int, what string) error {
 	if need > uint64(d.avail()) {
-		return d.errorf(at, ErrTruncated, "%s of %d elements (%d bytes at least, %d left)", what, n, need, d.avail())
+		return d.errorf(at, errTruncated, "%s of %d elements (%d bytes at least, %d left)", what, n, need, d.avail())
 	}
 	d.pending += int(need)
 	return nil
@@ -264,7 +264,7 @@ func (d *decoder) elem() (Term, error) {
 func (d *decoder) enter(at int) error {
 	d.depth++
 	if d.depth > d.maxDepth {
-		return d.errorf(at, ErrTooDeep, "depth %d", d.depth)
+		return d.errorf(at, errTooDeep, "depth %d", d.depth)
 	}
 	return nil
 }
@@ -317,7 +317,7 @@ func (d *decoder) term() (Term, error) {
 		}
 		f := math.Float64frombits(v)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, d.errorf(at, ErrMalformed, "NEW_FLOAT_EXT %v", f)
+			return nil, d.errorf(at, errMalformed, "NEW_FLOAT_EXT %v", f)
 		}
 		return f, nil
 	case tagFloat:
@@ -380,13 +380,13 @@ func (d *decoder) term() (Term, error) {
 	case tagExport:
 		return d.export(at)
 	case tagAtomCacheRef:
-		return nil, d.errorf(at, ErrMalformed, "ATOM_CACHE_REF outside the distribution protocol")
+		return nil, d.errorf(at, errMalformed, "ATOM_CACHE_REF outside the distribution protocol")
 	case tagCompressed:
-		return nil, d.errorf(at, ErrMalformed, "nested compressed term")
+		return nil, d.errorf(at, errMalformed, "nested compressed term")
 	case tagLocal:
-		return nil, d.errorf(at, ErrMalformed, "LOCAL_EXT from another node")
+		return nil, d.errorf(at, errMalformed, "LOCAL_EXT from another node")
 	}
-	return nil, d.errorf(at, ErrMalformed, "unknown tag %d", tag)
+	return nil, d.errorf(at, errMalformed, "unknown tag %d", tag)
 }
 
 // nests reports whether a term with this tag holds other terms.
@@ -439,7 +439,7 @@ func (d *decoder) skip() error {
 				return err
 			}
 			if size < 4 {
-				return d.errorf(at, ErrMalformed, "NEW_FUN_EXT size %d", size)
+				return d.errorf(at, errMalformed, "NEW_FUN_EXT size %d", size)
 			}
 			if _, err := d.next(uint64(size)-4, at, "NEW_FUN_EXT"); err != nil {
 				return err
@@ -465,7 +465,7 @@ func (d *decoder) skip() error {
 			}
 		}
 		if more > uint64(d.avail()) {
-			return d.errorf(at, ErrTruncated, "%d terms (%d bytes left)", more, d.avail())
+			return d.errorf(at, errTruncated, "%d terms (%d bytes left)", more, d.avail())
 		}
 		n += more
 	}
@@ -519,7 +519,7 @@ func (d *decoder) oldFloat(at int) (Term, error) {
 	}
 	f, err := strconv.ParseFloat(string(p), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil, d.errorf(at, ErrMalformed, "FLOAT_EXT %q", p)
+		return nil, d.errorf(at, errMalformed, "FLOAT_EXT %q", p)
 	}
 	return f, nil
 }
@@ -547,14 +547,14 @@ func (d *decoder) atomBody(tag byte, at int) (Term, error) {
 	}
 	if tag == tagAtomUTF8 || tag == tagSmallAtomUTF8 {
 		if !utf8.Valid(p) {
-			return nil, d.errorf(at, ErrMalformed, "atom %q not UTF-8", p)
+			return nil, d.errorf(at, errMalformed, "atom %q not UTF-8", p)
 		}
 		if n > maxAtomChars && utf8.RuneCount(p) > maxAtomChars {
-			return nil, d.errorf(at, ErrMalformed, "atom of %d characters", utf8.RuneCount(p))
+			return nil, d.errorf(at, errMalformed, "atom of %d characters", utf8.RuneCount(p))
 		}
 	} else {
 		if n > maxAtomChars {
-			return nil, d.errorf(at, ErrMalformed, "atom of %d characters", n)
+			return nil, d.errorf(at, errMalformed, "atom of %d characters", n)
 		}
 		if !isASCII(p) {
 			p = latin1ToUTF8(p)
@@ -603,7 +603,7 @@ func (d *decoder) atom(what string) (Atom, error) {
 	switch tag {
 	case tagAtom, tagSmallAtom, tagAtomUTF8, tagSmallAtomUTF8:
 	default:
-		return "", d.errorf(at, ErrMalformed, "%s: tag %d is not an atom", what, tag)
+		return "", d.errorf(at, errMalformed, "%s: tag %d is not an atom", what, tag)
 	}
 	t, err := d.atomBody(tag, at)
 	if err != nil {
@@ -748,7 +748,7 @@ func (d *decoder) bitBinary(at int) (Term, error) {
 		return nil, err
 	}
 	if bits > 8 || (bits == 0) != (n == 0) {
-		return nil, d.errorf(at, ErrMalformed, "BIT_BINARY_EXT of %d bytes with %d bits", n, bits)
+		return nil, d.errorf(at, errMalformed, "BIT_BINARY_EXT of %d bytes with %d bits", n, bits)
 	}
 	p, err := d.next(uint64(n), at, "BIT_BINARY_EXT")
 	if err != nil {

@@ -113,10 +113,10 @@ func (d *decoder) newFun(at int) (Term, error) {
 	}
 	// Size counts itself; the fixed fields after it take 25 bytes.
 	if size < 4+25 {
-		return nil, d.errorf(at, ErrMalformed, "NEW_FUN_EXT size %d", size)
+		return nil, d.errorf(at, errMalformed, "NEW_FUN_EXT size %d", size)
 	}
 	if uint64(size)-4 > uint64(d.avail()) {
-		return nil, d.errorf(at, ErrTruncated, "NEW_FUN_EXT of %d bytes", size)
+		return nil, d.errorf(at, errTruncated, "NEW_FUN_EXT of %d bytes", size)
 	}
 	end := sizeAt + int(size)
 	if _, err := d.next(1+16+4, at, "NEW_FUN_EXT"); err != nil { // arity, uniq, index
@@ -138,7 +138,7 @@ func (d *decoder) newFun(at int) (Term, error) {
 	}
 	d.leave()
 	if d.off != end {
-		return nil, d.errorf(at, ErrMalformed, "NEW_FUN_EXT size %d but %d bytes", size, d.off-sizeAt)
+		return nil, d.errorf(at, errMalformed, "NEW_FUN_EXT size %d but %d bytes", size, d.off-sizeAt)
 	}
 	return Fun{Module: module, Raw: bytes.Clone(d.b[at:end])}, nil
 }
@@ -157,7 +157,7 @@ func (d *decoder) oldFun(at int) (Term, error) {
 		return nil, err
 	}
 	if _, ok := pid.(Pid); !ok {
-		return nil, d.errorf(at, ErrMalformed, "FUN_EXT pid is %T", pid)
+		return nil, d.errorf(at, errMalformed, "FUN_EXT pid is %T", pid)
 	}
 	module, err := d.atom("fun module")
 	if err != nil {
@@ -186,7 +186,7 @@ func (d *decoder) funFields(at int, numFree uint32, fields ...string) error {
 			ok = f == "pid"
 		}
 		if !ok {
-			return d.errorf(at, ErrMalformed, "fun %s is %T", f, t)
+			return d.errorf(at, errMalformed, "fun %s is %T", f, t)
 		}
 	}
 	if err := d.reserve(uint64(numFree), uint64(numFree), at, "fun free variables"); err != nil {
@@ -214,7 +214,7 @@ func (d *decoder) export(at int) (Term, error) {
 		return nil, err
 	}
 	if tag != tagSmallInt {
-		return nil, d.errorf(at, ErrMalformed, "export arity tag %d", tag)
+		return nil, d.errorf(at, errMalformed, "export arity tag %d", tag)
 	}
 	a, err := d.u8(at, "export arity")
 	if err != nil {

@@ -198,80 +198,80 @@ func TestDecodeErrors(t *testing.T) {
 		in   []byte
 		want error
 	}{
-		{"empty", nil, ErrTruncated},
-		{"version only", term(), ErrTruncated},
-		{"bad version", enc(130, tagNil), ErrMalformed},
-		{"trailing bytes", term(tagSmallInt, 1, 0), ErrMalformed},
-		{"trailing term", term(tagNil, tagNil), ErrMalformed},
-		{"unknown tag", term(1), ErrMalformed},
-		{"ATOM_CACHE_REF", term(tagAtomCacheRef, 0), ErrMalformed},
-		{"DIST_HEADER", term(tagDistHeader, 0), ErrMalformed},
-		{"DIST_FRAG_HEADER", term(tagDistFragHeader, 0), ErrMalformed},
-		{"LOCAL_EXT", term(tagLocal, tagNil), ErrMalformed},
-		{"nested compressed", term(tagList, u32(1), tagCompressed, u32(1), tagNil), ErrMalformed},
-		{"NaN", term(tagNewFloat, u64(math.Float64bits(math.NaN()))), ErrMalformed},
-		{"Inf", term(tagNewFloat, u64(math.Float64bits(math.Inf(-1)))), ErrMalformed},
-		{"FLOAT_EXT garbage", term(oldFloat("1.5x")), ErrMalformed},
-		{"FLOAT_EXT inf", term(oldFloat("inf")), ErrMalformed},
-		{"atom not UTF-8", term(tagSmallAtomUTF8, 1, 0xFF), ErrMalformed},
-		{"atom too long", term(tagAtom, u16(256), strings.Repeat("a", 256)), ErrMalformed},
-		{"UTF-8 atom too long", term(tagAtomUTF8, u16(512), strings.Repeat("é", 256)), ErrMalformed},
-		{"BIT_BINARY_EXT 0 bits", term(tagBitBinary, u32(1), 0, 1), ErrMalformed},
-		{"BIT_BINARY_EXT 9 bits", term(tagBitBinary, u32(1), 9, 1), ErrMalformed},
-		{"BIT_BINARY_EXT empty with bits", term(tagBitBinary, u32(0), 3), ErrMalformed},
-		{"pid node not atom", term(tagNewPid, tagNil, u32(1), u32(2), u32(3)), ErrMalformed},
-		{"port node not atom", term(tagNewPort, tagSmallInt, 1, u32(1), u32(3)), ErrMalformed},
-		{"ref node not atom", term(tagNewerRef, u16(1), tagNil, u32(1), u32(3)), ErrMalformed},
-		{"export arity", term(tagExport, atomExt("m"), atomExt("f"), tagInt, u32(2)), ErrMalformed},
-		{"export module", term(tagExport, tagNil, atomExt("f"), tagSmallInt, 2), ErrMalformed},
-		{"NEW_FUN_EXT size too small", funSized(10), ErrMalformed},
-		{"NEW_FUN_EXT size short", funSized(len(newFunExt) - 2), ErrMalformed},
-		{"NEW_FUN_EXT size long", term(funSized(len(newFunExt))[1:], 0), ErrMalformed},
-		{"NEW_FUN_EXT size huge", funSized(math.MaxUint32), ErrTruncated},
+		{"empty", nil, errTruncated},
+		{"version only", term(), errTruncated},
+		{"bad version", enc(130, tagNil), errMalformed},
+		{"trailing bytes", term(tagSmallInt, 1, 0), errMalformed},
+		{"trailing term", term(tagNil, tagNil), errMalformed},
+		{"unknown tag", term(1), errMalformed},
+		{"ATOM_CACHE_REF", term(tagAtomCacheRef, 0), errMalformed},
+		{"DIST_HEADER", term(tagDistHeader, 0), errMalformed},
+		{"DIST_FRAG_HEADER", term(tagDistFragHeader, 0), errMalformed},
+		{"LOCAL_EXT", term(tagLocal, tagNil), errMalformed},
+		{"nested compressed", term(tagList, u32(1), tagCompressed, u32(1), tagNil), errMalformed},
+		{"NaN", term(tagNewFloat, u64(math.Float64bits(math.NaN()))), errMalformed},
+		{"Inf", term(tagNewFloat, u64(math.Float64bits(math.Inf(-1)))), errMalformed},
+		{"FLOAT_EXT garbage", term(oldFloat("1.5x")), errMalformed},
+		{"FLOAT_EXT inf", term(oldFloat("inf")), errMalformed},
+		{"atom not UTF-8", term(tagSmallAtomUTF8, 1, 0xFF), errMalformed},
+		{"atom too long", term(tagAtom, u16(256), strings.Repeat("a", 256)), errMalformed},
+		{"UTF-8 atom too long", term(tagAtomUTF8, u16(512), strings.Repeat("é", 256)), errMalformed},
+		{"BIT_BINARY_EXT 0 bits", term(tagBitBinary, u32(1), 0, 1), errMalformed},
+		{"BIT_BINARY_EXT 9 bits", term(tagBitBinary, u32(1), 9, 1), errMalformed},
+		{"BIT_BINARY_EXT empty with bits", term(tagBitBinary, u32(0), 3), errMalformed},
+		{"pid node not atom", term(tagNewPid, tagNil, u32(1), u32(2), u32(3)), errMalformed},
+		{"port node not atom", term(tagNewPort, tagSmallInt, 1, u32(1), u32(3)), errMalformed},
+		{"ref node not atom", term(tagNewerRef, u16(1), tagNil, u32(1), u32(3)), errMalformed},
+		{"export arity", term(tagExport, atomExt("m"), atomExt("f"), tagInt, u32(2)), errMalformed},
+		{"export module", term(tagExport, tagNil, atomExt("f"), tagSmallInt, 2), errMalformed},
+		{"NEW_FUN_EXT size too small", funSized(10), errMalformed},
+		{"NEW_FUN_EXT size short", funSized(len(newFunExt) - 2), errMalformed},
+		{"NEW_FUN_EXT size long", term(funSized(len(newFunExt))[1:], 0), errMalformed},
+		{"NEW_FUN_EXT size huge", funSized(math.MaxUint32), errTruncated},
 		{"NEW_FUN_EXT pid", term(tagNewFun, u32(4+25+4+4+1), 0, "0123456789abcdef", u32(7), u32(0),
-			atomExt("m"), tagSmallInt, 3, tagSmallInt, 99, tagNil), ErrMalformed},
-		{"FUN_EXT pid", term(tagFun, u32(0), tagNil, atomExt("m"), tagSmallInt, 5, tagSmallInt, 6), ErrMalformed},
-		{"FUN_EXT index", term(tagFun, u32(0), pidExt(), atomExt("m"), tagNil, tagSmallInt, 6), ErrMalformed},
+			atomExt("m"), tagSmallInt, 3, tagSmallInt, 99, tagNil), errMalformed},
+		{"FUN_EXT pid", term(tagFun, u32(0), tagNil, atomExt("m"), tagSmallInt, 5, tagSmallInt, 6), errMalformed},
+		{"FUN_EXT index", term(tagFun, u32(0), pidExt(), atomExt("m"), tagNil, tagSmallInt, 6), errMalformed},
 		// Length fields that the input cannot back.
-		{"LIST_EXT huge", term(tagList, u32(math.MaxUint32), tagNil, tagNil, tagNil), ErrTruncated},
-		{"LARGE_TUPLE_EXT huge", term(tagLargeTuple, u32(math.MaxUint32), tagNil), ErrTruncated},
-		{"MAP_EXT huge", term(tagMap, u32(math.MaxUint32), tagNil, tagNil), ErrTruncated},
-		{"MAP_EXT odd", term(tagMap, u32(2), tagNil, tagNil, tagNil), ErrTruncated},
-		{"BINARY_EXT huge", term(tagBinary, u32(math.MaxUint32), "abc"), ErrTruncated},
-		{"BIT_BINARY_EXT huge", term(tagBitBinary, u32(math.MaxUint32), 3, "abc"), ErrTruncated},
-		{"STRING_EXT huge", term(tagString, u16(math.MaxUint16), "abc"), ErrTruncated},
-		{"LARGE_BIG_EXT huge", term(tagLargeBig, u32(math.MaxUint32), 0, "abc"), ErrTruncated},
-		{"NEWER_REFERENCE_EXT huge", term(tagNewerRef, u16(math.MaxUint16), node, u32(1), u32(1)), ErrTruncated},
-		{"FUN_EXT huge", term(tagFun, u32(math.MaxUint32), pidExt(), atomExt("m"), tagSmallInt, 5, tagSmallInt, 6, tagNil), ErrTruncated},
-		{"tuple of lists", term(tagSmallTuple, 3, tagList, u32(3), tagNil, tagNil, tagNil, tagNil), ErrTruncated},
-		{"compressed too large", term(tagCompressed, u32(math.MaxUint32), 0x78, 0x9c), ErrTooLarge},
-		{"compressed short size", term(tagCompressed, 0), ErrTruncated},
-		{"compressed not zlib", term(tagCompressed, u32(1), "nonsense"), ErrMalformed},
+		{"LIST_EXT huge", term(tagList, u32(math.MaxUint32), tagNil, tagNil, tagNil), errTruncated},
+		{"LARGE_TUPLE_EXT huge", term(tagLargeTuple, u32(math.MaxUint32), tagNil), errTruncated},
+		{"MAP_EXT huge", term(tagMap, u32(math.MaxUint32), tagNil, tagNil), errTruncated},
+		{"MAP_EXT odd", term(tagMap, u32(2), tagNil, tagNil, tagNil), errTruncated},
+		{"BINARY_EXT huge", term(tagBinary, u32(math.MaxUint32), "abc"), errTruncated},
+		{"BIT_BINARY_EXT huge", term(tagBitBinary, u32(math.MaxUint32), 3, "abc"), errTruncated},
+		{"STRING_EXT huge", term(tagString, u16(math.MaxUint16), "abc"), errTruncated},
+		{"LARGE_BIG_EXT huge", term(tagLargeBig, u32(math.MaxUint32), 0, "abc"), errTruncated},
+		{"NEWER_REFERENCE_EXT huge", term(tagNewerRef, u16(math.MaxUint16), node, u32(1), u32(1)), errTruncated},
+		{"FUN_EXT huge", term(tagFun, u32(math.MaxUint32), pidExt(), atomExt("m"), tagSmallInt, 5, tagSmallInt, 6, tagNil), errTruncated},
+		{"tuple of lists", term(tagSmallTuple, 3, tagList, u32(3), tagNil, tagNil, tagNil, tagNil), errTruncated},
+		{"compressed too large", term(tagCompressed, u32(math.MaxUint32), 0x78, 0x9c), errTooLarge},
+		{"compressed short size", term(tagCompressed, 0), errTruncated},
+		{"compressed not zlib", term(tagCompressed, u32(1), "nonsense"), errMalformed},
 		{"compressed size larger", func() []byte {
 			b := compress(enc(tagNil))
 			binary.BigEndian.PutUint32(b[2:], 2)
 			return b
-		}(), ErrMalformed},
+		}(), errMalformed},
 		{"compressed size smaller", func() []byte {
 			b := compress(enc(tagList, u32(0), tagNil))
 			binary.BigEndian.PutUint32(b[2:], 2)
 			return b
-		}(), ErrMalformed},
-		{"compressed trailing", append(compress(enc(tagNil)), 0), ErrMalformed},
-		{"compressed truncated", compress(enc(tagNil))[:8], ErrTruncated},
+		}(), errMalformed},
+		{"compressed trailing", append(compress(enc(tagNil)), 0), errMalformed},
+		{"compressed truncated", compress(enc(tagNil))[:8], errTruncated},
 		{"compressed bad checksum", func() []byte {
 			b := compress(enc(tagNil))
 			b[len(b)-1]++
 			return b
-		}(), ErrMalformed},
-		{"compressed bad term", compress(enc(tagSmallInt)), ErrTruncated},
-		{"compressed trailing term", compress(enc(tagNil, tagNil)), ErrMalformed},
-		{"too deep", deep(DefaultMaxDepth + 1), ErrTooDeep},
-		{"too deep tuple", term(bytes.Repeat([]byte{tagSmallTuple, 1}, DefaultMaxDepth+1), tagNil), ErrTooDeep},
-		{"too deep map", term(bytes.Repeat(enc(tagMap, u32(1), tagNil), DefaultMaxDepth+1), tagNil), ErrTooDeep},
-		{"too deep fun", term(bytes.Repeat(enc(tagFun, u32(1), pidExt(), atomExt("m"), tagSmallInt, 5, tagSmallInt, 6), DefaultMaxDepth+1), tagNil), ErrTooDeep},
-		{"too deep improper", term(bytes.Repeat(enc(tagList, u32(1)), DefaultMaxDepth+1), tagNil,
-			bytes.Repeat([]byte{tagSmallInt, 1}, DefaultMaxDepth+1)), ErrTooDeep},
+		}(), errMalformed},
+		{"compressed bad term", compress(enc(tagSmallInt)), errTruncated},
+		{"compressed trailing term", compress(enc(tagNil, tagNil)), errMalformed},
+		{"too deep", deep(defaultMaxDepth + 1), errTooDeep},
+		{"too deep tuple", term(bytes.Repeat([]byte{tagSmallTuple, 1}, defaultMaxDepth+1), tagNil), errTooDeep},
+		{"too deep map", term(bytes.Repeat(enc(tagMap, u32(1), tagNil), defaultMaxDepth+1), tagNil), errTooDeep},
+		{"too deep fun", term(bytes.Repeat(enc(tagFun, u32(1), pidExt(), atomExt("m"), tagSmallInt, 5, tagSmallInt, 6), defaultMaxDepth+1), tagNil), errTooDeep},
+		{"too deep improper", term(bytes.Repeat(enc(tagList, u32(1)), defaultMaxDepth+1), tagNil,
+			bytes.Repeat([]byte{tagSmallInt, 1}, defaultMaxDepth+1)), errTooDeep},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -293,29 +293,29 @@ func TestDecodeLimits(t *testing.T) {
 	deep := func(n int) []byte {
 		return term(bytes.Repeat(enc(tagList, u32(1)), n), tagNil, bytes.Repeat([]byte{tagNil}, n))
 	}
-	if _, err := Decode(deep(DefaultMaxDepth)); err != nil {
-		t.Errorf("depth %d: %v", DefaultMaxDepth, err)
+	if _, err := Decode(deep(defaultMaxDepth)); err != nil {
+		t.Errorf("depth %d: %v", defaultMaxDepth, err)
 	}
 	if _, err := DecodeLimits(deep(5), Limits{MaxDepth: 5}); err != nil {
 		t.Errorf("depth 5, limit 5: %v", err)
 	}
-	if _, err := DecodeLimits(deep(6), Limits{MaxDepth: 5}); !errors.Is(err, ErrTooDeep) {
+	if _, err := DecodeLimits(deep(6), Limits{MaxDepth: 5}); !errors.Is(err, errTooDeep) {
 		t.Errorf("depth 6, limit 5: %v", err)
 	}
 	if _, err := DecodeLimits(deep(5000), Limits{MaxDepth: 5000}); err != nil {
 		t.Errorf("depth 5000, limit 5000: %v", err)
 	}
 	// Siblings do not add up.
-	wide := term(tagSmallTuple, 2, deep(DefaultMaxDepth - 1)[1:], deep(DefaultMaxDepth - 1)[1:])
+	wide := term(tagSmallTuple, 2, deep(defaultMaxDepth - 1)[1:], deep(defaultMaxDepth - 1)[1:])
 	if _, err := Decode(wide); err != nil {
-		t.Errorf("two lists of depth %d in a tuple: %v", DefaultMaxDepth-1, err)
+		t.Errorf("two lists of depth %d in a tuple: %v", defaultMaxDepth-1, err)
 	}
 
 	body := enc(tagBinary, u32(1000), make([]byte, 1000))
 	if _, err := DecodeLimits(compress(body), Limits{MaxUncompressed: len(body)}); err != nil {
 		t.Errorf("compressed at the limit: %v", err)
 	}
-	if _, err := DecodeLimits(compress(body), Limits{MaxUncompressed: len(body) - 1}); !errors.Is(err, ErrTooLarge) {
+	if _, err := DecodeLimits(compress(body), Limits{MaxUncompressed: len(body) - 1}); !errors.Is(err, errTooLarge) {
 		t.Errorf("compressed over the limit: %v", err)
 	}
 }
@@ -419,7 +419,7 @@ func TestDecodeTruncated(t *testing.T) {
 		}
 		for i := 0; i < len(b); i += step {
 			_, err := Decode(b[:i])
-			if !errors.Is(err, ErrTruncated) {
+			if !errors.Is(err, errTruncated) {
 				t.Errorf("%s: prefix of %d bytes: %v", filepath.Base(f), i, err)
 				break
 			}

@@ -406,7 +406,7 @@ func (p *printer) bitBinary(b BitBinary) {
 // funIDs returns the index and uniq that Erlang prints for a fun: the old
 // index and old uniq of NEW_FUN_EXT, or those of FUN_EXT.
 func funIDs(raw []byte) (index, uniq int64, ok bool) {
-	d := &decoder{b: raw, maxDepth: DefaultMaxDepth}
+	d := &decoder{b: raw, maxDepth: defaultMaxDepth}
 	tag, err := d.u8(0, "tag")
 	if err != nil {
 		return 0, 0, false

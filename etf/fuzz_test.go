@@ -69,6 +69,6 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("%s: no key %s", s, Format(m[0].Key))
 			}
 		}
-		PropGet(v, Atom("a"))
+		propGet(v, Atom("a"))
 	})
 }

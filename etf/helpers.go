@@ -90,11 +90,11 @@ func (m Map) GetAtom(name string) (Term, bool) {
 	return nil, false
 }
 
-// PropGet looks key up in a property list as proplists:get_value/2 does.
+// propGet looks key up in a property list as proplists:get_value/2 does.
 // The first element that is key itself, if key is an atom, gives true;
 // the first tuple whose first element equals key gives its second
 // element, or nothing when that tuple does not have two elements.
-func PropGet(list Term, key Term) (Term, bool) {
+func propGet(list Term, key Term) (Term, bool) {
 	l, ok := list.(List)
 	if !ok {
 		return nil, false

@@ -218,13 +218,13 @@ func TestPropGet(t *testing.T) {
 		{Atom("missing"), nil, false},
 	}
 	for _, tt := range tests {
-		got, ok := PropGet(l, tt.key)
+		got, ok := propGet(l, tt.key)
 		if !reflect.DeepEqual(got, tt.want) || ok != tt.ok {
-			t.Errorf("PropGet(%s) = %s, %v", Format(tt.key), Format(got), ok)
+			t.Errorf("propGet(%s) = %s, %v", Format(tt.key), Format(got), ok)
 		}
 	}
-	if _, ok := PropGet(Tuple{Atom("a"), int64(1)}, Atom("a")); ok {
-		t.Error("PropGet in a tuple")
+	if _, ok := propGet(Tuple{Atom("a"), int64(1)}, Atom("a")); ok {
+		t.Error("propGet in a tuple")
 	}
 }
 

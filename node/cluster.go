@@ -278,12 +278,12 @@ func (c *Cluster) evalForm(ctx context.Context, node, mod, fun string, form ergo
 	args := ergoetf.List{form, b, ergoetf.Atom("none"), ergoetf.Atom("none"), ergoetf.Atom("value")}
 	ref, ch, err := c.caller.start(c.proc, node, "erl_eval", "expr", args)
 	if err != nil {
-		return nil, &UnreachableError{Node: node, Reason: err.Error()}
+		return nil, &unreachableError{Node: node, Reason: err.Error()}
 	}
 	select {
 	case r := <-ch:
 		if r.isDown {
-			return nil, &UnreachableError{Node: node, Reason: "connection lost (the node went down or the network failed)"}
+			return nil, &unreachableError{Node: node, Reason: "connection lost (the node went down or the network failed)"}
 		}
 		b, ok := r.reply.([]byte)
 		if !ok {
@@ -295,7 +295,7 @@ func (c *Cluster) evalForm(ctx context.Context, node, mod, fun string, form ergo
 		c.caller.cancel(ref)
 		return nil, &timeoutError{node: node, ctx: ctx.Err()}
 	case <-c.closed:
-		return nil, &UnreachableError{Node: node, Reason: errClosed.Error()}
+		return nil, &unreachableError{Node: node, Reason: errClosed.Error()}
 	}
 }
 
@@ -380,7 +380,7 @@ func (c *Cluster) connect(ctx context.Context, node string) error {
 	case <-ctx.Done():
 		return &timeoutError{node: node, ctx: ctx.Err()}
 	case <-c.closed:
-		return &UnreachableError{Node: node, Reason: errClosed.Error()}
+		return &unreachableError{Node: node, Reason: errClosed.Error()}
 	}
 }
 

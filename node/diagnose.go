@@ -29,7 +29,7 @@ func epmdPort() int {
 // diagnose finds out why ergo could not connect to node, step by step as a
 // person would: does the host resolve, does its EPMD answer, does EPMD know
 // the node, does the node accept our cookie, is it the node it was asked
-// for. It returns an *UnreachableError or an *AuthError.
+// for. It returns an *unreachableError or an *authError.
 //
 // The handshake it tries uses a name of its own (ownName's with a random
 // part), so that a connection of ownName that the peer still holds cannot
@@ -42,7 +42,7 @@ func diagnose(ctx context.Context, node string, cookie secret, ownName string) e
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if _, err := net.DefaultResolver.LookupHost(ctx, n.Host); err != nil {
-		return &UnreachableError{Node: node, Reason: fmt.Sprintf("host %q does not resolve", n.Host),
+		return &unreachableError{Node: node, Reason: fmt.Sprintf("host %q does not resolve", n.Host),
 			Hint: "check the host part of the node name (with short names it is the machine's short host name)"}
 	}
 	port, lerr := epmdLookup(ctx, n.Host, n.Alive)
@@ -53,7 +53,7 @@ func diagnose(ctx context.Context, node string, cookie secret, ownName string) e
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return &UnreachableError{Node: node, Reason: fmt.Sprintf("EPMD lists it at port %d but connecting failed: %v", port, err),
+		return &unreachableError{Node: node, Reason: fmt.Sprintf("EPMD lists it at port %d but connecting failed: %v", port, err),
 			Hint: "a firewall may block the distribution port, or the node is stopping"}
 	}
 	defer conn.Close()
@@ -62,7 +62,7 @@ func diagnose(ctx context.Context, node string, cookie secret, ownName string) e
 	}
 	hs := dist.CreateHandshake(dist.HandshakeOptions{Version: dist.HandshakeVersion6, Timeout: 3 * time.Second})
 	if err := hs.Init(checkName(ownName), uint32(time.Now().Unix()), ergonode.DefaultFlags()); err != nil {
-		return &UnreachableError{Node: node, Reason: "handshake setup: " + err.Error()}
+		return &unreachableError{Node: node, Reason: "handshake setup: " + err.Error()}
 	}
 	hc := &hidingConn{NetReadWriter: conn.(*net.TCPConn), record: true}
 	details, herr := hs.Start(conn.RemoteAddr(), hc, false, cookie.reveal())
@@ -74,23 +74,23 @@ func diagnose(ctx context.Context, node string, cookie secret, ownName string) e
 	case peer != "" && peer != node:
 		// EPMD knows only the part before @: the node there has another
 		// host part than the one asked for.
-		return &UnreachableError{Node: node, Reason: fmt.Sprintf("the node registered as %q on %s is named %s", n.Alive, n.Host, peer),
+		return &unreachableError{Node: node, Reason: fmt.Sprintf("the node registered as %q on %s is named %s", n.Alive, n.Host, peer),
 			Hint: fmt.Sprintf("give its full name: --node %s", peer)}
 	case herr == nil:
 		// The handshake works now: the failure was passing (the node was
 		// starting, or a restart raced with us).
-		return &UnreachableError{Node: node, Reason: "connection failed, but a second attempt succeeded", Hint: "try again"}
+		return &unreachableError{Node: node, Reason: "connection failed, but a second attempt succeeded", Hint: "try again"}
 	case hc.messagesWritten() >= 2 && isClosed(herr):
 		// The peer closes the connection right after our challenge reply
 		// when the digest of its challenge and our cookie is wrong.
-		return &AuthError{Node: node}
+		return &authError{Node: node}
 	case status == "not_allowed":
-		return &UnreachableError{Node: node, Reason: "the node does not allow connections from our node",
+		return &unreachableError{Node: node, Reason: "the node does not allow connections from our node",
 			Hint: "it accepts only the nodes net_kernel:allow/1 lists, or an old Erlang refuses a name of the other kind (short or long): name ours with --name"}
 	case status != "" && status != "ok" && status != "ok_simultaneous":
-		return &UnreachableError{Node: node, Reason: fmt.Sprintf("the node refused the handshake (status %q)", status), Hint: "try again"}
+		return &unreachableError{Node: node, Reason: fmt.Sprintf("the node refused the handshake (status %q)", status), Hint: "try again"}
 	}
-	return &UnreachableError{Node: node, Reason: "handshake failed: " + herr.Error()}
+	return &unreachableError{Node: node, Reason: "handshake failed: " + herr.Error()}
 }
 
 // checkName is the name diagnose's handshake introduces itself with:
@@ -111,7 +111,7 @@ type epmdError struct{ reason, hint string }
 
 func (e *epmdError) Error() string { return e.reason }
 func (e *epmdError) withNode(node string) error {
-	return &UnreachableError{Node: node, Reason: e.reason, Hint: e.hint}
+	return &unreachableError{Node: node, Reason: e.reason, Hint: e.hint}
 }
 
 // epmdLookup asks the EPMD on host for the distribution port of alive

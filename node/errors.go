@@ -17,18 +17,18 @@ var (
 	ErrAuth = errors.New("wrong cookie")
 	// ErrTimeout: the call's deadline passed before the node answered.
 	ErrTimeout = errors.New("rpc deadline exceeded")
-	// ErrBadAnswer: the node answered something we could not decode.
-	ErrBadAnswer = errors.New("undecodable answer")
+	// errBadAnswer: the node answered something we could not decode.
+	errBadAnswer = errors.New("undecodable answer")
 )
 
-// UnreachableError says why a node could not be reached and what to do.
-type UnreachableError struct {
+// unreachableError says why a node could not be reached and what to do.
+type unreachableError struct {
 	Node   string
 	Reason string // what went wrong, e.g. "no EPMD on host db1 (port 4369)"
 	Hint   string // what the user can do about it
 }
 
-func (e *UnreachableError) Error() string {
+func (e *unreachableError) Error() string {
 	if e.Hint == "" {
 		return fmt.Sprintf("node %s unreachable: %s", e.Node, e.Reason)
 	}
@@ -36,17 +36,17 @@ func (e *UnreachableError) Error() string {
 }
 
 // Unwrap lets errors.Is(err, ErrUnreachable) match.
-func (e *UnreachableError) Unwrap() error { return ErrUnreachable }
+func (e *unreachableError) Unwrap() error { return ErrUnreachable }
 
-// AuthError says that a node refused our cookie.
-type AuthError struct{ Node string }
+// authError says that a node refused our cookie.
+type authError struct{ Node string }
 
-func (e *AuthError) Error() string {
+func (e *authError) Error() string {
 	return fmt.Sprintf("node %s refused the connection: wrong cookie; give the cluster's cookie with --cookie-file or MIM_METRICS_COOKIE", e.Node)
 }
 
 // Unwrap lets errors.Is(err, ErrAuth) match.
-func (e *AuthError) Unwrap() error { return ErrAuth }
+func (e *authError) Unwrap() error { return ErrAuth }
 
 // timeoutError is a call that ended before the node answered: its
 // deadline passed (ErrTimeout), or it was cancelled.
@@ -71,11 +71,11 @@ type badAnswerError struct {
 }
 
 func (e *badAnswerError) Error() string {
-	return fmt.Sprintf("node %s: %v: %s", e.node, ErrBadAnswer, e.what)
+	return fmt.Sprintf("node %s: %v: %s", e.node, errBadAnswer, e.what)
 }
 
-// Unwrap lets errors.Is(err, ErrBadAnswer) match.
-func (e *badAnswerError) Unwrap() error { return ErrBadAnswer }
+// Unwrap lets errors.Is(err, errBadAnswer) match.
+func (e *badAnswerError) Unwrap() error { return errBadAnswer }
 
 // BadRPCError is an exception raised by the remote function, the
 // equivalent of rpc:call's {badrpc, {'EXIT', Reason}}.

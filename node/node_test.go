@@ -139,7 +139,7 @@ func TestCookieCannotBeFormatted(t *testing.T) {
 		t.Error("reveal does not give the cookie back")
 	}
 	// Messages are never masked: a one-letter cookie leaves names whole.
-	err := fmt.Errorf("start: %w", &UnreachableError{Node: "b@host.example", Reason: "r"})
+	err := fmt.Errorf("start: %w", &unreachableError{Node: "b@host.example", Reason: "r"})
 	if !strings.Contains(err.Error(), "b@host.example") || !errors.Is(err, ErrUnreachable) {
 		t.Errorf("wrapped error %q", err)
 	}
@@ -153,11 +153,11 @@ func TestErrorsNameTheNodeOnce(t *testing.T) {
 		err      error
 		sentinel error
 	}{
-		{&UnreachableError{Node: n, Reason: "no EPMD", Hint: "check"}, ErrUnreachable},
-		{&AuthError{Node: n}, ErrAuth},
+		{&unreachableError{Node: n, Reason: "no EPMD", Hint: "check"}, ErrUnreachable},
+		{&authError{Node: n}, ErrAuth},
 		{&timeoutError{node: n, ctx: context.DeadlineExceeded}, ErrTimeout},
 		{&timeoutError{node: n, ctx: context.Canceled}, context.Canceled},
-		{&badAnswerError{node: n, what: "truncated"}, ErrBadAnswer},
+		{&badAnswerError{node: n, what: "truncated"}, errBadAnswer},
 	}
 	for _, c := range cases {
 		wrapped := fmt.Errorf("collect: %w", c.err)

@@ -48,9 +48,9 @@ type Consent struct {
 	Overridden string
 }
 
-// DoNotTrack reports whether the DO_NOT_TRACK convention asks not to track:
+// doNotTrack reports whether the DO_NOT_TRACK convention asks not to track:
 // the variable is set to anything but the empty string or "0".
-func DoNotTrack(getenv func(string) string) (value string, set bool) {
+func doNotTrack(getenv func(string) string) (value string, set bool) {
 	if getenv == nil {
 		return "", false
 	}
@@ -66,7 +66,7 @@ func DoNotTrack(getenv func(string) string) (value string, set bool) {
 // --no-report beats --report (as no_report does in MongooseIM), and
 // DO_NOT_TRACK beats both.
 func ResolveConsent(report, noReport bool, getenv func(string) string) Consent {
-	if v, ok := DoNotTrack(getenv); ok {
+	if v, ok := doNotTrack(getenv); ok {
 		c := Consent{Mode: ModeNoReport, Reason: fmt.Sprintf("DO_NOT_TRACK=%s in the environment", v)}
 		if report && !noReport {
 			c.Overridden = "--report"
@@ -86,14 +86,14 @@ func ResolveConsent(report, noReport bool, getenv func(string) string) Consent {
 // Allowed reports whether anything may be collected and sent.
 func (c Consent) Allowed() bool { return c.Mode != ModeNoReport }
 
-// PrivacyPolicyURL is MongooseIM's system metrics privacy policy.
-const PrivacyPolicyURL = "https://esl.github.io/MongooseDocs/latest/operation-and-maintenance/System-Metrics-Privacy-Policy/"
+// privacyPolicyURL is MongooseIM's system metrics privacy policy.
+const privacyPolicyURL = "https://esl.github.io/MongooseDocs/latest/operation-and-maintenance/System-Metrics-Privacy-Policy/"
 
-// NoticeText is the start-up notice of the default mode: MongooseIM's
+// noticeText is the start-up notice of the default mode: MongooseIM's
 // report_transparency text adapted to mim-metrics' flags. It says what is
 // gathered, where the last report is written, and how to silence the notice
 // or opt out.
-func NoticeText(reportFile string) string {
+func noticeText(reportFile string) string {
 	return "mim-metrics is gathering this cluster's system metrics, as MongooseIM's service_mongoose_system_metrics does, " +
 		"so that the MongooseIM team can analyse the trends and needs of its users, improve MongooseIM, and know where to focus its efforts. " +
 		"Gathered from every node: host type and domain counts, known modules and their backends, " +
@@ -102,7 +102,7 @@ func NoticeText(reportFile string) string {
 		"(MongooseIM's property for MongooseIM clusters, and your own --tracking-id properties) with the Cluster ID as client id; " +
 		"node and host names are not sent, Google sees this machine's IP address. " +
 		"For more info on how to customise, read, enable, and disable these metrics visit: \n" +
-		"- MongooseIM docs - \n      " + PrivacyPolicyURL + " \n" +
+		"- MongooseIM docs - \n      " + privacyPolicyURL + " \n" +
 		"- MongooseIM GitHub page - https://github.com/esl/MongooseIM \n" +
 		"The last sent report is also written to a file " + reportFile + " \n" +
 		"To silence this notice, start with --report. To opt out, start with --no-report or set DO_NOT_TRACK=1."
@@ -110,7 +110,7 @@ func NoticeText(reportFile string) string {
 
 // Announce logs what the consent means, once at start-up, and reports
 // whether reporting may go on:
-//   - default: the notice (NoticeText) at WARN, as MongooseIM does on every
+//   - default: the notice (noticeText) at WARN, as MongooseIM does on every
 //     start; returns true;
 //   - --report: nothing; returns true;
 //   - opt-out: one INFO line naming what opted out; returns false, and the
@@ -130,7 +130,7 @@ func (c Consent) Announce(log *zap.Logger, reportFile string) bool {
 		log.Info(msg, zap.String("what", "report_transparency"), zap.String("consent", c.Mode.String()))
 		return false
 	default:
-		log.Warn(NoticeText(reportFile), zap.String("what", "report_transparency"), zap.String("report_filename", reportFile))
+		log.Warn(noticeText(reportFile), zap.String("what", "report_transparency"), zap.String("report_filename", reportFile))
 		return true
 	}
 }

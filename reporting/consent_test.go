@@ -103,7 +103,7 @@ func TestStartupNotice(t *testing.T) {
 				if n.Level != zapcore.WarnLevel {
 					t.Errorf("notice at %s, want warn", n.Level)
 				}
-				for _, want := range []string{file, "--report", "--no-report", "DO_NOT_TRACK=1", PrivacyPolicyURL, "not sent"} {
+				for _, want := range []string{file, "--report", "--no-report", "DO_NOT_TRACK=1", privacyPolicyURL, "not sent"} {
 					if !strings.Contains(n.Message, want) {
 						t.Errorf("notice lacks %q:\n%s", want, n.Message)
 					}

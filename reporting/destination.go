@@ -37,12 +37,12 @@ const DefaultEndpoint = "https://www.google-analytics.com"
 // service_mongoose_system_metrics.erl, 6.1.0+). The secret is what Google
 // calls the Measurement Protocol API secret.
 const (
-	// UpstreamMeasurementID is MongooseIM's property for release builds.
-	UpstreamMeasurementID = "G-B4S18X6KY5"
+	// upstreamMeasurementID is MongooseIM's property for release builds.
+	upstreamMeasurementID = "G-B4S18X6KY5"
 	upstreamSecret        = "Rj6lopOLQZ2HPLj50QtYeQ"
-	// UpstreamCIMeasurementID is MongooseIM's property for CI runs
+	// upstreamCIMeasurementID is MongooseIM's property for CI runs
 	// (environment CI=true).
-	UpstreamCIMeasurementID = "G-VB91V60SKT"
+	upstreamCIMeasurementID = "G-VB91V60SKT"
 	upstreamCISecret        = "LFxdCgDsSa-OAPtBnLDqpQ"
 )
 
@@ -84,7 +84,7 @@ func ParseTrackingID(s string) (Destination, error) {
 	id, secret, hasSecret := strings.Cut(s, ":")
 	shown := id
 	if hasSecret {
-		shown = id + ":" + MaskSecret(secret)
+		shown = id + ":" + maskSecret(secret)
 	}
 	const forms = "expected G-XXXXXXXXXX:API_SECRET (a GA4 measurement id and its Measurement Protocol API secret) or UA-XXXXXX-Y (a Universal Analytics property)"
 	switch {
@@ -110,14 +110,14 @@ func validSecret(s string) bool {
 	return true
 }
 
-// UpstreamDestination returns MongooseIM's own GA4 property: the release
+// upstreamDestination returns MongooseIM's own GA4 property: the release
 // property, or the CI property when ci is true (MongooseIM uses it when the
 // environment has CI=true).
-func UpstreamDestination(ci bool) Destination {
+func upstreamDestination(ci bool) Destination {
 	if ci {
-		return Destination{Protocol: GA4, ID: UpstreamCIMeasurementID, Secret: upstreamCISecret, Upstream: true}
+		return Destination{Protocol: GA4, ID: upstreamCIMeasurementID, Secret: upstreamCISecret, Upstream: true}
 	}
-	return Destination{Protocol: GA4, ID: UpstreamMeasurementID, Secret: upstreamSecret, Upstream: true}
+	return Destination{Protocol: GA4, ID: upstreamMeasurementID, Secret: upstreamSecret, Upstream: true}
 }
 
 // String names the destination for logs, without its secret, for example
@@ -137,7 +137,7 @@ func (d Destination) String() string {
 // GoString is String with the secret masked, so %#v cannot leak it.
 func (d Destination) GoString() string {
 	return fmt.Sprintf("reporting.Destination{Protocol:%q, ID:%q, Secret:%q, Upstream:%t, Receiver:%q}",
-		d.Protocol, d.ID, MaskSecret(d.Secret), d.Upstream, d.Receiver)
+		d.Protocol, d.ID, maskSecret(d.Secret), d.Upstream, d.Receiver)
 }
 
 // MarshalLogObject makes zap log the destination with its secret masked.
@@ -145,7 +145,7 @@ func (d Destination) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	enc.AddString("protocol", string(d.Protocol))
 	enc.AddString("id", d.ID)
 	if d.Secret != "" {
-		enc.AddString("secret", MaskSecret(d.Secret))
+		enc.AddString("secret", maskSecret(d.Secret))
 	}
 	enc.AddBool("upstream", d.Upstream)
 	if d.Receiver != "" {
@@ -154,10 +154,10 @@ func (d Destination) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	return nil
 }
 
-// MaskSecret hides a secret for logs, errors and previews: long secrets keep
+// maskSecret hides a secret for logs, errors and previews: long secrets keep
 // their first four characters ("Rj6l…(masked)"), short ones are hidden
 // entirely.
-func MaskSecret(secret string) string {
+func maskSecret(secret string) string {
 	const suffix = "…(masked)"
 	if secret == "" {
 		return ""
@@ -238,7 +238,7 @@ func (r Request) MaskedURL() string {
 	for _, k := range keys {
 		for _, v := range q[k] {
 			if k == "api_secret" {
-				parts = append(parts, "api_secret="+MaskSecret(v))
+				parts = append(parts, "api_secret="+maskSecret(v))
 			} else {
 				parts = append(parts, url.QueryEscape(k)+"="+url.QueryEscape(v))
 			}
@@ -254,7 +254,7 @@ func maskSecretIn(s, secret string) string {
 	if secret == "" {
 		return s
 	}
-	m := MaskSecret(secret)
+	m := maskSecret(secret)
 	for _, form := range []string{url.QueryEscape(secret), url.PathEscape(secret), secret} {
 		s = strings.ReplaceAll(s, form, m)
 	}

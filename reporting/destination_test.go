@@ -78,8 +78,8 @@ func TestMaskSecret(t *testing.T) {
 		"Secret":                 "…(masked)",
 		"":                       "",
 	} {
-		if got := MaskSecret(in); got != want {
-			t.Errorf("MaskSecret(%q) = %q, want %q", in, got, want)
+		if got := maskSecret(in); got != want {
+			t.Errorf("maskSecret(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -157,10 +157,10 @@ func TestTargets(t *testing.T) {
 		want     string
 		describe string
 	}{
-		{"mongooseim release", NewTargets(true, nil, env(nil)), metrics.MongooseIM, UpstreamMeasurementID, "MongooseIM's Google Analytics property G-B4S18X6KY5"},
-		{"mongooseim CI", NewTargets(true, nil, env(map[string]string{"CI": "true"})), metrics.MongooseIM, UpstreamCIMeasurementID, "G-VB91V60SKT"},
-		{"CI=1 is not CI", NewTargets(true, nil, env(map[string]string{"CI": "1"})), metrics.MongooseIM, UpstreamMeasurementID, ""},
-		{"mongooseim plus own", NewTargets(true, []Destination{own}, nil), metrics.MongooseIM, UpstreamMeasurementID + ",G-OWN", "and to your own tracking ids: GA4 G-OWN"},
+		{"mongooseim release", NewTargets(true, nil, env(nil)), metrics.MongooseIM, upstreamMeasurementID, "MongooseIM's Google Analytics property G-B4S18X6KY5"},
+		{"mongooseim CI", NewTargets(true, nil, env(map[string]string{"CI": "true"})), metrics.MongooseIM, upstreamCIMeasurementID, "G-VB91V60SKT"},
+		{"CI=1 is not CI", NewTargets(true, nil, env(map[string]string{"CI": "1"})), metrics.MongooseIM, upstreamMeasurementID, ""},
+		{"mongooseim plus own", NewTargets(true, []Destination{own}, nil), metrics.MongooseIM, upstreamMeasurementID + ",G-OWN", "and to your own tracking ids: GA4 G-OWN"},
 		{"upstream off", NewTargets(false, []Destination{own}, nil), metrics.MongooseIM, "G-OWN", "only to your own"},
 		{"upstream off, no own", NewTargets(false, nil, nil), metrics.MongooseIM, "", "nothing is sent"},
 		{"ejabberd", NewTargets(true, []Destination{own}, nil), metrics.Ejabberd, "G-OWN", "no upstream destination for ejabberd; reports go only to your own"},
@@ -174,7 +174,7 @@ func TestTargets(t *testing.T) {
 			t.Errorf("%s: Describe = %q, want it to contain %q", tc.name, d, tc.describe)
 		}
 	}
-	if d := UpstreamDestination(false); !d.Upstream || d.Secret == "" || d.Protocol != GA4 {
-		t.Errorf("UpstreamDestination = %#v", d)
+	if d := upstreamDestination(false); !d.Upstream || d.Secret == "" || d.Protocol != GA4 {
+		t.Errorf("upstreamDestination = %#v", d)
 	}
 }

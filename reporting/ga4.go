@@ -22,14 +22,14 @@ import (
 const (
 	// MaxGA4Events is the most events one request may carry.
 	MaxGA4Events = 25
-	// MaxGA4BodyBytes bounds a request body: it must be smaller than 130 kB.
-	MaxGA4BodyBytes = 130_000
-	// MaxGA4Params is the most params one event may have.
-	MaxGA4Params = 25
-	// MaxGA4NameLen is the longest event or param name.
-	MaxGA4NameLen = 40
-	// MaxGA4ValueLen is the longest string param value, in characters.
-	MaxGA4ValueLen = 100
+	// maxGA4BodyBytes bounds a request body: it must be smaller than 130 kB.
+	maxGA4BodyBytes = 130_000
+	// maxGA4Params is the most params one event may have.
+	maxGA4Params = 25
+	// maxGA4NameLen is the longest event or param name.
+	maxGA4NameLen = 40
+	// maxGA4ValueLen is the longest string param value, in characters.
+	maxGA4ValueLen = 100
 )
 
 var ga4NameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
@@ -57,19 +57,19 @@ var ga4ReservedEvents = map[string]bool{
 	"session_start": true, "session_start_with_rollout": true, "user_engagement": true,
 }
 
-// ValidateEvent checks an event against the GA4 Measurement Protocol rules:
+// validateEvent checks an event against the GA4 Measurement Protocol rules:
 // a valid, unreserved name of at most 40 characters; at most 25 params with
 // valid, unreserved names; values that are strings of at most 100
 // characters or numbers. The error says what is wrong.
-func ValidateEvent(e metrics.Event) error {
+func validateEvent(e metrics.Event) error {
 	if err := checkGA4Name(e.Name); err != nil {
 		return fmt.Errorf("event name %q %w", e.Name, err)
 	}
 	if ga4ReservedEvents[e.Name] {
 		return fmt.Errorf("event name %q is reserved by Google Analytics", e.Name)
 	}
-	if n := len(e.Params); n > MaxGA4Params {
-		return fmt.Errorf("event %q has %d params, more than %d", e.Name, n, MaxGA4Params)
+	if n := len(e.Params); n > maxGA4Params {
+		return fmt.Errorf("event %q has %d params, more than %d", e.Name, n, maxGA4Params)
 	}
 	for _, k := range sortedKeys(e.Params) {
 		if err := checkGA4Name(k); err != nil {
@@ -86,8 +86,8 @@ func checkGA4Name(name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("is empty")
-	case len(name) > MaxGA4NameLen:
-		return fmt.Errorf("is %d characters, more than %d", len(name), MaxGA4NameLen)
+	case len(name) > maxGA4NameLen:
+		return fmt.Errorf("is %d characters, more than %d", len(name), maxGA4NameLen)
 	case !ga4NameRe.MatchString(name):
 		return fmt.Errorf("must start with a letter and hold only letters, digits and underscores")
 	}
@@ -106,8 +106,8 @@ func checkGA4Value(v any) error {
 		if !utf8.ValidString(v) {
 			return fmt.Errorf("value is not valid UTF-8")
 		}
-		if n := utf8.RuneCountInString(v); n > MaxGA4ValueLen {
-			return fmt.Errorf("value is %d characters, more than %d", n, MaxGA4ValueLen)
+		if n := utf8.RuneCountInString(v); n > maxGA4ValueLen {
+			return fmt.Errorf("value is %d characters, more than %d", n, maxGA4ValueLen)
 		}
 	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
 	case float32:
@@ -124,7 +124,7 @@ func checkGA4Value(v any) error {
 	return nil
 }
 
-// sanitizeReports validates every event of every report (ValidateEvent)
+// sanitizeReports validates every event of every report (validateEvent)
 // and returns copies without the invalid ones, plus what was dropped.
 func sanitizeReports(reports []metrics.NodeReport) ([]metrics.NodeReport, []Dropped) {
 	out := make([]metrics.NodeReport, len(reports))
@@ -133,7 +133,7 @@ func sanitizeReports(reports []metrics.NodeReport) ([]metrics.NodeReport, []Drop
 		out[i] = r
 		out[i].Events = nil
 		for _, e := range r.Events {
-			if err := ValidateEvent(e); err != nil {
+			if err := validateEvent(e); err != nil {
 				dropped = append(dropped, Dropped{Node: r.Node, Event: e.Name, Reason: err.Error()})
 				continue
 			}
@@ -208,7 +208,7 @@ func buildGA4(dest Destination, base *url.URL, clientID string, at time.Time, re
 			batch, size = nil, 0
 		}
 		for _, e := range r.Events {
-			if err := ValidateEvent(e); err != nil {
+			if err := validateEvent(e); err != nil {
 				dropped = append(dropped, Dropped{Node: r.Node, Event: e.Name, Reason: err.Error()})
 				continue
 			}
@@ -217,16 +217,16 @@ func buildGA4(dest Destination, base *url.URL, clientID string, at time.Time, re
 				dropped = append(dropped, Dropped{Node: r.Node, Event: e.Name, Reason: "cannot encode as JSON: " + err.Error()})
 				continue
 			}
-			if len(prefix)+len(enc)+len(suffix) >= MaxGA4BodyBytes {
+			if len(prefix)+len(enc)+len(suffix) >= maxGA4BodyBytes {
 				dropped = append(dropped, Dropped{Node: r.Node, Event: e.Name,
-					Reason: fmt.Sprintf("encoded event is %d bytes; a request body must be smaller than %d", len(enc), MaxGA4BodyBytes)})
+					Reason: fmt.Sprintf("encoded event is %d bytes; a request body must be smaller than %d", len(enc), maxGA4BodyBytes)})
 				continue
 			}
 			extra := len(enc)
 			if len(batch) > 0 {
 				extra++ // comma
 			}
-			if len(batch) == MaxGA4Events || len(prefix)+size+extra+len(suffix) >= MaxGA4BodyBytes {
+			if len(batch) == MaxGA4Events || len(prefix)+size+extra+len(suffix) >= maxGA4BodyBytes {
 				flush()
 				extra = len(enc)
 			}

@@ -43,7 +43,7 @@ func TestValidateEvent(t *testing.T) {
 		{"tuple-like", metrics.Event{Name: "e", Params: map[string]any{"v": []any{"a"}}}, "only strings and numbers"},
 	}
 	for _, tc := range tests {
-		err := ValidateEvent(tc.event)
+		err := validateEvent(tc.event)
 		switch {
 		case tc.wantErr == "" && err != nil:
 			t.Errorf("%s: unexpected error %v", tc.name, err)
@@ -52,7 +52,7 @@ func TestValidateEvent(t *testing.T) {
 		}
 	}
 	for _, e := range mimEvents() {
-		if err := ValidateEvent(e); err != nil {
+		if err := validateEvent(e); err != nil {
 			t.Errorf("MongooseIM event %s invalid: %v", e.Name, err)
 		}
 	}
@@ -109,7 +109,7 @@ func TestGA4BatchesOf25(t *testing.T) {
 	cfg := testConfig(t, src, ga.URL, log)
 	cfg.Targets = Targets{Upstream: true}
 
-	reqs, _, err := BuildRequests(UpstreamDestination(false), ga.URL, "cid", time.Time{}, src.reports)
+	reqs, _, err := BuildRequests(upstreamDestination(false), ga.URL, "cid", time.Time{}, src.reports)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestGA4SplitsBodiesUnder130kB(t *testing.T) {
 		evs = append(evs, metrics.Event{Name: "big_event", Params: p})
 	}
 	reports := []metrics.NodeReport{{Node: "a@h", Server: metrics.MongooseIM, Events: evs}}
-	reqs, dropped, err := BuildRequests(UpstreamDestination(false), ga.URL, "cid", time.Time{}, reports)
+	reqs, dropped, err := BuildRequests(upstreamDestination(false), ga.URL, "cid", time.Time{}, reports)
 	if err != nil || len(dropped) > 0 {
 		t.Fatalf("BuildRequests: %v, dropped %v", err, dropped)
 	}
@@ -152,10 +152,10 @@ func TestGA4SplitsBodiesUnder130kB(t *testing.T) {
 	}
 	total := 0
 	for i, r := range reqs {
-		if len(r.Body) >= MaxGA4BodyBytes {
-			t.Errorf("request %d body is %d bytes, want < %d", i, len(r.Body), MaxGA4BodyBytes)
+		if len(r.Body) >= maxGA4BodyBytes {
+			t.Errorf("request %d body is %d bytes, want < %d", i, len(r.Body), maxGA4BodyBytes)
 		}
-		if i < len(reqs)-1 && len(r.Body) < MaxGA4BodyBytes-15_000 {
+		if i < len(reqs)-1 && len(r.Body) < maxGA4BodyBytes-15_000 {
 			t.Errorf("request %d body is only %d bytes: batches are not filled", i, len(r.Body))
 		}
 		total += r.Events

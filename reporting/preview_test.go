@@ -48,7 +48,7 @@ func TestPreviewShowsWhatIsSent(t *testing.T) {
 			t.Errorf("preview lacks %q", want)
 		}
 	}
-	for _, secret := range []string{own.Secret, "Own%2FSecret", UpstreamDestination(false).Secret} {
+	for _, secret := range []string{own.Secret, "Own%2FSecret", upstreamDestination(false).Secret} {
 		if strings.Contains(text, secret) {
 			t.Errorf("preview shows the secret %q", secret)
 		}
@@ -89,7 +89,7 @@ func TestPreviewListsDroppedEvents(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	r := metrics.NodeReport{Node: "mim@h", Events: []metrics.Event{{Name: "ok"}, {Name: "error"}}}
-	if err := writeRequests(&out, []Destination{UpstreamDestination(false)}, DefaultEndpoint, "cid", time.Time{}, []metrics.NodeReport{r}); err != nil {
+	if err := writeRequests(&out, []Destination{upstreamDestination(false)}, DefaultEndpoint, "cid", time.Time{}, []metrics.NodeReport{r}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), `# dropped event "error" of node mim@h: event name "error" is reserved`) {

@@ -19,7 +19,7 @@ const receiverForm = "expected https://G-XXXX:API_SECRET@metrics.example.org (th
 // (127.0.0.1, ::1, localhost), which may use http. The error is one line,
 // names what is wrong, and shows the URL with the secret masked.
 func ParseReceiverURL(s string) (Destination, error) {
-	shown := MaskURLSecret(s)
+	shown := maskURLSecret(s)
 	fail := func(format string, args ...any) (Destination, error) {
 		return Destination{}, fmt.Errorf("invalid receiver URL %q: %s; %s", shown, fmt.Sprintf(format, args...), receiverForm)
 	}
@@ -65,10 +65,10 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// MaskURLSecret returns s with the password of its user part masked
+// maskURLSecret returns s with the password of its user part masked
 // ("https://G-OWN:…(masked)@host"), also when s does not parse as a URL, so
 // that a bad --receiver value can be shown in an error.
-func MaskURLSecret(s string) string {
+func maskURLSecret(s string) string {
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok {
 		scheme, rest = "", s
@@ -88,7 +88,7 @@ func MaskURLSecret(s string) string {
 	if p, err := url.PathUnescape(password); err == nil {
 		password = p
 	}
-	masked := user + ":" + MaskSecret(password) + authority[at:] + rest[len(authority):]
+	masked := user + ":" + maskSecret(password) + authority[at:] + rest[len(authority):]
 	if ok {
 		return scheme + "://" + masked
 	}

@@ -23,7 +23,7 @@ func mustReceiver(t *testing.T, s string) Destination {
 	t.Helper()
 	d, err := ParseReceiverURL(s)
 	if err != nil {
-		t.Fatalf("ParseReceiverURL(%q): %v", MaskURLSecret(s), err)
+		t.Fatalf("ParseReceiverURL(%q): %v", maskURLSecret(s), err)
 	}
 	return d
 }
@@ -96,8 +96,8 @@ func TestMaskURLSecret(t *testing.T) {
 		"https://h/x:y@z":                            "https://h/x:y@z",
 		"":                                           "",
 	} {
-		if got := MaskURLSecret(in); got != want {
-			t.Errorf("MaskURLSecret(%q) = %q, want %q", in, got, want)
+		if got := maskURLSecret(in); got != want {
+			t.Errorf("maskURLSecret(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -167,7 +167,7 @@ func TestReceiverRequests(t *testing.T) {
 	if got := timestamps(t, reqs); got[0] != base || got[1] != base || got[2] != base+1 {
 		t.Errorf("timestamp_micros = %v, want [%d %d %d]", got, base, base, base+1)
 	}
-	for _, dest := range []Destination{UpstreamDestination(false), mustDest(t, "G-GA:secret-of-ga")} {
+	for _, dest := range []Destination{upstreamDestination(false), mustDest(t, "G-GA:secret-of-ga")} {
 		ga, _, err := BuildRequests(dest, DefaultEndpoint, "cid", at, reports)
 		if err != nil {
 			t.Fatal(err)

@@ -18,8 +18,8 @@ import (
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
-// DefaultRequestTimeout bounds one HTTP attempt.
-const DefaultRequestTimeout = 10 * time.Second
+// defaultRequestTimeout bounds one HTTP attempt.
+const defaultRequestTimeout = 10 * time.Second
 
 // RetryPolicy says how failed requests are retried. Only server errors (5xx)
 // and network errors are retried; a 4xx is final. Retries also stop when the
@@ -34,18 +34,18 @@ type RetryPolicy struct {
 	MaxDelay time.Duration
 }
 
-// DefaultRetryPolicy is 4 attempts, backing off 1 s, 2 s, 4 s (with jitter).
-var DefaultRetryPolicy = RetryPolicy{Attempts: 4, BaseDelay: time.Second, MaxDelay: 30 * time.Second}
+// defaultRetryPolicy is 4 attempts, backing off 1 s, 2 s, 4 s (with jitter).
+var defaultRetryPolicy = RetryPolicy{Attempts: 4, BaseDelay: time.Second, MaxDelay: 30 * time.Second}
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
 	if p.Attempts <= 0 {
-		p.Attempts = DefaultRetryPolicy.Attempts
+		p.Attempts = defaultRetryPolicy.Attempts
 	}
 	if p.BaseDelay <= 0 {
-		p.BaseDelay = DefaultRetryPolicy.BaseDelay
+		p.BaseDelay = defaultRetryPolicy.BaseDelay
 	}
 	if p.MaxDelay <= 0 {
-		p.MaxDelay = DefaultRetryPolicy.MaxDelay
+		p.MaxDelay = defaultRetryPolicy.MaxDelay
 	}
 	return p
 }

@@ -29,8 +29,8 @@ const (
 // running cycle to notice and finish.
 const shutdownGrace = 2 * time.Second
 
-// ErrReportingOff is returned by RunOnce when the consent forbids reporting.
-var ErrReportingOff = errors.New("reporting is off (--no-report or DO_NOT_TRACK)")
+// errReportingOff is returned by RunOnce when the consent forbids reporting.
+var errReportingOff = errors.New("reporting is off (--no-report or DO_NOT_TRACK)")
 
 // Config configures a Service. Start from DefaultConfig; zero values of the
 // optional fields mean their defaults.
@@ -54,10 +54,10 @@ type Config struct {
 	InitialDelay time.Duration
 	// Period is the time between reports (fixed rate; must be positive).
 	Period time.Duration
-	// RequestTimeout bounds one HTTP attempt; default DefaultRequestTimeout.
+	// RequestTimeout bounds one HTTP attempt; default defaultRequestTimeout.
 	RequestTimeout time.Duration
 	// Retry says how failed requests are retried; zero fields take
-	// DefaultRetryPolicy's.
+	// defaultRetryPolicy's.
 	Retry RetryPolicy
 	// HTTPClient sends the requests; default NewHTTPClient().
 	HTTPClient *http.Client
@@ -81,8 +81,8 @@ func DefaultConfig() Config {
 		ReportFile:     DefaultReportFile,
 		InitialDelay:   DefaultInitialDelay,
 		Period:         DefaultPeriod,
-		RequestTimeout: DefaultRequestTimeout,
-		Retry:          DefaultRetryPolicy,
+		RequestTimeout: defaultRequestTimeout,
+		Retry:          defaultRetryPolicy,
 	}
 }
 
@@ -133,7 +133,7 @@ func NewService(cfg Config) (*Service, error) {
 		cfg.ReportFile = DefaultReportFile
 	}
 	if cfg.RequestTimeout <= 0 {
-		cfg.RequestTimeout = DefaultRequestTimeout
+		cfg.RequestTimeout = defaultRequestTimeout
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
 	if cfg.HTTPClient == nil {
@@ -194,7 +194,7 @@ func (s *Service) announceStart(schedule bool) {
 	s.startOnce.Do(func() {
 		for _, d := range s.cfg.Targets.Own {
 			if d.Protocol == UA {
-				s.log.Warn(UASunsetNotice, zap.Stringer("destination", d))
+				s.log.Warn(uaSunsetNotice, zap.Stringer("destination", d))
 			}
 		}
 		own := make([]string, len(s.cfg.Targets.Own))
@@ -207,7 +207,7 @@ func (s *Service) announceStart(schedule bool) {
 		}
 		upstream := "off"
 		if s.cfg.Targets.Upstream {
-			upstream = UpstreamDestination(s.cfg.Targets.CI).String() + ", for MongooseIM clusters only"
+			upstream = upstreamDestination(s.cfg.Targets.CI).String() + ", for MongooseIM clusters only"
 		}
 		fields := []zap.Field{
 			zap.String("upstream", upstream),
@@ -307,10 +307,10 @@ func cycleContext(parent context.Context, d time.Duration) (context.Context, con
 // a deadline, Period does. The error is set when no report could be made
 // (no client id, collection failed, no node answered); delivery problems
 // are in the Result (see Result.Accepted). Without consent it returns
-// ErrReportingOff.
+// errReportingOff.
 func (s *Service) RunOnce(ctx context.Context) (Result, error) {
 	if !s.cfg.Consent.Allowed() {
-		return Result{}, ErrReportingOff
+		return Result{}, errReportingOff
 	}
 	s.announceStart(false)
 	if _, ok := ctx.Deadline(); !ok {

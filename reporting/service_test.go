@@ -38,8 +38,8 @@ func TestNothingReportedWhenNotAllowed(t *testing.T) {
 			if took := time.Since(start); took > time.Second {
 				t.Errorf("Run took %v, want an immediate return", took)
 			}
-			if _, err := s.RunOnce(context.Background()); !errors.Is(err, ErrReportingOff) {
-				t.Errorf("RunOnce error = %v, want ErrReportingOff", err)
+			if _, err := s.RunOnce(context.Background()); !errors.Is(err, errReportingOff) {
+				t.Errorf("RunOnce error = %v, want errReportingOff", err)
 			}
 			if n := len(src.collectStarts()); n != 0 {
 				t.Errorf("Collect called %d times", n)
@@ -230,9 +230,9 @@ func TestDestinations(t *testing.T) {
 		server  metrics.Server
 		wantIDs []string
 	}{
-		{name: "upstream", server: metrics.MongooseIM, wantIDs: []string{UpstreamMeasurementID}},
-		{name: "upstream CI", env: map[string]string{"CI": "true"}, server: metrics.MongooseIM, wantIDs: []string{UpstreamCIMeasurementID}},
-		{name: "extra tracking id", server: metrics.MongooseIM, own: []string{extra}, wantIDs: []string{UpstreamMeasurementID, "G-EXTRA123"}},
+		{name: "upstream", server: metrics.MongooseIM, wantIDs: []string{upstreamMeasurementID}},
+		{name: "upstream CI", env: map[string]string{"CI": "true"}, server: metrics.MongooseIM, wantIDs: []string{upstreamCIMeasurementID}},
+		{name: "extra tracking id", server: metrics.MongooseIM, own: []string{extra}, wantIDs: []string{upstreamMeasurementID, "G-EXTRA123"}},
 		{name: "ejabberd", server: metrics.Ejabberd, own: []string{extra}, wantIDs: []string{"G-EXTRA123"}},
 		{name: "ejabberd without own ids", server: metrics.Ejabberd},
 	}

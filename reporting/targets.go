@@ -40,7 +40,7 @@ func NewTargets(upstream bool, own []Destination, getenv func(string) string) Ta
 func (t Targets) For(server metrics.Server) []Destination {
 	var ds []Destination
 	if t.Upstream && server == metrics.MongooseIM {
-		ds = append(ds, UpstreamDestination(t.CI))
+		ds = append(ds, upstreamDestination(t.CI))
 	}
 	return append(append(ds, t.Own...), t.Receivers...)
 }
@@ -72,7 +72,7 @@ func (t Targets) Describe(server metrics.Server, reportFile string) string {
 	nothing := fmt.Sprintf("no tracking ids or receivers are configured (--tracking-id, --receiver), so nothing is sent: the report is only written to %s", reportFile)
 	switch {
 	case server == metrics.MongooseIM && t.Upstream:
-		s := fmt.Sprintf("MongooseIM cluster: reports go to MongooseIM's Google Analytics property %s", UpstreamDestination(t.CI).ID)
+		s := fmt.Sprintf("MongooseIM cluster: reports go to MongooseIM's Google Analytics property %s", upstreamDestination(t.CI).ID)
 		if own != "" {
 			s += " and to " + own
 		}

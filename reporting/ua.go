@@ -13,16 +13,16 @@ import (
 // Universal Analytics Measurement Protocol limits (developers.google.com/
 // analytics/devguides/collection/protocol/v1/devguide, "Batching hits").
 const (
-	// MaxUAHits is the most hits one /batch request may carry.
-	MaxUAHits = 20
-	// MaxUABatchBytes bounds the total size of a /batch body.
-	MaxUABatchBytes = 16 * 1024
-	// MaxUAHitBytes bounds one hit.
-	MaxUAHitBytes = 8 * 1024
+	// maxUAHits is the most hits one /batch request may carry.
+	maxUAHits = 20
+	// maxUABatchBytes bounds the total size of a /batch body.
+	maxUABatchBytes = 16 * 1024
+	// maxUAHitBytes bounds one hit.
+	maxUAHitBytes = 8 * 1024
 )
 
-// UASunsetNotice is logged once when a UA destination is configured.
-const UASunsetNotice = "Google stopped processing Universal Analytics hits on 1 July 2023 (360 properties: 1 July 2024); " +
+// uaSunsetNotice is logged once when a UA destination is configured.
+const uaSunsetNotice = "Google stopped processing Universal Analytics hits on 1 July 2023 (360 properties: 1 July 2024); " +
 	"reports to UA properties are most likely discarded. Use a GA4 tracking id (G-XXXX:API_SECRET) instead."
 
 // uaHit is one UA event hit: category, action, label.
@@ -154,7 +154,7 @@ func buildUA(dest Destination, base *url.URL, clientID string, reports []metrics
 			lines, size = nil, 0
 		}
 		for _, e := range r.Events {
-			if err := ValidateEvent(e); err != nil {
+			if err := validateEvent(e); err != nil {
 				dropped = append(dropped, Dropped{Node: r.Node, Event: e.Name, Reason: err.Error()})
 				continue
 			}
@@ -162,9 +162,9 @@ func buildUA(dest Destination, base *url.URL, clientID string, reports []metrics
 			eventSize := 0
 			for _, h := range uaHits(e) {
 				line := encodeUAHit(dest.ID, clientID, h)
-				if len(line) > MaxUAHitBytes {
+				if len(line) > maxUAHitBytes {
 					dropped = append(dropped, Dropped{Node: r.Node, Event: e.Name,
-						Reason: fmt.Sprintf("UA hit %s/%s is %d bytes, more than %d", h.ec, h.ea, len(line), MaxUAHitBytes)})
+						Reason: fmt.Sprintf("UA hit %s/%s is %d bytes, more than %d", h.ec, h.ea, len(line), maxUAHitBytes)})
 					continue
 				}
 				eventLines = append(eventLines, line)
@@ -172,7 +172,7 @@ func buildUA(dest Destination, base *url.URL, clientID string, reports []metrics
 			}
 			// One event's hits stay in one request when they fit, so that a
 			// receiver can map them back to the event (see receiver/ua.go).
-			if len(lines) > 0 && (len(lines)+len(eventLines) > MaxUAHits || size+eventSize > MaxUABatchBytes) {
+			if len(lines) > 0 && (len(lines)+len(eventLines) > maxUAHits || size+eventSize > maxUABatchBytes) {
 				flush()
 			}
 			for _, line := range eventLines {
@@ -180,7 +180,7 @@ func buildUA(dest Destination, base *url.URL, clientID string, reports []metrics
 				if len(lines) > 0 {
 					extra++ // newline
 				}
-				if len(lines) == MaxUAHits || size+extra > MaxUABatchBytes {
+				if len(lines) == maxUAHits || size+extra > maxUABatchBytes {
 					flush()
 					extra = len(line)
 				}

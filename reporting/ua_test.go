@@ -111,11 +111,11 @@ func TestUAHitSizeLimits(t *testing.T) {
 	}
 	total := 0
 	for i, r := range reqs {
-		if len(r.Body) > MaxUABatchBytes {
-			t.Errorf("request %d is %d bytes, more than %d", i, len(r.Body), MaxUABatchBytes)
+		if len(r.Body) > maxUABatchBytes {
+			t.Errorf("request %d is %d bytes, more than %d", i, len(r.Body), maxUABatchBytes)
 		}
 		for _, line := range strings.Split(string(r.Body), "\n") {
-			if len(line) > MaxUAHitBytes {
+			if len(line) > maxUAHitBytes {
 				t.Errorf("hit of %d bytes", len(line))
 			}
 			if _, err := url.ParseQuery(line); err != nil {
