@@ -94,7 +94,7 @@ type EjabberdOptions struct {
 	NoCustomModule bool
 	// Paths are more code paths (-pa) for the node.
 	Paths []string
-	// StartTimeout bounds the wait for ejabberd to be fully started; 60s
+	// StartTimeout bounds the wait for ejabberd to be fully started; 3 minutes
 	// when zero.
 	StartTimeout time.Duration
 	// KeepDir keeps the instance directory after Stop (for debugging).
@@ -165,7 +165,7 @@ func StartEjabberd(opts EjabberdOptions) (*Ejabberd, error) {
 		opts.Cookie = RandomCookie()
 	}
 	if opts.StartTimeout == 0 {
-		opts.StartTimeout = 60 * time.Second
+		opts.StartTimeout = 3 * time.Minute
 	}
 	dir, err := os.MkdirTemp("", "erltest-ejabberd-")
 	if err != nil {
