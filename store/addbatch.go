@@ -33,6 +33,7 @@ type rows struct {
 	reportKey string
 	params    []string // each event's params as JSON
 	facts     []any    // factColumns values per fact
+	factList  []facts.Fact
 }
 
 type addRequest struct {
@@ -59,8 +60,8 @@ func (s *sqlStore) addBatch(ctx context.Context, b Batch) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if s.adds == nil {
-		return s.addAlone(ctx, r)
+	if s.d.addInOneStatement != nil {
+		return s.d.addInOneStatement(ctx, s.w, r)
 	}
 	req := &addRequest{ctx: ctx, rows: r, done: make(chan addResult, 1)}
 	select {
@@ -96,27 +97,13 @@ func batchRows(b *Batch) (rows, error) {
 	}
 	if b.Counted {
 		fs := facts.FromEvents(b.Events, b.Country)
+		r.factList = fs
 		r.facts = make([]any, 0, len(fs)*factColumns)
 		for _, f := range fs {
 			r.facts = append(r.facts, dayText(r.day), b.Property, b.ClientID, f.Dimension, f.Value, f.Amount)
 		}
 	}
 	return r, nil
-}
-
-// addAlone stores one batch in a transaction of its own (PostgreSQL: many
-// connections, and the server groups concurrent commits itself).
-func (s *sqlStore) addAlone(ctx context.Context, r rows) (bool, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback()
-	stored, err := s.writeRows(ctx, tx, r)
-	if err != nil || !stored {
-		return false, err
-	}
-	return true, tx.Commit()
 }
 
 // writeRows writes one batch in tx; false when its DedupKey is stored.

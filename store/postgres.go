@@ -25,6 +25,7 @@ var postgresDialect = dialect{
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1::int4, $2::int4)`, lockSpace, day.Unix()/86400+1)
 		return err
 	},
+	addInOneStatement: addBatchPostgres,
 	lockMigrations: func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1::int4, 0)`, lockSpace)
 		return err
@@ -57,4 +58,56 @@ func OpenPostgres(ctx context.Context, url string) (Store, error) {
 	}
 	db := stdlib.OpenDBFromPool(pool)
 	return newSQLStore(ctx, postgresDialect, db, db, pool.Close)
+}
+
+// addBatchPostgres stores a batch with one statement, so in one round trip
+// and one implicit transaction: the batch row first (nothing, and no id,
+// when its DedupKey is stored), then its events, facts, cluster and mark,
+// each inserted from the batch row, so nothing when there is none. The
+// SQL of addAlone, as PostgreSQL's data-modifying WITH clauses.
+func addBatchPostgres(ctx context.Context, db *sql.DB, r rows) (bool, error) {
+	b := r.b
+	var dedupKey any
+	if b.DedupKey != "" {
+		dedupKey = b.DedupKey
+	}
+	seqs := make([]int32, len(b.Events))
+	names := make([]string, len(b.Events))
+	for i, e := range b.Events {
+		seqs[i], names[i] = int32(i), e.Name
+	}
+	dims := make([]string, len(r.factList))
+	values := make([]string, len(r.factList))
+	amounts := make([]int64, len(r.factList))
+	for i, f := range r.factList {
+		dims[i], values[i], amounts[i] = f.Dimension, f.Value, f.Amount
+	}
+	var stored int
+	err := db.QueryRowContext(ctx, `WITH b AS (
+  INSERT INTO batches (received, property, kind, client_id, report_key, country, counted, events_left, dedup_key)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedup_key) DO NOTHING RETURNING id
+), e AS (
+  INSERT INTO events (batch_id, seq, name, params)
+  SELECT b.id, t.seq, t.name, t.params FROM b, unnest($10::int[], $11::text[], $12::text[]) AS t(seq, name, params)
+), f AS (
+  INSERT INTO facts (day, property, client_id, dimension, value, amount)
+  SELECT $13, $2, $4, t.dimension, t.value, t.amount FROM b, unnest($14::text[], $15::text[], $16::bigint[]) AS t(dimension, value, amount)
+  ON CONFLICT (day, property, client_id, dimension, value) DO UPDATE SET amount = facts.amount + excluded.amount
+), c AS (
+  INSERT INTO clusters (property, client_id, kind, first_seen, last_seen, counted) SELECT $2, $4, $3, $1, $1, $7 FROM b
+  ON CONFLICT (property, client_id) DO UPDATE SET
+    kind = excluded.kind,
+    first_seen = LEAST(clusters.first_seen, excluded.first_seen),
+    last_seen = GREATEST(clusters.last_seen, excluded.last_seen),
+    counted = GREATEST(clusters.counted, excluded.counted)
+), m AS (
+  INSERT INTO dirty_marks (day) SELECT $13 FROM b WHERE cardinality($14::text[]) > 0
+)
+SELECT count(*) FROM b`,
+		r.received, b.Property, string(b.Kind), b.ClientID, r.reportKey, b.Country, boolInt(b.Counted), len(b.Events), dedupKey,
+		seqs, names, r.params, dayText(r.day), dims, values, amounts).Scan(&stored)
+	if err != nil {
+		return false, err
+	}
+	return stored == 1, nil
 }

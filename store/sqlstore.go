@@ -28,6 +28,9 @@ type dialect struct {
 	// groupCommit: one writer goroutine commits concurrent batches together
 	// (a database with a single writer connection).
 	groupCommit bool
+	// addInOneStatement, when set, stores a batch with a single statement
+	// (one network round trip instead of one per statement).
+	addInOneStatement func(ctx context.Context, db *sql.DB, r rows) (bool, error)
 	// lockDay takes a transaction-level lock on a day's roll-ups. nil: the
 	// database has a single writer (and roll-ups read a snapshot).
 	lockDay func(ctx context.Context, tx *sql.Tx, day time.Time) error
