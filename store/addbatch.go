@@ -25,8 +25,8 @@ const (
 	groupTimeout = time.Minute
 )
 
-// rows is one batch's rows, made before the transaction.
-type rows struct {
+// preparedBatch is one batch's row values, made before the transaction.
+type preparedBatch struct {
 	day       time.Time
 	received  int64
 	b         *Batch
@@ -37,9 +37,9 @@ type rows struct {
 }
 
 type addRequest struct {
-	ctx  context.Context
-	rows rows
-	done chan addResult // buffered: the writer never waits for the caller
+	ctx   context.Context
+	batch preparedBatch
+	done  chan addResult // buffered: the writer never waits for the caller
 }
 
 type addResult struct {
@@ -56,14 +56,14 @@ func (s *sqlStore) AddBatch(ctx context.Context, b Batch) (bool, error) {
 }
 
 func (s *sqlStore) addBatch(ctx context.Context, b Batch) (bool, error) {
-	r, err := batchRows(&b)
+	r, err := prepareBatch(&b)
 	if err != nil {
 		return false, err
 	}
 	if s.d.addInOneStatement != nil {
 		return s.d.addInOneStatement(ctx, s.w, r)
 	}
-	req := &addRequest{ctx: ctx, rows: r, done: make(chan addResult, 1)}
+	req := &addRequest{ctx: ctx, batch: r, done: make(chan addResult, 1)}
 	select {
 	case s.adds <- req:
 	case <-ctx.Done():
@@ -75,13 +75,13 @@ func (s *sqlStore) addBatch(ctx context.Context, b Batch) (bool, error) {
 	return res.stored, res.err
 }
 
-// batchRows turns b into the values of its rows.
-func batchRows(b *Batch) (rows, error) {
+// prepareBatch turns b into the values of its rows.
+func prepareBatch(b *Batch) (preparedBatch, error) {
 	received := b.Received.UTC()
 	if received.IsZero() {
 		received = time.Now().UTC()
 	}
-	r := rows{day: Day(received), received: micros(received), b: b}
+	r := preparedBatch{day: Day(received), received: micros(received), b: b}
 	reportKey := b.ReportKey
 	if reportKey == "" {
 		reportKey = uuid.NewString()
@@ -91,7 +91,7 @@ func batchRows(b *Batch) (rows, error) {
 	for i, e := range b.Events {
 		params, err := json.Marshal(e.Params)
 		if err != nil {
-			return rows{}, fmt.Errorf("event %s: %w", e.Name, err)
+			return preparedBatch{}, fmt.Errorf("event %s: %w", e.Name, err)
 		}
 		r.params[i] = string(params)
 	}
@@ -107,7 +107,7 @@ func batchRows(b *Batch) (rows, error) {
 }
 
 // writeRows writes one batch in tx; false when its DedupKey is stored.
-func (s *sqlStore) writeRows(ctx context.Context, tx *sql.Tx, r rows) (bool, error) {
+func (s *sqlStore) writeRows(ctx context.Context, tx *sql.Tx, r preparedBatch) (bool, error) {
 	b := r.b
 	var dedupKey any // NULL: no key, never a conflict
 	if b.DedupKey != "" {
@@ -129,8 +129,6 @@ func (s *sqlStore) writeRows(ctx context.Context, tx *sql.Tx, r rows) (bool, err
 	if err := s.insertRows(ctx, tx, insertEventsHead, "", eventColumns, events); err != nil {
 		return false, err
 	}
-	// Facts in FromEvents' order: concurrent batches of one cluster lock
-	// the same rows in the same order (no deadlock on PostgreSQL).
 	if err := s.insertRows(ctx, tx, upsertFactsHead, upsertFactsTail, factColumns, r.facts); err != nil {
 		return false, err
 	}
@@ -194,7 +192,7 @@ func (s *sqlStore) commitGroup(group []*addRequest) {
 			if _, err := s.exec(ctx, tx, savepoint); err != nil {
 				return err
 			}
-			stored, err := s.writeRows(ctx, tx, req.rows)
+			stored, err := s.writeRows(ctx, tx, req.batch)
 			if err != nil {
 				if _, rerr := s.exec(ctx, tx, rollbackToSavepoint); rerr != nil {
 					return rerr

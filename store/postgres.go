@@ -64,8 +64,10 @@ func OpenPostgres(ctx context.Context, url string) (Store, error) {
 // and one implicit transaction: the batch row first (nothing, and no id,
 // when its DedupKey is stored), then its events, facts, cluster and mark,
 // each inserted from the batch row, so nothing when there is none. The
-// SQL of addAlone, as PostgreSQL's data-modifying WITH clauses.
-func addBatchPostgres(ctx context.Context, db *sql.DB, r rows) (bool, error) {
+// SQL of writeRows, as PostgreSQL's data-modifying WITH clauses. Facts
+// go in FromEvents' order: concurrent batches of one cluster lock the same
+// rows in the same order (no deadlock).
+func addBatchPostgres(ctx context.Context, db *sql.DB, r preparedBatch) (bool, error) {
 	b := r.b
 	var dedupKey any
 	if b.DedupKey != "" {

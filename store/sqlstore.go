@@ -15,7 +15,7 @@ import (
 )
 
 // dialect is what differs between SQLite and PostgreSQL; everything else,
-// the SQL included, is shared by sqlStore.
+// most of the SQL included, is shared by sqlStore.
 type dialect struct {
 	name string
 	// words replace {{word}} in the migrations.
@@ -30,7 +30,7 @@ type dialect struct {
 	groupCommit bool
 	// addInOneStatement, when set, stores a batch with a single statement
 	// (one network round trip instead of one per statement).
-	addInOneStatement func(ctx context.Context, db *sql.DB, r rows) (bool, error)
+	addInOneStatement func(ctx context.Context, db *sql.DB, r preparedBatch) (bool, error)
 	// lockDay takes a transaction-level lock on a day's roll-ups. nil: the
 	// database has a single writer (and roll-ups read a snapshot).
 	lockDay func(ctx context.Context, tx *sql.Tx, day time.Time) error
