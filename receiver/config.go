@@ -88,18 +88,18 @@ type Limit struct {
 // Default limits. A node with 200 hosts sends about 250 requests at once
 // every 3 hours (a three-node cluster's sidecar about 750, all with one
 // client id, from one address); retries come on top. A bucket refills
-// fully in LimitRefill.
+// fully in limitRefill.
 var (
 	DefaultClientLimit  = BurstLimit(1500)
 	DefaultAddressLimit = BurstLimit(3000)
 )
 
-// LimitRefill is the time an empty bucket of BurstLimit takes to refill.
-const LimitRefill = 25 * time.Minute
+// limitRefill is the time an empty bucket of BurstLimit takes to refill.
+const limitRefill = 25 * time.Minute
 
-// BurstLimit allows burst requests at once, refilled in LimitRefill.
+// BurstLimit allows burst requests at once, refilled in limitRefill.
 func BurstLimit(burst int) Limit {
-	return Limit{Rate: rate.Limit(float64(burst) / LimitRefill.Seconds()), Burst: burst}
+	return Limit{Rate: rate.Limit(float64(burst) / limitRefill.Seconds()), Burst: burst}
 }
 
 // DefaultMaxClustersPerAddress is how many distinct client ids one source

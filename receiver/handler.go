@@ -37,7 +37,7 @@ type Receiver struct {
 	mux      *http.ServeMux
 }
 
-// Rejection reasons (counted under CountRejected).
+// Rejection reasons (counted under countRejected).
 const (
 	reasonRateLimited     = "rate limited"
 	reasonUnknownProperty = "unknown property"
@@ -96,10 +96,8 @@ func New(cfg Config) (*Receiver, error) {
 	return rc, nil
 }
 
-// Paths are the ingest endpoints, as http.ServeMux patterns.
-var Paths = []string{"POST /mp/collect", "POST /debug/mp/collect", "POST /batch", "POST /collect", "POST /api/v1/reports", "GET /healthz"}
-
-// Register adds the ingest endpoints (Paths) to mux.
+// Register adds the ingest endpoints to mux, as method and path patterns
+// (POST /mp/collect...), which take precedence over a handler at "/".
 func (rc *Receiver) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /mp/collect", func(w http.ResponseWriter, r *http.Request) { rc.ga4(w, r, false) })
 	mux.HandleFunc("POST /debug/mp/collect", func(w http.ResponseWriter, r *http.Request) { rc.ga4(w, r, true) })
@@ -144,7 +142,7 @@ func answer(w http.ResponseWriter, status int, msg string) {
 
 // reject refuses a request as a whole and counts it.
 func (rc *Receiver) reject(w http.ResponseWriter, now time.Time, property string, status int, reason, msg string) {
-	rc.health.add(now, property, CountRejected, reason, 1)
+	rc.health.add(now, property, countRejected, reason, 1)
 	answer(w, status, msg)
 }
 
@@ -182,7 +180,7 @@ func (rc *Receiver) ga4(w http.ResponseWriter, r *http.Request, debug bool) {
 	if known {
 		countAs = id
 	}
-	rc.health.add(now, countAs, CountRequests, "", 1)
+	rc.health.add(now, countAs, countRequests, "", 1)
 	if !rc.addrs.allow(addrKey(addr).String(), now) {
 		rc.reject(w, now, countAs, http.StatusTooManyRequests, reasonRateLimited, "too many requests from this address: retry later")
 		return
@@ -220,13 +218,13 @@ func (rc *Receiver) ua(w http.ResponseWriter, r *http.Request) {
 	now := rc.now()
 	addr := sourceAddr(r, rc.trusted)
 	if !rc.addrs.allow(addrKey(addr).String(), now) {
-		rc.health.add(now, "", CountRequests, "", 1)
+		rc.health.add(now, "", countRequests, "", 1)
 		rc.reject(w, now, "", http.StatusTooManyRequests, reasonRateLimited, "too many requests from this address: retry later")
 		return
 	}
 	body, ok := rc.readBody(w, r, now, "", maxUABodyBytes, "a UA batch (16 KiB)")
 	if !ok {
-		rc.health.add(now, "", CountRequests, "", 1)
+		rc.health.add(now, "", countRequests, "", 1)
 		return
 	}
 	u, rerr := decodeUA(body)
@@ -240,7 +238,7 @@ func (rc *Receiver) ua(w http.ResponseWriter, r *http.Request) {
 	if known {
 		countAs = tid
 	}
-	rc.health.add(now, countAs, CountRequests, "", 1)
+	rc.health.add(now, countAs, countRequests, "", 1)
 	switch {
 	case rerr != nil:
 		rc.reject(w, now, "", http.StatusBadRequest, reasonBadRequest, rerr.Error())
@@ -260,7 +258,7 @@ func (rc *Receiver) store(w http.ResponseWriter, r *http.Request, now time.Time,
 	}
 	countDrops := func() {
 		for _, dr := range d.Dropped {
-			rc.health.add(now, prop.ID, CountDropped, dr.Err.Reason, 1)
+			rc.health.add(now, prop.ID, countDropped, dr.Err.Reason, 1)
 		}
 	}
 	if len(d.Events) == 0 {
@@ -293,11 +291,11 @@ func (rc *Receiver) store(w http.ResponseWriter, r *http.Request, now time.Time,
 	countDrops()
 	switch {
 	case !stored:
-		rc.health.add(now, prop.ID, CountDuplicate, "", 1)
+		rc.health.add(now, prop.ID, countDuplicate, "", 1)
 	default:
-		rc.health.add(now, prop.ID, CountStored, "", 1)
+		rc.health.add(now, prop.ID, countStored, "", 1)
 		if !b.Counted {
-			rc.health.add(now, prop.ID, CountUncounted, ReasonTooManyClusters, 1)
+			rc.health.add(now, prop.ID, countUncounted, reasonTooManyClusters, 1)
 		}
 	}
 	w.WriteHeader(ok)

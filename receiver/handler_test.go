@@ -354,6 +354,7 @@ func TestBurstAndFlood(t *testing.T) {
 	for len(reqs) < 250 { // a few nodes' worth
 		reqs = append(reqs, reqs[:min(len(reqs), 250-len(reqs))]...)
 	}
+	start := time.Now()
 	var wg sync.WaitGroup
 	codes := make(chan int, len(reqs))
 	for _, r := range reqs {
@@ -363,6 +364,7 @@ func TestBurstAndFlood(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	t.Logf("%d requests at once (%d events) stored in %v", len(reqs), len(e.exported(t)), time.Since(start))
 	close(codes)
 	for c := range codes {
 		if c != http.StatusNoContent {
@@ -436,7 +438,7 @@ func testFloodOfClientIDs(t *testing.T, e *testEnv) {
 	if len(rows) != 1 || rows[0].Value != "6.2.1" || rows[0].Clusters != DefaultMaxClustersPerAddress {
 		t.Errorf("roll-up rows %+v, want 6.2.1 counted for %d clusters", rows, DefaultMaxClustersPerAddress)
 	}
-	if c := e.counts(t); c[testGA4ID+" uncounted "+ReasonTooManyClusters] != n-DefaultMaxClustersPerAddress {
+	if c := e.counts(t); c[testGA4ID+" uncounted "+reasonTooManyClusters] != n-DefaultMaxClustersPerAddress {
 		t.Errorf("ingest counts %v", c)
 	}
 }

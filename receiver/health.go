@@ -12,22 +12,22 @@ import (
 
 // Ingest health counters (store.IngestCount names).
 const (
-	// CountRequests counts every ingest request (/debug/mp/collect's too).
-	CountRequests = "requests"
-	// CountStored counts stored batches.
-	CountStored = "stored"
-	// CountDuplicate counts retried requests that were already stored.
-	CountDuplicate = "duplicate"
-	// CountRejected counts requests refused as a whole, by reason.
-	CountRejected = "rejected"
-	// CountDropped counts events dropped from good requests, by reason.
-	CountDropped = "dropped"
-	// CountUncounted counts batches stored but left out of the roll-ups.
-	CountUncounted = "uncounted"
+	// countRequests counts every ingest request (/debug/mp/collect's too).
+	countRequests = "requests"
+	// countStored counts stored batches.
+	countStored = "stored"
+	// countDuplicate counts retried requests that were already stored.
+	countDuplicate = "duplicate"
+	// countRejected counts requests refused as a whole, by reason.
+	countRejected = "rejected"
+	// countDropped counts events dropped from good requests, by reason.
+	countDropped = "dropped"
+	// countUncounted counts batches stored but left out of the roll-ups.
+	countUncounted = "uncounted"
 )
 
-// ReasonTooManyClusters is the reason of CountUncounted.
-const ReasonTooManyClusters = "uncounted cluster: too many clusters from one address"
+// reasonTooManyClusters is the reason of countUncounted.
+const reasonTooManyClusters = "uncounted cluster: too many clusters from one address"
 
 type countKey struct {
 	day      time.Time

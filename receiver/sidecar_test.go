@@ -78,7 +78,7 @@ func TestSidecarRetriesThroughOutage(t *testing.T) {
 		res, err := svc.RunOnce(ctx)
 		done <- outcome{res, err}
 	}()
-	for e.rc.inMemory(testGA4ID, CountRejected, reasonStoreDown) < 3 {
+	for e.rc.inMemory(testGA4ID, countRejected, reasonStoreDown) < 3 {
 		select {
 		case o := <-done:
 			t.Fatalf("the cycle ended while the database was down: %+v %v", o.res, o.err)

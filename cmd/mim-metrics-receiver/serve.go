@@ -58,8 +58,8 @@ func runServe(ctx context.Context, c *config, log *zap.Logger) error {
 		return err
 	}
 
-	// The dashboard is mounted at "/": the ingest paths (receiver.Paths)
-	// are more specific patterns and take precedence.
+	// The dashboard is mounted at "/": the ingest patterns (Register) are
+	// more specific and take precedence.
 	dash := dashboard.New(st, dashboard.Options{MinClusters: c.minClusters, AdminToken: c.adminToken, Logger: log})
 	ingest := http.NewServeMux()
 	rc.Register(ingest)
