@@ -95,7 +95,7 @@ func TestGA4RoundTrip(t *testing.T) {
 	for era, events := range goldenReports(t) {
 		reqs := sidecarRequests(t, "G-TEST1234:secret-abc", "cluster-1", node(events))
 		var got []metrics.Event
-		for _, r := range reqs {
+		for i, r := range reqs {
 			d, rerr := decodeGA4(r.Body)
 			if rerr != nil {
 				t.Fatalf("%s: %v in %s", era, rerr, r.Body)
@@ -103,8 +103,8 @@ func TestGA4RoundTrip(t *testing.T) {
 			for _, dr := range d.Dropped {
 				t.Errorf("%s: dropped event %d: %v", era, dr.Index, dr.Err)
 			}
-			if d.ClientID != "cluster-1" || d.TimestampMicros != testCycle.UnixMicro() {
-				t.Errorf("%s: client id %q, timestamp %d", era, d.ClientID, d.TimestampMicros)
+			if d.ClientID != "cluster-1" || d.TimestampMicros != testCycle.UnixMicro() || d.Position != int64(i) {
+				t.Errorf("%s: client id %q, timestamp %d, position %d", era, d.ClientID, d.TimestampMicros, d.Position)
 			}
 			got = append(got, d.Events...)
 		}
@@ -220,6 +220,8 @@ func TestGA4RequestErrors(t *testing.T) {
 		{`{"client_id":"c","timestamp_micros":-5,"events":[` + ev + `]}`, "timestamp_micros must be a positive integer (microseconds since 1970)", "VALUE_INVALID"},
 		{`{"client_id":"c","user_properties":[],"events":[` + ev + `]}`, "user_properties must be an object", "VALUE_INVALID"},
 		{`{"client_id":"c","non_personalized_ads":"yes","events":[` + ev + `]}`, "non_personalized_ads must be true or false", "VALUE_INVALID"},
+		{`{"client_id":"c","user_properties":{"mim_batch":{"value":-1}},"events":[` + ev + `]}`, `user_properties.mim_batch must be {"value": N}, N the request's position from 0`, "VALUE_INVALID"},
+		{`{"client_id":"c","user_properties":{"mim_batch":"x"},"events":[` + ev + `]}`, `user_properties.mim_batch must be {"value": N}, N the request's position from 0`, "VALUE_INVALID"},
 		{`{"client_id":"c","events":[` + ev + `]} {}`, "the body is not a JSON object: data after the JSON value", "VALUE_INVALID"},
 	}
 	for _, tc := range tests {

@@ -18,8 +18,12 @@ type decoded struct {
 	ClientID string
 	// TimestampMicros is the request's timestamp_micros; 0 when absent.
 	TimestampMicros int64
-	Events          []metrics.Event
-	Dropped         []droppedEvent
+	// Position is the request's place among its report's requests
+	// (user_properties.mim_batch, sent by the sidecar to receivers); -1
+	// when absent.
+	Position int64
+	Events   []metrics.Event
+	Dropped  []droppedEvent
 }
 
 // droppedEvent is an event left out of a good request.
@@ -69,7 +73,7 @@ func decodeGA4(body []byte) (*decoded, *requestError) {
 	if err := strictJSON(body, &b); err != nil {
 		return nil, badRequest("", "the body is not a JSON object: %v", err)
 	}
-	d := &decoded{}
+	d := &decoded{Position: -1}
 	if len(b.ClientID) == 0 || isNull(b.ClientID) {
 		return nil, missing("client_id")
 	}
@@ -90,6 +94,13 @@ func decodeGA4(body []byte) (*decoded, *requestError) {
 		var up map[string]json.RawMessage
 		if err := json.Unmarshal(b.UserProperties, &up); err != nil {
 			return nil, badRequest("user_properties", "user_properties must be an object")
+		}
+		if raw, ok := up["mim_batch"]; ok {
+			var p struct{ Value int64 }
+			if err := json.Unmarshal(raw, &p); err != nil || p.Value < 0 {
+				return nil, badRequest("user_properties.mim_batch", "user_properties.mim_batch must be {\"value\": N}, N the request's position from 0")
+			}
+			d.Position = p.Value
 		}
 	}
 	if len(b.NonPersonalizedAds) > 0 && !isNull(b.NonPersonalizedAds) {

@@ -278,7 +278,7 @@ func (rc *Receiver) store(w http.ResponseWriter, r *http.Request, now time.Time,
 	if d.TimestampMicros != 0 {
 		ts := strconv.FormatInt(d.TimestampMicros, 10)
 		b.ReportKey = keyOf(prop.ID, d.ClientID, ts)
-		b.DedupKey = keyOf(prop.ID, d.ClientID, ts, eventsHash(d.Events))
+		b.DedupKey = keyOf(prop.ID, d.ClientID, ts, strconv.FormatInt(d.Position, 10), eventsHash(d.Events))
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()

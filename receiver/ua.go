@@ -42,7 +42,7 @@ func decodeUA(body []byte) (*uaRequest, *requestError) {
 	if len(lines) > maxUAHits {
 		return nil, badRequest("", "%d hits, more than %d in one batch", len(lines), maxUAHits)
 	}
-	r := &uaRequest{}
+	r := &uaRequest{decoded: decoded{Position: -1}}
 	var hits []uaHit
 	for i, line := range lines {
 		q, err := url.ParseQuery(strings.TrimRight(line, "\r"))

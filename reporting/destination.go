@@ -283,9 +283,10 @@ const userAgent = "mim-metrics (+https://github.com/mim-metrics/mim-metrics)"
 // request.
 //
 // at is the cycle's time. Every request of the node at index i carries
-// at + i microseconds as timestamp_micros when dest is a receiver, so that
-// the receiver can recognise a retried request (client id, time, events)
-// and store it once. Google Analytics requests carry no timestamp: Google
+// at + i microseconds as timestamp_micros when dest is a receiver, and its
+// position among the node's requests (user_properties.mim_batch), so that
+// the receiver can recognise a retried request (client id, time, position,
+// events) and store it once. Google Analytics requests carry no timestamp: Google
 // dates them on arrival, and silently drops events dated more than 72
 // hours back, which a sidecar with a wrong clock would otherwise risk.
 //

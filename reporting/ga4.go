@@ -171,31 +171,48 @@ func marshalJSON(v any) ([]byte, error) {
 
 // buildGA4 builds POST {endpoint}/mp/collect requests: per node, batches of
 // at most 25 events whose body stays under 130 kB. Unless at is zero, the
-// node at index i has timestamp_micros at + i µs in all its requests.
+// node at index i has timestamp_micros at + i µs in all its requests, and
+// each request says its position among the node's requests
+// (user_properties.mim_batch, from 0): two requests of one report with the
+// same events (two host types with the same modules) are then still two
+// requests to the receiver, and a retry is one.
 func buildGA4(dest Destination, base *url.URL, clientID string, at time.Time, reports []metrics.NodeReport) ([]Request, []Dropped) {
 	u := endpointURL(base, "/mp/collect")
 	u.RawQuery = url.Values{"measurement_id": {dest.ID}, "api_secret": {dest.Secret}}.Encode()
 	cid, _ := marshalJSON(clientID) // a string always encodes
-	const suffix = `]}`
+	const (
+		eventsStart = `,"events":[`
+		suffix      = `]}`
+		batchStart  = `,"user_properties":{"mim_batch":{"value":`
+		batchEnd    = `}}`
+	)
 
 	var reqs []Request
 	var dropped []Dropped
 	for i, r := range reports {
-		prefix := append([]byte(`{"client_id":`), cid...)
+		head := append([]byte(`{"client_id":`), cid...)
+		overhead := len(eventsStart) + len(suffix) // with head: the most bytes around the events
 		if !at.IsZero() {
-			prefix = strconv.AppendInt(append(prefix, `,"timestamp_micros":`...), at.UnixMicro()+int64(i), 10)
+			head = strconv.AppendInt(append(head, `,"timestamp_micros":`...), at.UnixMicro()+int64(i), 10)
+			overhead += len(batchStart) + 20 + len(batchEnd) // 20: the longest int64
 		}
-		prefix = append(prefix, `,"events":[`...)
 		var batch [][]byte
-		size := 0 // bytes of the events in batch, with separating commas
+		size := 0     // bytes of the events in batch, with separating commas
+		position := 0 // of the next request among the node's
 		flush := func() {
 			if len(batch) == 0 {
 				return
 			}
-			body := make([]byte, 0, len(prefix)+size+len(suffix))
-			body = append(body, prefix...)
+			body := make([]byte, 0, len(head)+overhead+size)
+			body = append(body, head...)
+			if !at.IsZero() {
+				body = strconv.AppendInt(append(body, batchStart...), int64(position), 10)
+				body = append(body, batchEnd...)
+			}
+			body = append(body, eventsStart...)
 			body = append(body, bytes.Join(batch, []byte(","))...)
 			body = append(body, suffix...)
+			position++
 			reqs = append(reqs, Request{
 				Method: http.MethodPost,
 				URL:    u,
@@ -217,7 +234,7 @@ func buildGA4(dest Destination, base *url.URL, clientID string, at time.Time, re
 				dropped = append(dropped, Dropped{Node: r.Node, Event: e.Name, Reason: "cannot encode as JSON: " + err.Error()})
 				continue
 			}
-			if len(prefix)+len(enc)+len(suffix) >= maxGA4BodyBytes {
+			if len(head)+overhead+len(enc) >= maxGA4BodyBytes {
 				dropped = append(dropped, Dropped{Node: r.Node, Event: e.Name,
 					Reason: fmt.Sprintf("encoded event is %d bytes; a request body must be smaller than %d", len(enc), maxGA4BodyBytes)})
 				continue
@@ -226,7 +243,7 @@ func buildGA4(dest Destination, base *url.URL, clientID string, at time.Time, re
 			if len(batch) > 0 {
 				extra++ // comma
 			}
-			if len(batch) == MaxGA4Events || len(prefix)+size+extra+len(suffix) >= maxGA4BodyBytes {
+			if len(batch) == MaxGA4Events || len(head)+overhead+size+extra >= maxGA4BodyBytes {
 				flush()
 				extra = len(enc)
 			}
