@@ -16,6 +16,7 @@
 package pgtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -44,6 +45,9 @@ const (
 	initTimeout  = 2 * time.Minute
 	startTimeout = time.Minute
 	stopTimeout  = time.Minute
+	// staleAfter: a server directory without a running server this old is
+	// left over from a killed test binary.
+	staleAfter = time.Hour
 )
 
 // Server is one running PostgreSQL server.
@@ -82,6 +86,7 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	removeStale()
 	s := &Server{bin: bin}
 	if os.Geteuid() == 0 {
 		// initdb and postgres refuse to run as root.
@@ -122,6 +127,31 @@ func Start() (*Server, error) {
 		if attempt == 2 {
 			s.cleanup()
 			return nil, err
+		}
+	}
+}
+
+// removeStale removes the directories of servers whose test binary was
+// killed (the postmaster died with it, Pdeathsig, but its files stay): one
+// whose postmaster.pid names no process, or without a postmaster.pid (a
+// server stops that way, and a paused one too: so only after staleAfter).
+func removeStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "pgtest-*"))
+	for _, dir := range dirs {
+		info, err := os.Stat(dir)
+		if err != nil || time.Since(info.ModTime()) < initTimeout {
+			continue
+		}
+		pid, err := os.ReadFile(filepath.Join(dir, "data", "postmaster.pid"))
+		if err != nil {
+			if time.Since(info.ModTime()) > staleAfter {
+				os.RemoveAll(dir)
+			}
+			continue
+		}
+		n, err := strconv.Atoi(string(bytes.SplitN(pid, []byte("\n"), 2)[0]))
+		if err == nil && errors.Is(syscall.Kill(n, 0), syscall.ESRCH) {
+			os.RemoveAll(dir)
 		}
 	}
 }
