@@ -222,7 +222,7 @@ func TestReceiverGetsEveryReport(t *testing.T) {
 	}
 }
 
-// The receiver's retries follow the rules for Google (5xx retried, 4xx
+// The receiver's retries follow the rules for Google (5xx and 429 retried, other 4xx
 // not), and a retried request is byte for byte the first one: its
 // timestamp_micros is the cycle's, not the attempt's, so the receiver can
 // store it once.

@@ -21,8 +21,9 @@ import (
 // defaultRequestTimeout bounds one HTTP attempt.
 const defaultRequestTimeout = 10 * time.Second
 
-// RetryPolicy says how failed requests are retried. Only server errors (5xx)
-// and network errors are retried; a 4xx is final. Retries also stop when the
+// RetryPolicy says how failed requests are retried. Only server errors (5xx),
+// 429 Too Many Requests and network errors are retried; any other 4xx is
+// final. Retries also stop when the
 // next attempt could not finish before the caller's deadline.
 type RetryPolicy struct {
 	// Attempts is the most attempts per request, the first included.
@@ -90,9 +91,9 @@ const (
 	// Accepted: every request got a 2xx answer. Google answers 2xx even
 	// for payloads it discards, so this means delivered, not valid.
 	Accepted Outcome = "accepted"
-	// Rejected: some request got a non-2xx, non-5xx answer (not retried).
+	// Rejected: some request got a 4xx answer other than 429 (not retried).
 	Rejected Outcome = "rejected"
-	// Failed: some request still failed (network error or 5xx) after all
+	// Failed: some request still failed (network error, 5xx or 429) after all
 	// attempts or when the deadline came.
 	Failed Outcome = "failed"
 	// NothingToSend: no node had events to send.
@@ -171,8 +172,7 @@ func (s *sender) deliver(ctx context.Context, dest Destination, reqs []Request, 
 			res.Events += r.Events
 			continue
 		}
-		var es *errStatus
-		if errors.As(a.err, &es) && es.code < 500 {
+		if !retryable(a.err) {
 			// Rejected: this body is refused; the next may pass.
 			if res.Outcome == "" {
 				res.Outcome, res.Err = Rejected, a.err
@@ -215,7 +215,18 @@ func (s *sender) logResult(res DestinationResult) {
 	}
 }
 
-// do sends one request, retrying 5xx and network errors with back-off until
+// retryable says whether a failed attempt may succeed later: network errors,
+// server errors (5xx) and 429 Too Many Requests; any other status is a
+// refusal of this body.
+func retryable(err error) bool {
+	var es *errStatus
+	if !errors.As(err, &es) {
+		return true
+	}
+	return es.code >= 500 || es.code == http.StatusTooManyRequests
+}
+
+// do sends one request, retrying 5xx, 429 and network errors with back-off until
 // the policy's attempts run out or the next attempt would start after ctx's
 // deadline. Errors have the secret masked.
 func (s *sender) do(ctx context.Context, r Request) attemptResult {
@@ -230,9 +241,8 @@ func (s *sender) do(ctx context.Context, r Request) attemptResult {
 		if err == nil {
 			return res
 		}
-		var es *errStatus
-		if errors.As(err, &es) && es.code < 500 {
-			return res // 4xx (and anything else below 500): never retried
+		if !retryable(err) {
+			return res
 		}
 		if res.attempts >= s.retry.Attempts || ctx.Err() != nil {
 			return res

@@ -29,7 +29,8 @@ func TestRetries(t *testing.T) {
 		{name: "204 at once", script: []fakega.Behavior{fakega.Status(204)}, wantOutcome: Accepted, wantAttempts: 1},
 		{name: "connection closed then 200", script: []fakega.Behavior{fakega.CloseConnection(), fakega.Status(200)}, wantOutcome: Accepted, wantAttempts: 2},
 		{name: "400 is not retried", script: []fakega.Behavior{fakega.Status(400), fakega.Status(200)}, wantOutcome: Rejected, wantAttempts: 1, wantStatus: 400, wantErr: "HTTP status 400"},
-		{name: "429 is not retried", script: []fakega.Behavior{fakega.Status(429), fakega.Status(200)}, wantOutcome: Rejected, wantAttempts: 1, wantStatus: 429},
+		{name: "429 is retried", script: []fakega.Behavior{fakega.Status(429), fakega.Status(200)}, wantOutcome: Accepted, wantAttempts: 2, wantStatus: 429},
+		{name: "429 until attempts run out", script: []fakega.Behavior{fakega.Status(429), fakega.Status(429), fakega.Status(429), fakega.Status(429), fakega.Status(200)}, wantOutcome: Failed, wantAttempts: 4, wantStatus: 429, wantErr: "after 4 attempts: HTTP status 429"},
 		{name: "5xx until attempts run out", script: []fakega.Behavior{fakega.Status(500), fakega.Status(502), fakega.Status(503), fakega.Status(500), fakega.Status(200)}, wantOutcome: Failed, wantAttempts: 4, wantStatus: 500, wantErr: "after 4 attempts: HTTP status 500"},
 	}
 	for _, tc := range tests {
