@@ -132,6 +132,18 @@ func (s *sqlStore) writeRows(ctx context.Context, tx *sql.Tx, r preparedBatch) (
 	if err := s.insertRows(ctx, tx, upsertFactsHead, upsertFactsTail, factColumns, r.facts); err != nil {
 		return false, err
 	}
+	// A batch older than the cluster's first (an imported report) makes
+	// that first day's "new" a "returning": that day is marked too.
+	var firstSeen int64
+	switch err := s.queryRow(ctx, tx, selectFirstSeen, b.Property, b.ClientID).Scan(&firstSeen); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return false, err
+	case r.received < firstSeen && dayText(fromMicros(firstSeen)) != dayText(r.day):
+		if _, err := s.exec(ctx, tx, insertMark, dayText(fromMicros(firstSeen))); err != nil {
+			return false, err
+		}
+	}
 	if _, err := s.exec(ctx, tx, upsertCluster, b.Property, b.ClientID, string(b.Kind),
 		r.received, r.received, boolInt(b.Counted)); err != nil {
 		return false, err

@@ -63,7 +63,9 @@ func OpenPostgres(ctx context.Context, url string) (Store, error) {
 // addBatchPostgres stores a batch with one statement, so in one round trip
 // and one implicit transaction: the batch row first (nothing, and no id,
 // when its DedupKey is stored), then its events, facts, cluster and mark,
-// each inserted from the batch row, so nothing when there is none. The
+// each inserted from the batch row, so nothing when there is none (and
+// the mark of the cluster's first day, when this batch is older: every
+// part reads the tables as they were before the statement). The
 // SQL of writeRows, as PostgreSQL's data-modifying WITH clauses. Facts
 // go in FromEvents' order: concurrent batches of one cluster lock the same
 // rows in the same order (no deadlock).
@@ -104,6 +106,11 @@ func addBatchPostgres(ctx context.Context, db *sql.DB, r preparedBatch) (bool, e
     counted = GREATEST(clusters.counted, excluded.counted)
 ), m AS (
   INSERT INTO dirty_marks (day) SELECT $13 FROM b WHERE cardinality($14::text[]) > 0
+), old AS (
+  SELECT to_char(to_timestamp(first_seen / 1000000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day
+  FROM clusters WHERE property = $2 AND client_id = $4 AND first_seen > $1
+), m2 AS (
+  INSERT INTO dirty_marks (day) SELECT old.day FROM b, old WHERE old.day <> $13
 )
 SELECT count(*) FROM b`,
 		r.received, b.Property, string(b.Kind), b.ClientID, r.reportKey, b.Country, boolInt(b.Counted), len(b.Events), dedupKey,

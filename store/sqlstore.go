@@ -73,6 +73,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING RETURNING 
 	upsertFactsTail = ` ON CONFLICT (day, property, client_id, dimension, value) DO UPDATE SET amount = facts.amount + excluded.amount`
 	factColumns     = 6
 
+	selectFirstSeen = `SELECT first_seen FROM clusters WHERE property = ? AND client_id = ?`
+
 	upsertCluster = `INSERT INTO clusters (property, client_id, kind, first_seen, last_seen, counted) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (property, client_id) DO UPDATE SET
   kind = excluded.kind,
@@ -99,6 +101,7 @@ var preparedQueries = []string{
 	insertBatch,
 	insertEventsHead + placeholders(eventColumns, 1),
 	upsertFactsHead + placeholders(factColumns, 1) + upsertFactsTail,
+	selectFirstSeen,
 	upsertCluster,
 	insertMark,
 	insertRollupsHead + placeholders(rollupColumns, 1),

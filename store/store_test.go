@@ -717,3 +717,34 @@ func TestOpenBadFiles(t *testing.T) {
 		}
 	}
 }
+
+// An imported report older than a cluster's first batch makes the day it
+// was new a day it returned, and both days are rolled up again.
+func TestOlderBatchMovesFirstSeen(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s store.Store) {
+		add(t, s, batch(at(0, 5), "G-PROD", store.Production, "A", clusterEv("6.6.0", 1)))
+		if err := s.RollUp(ctxT(t), at(0, 0)); err != nil {
+			t.Fatal(err)
+		}
+		add(t, s, batch(at(-3, 5), "G-PROD", store.Production, "A", clusterEv("6.5.0", 1)))
+		days, err := s.DaysToRollUp(ctxT(t))
+		if err != nil || !reflect.DeepEqual(days, []time.Time{at(-3, 0), at(0, 0)}) {
+			t.Fatalf("DaysToRollUp: %v, %v; want days -3 and 0", days, err)
+		}
+		for _, d := range days {
+			if err := s.RollUp(ctxT(t), d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := rowsText(rollups(t, s, store.RollupQuery{From: at(-3, 0), To: at(0, 0), Dimensions: []string{facts.Clusters}}))
+		want := "2026-03-07 production * clusters new 1 0\n2026-03-10 production * clusters returning 1 0\n"
+		if got != want {
+			t.Errorf("clusters:\n%s\nwant\n%s", got, want)
+		}
+		// A batch of the same first day or later marks nothing more.
+		add(t, s, batch(at(-3, 1), "G-PROD", store.Production, "A"))
+		if days, err := s.DaysToRollUp(ctxT(t)); err != nil || len(days) != 0 {
+			t.Errorf("DaysToRollUp after a batch of the first day: %v, %v", days, err)
+		}
+	})
+}
