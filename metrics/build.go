@@ -107,34 +107,14 @@ func FormatUptime(ms int64) string {
 // to compute increments.
 type StanzaTotals map[string]int64
 
-// mimEvents builds the canonical events from a MongooseIM gather answer, in
-// MongooseIM 6.1+'s order. prev holds the node's previous totals (nil on a
-// first report); the new totals are returned.
-func mimEvents(f Flavor, fs fields, prev StanzaTotals) ([]Event, StanzaTotals) {
-	var out []Event
-	if n, ok := fs.count("host_count"); ok {
-		out = append(out, Event{Name: "host_count", Params: map[string]any{"value": n}})
+// countEvent is the event name with the count field as its value, when
+// the node answered one.
+func countEvent(fs fields, name, field string) []Event {
+	n, ok := fs.count(field)
+	if !ok {
+		return nil
 	}
-	if f.has["domain_core"] {
-		if n, ok := fs.count("domain_count"); ok {
-			out = append(out, Event{Name: "domain_count", Params: map[string]any{"value": n}})
-		}
-	}
-	out = append(out, moduleEvents(fs)...)
-	if n, ok := fs.count("custom_module_count"); ok {
-		out = append(out, Event{Name: "custom_module_count", Params: map[string]any{"value": n}})
-	}
-	out = append(out, clusterEvent(f, fs))
-	out = append(out, flagEvent(fs, "http_api"), flagEvent(fs, "transport_mechanism"))
-	out = append(out, tlsEvents(fs)...)
-	totals := StanzaTotals(nil)
-	if f.atLeast(3, 7, 0) {
-		out = append(out, poolEvents(fs)...)
-		var stanzaEvents []Event
-		stanzaEvents, totals = stanzaCountEvents(fs, prev)
-		out = append(out, stanzaEvents...)
-	}
-	return dropEmpty(out), totals
+	return []Event{{Name: name, Params: map[string]any{"value": n}}}
 }
 
 // dropEmpty removes the cluster event when none of its params could be read.
@@ -422,9 +402,10 @@ func moduleParams(fs fields, mod string, res etf.Term, params map[string]any) bo
 }
 
 // clusterEvent merges uptime, version, component count, node count and
-// config type into one event, as MongooseIM 6.1+ does. A param that cannot
-// be read is left out (MongooseIM would lose the whole report).
-func clusterEvent(f Flavor, fs fields) Event {
+// config type (configType of the config file's extension) into one event,
+// as MongooseIM 6.1+ does. A param that cannot be read is left out
+// (MongooseIM would lose the whole report).
+func clusterEvent(fs fields, configType func(ext string) string) Event {
 	p := map[string]any{}
 	if ms, ok := fs.count("uptime_ms"); ok {
 		p["uptime"] = FormatUptime(ms)
@@ -442,19 +423,29 @@ func clusterEvent(f Flavor, fs fields) Event {
 	if n, ok := fs.count("node_number"); ok {
 		p["node_number"] = n
 	}
-	if f.configPathExpr() != "" {
-		if v, ok := fs.get("config_path"); ok {
-			switch s, _ := etf.Text(v); s {
-			case ".toml":
-				p["config_type"] = "toml"
-			case ".cfg":
-				p["config_type"] = "cfg"
-			default:
-				p["config_type"] = "unknown_config_type"
-			}
-		}
+	if v, ok := fs.get("config_path"); ok {
+		ext, _ := etf.Text(v)
+		p["config_type"] = configType(ext)
 	}
 	return Event{Name: "cluster", Params: p}
+}
+
+func mimConfigType(ext string) string {
+	switch ext {
+	case ".toml":
+		return "toml"
+	case ".cfg":
+		return "cfg"
+	}
+	return "unknown_config_type"
+}
+
+func ejabberdConfigType(ext string) string {
+	switch ext {
+	case ".yml", ".yaml":
+		return "yml"
+	}
+	return "unknown_config_type"
 }
 
 // flagEvent makes the single http_api or transport_mechanism event of
@@ -489,16 +480,18 @@ func tlsEvents(fs fields) []Event {
 	return out
 }
 
-func poolEvents(fs fields) []Event {
-	items, _ := fs.list("outgoing_pool")
+// eachValueEvents makes one event name per identifier in the list field
+// (outgoing_pool: the type of each pool).
+func eachValueEvents(fs fields, name, field string) []Event {
+	items, _ := fs.list(field)
 	var out []Event
 	for _, it := range items {
-		typ, ok := ident(it)
+		v, ok := ident(it)
 		if !ok {
-			fs.warn("outgoing_pool dropped: type %s is not an identifier", etf.FormatLimit(it, 60))
+			fs.warn("%s dropped: %s is not an identifier", name, etf.FormatLimit(it, 60))
 			continue
 		}
-		out = append(out, Event{Name: "outgoing_pool", Params: map[string]any{"value": typ}})
+		out = append(out, Event{Name: name, Params: map[string]any{"value": v}})
 	}
 	return out
 }

@@ -15,9 +15,10 @@ import (
 )
 
 // Caller is what the collector needs from package node: evaluate Erlang
-// source on a node, and list the cluster's members.
+// on a node (expressions src, which may call the functions of the module
+// sources files), and list the cluster's members.
 type Caller interface {
-	Eval(ctx context.Context, node, src string, vars map[string]any) (etf.Term, error)
+	EvalProgram(ctx context.Context, node string, files []string, src string, vars map[string]any) (etf.Term, error)
 	Members(ctx context.Context) ([]string, error)
 }
 
@@ -296,17 +297,15 @@ func (c *Collector) collectNode(ctx context.Context, node string) (NodeReport, S
 	c.mu.Lock()
 	nf, known := c.flavors[node]
 	c.mu.Unlock()
-	f, src := nf.flavor, nf.src
+	f := nf.flavor
 	if !known {
 		var err error
 		if f, err = Probe(ctx, c.caller, node); err != nil {
 			r.Err = onNode(node, err)
 			return r, nil
 		}
-		src = GatherSource(f)
 	}
-	vars := map[string]any{"FieldTimeout": int(c.FieldTimeout / time.Millisecond)}
-	ans, err := c.caller.Eval(ctx, node, src, vars)
+	ans, err := c.gather(ctx, node, f)
 	if err == nil && known {
 		if probe, stale := staleAnswer(ans); stale {
 			// The node changed since it was probed: gather again once.
@@ -315,8 +314,7 @@ func (c *Collector) collectNode(ctx context.Context, node string) (NodeReport, S
 				r.Err = onNode(node, err)
 				return r, nil
 			}
-			src = GatherSource(f)
-			ans, err = c.caller.Eval(ctx, node, src, vars)
+			ans, err = c.gather(ctx, node, f)
 		}
 	}
 	if err != nil {
@@ -348,23 +346,23 @@ func (c *Collector) collectNode(ctx context.Context, node string) (NodeReport, S
 	c.notePeers(node, fs)
 	c.mu.Lock()
 	prev := c.prev[node]
-	c.flavors[node] = nodeFlavor{flavor: f, src: src}
+	c.flavors[node] = nodeFlavor{flavor: f}
 	c.mu.Unlock()
+	c.noteClusterID(fs)
 	var totals StanzaTotals
-	if f.Server == Ejabberd {
-		r.Events = ejabberdEvents(f, fs)
-	} else {
-		r.Events, totals = mimEvents(f, fs, prev)
-		c.noteClusterID(fs)
-	}
+	r.Events, totals = events(f, fs, prev)
 	return r, totals
 }
 
-// nodeFlavor is what the collector keeps of a node between collections:
-// its flavor and the gather source built for it.
+// gather evaluates the gather of a node of flavor f.
+func (c *Collector) gather(ctx context.Context, node string, f Flavor) (etf.Term, error) {
+	p := GatherProgram(f, c.FieldTimeout)
+	return c.caller.EvalProgram(ctx, node, p.Files, p.Main, p.Vars)
+}
+
+// nodeFlavor is what the collector keeps of a node between collections.
 type nodeFlavor struct {
 	flavor Flavor
-	src    string
 }
 
 // staleAnswer recognises a gather's {stale, ProbeAnswer}.
@@ -447,6 +445,7 @@ func (c *Collector) noteClusterID(fs fields) {
 		c.clusterIDFailed = true
 		c.mu.Unlock()
 	}
+	c.mu.Unlock()
 }
 
 // noteAnswered records whether any node of a collection answered, for

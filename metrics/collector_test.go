@@ -2,8 +2,8 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -66,7 +66,14 @@ type fakeCaller struct {
 	evals   map[string]int
 }
 
-var guardVersion = regexp.MustCompile(`application:get_key\(mongooseim, vsn\) of \{ok, "([^"]*)"\}`)
+// requestVersion is the version a gather request (see gatherRequest)
+// says the node was probed for.
+func requestVersion(vars map[string]any) string {
+	m, _ := vars["Node"].(etf.Map)
+	v, _ := m.GetAtom("version")
+	s, _ := v.(string)
+	return s
+}
 
 func (f *fakeCaller) probe(node string) etf.Map {
 	return etf.Map{
@@ -78,21 +85,20 @@ func (f *fakeCaller) probe(node string) etf.Map {
 	}
 }
 
-func (f *fakeCaller) Eval(_ context.Context, node, src string, _ map[string]any) (etf.Term, error) {
+func (f *fakeCaller) EvalProgram(_ context.Context, node string, _ []string, src string, vars map[string]any) (etf.Term, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.evals[node]++
 	if f.down[node] {
 		return nil, fmt.Errorf("%s is down", node)
 	}
-	if src == probeSource {
+	if src == probeMain {
 		return f.probe(node), nil
 	}
-	m := guardVersion.FindStringSubmatch(src)
-	if m == nil {
+	if !strings.Contains(src, ":gather(Node)") {
 		return nil, fmt.Errorf("unexpected source %.60q", src)
 	}
-	if m[1] != f.version[node] {
+	if requestVersion(vars) != f.version[node] {
 		return etf.Tuple{etf.Atom("stale"), f.probe(node)}, nil
 	}
 	var peers etf.List
@@ -105,6 +111,7 @@ func (f *fakeCaller) Eval(_ context.Context, node, src string, _ map[string]any)
 		{Key: etf.Atom("host_count"), Value: ok(int64(1))},
 		{Key: etf.Atom("builtin_service"), Value: ok(etf.Atom("true"))},
 		{Key: etf.Atom("nodes"), Value: ok(peers)},
+		{Key: etf.Atom("cluster_id"), Value: ok(etf.Tuple{etf.Atom("ok"), etf.Binary("cid-" + f.version[node])})},
 	}, nil
 }
 
@@ -176,6 +183,47 @@ func TestCollectRoundTrips(t *testing.T) {
 	}
 }
 
+// The Cluster ID comes from the gather: asked before the first
+// collection, it collects, and the collection that follows is that one;
+// later it costs nothing.
+func TestClusterIDFromTheGather(t *testing.T) {
+	f := &fakeCaller{members: []string{"a@h"}, version: map[string]string{"a@h": "6.2.1"}, evals: map[string]int{}}
+	c := NewCollector(f, nil)
+	ctx := context.Background()
+	id, err := c.ClusterID(ctx)
+	if err != nil || id != "cid-6.2.1" {
+		t.Fatalf("ClusterID = %q, %v", id, err)
+	}
+	if _, err := c.Collect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e := f.takeEvals(); e["a@h"] != 2 || f.listed != 1 {
+		t.Errorf("first cycle: evaluations %v, %d listings; want probe and gather, one listing", e, f.listed)
+	}
+	if id, err := c.ClusterID(ctx); err != nil || id != "cid-6.2.1" {
+		t.Fatalf("ClusterID again = %q, %v", id, err)
+	}
+	if _, err := c.Collect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e := f.takeEvals(); e["a@h"] != 1 {
+		t.Errorf("second cycle: evaluations %v, want one gather", e)
+	}
+}
+
+// A node whose gather gives no Cluster ID (ejabberd, MongooseIM before
+// 3.6): ErrNoClusterID, from the gather alone.
+func TestNoClusterIDFromTheGather(t *testing.T) {
+	s := &stanzaCaller{count: 1}
+	c := NewCollector(s, nil)
+	if _, err := c.ClusterID(context.Background()); !errors.Is(err, ErrNoClusterID) {
+		t.Fatalf("ClusterID: %v, want ErrNoClusterID", err)
+	}
+	if _, err := c.ClusterID(context.Background()); !errors.Is(err, ErrNoClusterID) {
+		t.Fatalf("ClusterID again: %v, want ErrNoClusterID", err)
+	}
+}
+
 // fakeDiscoverer discovers the members from the seed a@h.
 type fakeDiscoverer struct{ *fakeCaller }
 
@@ -243,8 +291,8 @@ type stanzaCaller struct {
 	started chan struct{} // a held gather signals here when it starts
 }
 
-func (s *stanzaCaller) Eval(_ context.Context, node, src string, _ map[string]any) (etf.Term, error) {
-	if src == probeSource {
+func (s *stanzaCaller) EvalProgram(_ context.Context, node string, _ []string, src string, _ map[string]any) (etf.Term, error) {
+	if src == probeMain {
 		return (&fakeCaller{version: map[string]string{node: "6.2.1"}}).probe(node), nil
 	}
 	s.mu.Lock()

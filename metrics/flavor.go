@@ -10,41 +10,6 @@ import (
 	"github.com/mim-metrics/mim-metrics/etf"
 )
 
-// probeBody asks a node what it runs and which of the modules and
-// functions the collector may call it has. The collector probes a node the
-// first time it collects it; later gathers check that the node still runs
-// the version probed and answer the probe instead when it does not (see
-// guarded).
-const probeBody = `
-Exported = fun(Mod, Fun, Arity) ->
-    case code:ensure_loaded(Mod) of
-        {module, Mod} -> erlang:function_exported(Mod, Fun, Arity);
-        _ -> false
-    end
-end,
-Apps = application:which_applications(),
-AppVsn = fun(App) -> case lists:keyfind(App, 1, Apps) of {_, _, V} -> V; _ -> undefined end end,
-#{mongooseim => AppVsn(mongooseim),
-  ejabberd => AppVsn(ejabberd),
-  otp => erlang:system_info(otp_release),
-  builtin_service => is_pid(erlang:whereis(service_mongoose_system_metrics)),
-  features => [{Name, Exported(M, F, A)} || {Name, M, F, A} <- [
-      {mongoose_config, mongoose_config, get_opt, 1},
-      {mongoose_config_path, mongoose_config, get_config_path, 0},
-      {ejabberd_config, ejabberd_config, get_global_option, 1},
-      {ejabberd_config_path, ejabberd_config, get_config_path, 0},
-      {domain_core, mongoose_domain_core, domains_count, 0},
-      {mongoose_router, mongoose_router, get_all_domains, 0},
-      {mongoose_component, mongoose_component, dirty_get_all_components, 1},
-      {ejabberd_router_components, ejabberd_router, dirty_get_all_components, 1},
-      {c2s_listener, mongoose_c2s_listener, module_info, 0},
-      {module_metrics, mongoose_module_metrics, module_info, 0},
-      {cluster_id, mongoose_cluster_id, get_cached_cluster_id, 0},
-      {ejabberd_option, ejabberd_option, hosts, 0}]]}`
-
-// probeSource is probeBody as a source of its own.
-const probeSource = probeBody + ".\n"
-
 // Flavor is what the collector knows about one node: the server, its
 // version, and the MongooseIM generation whose calls it answers. It is
 // chosen at run time from the node's own answers, never from a flag.
@@ -66,7 +31,7 @@ var versionRE = regexp.MustCompile(`^(\d+)\.(\d+)(?:\.(\d+))?`)
 // follows the node's name (see onNode).
 var errNeitherServer = errors.New("runs neither MongooseIM nor ejabberd (application:which_applications() lists neither)")
 
-// flavorFromProbe interprets the answer to probeSource.
+// flavorFromProbe interprets the answer of mim_metrics_probe:probe().
 func flavorFromProbe(t etf.Term) (Flavor, error) {
 	m, ok := t.(etf.Map)
 	if !ok {
@@ -167,7 +132,7 @@ func (f Flavor) String() string {
 
 // Probe asks one node what it runs: one round trip.
 func Probe(ctx context.Context, caller Caller, node string) (Flavor, error) {
-	t, err := caller.Eval(ctx, node, probeSource, nil)
+	t, err := caller.EvalProgram(ctx, node, probeFiles, probeMain, nil)
 	if err != nil {
 		return Flavor{}, err
 	}

@@ -55,8 +55,9 @@ type Cluster struct {
 	dialMu  sync.Mutex
 	dialing map[string]*sync.Mutex // one connection attempt per peer at a time
 
-	formsMu sync.Mutex
-	forms   map[string][]byte // prepared Eval sources as term_to_binary, by source text
+	formsMu  sync.Mutex
+	forms    map[formKey][]byte // prepared programs, by OTP release and text
+	releases map[string]string  // per node, its release (see formKey), learned on this connection
 
 	statsMu sync.Mutex
 	stats   map[string]Stats // per peer
@@ -71,8 +72,17 @@ type Stats struct {
 	BytesReceived int64
 }
 
-// maxCachedSources bounds the parsed-source cache; the collector uses a
-// handful of sources.
+// formKey names a prepared program: the release of the node that
+// prepared it (its OTP release and erl_eval module: the prepared runner
+// holds erl_eval funs, and the abstract format may change between
+// releases) and the program's text.
+type formKey struct {
+	release string
+	text    string
+}
+
+// maxCachedSources bounds the prepared-program cache; the collector uses
+// a handful of programs.
 const maxCachedSources = 64
 
 // Start starts the hidden node. It does not contact any seed yet: Members,
@@ -110,7 +120,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	cookie := newSecret(opts.Cookie)
 	opts.Cookie = ""
 	c := &Cluster{opts: opts, cookie: cookie, name: name, node: n, caller: newCaller(), dialing: map[string]*sync.Mutex{},
-		forms: map[string][]byte{}, stats: map[string]Stats{}, closed: make(chan struct{})}
+		forms: map[formKey][]byte{}, releases: map[string]string{}, stats: map[string]Stats{}, closed: make(chan struct{})}
 	p, err := n.Spawn("", gen.ProcessOptions{MailboxSize: 4096}, c.caller)
 	if err != nil {
 		n.Stop()
@@ -180,7 +190,7 @@ func (c *Cluster) Call(ctx context.Context, node, module, function string, args 
 		a[i] = t
 	}
 	bs := bindings(ergoetf.Atom("A"), a, ergoetf.Atom("F"), ergoetf.Atom(function), ergoetf.Atom("M"), ergoetf.Atom(module))
-	return c.eval(ctx, node, module, function, applySrc, bs)
+	return c.eval(ctx, node, module, function, nil, applySrc, bs)
 }
 
 // applySrc is what Call evaluates.
@@ -189,13 +199,20 @@ const applySrc = "erlang:apply(M, F, A)."
 // Eval evaluates Erlang source (expressions ending with a full stop) on the
 // node and returns the value of the last expression. The bindings are
 // visible to the source as variables; their values are converted as for
-// Call. Nothing is loaded into the node: erl_eval interprets the source,
-// which may start processes with spawn_eval/2 (see prepareSrc).
-// The first evaluation of a source also brings back its prepared form (as
-// term_to_binary), which later evaluations, on any node, send instead of
-// the text: a binary costs nothing to encode, and the node turns it back
-// into the form with one binary_to_term.
+// Call. Nothing is loaded into the node: erl_eval interprets the source.
 func (c *Cluster) Eval(ctx context.Context, node, src string, vars map[string]any) (etf.Term, error) {
+	return c.EvalProgram(ctx, node, nil, src, vars)
+}
+
+// EvalProgram is Eval with the functions of Erlang modules: src may call
+// them (m:f(...), or f(...) inside a module), and they may call each
+// other. files are the modules' source text. Nothing is loaded into the
+// node: erl_eval interprets the functions (see erl/run.exprs).
+//
+// The first evaluation of a program on a node sends its text, and brings
+// back the parsed program, which later evaluations on any node of the same
+// OTP release send instead.
+func (c *Cluster) EvalProgram(ctx context.Context, node string, files []string, src string, vars map[string]any) (etf.Term, error) {
 	names := make([]string, 0, len(vars))
 	for k := range vars {
 		names = append(names, k)
@@ -209,25 +226,39 @@ func (c *Cluster) Eval(ctx context.Context, node, src string, vars map[string]an
 		}
 		bs = append(bs, ergoetf.Tuple{ergoetf.Atom(k), t})
 	}
-	return c.eval(ctx, node, "erl_eval", "exprs", src, bs)
+	return c.eval(ctx, node, "erl_eval", "exprs", files, src, bs)
 }
 
-// eval evaluates src with the bindings bs (an orddict) on node: with
-// runForm when src was prepared before, else with parseForm, which
-// prepares it. mod and fun name the call in errors.
-func (c *Cluster) eval(ctx context.Context, node, mod, fun, src string, bs ergoetf.List) (etf.Term, error) {
+// eval evaluates the program (files and src) with the bindings bs (an
+// orddict) on node: with runProgram when it was prepared on a node of the
+// same OTP release, else with prepareProgram. mod and fun name the call in
+// errors.
+func (c *Cluster) eval(ctx context.Context, node, mod, fun string, files []string, src string, bs ergoetf.List) (etf.Term, error) {
+	if err := c.connect(ctx, node); err != nil {
+		return nil, err // it names the node and says why
+	}
+	text := src
+	for _, f := range files {
+		text += "\x00" + f
+	}
 	c.formsMu.Lock()
-	prepared, cached := c.forms[src]
+	release, known := c.releases[node]
+	prepared, cached := c.forms[formKey{release, text}]
 	c.formsMu.Unlock()
-	if cached {
-		ans, err := c.evalForm(ctx, node, mod, fun, runForm, bindings(ergoetf.Atom("Bs"), bs, ergoetf.Atom("P"), prepared))
+	if known && cached {
+		ans, err := c.evalForm(ctx, node, mod, fun, runProgram, bindings(ergoetf.Atom("Bs"), bs, ergoetf.Atom("P"), prepared))
 		if err != nil {
 			return nil, err
 		}
 		return decodeAnswer(node, mod, fun, ans)
 	}
-	ans, err := c.evalForm(ctx, node, mod, fun, parseForm,
-		bindings(ergoetf.Atom("Bs"), bs, ergoetf.Atom("Prep"), prepareSrc, ergoetf.Atom("Src"), []byte(src), ergoetf.Atom("Wrap"), wrapperSrc))
+	fs := make(ergoetf.List, len(files))
+	for i, f := range files {
+		fs[i] = []byte(f)
+	}
+	ans, err := c.evalForm(ctx, node, mod, fun, prepareProgram,
+		bindings(ergoetf.Atom("Bs"), bs, ergoetf.Atom("Files"), fs, ergoetf.Atom("Main"), []byte(src),
+			ergoetf.Atom("Prep"), prepareExprs, ergoetf.Atom("Run"), []byte(runExprs)))
 	if err != nil {
 		return nil, err
 	}
@@ -235,15 +266,17 @@ func (c *Cluster) eval(ctx context.Context, node, mod, fun, src string, bs ergoe
 	if err != nil {
 		return nil, err
 	}
-	// {prepared, Answer, Prepared}, or {error, Class, Reason} when the
-	// source does not parse.
-	if p, ok := t.(etf.Tuple); ok && len(p) == 3 && etf.IsAtom(p[0], "prepared") {
-		answer, okA := p[1].(etf.Binary)
-		prepared, okP := p[2].(etf.Binary)
-		if okA && okP {
+	// {prepared, Release, Answer, Program}, or {error, Class, Reason} when
+	// the program does not parse.
+	if p, ok := t.(etf.Tuple); ok && len(p) == 4 && etf.IsAtom(p[0], "prepared") {
+		release, okR := etf.Text(p[1])
+		answer, okA := p[2].(etf.Binary)
+		program, okP := p[3].(etf.Binary)
+		if okR && okA && okP {
 			c.formsMu.Lock()
+			c.releases[node] = release
 			if len(c.forms) < maxCachedSources {
-				c.forms[src] = []byte(prepared)
+				c.forms[formKey{release, text}] = []byte(program)
 			}
 			c.formsMu.Unlock()
 			return decodeAnswer(node, mod, fun, []byte(answer))
@@ -272,9 +305,6 @@ func (c *Cluster) count(node string, bytes int) {
 // node's rex and returns its answer, a term_to_binary binary. mod and fun
 // name the call in errors.
 func (c *Cluster) evalForm(ctx context.Context, node, mod, fun string, form ergoetf.Term, b ergoetf.List) ([]byte, error) {
-	if err := c.connect(ctx, node); err != nil {
-		return nil, err // it names the node and says why
-	}
 	args := ergoetf.List{form, b, ergoetf.Atom("none"), ergoetf.Atom("none"), ergoetf.Atom("value")}
 	ref, ch, err := c.caller.start(c.proc, node, "erl_eval", "expr", args)
 	if err != nil {
@@ -310,7 +340,7 @@ func decodeTerm(node, mod, fun string, raw []byte) (etf.Term, error) {
 	return t, nil
 }
 
-// decodeAnswer turns the wrapper's answer (see wrapperSrc) into a result
+// decodeAnswer turns the runner's answer (see erl/run.exprs) into a result
 // or an error.
 func decodeAnswer(node, mod, fun string, raw []byte) (etf.Term, error) {
 	t, err := decodeTerm(node, mod, fun, raw)
@@ -369,6 +399,10 @@ func (c *Cluster) connect(ctx context.Context, node string) error {
 			done <- nil
 			return
 		}
+		// A new connection may be to a node restarted on another release.
+		c.formsMu.Lock()
+		delete(c.releases, node)
+		c.formsMu.Unlock()
 		done <- c.node.Connect(node)
 	}()
 	select {
@@ -509,6 +543,20 @@ func toErgo(v any) (ergoetf.Term, error) {
 				return nil, err
 			}
 			out[i] = c
+		}
+		return out, nil
+	case etf.Map:
+		out := make(ergoetf.Map, len(t))
+		for _, p := range t {
+			k, err := toErgo(p.Key)
+			if err != nil {
+				return nil, err
+			}
+			v, err := toErgo(p.Value)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = v
 		}
 		return out, nil
 	case []string:

@@ -115,10 +115,10 @@ func TestErgoOptionsStayPrivate(t *testing.T) {
 }
 
 // The node refuses answers above the size our decoder takes.
-func TestWrapperLimitIsTheDecoders(t *testing.T) {
+func TestRunLimitIsTheDecoders(t *testing.T) {
 	limit := strconv.Itoa(etf.DefaultMaxUncompressed)
-	if n := strings.Count(wrapperSrc, "> "+limit+" ->"); n != 3 {
-		t.Errorf("wrapperSrc compares with %s in %d places, want 3 (value, throw, error)", limit, n)
+	if n := strings.Count(runExprs, "> "+limit+" ->"); n != 1 {
+		t.Errorf("erl/run.exprs compares with %s in %d places, want 1", limit, n)
 	}
 }
 

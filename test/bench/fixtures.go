@@ -143,43 +143,21 @@ func join(ctx context.Context, cl *node.Cluster, nodes []*erltest.Node) error {
 	return nil
 }
 
-// baselineModule is the gather source compiled as a module: the same calls
-// as our one evaluation, in compiled code, without the network, erl_eval
-// and the encoding.
-const baselineModule = "mim_bench_gather"
-
-func baselineSource(src string) string {
-	return "-module(" + baselineModule + ").\n-export([run/1]).\nrun(FieldTimeout) ->\n" + strings.TrimSpace(src) + "\n"
-}
-
-// loadBaselineSrc compiles Src (a module's text) with compile:forms on the
-// node and loads it. It is evaluated on the fixture node. The gather calls
-// spawn_eval(Bindings, Expr), rarely(Bindings, Expr) and scope(Bindings,
-// Expr), the functions package node gives evaluated sources; compiled,
-// they become what they stand for: erlang:spawn(fun() -> Expr end)
-// (compiled closures hold only what they use), Expr, and Expr in a scope
-// of its own (a comprehension's generator).
-const loadBaselineSrc = `
-SpawnEval = fun T({call, A, {atom, _, spawn_eval}, [_, E]}) ->
-                    {call, A, {remote, A, {atom, A, erlang}, {atom, A, spawn}},
-                     [{'fun', A, {clauses, [{clause, A, [], [], [T(E)]}]}}]};
-                T({call, _, {atom, _, rarely}, [_, E]}) -> T(E);
-                T({call, A, {atom, _, scope}, [_, E]}) ->
-                    {call, A, {atom, A, hd}, [{lc, A, {var, A, 'ScopeV_'}, [{generate, A, {var, A, 'ScopeV_'}, {cons, A, T(E), {nil, A}}}]}]};
-                T(X) when is_tuple(X) -> list_to_tuple(T(tuple_to_list(X)));
-                T(X) when is_list(X) -> [T(Y) || Y <- X];
-                T(X) -> X
-            end,
+// loadModuleSrc compiles Src (a module's text) with compile:forms on the
+// node and loads it: the baseline is the gather's own Erlang modules,
+// compiled, run inside the node without the network, erl_eval and the
+// encoding.
+const loadModuleSrc = `
 Forms = fun Scan(S, Line, Acc) ->
     case erl_scan:tokens([], S, Line) of
         {done, {ok, Ts, End}, Rest} ->
             {ok, F} = erl_parse:parse_form(Ts),
-            Scan(Rest, End, [SpawnEval(F) | Acc]);
+            Scan(Rest, End, [F | Acc]);
         {done, {eof, _}, _} -> lists:reverse(Acc);
         {more, _} -> lists:reverse(Acc)
     end
-end(binary_to_list(Src), 1, []),
-case compile:forms(Forms, [binary, return_errors, nowarn_unused_vars, nowarn_shadow_vars]) of
+end(unicode:characters_to_list(Src), 1, []),
+case compile:forms(Forms, [binary, return_errors]) of
     {ok, Mod, Bin} ->
         code:purge(Mod),
         {module, Mod} = code:load_binary(Mod, atom_to_list(Mod) ++ ".erl", Bin),
@@ -192,30 +170,34 @@ case compile:forms(Forms, [binary, return_errors, nowarn_unused_vars, nowarn_sha
 end.
 `
 
-// loadBaseline compiles the gather source of each node's flavor into the
-// baseline module on that node.
-func loadBaseline(ctx context.Context, cl *node.Cluster, nodes []*erltest.Node) error {
+// loadBaseline compiles the gather's modules into each node, and returns
+// the gather program of each node's flavor.
+func loadBaseline(ctx context.Context, cl *node.Cluster, nodes []*erltest.Node, fieldTimeout time.Duration) ([]metrics.Program, error) {
+	var progs []metrics.Program
 	for _, nd := range nodes {
 		f, err := metrics.Probe(ctx, cl, nd.Name)
 		if err != nil {
-			return fmt.Errorf("probe %s: %w", nd.Name, err)
+			return nil, fmt.Errorf("probe %s: %w", nd.Name, err)
 		}
-		src := baselineSource(metrics.GatherSource(f))
-		t, err := cl.Eval(ctx, nd.Name, loadBaselineSrc, map[string]any{"Src": []byte(src)})
-		if err != nil {
-			return fmt.Errorf("compile the baseline on %s: %w", nd.Name, err)
+		p := metrics.GatherProgram(f, fieldTimeout)
+		for _, src := range p.Files {
+			t, err := cl.Eval(ctx, nd.Name, loadModuleSrc, map[string]any{"Src": []byte(src)})
+			if err != nil {
+				return nil, fmt.Errorf("compile the baseline on %s: %w", nd.Name, err)
+			}
+			if !etf.IsAtom(t, "ok") {
+				return nil, fmt.Errorf("compile the baseline on %s: %s", nd.Name, etf.FormatLimit(t, 2000))
+			}
 		}
-		if !etf.IsAtom(t, "ok") {
-			return fmt.Errorf("compile the baseline on %s: %s", nd.Name, etf.FormatLimit(t, 2000))
-		}
+		progs = append(progs, p)
 	}
-	return nil
+	return progs, nil
 }
 
 // baselineOnce runs the compiled gather on every node at the same time
 // (as a collection does) and returns the slowest node's time, measured
 // with timer:tc on the node.
-func baselineOnce(ctx context.Context, cl *node.Cluster, nodes []*erltest.Node, fieldTimeout time.Duration) (time.Duration, error) {
+func baselineOnce(ctx context.Context, cl *node.Cluster, nodes []*erltest.Node, progs []metrics.Program) (time.Duration, error) {
 	times := make([]time.Duration, len(nodes))
 	errs := make([]error, len(nodes))
 	var wg sync.WaitGroup
@@ -223,8 +205,8 @@ func baselineOnce(ctx context.Context, cl *node.Cluster, nodes []*erltest.Node, 
 		wg.Add(1)
 		go func(i int, name string) {
 			defer wg.Done()
-			t, err := cl.Eval(ctx, name, "{T, R} = timer:tc("+baselineModule+", run, [FT]), true = is_map(R), T.",
-				map[string]any{"FT": int(fieldTimeout / time.Millisecond)})
+			main := strings.TrimSuffix(strings.TrimSpace(progs[i].Main), ".")
+			t, err := cl.Eval(ctx, name, "{T, R} = timer:tc(fun() -> "+main+" end), true = is_map(R), T.", progs[i].Vars)
 			if err != nil {
 				errs[i] = err
 				return

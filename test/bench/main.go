@@ -273,7 +273,8 @@ func measureSize(fx *fixtures, era string, hosts int, o options) ([]row, error) 
 		return nil, err
 	}
 	defer ctl.Close()
-	if err := loadBaseline(ctx, ctl, nodes); err != nil {
+	progs, err := loadBaseline(ctx, ctl, nodes, o.fieldTimeout)
+	if err != nil {
 		return nil, err
 	}
 	var rows []row
@@ -285,7 +286,7 @@ func measureSize(fx *fixtures, era string, hosts int, o options) ([]row, error) 
 			}
 			joined = n
 		}
-		r, err := measure(ctx, ctl, nodes[:n], era, hosts, o)
+		r, err := measure(ctx, ctl, nodes[:n], progs[:n], era, hosts, o)
 		if err != nil {
 			return nil, fmt.Errorf("%d nodes: %w", n, err)
 		}
@@ -298,7 +299,7 @@ func measureSize(fx *fixtures, era string, hosts int, o options) ([]row, error) 
 
 // measure collects the cluster of nodes (discovery from the first) reps
 // times with a fresh hidden node, alternating with the in-node baseline.
-func measure(ctx context.Context, ctl *node.Cluster, nodes []*erltest.Node, era string, hosts int, o options) (row, error) {
+func measure(ctx context.Context, ctl *node.Cluster, nodes []*erltest.Node, progs []metrics.Program, era string, hosts int, o options) (row, error) {
 	reps := o.reps
 	if hosts < largestSize && reps < 31 {
 		reps = 31 // cheap, and small times are noisy
@@ -376,13 +377,13 @@ func measure(ctx context.Context, ctl *node.Cluster, nodes []*erltest.Node, era 
 	if _, _, err := collect(false); err != nil {
 		return r, err
 	}
-	if _, err := baselineOnce(ctx, ctl, nodes, o.fieldTimeout); err != nil {
+	if _, err := baselineOnce(ctx, ctl, nodes, progs); err != nil {
 		return r, fmt.Errorf("baseline: %w", err)
 	}
 	var ours, base []time.Duration
 	r.parallel = 0 // count the timed collections only
 	for i := 0; i < reps; i++ {
-		b, err := baselineOnce(ctx, ctl, nodes, o.fieldTimeout)
+		b, err := baselineOnce(ctx, ctl, nodes, progs)
 		if err != nil {
 			return r, fmt.Errorf("baseline: %w", err)
 		}

@@ -52,12 +52,12 @@ func (k *killingCaller) arm(n *erltest.Node) {
 	k.victim = n
 }
 
-func (k *killingCaller) Eval(ctx context.Context, n, src string, vars map[string]any) (etf.Term, error) {
+func (k *killingCaller) EvalProgram(ctx context.Context, n string, files []string, src string, vars map[string]any) (etf.Term, error) {
 	k.mu.Lock()
 	v := k.victim
-	if v == nil || v.Name != n || !strings.Contains(src, "FieldTimeout") {
+	if v == nil || v.Name != n || !strings.Contains(src, ":gather(") {
 		k.mu.Unlock()
-		return k.Caller.Eval(ctx, n, src, vars)
+		return k.Caller.EvalProgram(ctx, n, files, src, vars)
 	}
 	k.victim = nil
 	k.mu.Unlock()
@@ -78,7 +78,7 @@ func (k *killingCaller) Eval(ctx context.Context, n, src string, vars map[string
 		k.mu.Unlock()
 		v.Kill()
 	}()
-	t, err := k.Caller.Eval(ctx, n, src, vars)
+	t, err := k.Caller.EvalProgram(ctx, n, files, src, vars)
 	k.mu.Lock()
 	k.returned = time.Now()
 	k.mu.Unlock()

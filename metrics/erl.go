@@ -1,0 +1,94 @@
+package metrics
+
+import (
+	"embed"
+	"fmt"
+	"time"
+
+	"github.com/mim-metrics/mim-metrics/etf"
+)
+
+// The gathering is Erlang: the modules in erl/, evaluated on each node by
+// erl_eval (see package node), nothing loaded. mim_metrics_probe asks a
+// node what it runs; mim_metrics_mongooseim and mim_metrics_ejabberd
+// gather every field of a report, each field a clause of their metric/2;
+// mim_metrics_gather computes the fields, each in a process of its own
+// under one time limit.
+//
+//go:embed erl/*.erl
+var erlFS embed.FS
+
+// erlFile returns the text of one module of erl/.
+func erlFile(name string) string {
+	b, err := erlFS.ReadFile("erl/" + name + ".erl")
+	if err != nil {
+		panic(fmt.Sprintf("metrics: the embedded Erlang module %s is missing: %v", name, err))
+	}
+	return string(b)
+}
+
+var (
+	probeFiles    = []string{erlFile("mim_metrics_probe")}
+	mimFiles      = []string{erlFile("mim_metrics_probe"), erlFile("mim_metrics_gather"), erlFile("mim_metrics_mongooseim")}
+	ejabberdFiles = []string{erlFile("mim_metrics_probe"), erlFile("mim_metrics_gather"), erlFile("mim_metrics_ejabberd")}
+)
+
+// probeMain is what a probe evaluates.
+const probeMain = "mim_metrics_probe:probe()."
+
+// Program is one evaluation of Erlang on a node: module sources, the
+// expressions to evaluate, which may call the modules' functions, and the
+// variables they see.
+type Program struct {
+	Files []string
+	Main  string
+	Vars  map[string]any
+}
+
+// GatherProgram is the gather of a node of flavor f, with fieldTimeout as
+// each field's time limit. It answers a map from field name to {ok, V} |
+// {error, _}, or {stale, ProbeAnswer} when the node no longer runs the
+// version f was probed for. (The benchmark loads its modules into a
+// fixture node, compiled, as its in-node baseline.)
+func GatherProgram(f Flavor, fieldTimeout time.Duration) Program {
+	files, main := mimFiles, "mim_metrics_mongooseim:gather(Node)."
+	if f.Server == Ejabberd {
+		files, main = ejabberdFiles, "mim_metrics_ejabberd:gather(Node)."
+	}
+	return Program{Files: files, Main: main, Vars: map[string]any{"Node": gatherRequest(f, fieldTimeout)}}
+}
+
+// gatherRequest is what the gather knows of the node (see the Erlang
+// modules' doc): its version, generation and features, the fields to
+// gather and their time limit, and the whitelists.
+func gatherRequest(f Flavor, fieldTimeout time.Duration) etf.Map {
+	features := etf.Map{}
+	for _, name := range sortedKeys(f.has) {
+		features = append(features, etf.MapPair{Key: etf.Atom(name), Value: f.has[name]})
+	}
+	var names etf.List
+	for _, fl := range gatheredFields(f) {
+		names = append(names, etf.Atom(fl))
+	}
+	apis, transports := f.apiWhitelist(), f.transportHandlers()
+	if f.Server == Ejabberd {
+		apis, transports = ejabberdAPIs, ejabberdTransports
+	}
+	return etf.Map{
+		{Key: etf.Atom("version"), Value: f.Version},
+		{Key: etf.Atom("gen"), Value: etf.Tuple{f.Gen[0], f.Gen[1], f.Gen[2]}},
+		{Key: etf.Atom("features"), Value: features},
+		{Key: etf.Atom("fields"), Value: names},
+		{Key: etf.Atom("timeout"), Value: int(fieldTimeout / time.Millisecond)},
+		{Key: etf.Atom("api_whitelist"), Value: atoms(apis...)},
+		{Key: etf.Atom("transport_handlers"), Value: atoms(transports...)},
+	}
+}
+
+func atoms(names ...string) etf.List {
+	out := make(etf.List, len(names))
+	for i, n := range names {
+		out[i] = etf.Atom(n)
+	}
+	return out
+}

@@ -1,0 +1,38 @@
+%% Computing the fields of a gather. Evaluated on the node by the sidecar
+%% with erl_eval: nothing is loaded (see package node).
+-module(mim_metrics_gather).
+-export([fields/3]).
+
+%% Computes every field with Metric(Field), each in a process of its own,
+%% all at once, so that a field that fails or hangs costs only itself.
+%% Answers #{Field => {ok, Value} | {error, {Class, Text}}} within Timeout
+%% milliseconds, whatever hangs: {error, {timeout, _}} for a field that did
+%% not answer in time.
+fields(Metric, Fields, Timeout) ->
+    Self = self(),
+    Ref = make_ref(),
+    %% One fun for all the fields (each fun the gather makes costs its
+    %% evaluation a check of its body).
+    Worker = fun(Field) -> Self ! {Ref, Field, compute(Metric, Field)} end,
+    Pids = [spawn(erlang, apply, [Worker, [Field]]) || Field <- Fields],
+    Timer = erlang:start_timer(Timeout, Self, Ref),
+    Answers = receive_fields(Ref, Timer, length(Fields), #{}),
+    erlang:cancel_timer(Timer),
+    [exit(Pid, kill) || Pid <- Pids],
+    TimedOut = maps:from_list([{Field, {error, {timeout, <<"no answer within the field time limit">>}}} || Field <- Fields]),
+    maps:merge(TimedOut, Answers).
+
+receive_fields(_Ref, _Timer, 0, Answers) ->
+    Answers;
+receive_fields(Ref, Timer, Left, Answers) ->
+    receive
+        {Ref, Field, Answer} -> receive_fields(Ref, Timer, Left - 1, Answers#{Field => Answer});
+        {timeout, Timer, Ref} -> Answers
+    end.
+
+compute(Metric, Field) ->
+    try
+        {ok, Metric(Field)}
+    catch
+        Class:Reason -> {error, {Class, iolist_to_binary(io_lib:format("~0P", [Reason, 12]))}}
+    end.

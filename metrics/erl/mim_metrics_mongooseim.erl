@@ -1,0 +1,298 @@
+%% The gathering on a MongooseIM node: the calls MongooseIM's own
+%% collector (mongoose_system_metrics_collector) makes in the node's
+%% generation. It answers only what a report may contain: counts, the
+%% names of MongooseIM's own modules with their options, and whitelisted
+%% handler names. Host names, domains, custom module names and listener
+%% addresses are counted or filtered here and never leave the node.
+%%
+%% Evaluated on the node by the sidecar with erl_eval: nothing is loaded
+%% (see package node). Node is what the sidecar knows of the node:
+%% #{version, gen => {Major, Minor, Patch}, features => #{Name => boolean()}
+%% (see mim_metrics_probe:features/0), fields, timeout, api_whitelist,
+%% transport_handlers}.
+-module(mim_metrics_mongooseim).
+-export([gather/1]).
+
+%% Every field of Node's fields (see metric/2), or {stale, Probe} when the
+%% node no longer runs the version it was probed for.
+gather(#{version := Version, fields := Fields, timeout := Timeout} = Node) ->
+    case mim_metrics_probe:still_runs(mongooseim, Version) of
+        true -> mim_metrics_gather:fields(fun(Field) -> metric(Field, Node) end, Fields, Timeout);
+        false -> {stale, mim_metrics_probe:probe()}
+    end.
+
+%% The value of one field.
+metric(uptime_ms, _Node) ->
+    element(1, erlang:statistics(wall_clock));
+metric(node_number, _Node) ->
+    length(erlang:nodes()) + 1;
+%% The members this node knows; never reported.
+metric(nodes, _Node) ->
+    erlang:nodes();
+metric(builtin_service, _Node) ->
+    is_pid(erlang:whereis(service_mongoose_system_metrics));
+metric(version, _Node) ->
+    element(3, lists:keyfind(mongooseim, 1, application:which_applications()));
+metric(cluster_id, _Node) ->
+    mongoose_cluster_id:get_cached_cluster_id();
+metric(host_count, Node) ->
+    length(list_or_nil(hosts(Node)));
+metric(domain_count, _Node) ->
+    mongoose_domain_core:domains_count();
+metric(config_path, Node) ->
+    filename:extension(config_path(Node));
+metric(outgoing_pool, Node) ->
+    pool_types(Node);
+metric(http_api, #{api_whitelist := Whitelist} = Node) ->
+    ordsets:intersection(handler_modules(Node), lists:usort(Whitelist));
+metric(transport_mechanism, Node) ->
+    transports(Node);
+metric(tls_option, Node) ->
+    tls_options(Node);
+metric(custom_module_count, Node) ->
+    {Known, GenMods} = known_and_gen_modules(hosts_or_none(Node)),
+    length(GenMods -- Known);
+metric(modules, Node) ->
+    Hosts = hosts_or_none(Node),
+    {Known, _} = known_and_gen_modules(Hosts),
+    {length(Hosts), [{M, module_options(M, Hosts)} || M <- Known]};
+metric(component, Node) ->
+    components(Node);
+metric(stanzas, Node) ->
+    case stanza_counts(Node) of
+        none -> none;
+        Counts -> lists:zip([Type || {Type, _, _} <- stanza_counters()], Counts)
+    end.
+
+has(Feature, #{features := Features}) -> maps:get(Feature, Features, false).
+
+at_least(Gen, #{gen := NodeGen}) -> NodeGen >= Gen.
+
+list_or_nil(L) when is_list(L) -> L;
+list_or_nil(_) -> [].
+
+%% MongooseIM's ?ALL_HOST_TYPES: hosts (3.x-4.x), hosts and host types (5.0+).
+hosts(Node) ->
+    case has(mongoose_config, Node) of
+        true ->
+            mongoose_config:get_opt(hosts) ++ mongoose_config:get_opt(host_types);
+        false ->
+            case at_least({5, 0, 0}, Node) of
+                true ->
+                    ejabberd_config:get_global_option_or_default(hosts, []) ++
+                        ejabberd_config:get_global_option_or_default(host_types, []);
+                false ->
+                    ejabberd_config:get_global_option(hosts)
+            end
+    end.
+
+%% The hosts, [] when they cannot be read (host_count then says why).
+hosts_or_none(Node) ->
+    try list_or_nil(hosts(Node)) catch _:_ -> [] end.
+
+config_path(Node) ->
+    case has(mongoose_config_path, Node) of
+        true -> mongoose_config:get_config_path();
+        false -> ejabberd_config:get_config_path()
+    end.
+
+pool_types(Node) ->
+    case has(mongoose_config, Node) of
+        true ->
+            [Type || #{type := Type} <- mongoose_config:get_opt(outgoing_pools)];
+        false ->
+            [element(1, P) || P <- ejabberd_config:get_local_option_or_default(outgoing_pools, []),
+                              is_tuple(P), tuple_size(P) >= 1]
+    end.
+
+listeners(Node) ->
+    case {has(mongoose_config, Node), at_least({3, 7, 0}, Node)} of
+        {true, _} -> list_or_nil(mongoose_config:get_opt(listen));
+        {false, true} -> list_or_nil(ejabberd_config:get_local_option_or_default(listen, []));
+        %% 3.6 crashes when listen is undefined; so do we, for these fields only.
+        {false, false} -> list_or_nil(ejabberd_config:get_local_option(listen))
+    end.
+
+c2s_module(Node) ->
+    case has(c2s_listener, Node) of
+        true -> mongoose_c2s_listener;
+        false -> ejabberd_c2s
+    end.
+
+%% The handler modules of all cowboy listeners.
+handler_modules(Node) ->
+    Listen = listeners(Node),
+    case has(mongoose_config, Node) of
+        true ->
+            lists:usort([M || #{module := ejabberd_cowboy, handlers := Handlers} <- Listen,
+                              #{module := M} <- Handlers]);
+        false ->
+            lists:usort([element(3, H) || {modules, Hs} <- lists:flatten([O || {_, ejabberd_cowboy, O} <- Listen]),
+                                          H <- Hs, is_tuple(H), tuple_size(H) >= 3])
+    end.
+
+transports(#{transport_handlers := Handlers} = Node) ->
+    Listen = listeners(Node),
+    case has(mongoose_config, Node) of
+        true ->
+            C2S = c2s_module(Node),
+            ordsets:intersection(handler_modules(Node), lists:usort(Handlers)) ++
+                lists:usort([tcp || #{module := M, proto := tcp} <- Listen, M =:= C2S]);
+        false ->
+            %% 3.x-5.0: BOSH and WebSockets are looked up in the first cowboy
+            %% listener's modules only (proplists:get_value/3 returns the first
+            %% match), a quirk we reproduce; TCP when a c2s listener has options.
+            CowboyOpts = lists:flatten([O || {_, ejabberd_cowboy, O} <- Listen]),
+            FirstModules = proplists:get_value(modules, CowboyOpts, []),
+            [T || T <- [mod_bosh, mod_websockets], lists:keyfind(T, 3, FirstModules) =/= false] ++
+                case [O || {_, ejabberd_c2s, O} <- Listen, O =/= []] of
+                    [] -> [];
+                    _ -> [tcp]
+                end
+    end.
+
+tls_options(Node) ->
+    Listen = listeners(Node),
+    case has(mongoose_config, Node) of
+        true ->
+            %% 6.4+ dropped the module key, so this finds nothing there, as
+            %% in MongooseIM itself.
+            C2S = c2s_module(Node),
+            lists:usort([{Mode, Module} || #{module := M, tls := #{mode := Mode, module := Module}} <- Listen,
+                                           M =:= C2S]);
+        false ->
+            case lists:flatten([O || {_, ejabberd_c2s, O} <- Listen]) of
+                [] -> [];
+                C2SOpts -> [tls_option(C2SOpts)]
+            end
+    end.
+
+tls_option(C2SOpts) ->
+    case [X || X <- [starttls, starttls_required, tls], lists:member(X, C2SOpts)] of
+        [] -> {none, none};
+        [Mode | _] ->
+            case lists:member({tls_module, just_tls}, C2SOpts) of
+                true -> {Mode, just_tls};
+                false -> {Mode, fast_tls}
+            end
+    end.
+
+%% The loaded modules of every host that are MongooseIM's own (they have
+%% -behaviour(mongoose_module_metrics)), and those that are gen_mod
+%% modules (the custom ones are the others).
+known_and_gen_modules(Hosts) ->
+    Loaded = [M || M <- lists:usort(lists:append(lists:map(fun gen_mod:loaded_modules/1, Hosts))),
+                   is_atom(M), erlang:module_loaded(M)],
+    Behaviours = [{M, behaviours(M)} || M <- Loaded],
+    {[M || {M, Bs} <- Behaviours, lists:member(mongoose_module_metrics, Bs)],
+     [M || {M, Bs} <- Behaviours, lists:member(gen_mod, Bs)]}.
+
+behaviours(M) ->
+    Attributes = erlang:get_module_info(M, attributes),
+    lists:append(proplists:get_all_values(behaviour, Attributes) ++ proplists:get_all_values(behavior, Attributes)).
+
+%% Module M's config_metrics/1 on every host: none (it has none),
+%% {same, Opts} when every host answers the same, {all, [Opts]} (one per
+%% host), or, when a call fails, {each, [{ok, Opts} | {error, Why}]}.
+%% MongooseIM reports every host type x known module (see moduleEvents).
+module_options(M, Hosts) ->
+    case erlang:function_exported(M, config_metrics, 1) of
+        false ->
+            none;
+        true ->
+            try lists:map(fun M:config_metrics/1, Hosts) of
+                All ->
+                    case lists:usort(All) of
+                        [Same] -> {same, Same};
+                        _ -> {all, All}
+                    end
+            catch
+                _:_ -> {each, [module_options_on(M, Host) || Host <- Hosts]}
+            end
+    end.
+
+module_options_on(M, Host) ->
+    try
+        {ok, M:config_metrics(Host)}
+    catch
+        Class:Reason -> {error, {Class, iolist_to_binary(io_lib:format("~0P", [Reason, 12]))}}
+    end.
+
+%% The external components connected to this node: the component lookup
+%% of every routed domain.
+components(Node) ->
+    {Lookup, Domains} =
+        case {has(mongoose_component, Node), has(mongoose_router, Node)} of
+            {true, _} ->
+                {fun mongoose_component:lookup_component/2,
+                 mongoose_router:get_all_domains() ++ mongoose_component:dirty_get_all_components(all)};
+            {false, true} ->
+                {fun ejabberd_router:lookup_component/2,
+                 mongoose_router:get_all_domains() ++ ejabberd_router:dirty_get_all_components(all)};
+            {false, false} ->
+                {fun ejabberd_router:lookup_component/2, ejabberd_router:dirty_get_all_domains()}
+        end,
+    length(lists:flatten([Lookup(D, node()) || D <- Domains])).
+
+%% The six stanza counters, in MongooseIM's order: the type, the direction
+%% its counts are kept under (*Sent is what the server receives from
+%% clients: in), and the metric (6.3+).
+stanza_counters() ->
+    [{xmppMessageSent, in, message_count},
+     {xmppMessageReceived, out, message_count},
+     {xmppIqSent, in, iq_count},
+     {xmppIqReceived, out, iq_count},
+     {xmppPresenceSent, in, presence_count},
+     {xmppPresenceReceived, out, presence_count}].
+
+%% The count of each stanza type, or none when the node keeps no counters.
+stanza_counts(Node) ->
+    Counters = stanza_counters(),
+    case stanza_source(Node) of
+        none ->
+            none;
+        exometer_by_type ->
+            [exometer_sum(['_', Type]) || {Type, _, _} <- Counters];
+        exometer_c2s ->
+            [exometer_sum(['_', element_event(c2s, Dir), Metric]) || {_, Dir, Metric} <- Counters];
+        exometer ->
+            [exometer_sum(['_', element_event(xmpp, Dir), '_', Metric]) || {_, Dir, Metric} <- Counters];
+        prometheus ->
+            [prometheus_sum(atom_to_list(element_event(xmpp, Dir)) ++ "_" ++ atom_to_list(Metric))
+             || {_, Dir, Metric} <- Counters]
+    end.
+
+%% Where the node keeps its stanza counts.
+stanza_source(Node) ->
+    case {at_least({6, 6, 0}, Node), at_least({6, 4, 0}, Node), at_least({6, 3, 0}, Node)} of
+        {true, _, _} ->
+            case mongoose_config:get_opt(instrumentation) of
+                #{prometheus := _} -> prometheus;
+                #{exometer := _} -> exometer;
+                _ -> none
+            end;
+        {false, true, _} ->
+            case mongoose_config:lookup_opt([instrumentation, exometer]) of
+                {ok, _} -> exometer;
+                _ -> none
+            end;
+        {false, false, true} ->
+            exometer_c2s;
+        {false, false, false} ->
+            exometer_by_type
+    end.
+
+element_event(c2s, in) -> c2s_element_in;
+element_event(c2s, out) -> c2s_element_out;
+element_event(xmpp, in) -> xmpp_element_in;
+element_event(xmpp, out) -> xmpp_element_out.
+
+%% The sum of the integer count data points of the exometer metrics that
+%% match Pattern.
+exometer_sum(Pattern) ->
+    lists:sum([C || {_, DataPoints} <- exometer:get_values(Pattern), is_list(DataPoints),
+                    {count, C} <- DataPoints, is_integer(C)]).
+
+%% The sum of a Prometheus counter's values over every label set.
+prometheus_sum(Name) ->
+    lists:sum([V || {_, V} <- prometheus_counter:values(default, Name), is_number(V)]).
