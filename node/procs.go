@@ -14,9 +14,7 @@ import (
 // from them. One core also makes each call cheaper: with two, every hand
 // over between ergo's goroutines (sender, flusher, reader, the process,
 // the caller) woke another thread, and idle threads spun looking for work
-// on cores the nodes were using. Measured at 1 host and 3 fixture nodes
-// on 2 cores: 0.43-0.55 ms of collector CPU per collection with one core,
-// 0.63-0.79 ms with two (docs/performance.md).
+// on cores the nodes were using (figures in docs/performance.md).
 func LimitProcs() int {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return runtime.GOMAXPROCS(0)

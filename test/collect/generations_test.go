@@ -1,12 +1,16 @@
 package collect_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +20,9 @@ import (
 )
 
 const fixturesDir = "../fixtures"
+
+// update rewrites the golden files: go test ./test/collect -run TestGenerations -update
+var update = flag.Bool("update", false, "rewrite each generation's expected.json from its report")
 
 // sentinels are the private names planted in the fixtures.
 func sentinels(t testing.TB) []string {
@@ -113,6 +120,12 @@ func TestGenerations(t *testing.T) {
 				t.Errorf("server %q version %q, want MongooseIM %s", r.Server, r.Version, era)
 			}
 			got := normalized(t, r.Events)
+			if *update {
+				if err := os.WriteFile(filepath.Join(d, "expected.json"), goldenJSON(t, r.Events), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				want = got
+			}
 			if !reflect.DeepEqual(got, want) {
 				gb, _ := json.MarshalIndent(got, "", " ")
 				t.Errorf("report differs from %s/expected.json; got:\n%s", era, gb)
@@ -127,6 +140,54 @@ func TestGenerations(t *testing.T) {
 			checkCatalog(t, r.Events)
 		})
 	}
+}
+
+// goldenJSON writes events as the golden files hold them: one event a
+// line, params in the catalog's order (handler names, whose values are
+// all "enabled", in name order), the uptime replaced by "<uptime>".
+func goldenJSON(t testing.TB, evs []metrics.Event) []byte {
+	t.Helper()
+	order := map[string]map[string]int{}
+	for _, s := range metrics.Catalog() {
+		order[s.Name] = map[string]int{}
+		for i, p := range s.Params {
+			order[s.Name][p] = i
+		}
+	}
+	str := func(v any) string {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSuffix(b.String(), "\n")
+	}
+	var lines []string
+	for _, e := range evs {
+		keys := make([]string, 0, len(e.Params))
+		flags := true
+		for k, v := range e.Params {
+			keys = append(keys, k)
+			flags = flags && v == "enabled"
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			if flags {
+				return keys[i] < keys[j]
+			}
+			return order[e.Name][keys[i]] < order[e.Name][keys[j]]
+		})
+		var ps []string
+		for _, k := range keys {
+			v := e.Params[k]
+			if s, ok := v.(string); ok && e.Name == "cluster" && k == "uptime" && uptimeRE.MatchString(s) {
+				v = "<uptime>"
+			}
+			ps = append(ps, fmt.Sprintf("%s: %s", str(k), str(v)))
+		}
+		lines = append(lines, fmt.Sprintf("  {\"name\": %s, \"params\": {%s}}", str(e.Name), strings.Join(ps, ", ")))
+	}
+	return []byte("[\n" + strings.Join(lines, ",\n") + "\n]\n")
 }
 
 // TestTwoNodeCluster: one report per node, node_number 2, and stanza

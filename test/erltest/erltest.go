@@ -333,7 +333,27 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 
 // Compile compiles every .erl file in srcDir into outDir with erlc and
 // copies .app files along, so a fixture directory becomes a code path.
-func Compile(srcDir, outDir string) error {
+// A directory with a file named inherits (holding the name of a sibling
+// directory) states only what differs from that one: the sibling is
+// compiled first, and srcDir's modules and .app files replace its own.
+func Compile(srcDir, outDir string) error { return compileDepth(srcDir, outDir, 0) }
+
+// maxInherits bounds a chain of inherits files (a cycle fails).
+const maxInherits = 32
+
+func compileDepth(srcDir, outDir string, depth int) error {
+	if depth > maxInherits {
+		return fmt.Errorf("%s: more than %d inherits in a row (a cycle?)", srcDir, maxInherits)
+	}
+	if b, err := os.ReadFile(filepath.Join(srcDir, "inherits")); err == nil {
+		parent := strings.TrimSpace(string(b))
+		if parent == "" || strings.ContainsAny(parent, "/\\") {
+			return fmt.Errorf("%s/inherits: want the name of a sibling directory, got %q", srcDir, parent)
+		}
+		if err := compileDepth(filepath.Join(filepath.Dir(srcDir), parent), outDir, depth+1); err != nil {
+			return fmt.Errorf("%s inherits %s: %w", srcDir, parent, err)
+		}
+	}
 	srcs, err := filepath.Glob(filepath.Join(srcDir, "*.erl"))
 	if err != nil {
 		return err
