@@ -425,8 +425,9 @@ func (c *Collector) noteClusterID(fs fields) {
 	if !ok {
 		return
 	}
-	// {ok, {ok, Id}} | {ok, {error, _}} (no ID) | {error, {error, undef}}
-	// (no mongoose_cluster_id: before 3.6) | {error, _} (the field failed)
+	// {ok, {ok, Id}} | {ok, {error, _}} (no ID) | {error, _} (the field
+	// failed). Nodes without mongoose_cluster_id (before 3.6) are not
+	// asked (see mongooseIMMetrics).
 	outer, _ := v.(etf.Tuple)
 	if len(outer) != 2 {
 		return
@@ -445,7 +446,6 @@ func (c *Collector) noteClusterID(fs fields) {
 		c.clusterIDFailed = true
 		c.mu.Unlock()
 	}
-	c.mu.Unlock()
 }
 
 // noteAnswered records whether any node of a collection answered, for

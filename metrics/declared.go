@@ -108,7 +108,7 @@ var mongooseIMMetrics = []metric{
 	// Used by the collector: the members this node knows (see
 	// Collector.Collect), whether MongooseIM's own service runs, and the
 	// Cluster ID.
-	{fields: fieldsOf("nodes", "builtin_service", "cluster_id")},
+	{fields: []field{{"nodes", always()}, {"builtin_service", always()}, {"cluster_id", needs("cluster_id")}}},
 }
 
 // ejabberdMetrics are the metrics of an ejabberd node (checked against
