@@ -22,6 +22,10 @@ type metric struct {
 type field struct {
 	name string // the clause of metric/2 that computes it
 	when gate   // the nodes it is asked of
+	// quick fields make no call that may block (BIFs, reads of the
+	// configuration): the gathering process computes them itself; the
+	// others get a process each (see mim_metrics_gather:fields/4).
+	quick bool
 }
 
 // gate selects the nodes a field applies to: those whose probe reports the
@@ -40,10 +44,20 @@ func (g gate) holds(f Flavor) bool {
 	return (g.feature == "" || f.has[g.feature]) && f.atLeast(g.since[0], g.since[1], g.since[2])
 }
 
-func fieldsOf(names ...string) []field {
+// slow are fields of every node, each computed in a process of its own.
+func slow(names ...string) []field {
 	out := make([]field, len(names))
 	for i, n := range names {
-		out[i] = field{name: n}
+		out[i] = field{name: n, when: always()}
+	}
+	return out
+}
+
+// quick are fields of every node that make no call that may block.
+func quick(names ...string) []field {
+	out := slow(names...)
+	for i := range out {
+		out[i].quick = true
 	}
 	return out
 }
@@ -74,32 +88,33 @@ var (
 // mongooseIMMetrics are the metrics of a MongooseIM node, in MongooseIM
 // 6.1+'s event order.
 var mongooseIMMetrics = []metric{
-	{EventSpec: hostCountSpec, fields: fieldsOf("host_count"),
+	{EventSpec: hostCountSpec, fields: quick("host_count"),
 		events: func(r *reading) []Event { return countEvent(r.fs, "host_count", "host_count") }},
 	{EventSpec: EventSpec{"domain_count", []string{"value"}, "number of domains, dynamic ones included (MongooseIM 5.0+)", []string{"value"}},
-		fields: []field{{"domain_count", needs("domain_core")}},
+		fields: []field{{name: "domain_count", when: needs("domain_core"), quick: true}},
 		events: func(r *reading) []Event { return countEvent(r.fs, "domain_count", "domain_count") }},
-	{EventSpec: moduleSpec, fields: fieldsOf("modules"),
+	{EventSpec: moduleSpec, fields: slow("modules"),
 		events: func(r *reading) []Event { return moduleEvents(r.fs) }},
-	{EventSpec: customCountSpec, fields: fieldsOf("custom_module_count"),
+	{EventSpec: customCountSpec, fields: slow("custom_module_count"),
 		events: func(r *reading) []Event { return countEvent(r.fs, "custom_module_count", "custom_module_count") }},
 	{EventSpec: clusterSpec,
-		fields: []field{{"uptime_ms", always()}, {"version", always()}, {"component", always()}, {"node_number", always()},
-			{"config_path", needs("mongoose_config_path")}, {"config_path", needs("ejabberd_config_path")}},
+		fields: append(append(quick("uptime_ms", "node_number"), slow("version", "component")...),
+			field{name: "config_path", when: needs("mongoose_config_path"), quick: true},
+			field{name: "config_path", when: needs("ejabberd_config_path"), quick: true}),
 		events: func(r *reading) []Event { return []Event{clusterEvent(r.fs, mimConfigType)} }},
-	{EventSpec: httpAPISpec, fields: fieldsOf("http_api"),
+	{EventSpec: httpAPISpec, fields: quick("http_api"),
 		events: func(r *reading) []Event { return []Event{flagEvent(r.fs, "http_api")} }},
-	{EventSpec: transportSpec, fields: fieldsOf("transport_mechanism"),
+	{EventSpec: transportSpec, fields: quick("transport_mechanism"),
 		events: func(r *reading) []Event { return []Event{flagEvent(r.fs, "transport_mechanism")} }},
-	{EventSpec: tlsSpec, fields: fieldsOf("tls_option"),
+	{EventSpec: tlsSpec, fields: quick("tls_option"),
 		events: func(r *reading) []Event { return tlsEvents(r.fs) }},
 	{EventSpec: EventSpec{"outgoing_pool", []string{"value"}, "type of each outgoing connection pool (rdbms, http, redis...)", nil},
-		fields: []field{{"outgoing_pool", since(3, 7, 0)}},
+		fields: []field{{name: "outgoing_pool", when: since(3, 7, 0), quick: true}},
 		events: func(r *reading) []Event { return eachValueEvents(r.fs, "outgoing_pool", "outgoing_pool") }},
 	{EventSpec: EventSpec{"xmpp_stanza_count", []string{"stanza_type", "total", "increment"},
 		"messages, IQs and presences sent and received: total and increase since the previous report",
 		[]string{"total", "increment"}},
-		fields: []field{{"stanzas", since(3, 7, 0)}},
+		fields: []field{{name: "stanzas", when: since(3, 7, 0)}},
 		events: func(r *reading) []Event {
 			var evs []Event
 			evs, r.totals = stanzaCountEvents(r.fs, r.prev)
@@ -108,25 +123,25 @@ var mongooseIMMetrics = []metric{
 	// Used by the collector: the members this node knows (see
 	// Collector.Collect), whether MongooseIM's own service runs, and the
 	// Cluster ID.
-	{fields: []field{{"nodes", always()}, {"builtin_service", always()}, {"cluster_id", needs("cluster_id")}}},
+	{fields: append(quick("nodes", "builtin_service"), field{name: "cluster_id", when: needs("cluster_id")})},
 }
 
 // ejabberdMetrics are the metrics of an ejabberd node (checked against
 // 23.01), with MongooseIM's events.
 var ejabberdMetrics = []metric{
-	{EventSpec: hostCountSpec, fields: fieldsOf("host_count"),
+	{EventSpec: hostCountSpec, fields: quick("host_count"),
 		events: func(r *reading) []Event { return countEvent(r.fs, "host_count", "host_count") }},
-	{EventSpec: moduleSpec, fields: fieldsOf("host_modules"),
+	{EventSpec: moduleSpec, fields: slow("host_modules"),
 		events: func(r *reading) []Event { return pairModuleEvents(r.fs, "host_modules") }},
-	{EventSpec: customCountSpec, fields: fieldsOf("custom_module_count"),
+	{EventSpec: customCountSpec, fields: slow("custom_module_count"),
 		events: func(r *reading) []Event { return countEvent(r.fs, "custom_module_count", "custom_module_count") }},
-	{EventSpec: clusterSpec, fields: fieldsOf("uptime_ms", "version", "component", "node_number", "config_path"),
+	{EventSpec: clusterSpec, fields: append(quick("uptime_ms", "config_path"), slow("version", "component", "node_number")...),
 		events: func(r *reading) []Event { return []Event{clusterEvent(r.fs, ejabberdConfigType)} }},
-	{EventSpec: httpAPISpec, fields: fieldsOf("http_api"),
+	{EventSpec: httpAPISpec, fields: quick("http_api"),
 		events: func(r *reading) []Event { return []Event{flagEvent(r.fs, "http_api")} }},
-	{EventSpec: transportSpec, fields: fieldsOf("transport_mechanism"),
+	{EventSpec: transportSpec, fields: quick("transport_mechanism"),
 		events: func(r *reading) []Event { return []Event{flagEvent(r.fs, "transport_mechanism")} }},
-	{EventSpec: tlsSpec, fields: fieldsOf("tls_option"),
+	{EventSpec: tlsSpec, fields: quick("tls_option"),
 		events: func(r *reading) []Event {
 			var out []Event
 			for _, e := range tlsEvents(r.fs) {
@@ -136,7 +151,7 @@ var ejabberdMetrics = []metric{
 			}
 			return out
 		}},
-	{fields: fieldsOf("nodes", "builtin_service")},
+	{fields: quick("nodes", "builtin_service")},
 }
 
 // metricsOf are the metrics of a node of flavor f.
@@ -148,19 +163,24 @@ func metricsOf(f Flavor) []metric {
 }
 
 // gatheredFields are the fields the gather asks a node of flavor f, each
-// once, in declaration order.
-func gatheredFields(f Flavor) []string {
-	var out []string
+// once, in declaration order: those it computes itself (quick), and those
+// it computes in processes of their own.
+func gatheredFields(f Flavor) (quick, slow []string) {
 	seen := map[string]bool{}
 	for _, m := range metricsOf(f) {
 		for _, fl := range m.fields {
-			if fl.when.holds(f) && !seen[fl.name] {
-				seen[fl.name] = true
-				out = append(out, fl.name)
+			if !fl.when.holds(f) || seen[fl.name] {
+				continue
+			}
+			seen[fl.name] = true
+			if fl.quick {
+				quick = append(quick, fl.name)
+			} else {
+				slow = append(slow, fl.name)
 			}
 		}
 	}
-	return out
+	return quick, slow
 }
 
 // events builds a node's report from its gather's answer, in declaration

@@ -66,10 +66,7 @@ func gatherRequest(f Flavor, fieldTimeout time.Duration) etf.Map {
 	for _, name := range sortedKeys(f.has) {
 		features = append(features, etf.MapPair{Key: etf.Atom(name), Value: f.has[name]})
 	}
-	var names etf.List
-	for _, fl := range gatheredFields(f) {
-		names = append(names, etf.Atom(fl))
-	}
+	quick, slow := gatheredFields(f)
 	apis, transports := f.apiWhitelist(), f.transportHandlers()
 	if f.Server == Ejabberd {
 		apis, transports = ejabberdAPIs, ejabberdTransports
@@ -78,7 +75,8 @@ func gatherRequest(f Flavor, fieldTimeout time.Duration) etf.Map {
 		{Key: etf.Atom("version"), Value: f.Version},
 		{Key: etf.Atom("gen"), Value: etf.Tuple{f.Gen[0], f.Gen[1], f.Gen[2]}},
 		{Key: etf.Atom("features"), Value: features},
-		{Key: etf.Atom("fields"), Value: names},
+		{Key: etf.Atom("quick"), Value: atoms(quick...)},
+		{Key: etf.Atom("slow"), Value: atoms(slow...)},
 		{Key: etf.Atom("timeout"), Value: int(fieldTimeout / time.Millisecond)},
 		{Key: etf.Atom("api_whitelist"), Value: atoms(apis...)},
 		{Key: etf.Atom("transport_handlers"), Value: atoms(transports...)},

@@ -8,16 +8,18 @@
 %% Evaluated on the node by the sidecar with erl_eval: nothing is loaded
 %% (see package node). Node is what the sidecar knows of the node:
 %% #{version, gen => {Major, Minor, Patch}, features => #{Name => boolean()}
-%% (see mim_metrics_probe:features/0), fields, timeout, api_whitelist,
+%% (see mim_metrics_probe:features/0), quick and slow (the fields, see
+%% mim_metrics_gather:fields/4), timeout, api_whitelist,
 %% transport_handlers}.
 -module(mim_metrics_mongooseim).
 -export([gather/1]).
 
-%% Every field of Node's fields (see metric/2), or {stale, Probe} when the
-%% node no longer runs the version it was probed for.
-gather(#{version := Version, fields := Fields, timeout := Timeout} = Node) ->
+%% Every field of Node's quick and slow fields (see metric/2), or
+%% {stale, Probe} when the node no longer runs the version it was probed
+%% for.
+gather(#{version := Version, quick := Quick, slow := Slow, timeout := Timeout} = Node) ->
     case mim_metrics_probe:still_runs(mongooseim, Version) of
-        true -> mim_metrics_gather:fields(fun(Field) -> metric(Field, Node) end, Fields, Timeout);
+        true -> mim_metrics_gather:fields(fun(Field) -> metric(Field, Node) end, Quick, Slow, Timeout);
         false -> {stale, mim_metrics_probe:probe()}
     end.
 
