@@ -14,9 +14,9 @@ import (
 // What is evaluated is a program: module sources (possibly none) and
 // expressions to evaluate, Main, which may call the modules' functions.
 // The first evaluation on a node sends the text: erl/prepare.exprs parses
-// it and answers the parsed program with the answer. Later evaluations on
-// any node of the same OTP release send the parsed program back instead
-// (runProgram): the runner erl/run.exprs made for it, a fun.
+// it, makes each function a fun, and answers with the answer the program's
+// runner (erl/run.exprs, a fun). Later evaluations on any node of the same
+// release send the runner back instead (runProgram).
 
 var (
 	//go:embed erl/prepare.exprs

@@ -72,7 +72,7 @@ own(M, LibDir) ->
 
 module_backend(Host, M) ->
     try gen_mod:get_module_opts(Host, M) of
-        #{db_type := Backend} -> {ok, [{backend, Backend}]};
+        Opts when is_map(Opts), is_map_key(db_type, Opts) -> {ok, [{backend, maps:get(db_type, Opts)}]};
         _ -> {ok, [{none, none}]}
     catch
         Class:Reason -> {error, {Class, iolist_to_binary(io_lib:format("~0P", [Reason, 12]))}}

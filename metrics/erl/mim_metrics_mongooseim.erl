@@ -45,8 +45,8 @@ metric(config_path, Node) ->
     filename:extension(config_path(Node));
 metric(outgoing_pool, Node) ->
     pool_types(Node);
-metric(http_api, #{api_whitelist := Whitelist} = Node) ->
-    ordsets:intersection(handler_modules(Node), lists:usort(Whitelist));
+metric(http_api, Node) ->
+    ordsets:intersection(handler_modules(Node, listeners(Node)), lists:usort(maps:get(api_whitelist, Node)));
 metric(transport_mechanism, Node) ->
     transports(Node);
 metric(tls_option, Node) ->
@@ -66,9 +66,11 @@ metric(stanzas, Node) ->
         Counts -> lists:zip([Type || {Type, _, _} <- stanza_counters()], Counts)
     end.
 
-has(Feature, #{features := Features}) -> maps:get(Feature, Features, false).
+%% (Maps are read with maps:get/2,3 rather than matched: erl_eval checks
+%% each key of a map pattern every time it matches one.)
+has(Feature, Node) -> maps:get(Feature, maps:get(features, Node), false).
 
-at_least(Gen, #{gen := NodeGen}) -> NodeGen >= Gen.
+at_least(Gen, Node) -> maps:get(gen, Node) >= Gen.
 
 list_or_nil(L) when is_list(L) -> L;
 list_or_nil(_) -> [].
@@ -101,7 +103,7 @@ config_path(Node) ->
 pool_types(Node) ->
     case has(mongoose_config, Node) of
         true ->
-            [Type || #{type := Type} <- mongoose_config:get_opt(outgoing_pools)];
+            [maps:get(type, P) || P <- mongoose_config:get_opt(outgoing_pools), is_map(P), is_map_key(type, P)];
         false ->
             [element(1, P) || P <- ejabberd_config:get_local_option_or_default(outgoing_pools, []),
                               is_tuple(P), tuple_size(P) >= 1]
@@ -122,24 +124,23 @@ c2s_module(Node) ->
     end.
 
 %% The handler modules of all cowboy listeners.
-handler_modules(Node) ->
-    Listen = listeners(Node),
+handler_modules(Node, Listen) ->
     case has(mongoose_config, Node) of
         true ->
-            lists:usort([M || #{module := ejabberd_cowboy, handlers := Handlers} <- Listen,
-                              #{module := M} <- Handlers]);
+            lists:usort([maps:get(module, H) || L <- Listen, is_map(L), maps:get(module, L, none) =:= ejabberd_cowboy,
+                                                H <- maps:get(handlers, L, []), is_map(H), is_map_key(module, H)]);
         false ->
             lists:usort([element(3, H) || {modules, Hs} <- lists:flatten([O || {_, ejabberd_cowboy, O} <- Listen]),
                                           H <- Hs, is_tuple(H), tuple_size(H) >= 3])
     end.
 
-transports(#{transport_handlers := Handlers} = Node) ->
+transports(Node) ->
     Listen = listeners(Node),
     case has(mongoose_config, Node) of
         true ->
             C2S = c2s_module(Node),
-            ordsets:intersection(handler_modules(Node), lists:usort(Handlers)) ++
-                lists:usort([tcp || #{module := M, proto := tcp} <- Listen, M =:= C2S]);
+            ordsets:intersection(handler_modules(Node, Listen), lists:usort(maps:get(transport_handlers, Node))) ++
+                lists:usort([tcp || L <- Listen, is_map(L), maps:get(module, L, none) =:= C2S, maps:get(proto, L, none) =:= tcp]);
         false ->
             %% 3.x-5.0: BOSH and WebSockets are looked up in the first cowboy
             %% listener's modules only (proplists:get_value/3 returns the first
@@ -160,8 +161,9 @@ tls_options(Node) ->
             %% 6.4+ dropped the module key, so this finds nothing there, as
             %% in MongooseIM itself.
             C2S = c2s_module(Node),
-            lists:usort([{Mode, Module} || #{module := M, tls := #{mode := Mode, module := Module}} <- Listen,
-                                           M =:= C2S]);
+            lists:usort([{maps:get(mode, TLS), maps:get(module, TLS)}
+                         || L <- Listen, is_map(L), maps:get(module, L, none) =:= C2S,
+                            TLS <- [maps:get(tls, L, none)], is_map(TLS), is_map_key(mode, TLS), is_map_key(module, TLS)]);
         false ->
             case lists:flatten([O || {_, ejabberd_c2s, O} <- Listen]) of
                 [] -> [];
