@@ -23,8 +23,8 @@ type field struct {
 	name string // the clause of metric/2 that computes it
 	when gate   // the nodes it is asked of
 	// quick fields make no call that may block (BIFs, reads of the
-	// configuration): the gathering process computes them itself; the
-	// others get a process each (see mim_metrics_gather:fields/4).
+	// configuration): one process computes them all; the others get a
+	// process each (see mim_metrics_gather:fields/4).
 	quick bool
 }
 

@@ -5,24 +5,24 @@
 
 %% Computes the fields with Metric(Field): each of the Slow ones (calls
 %% that may block: module callbacks, calls to servers) in a process of its
-%% own, all at once, and meanwhile the Quick ones (BIFs, reads of the
-%% configuration) here, so that a field that fails or hangs costs only
-%% itself. Answers #{Field => {ok, Value} | {error, {Class, Text}}} within
-%% Timeout milliseconds, whatever hangs: {error, {timeout, _}} for a field
-%% that did not answer in time.
+%% own, and the Quick ones (BIFs, reads of the configuration) one after
+%% the other in one more process, all at once, so that a field that fails
+%% costs only itself, and one that hangs only itself (and, if quick, the
+%% quick ones after it). Answers #{Field => {ok, Value} | {error, {Class,
+%% Text}}} within Timeout milliseconds, whatever hangs: {error, {timeout,
+%% _}} for a field that did not answer in time.
 fields(Metric, Quick, Slow, Timeout) ->
     Self = self(),
     Ref = make_ref(),
     %% One fun for all the fields (each fun the gather makes costs its
     %% evaluation a check of its body).
-    Worker = fun(Field) -> Self ! {Ref, Field, compute(Metric, Field)} end,
-    Pids = [spawn(erlang, apply, [Worker, [Field]]) || Field <- Slow],
+    Worker = fun(Fields) -> [Self ! {Ref, Field, compute(Metric, Field)} || Field <- Fields] end,
+    Pids = [spawn(erlang, apply, [Worker, [Fields]]) || Fields <- [Quick | [[Field] || Field <- Slow]]],
     Timer = erlang:start_timer(Timeout, Self, Ref),
-    Computed = maps:from_list([{Field, compute(Metric, Field)} || Field <- Quick]),
-    Answers = receive_fields(Ref, Timer, length(Slow), Computed),
+    Answers = receive_fields(Ref, Timer, length(Quick) + length(Slow), #{}),
     erlang:cancel_timer(Timer),
     [exit(Pid, kill) || Pid <- Pids],
-    TimedOut = maps:from_list([{Field, {error, {timeout, <<"no answer within the field time limit">>}}} || Field <- Slow]),
+    TimedOut = maps:from_list([{Field, {error, {timeout, <<"no answer within the field time limit">>}}} || Field <- Quick ++ Slow]),
     maps:merge(TimedOut, Answers).
 
 receive_fields(_Ref, _Timer, 0, Answers) ->
