@@ -115,9 +115,11 @@ var gaDestinations = []string{"G-FAULTS1:faults-secret-0123456789", "G-FAULTS2:f
 // every cycle, and each cycle logs each destination's outcome exactly once.
 func TestGAFaults(t *testing.T) {
 	t.Parallel()
-	// Long enough that three attempts fit in a period even on a loaded
-	// 2-core machine (the soak runs beside this test).
-	const period = 2 * time.Second
+	// The schedule runs on a manual clock: each tick comes when the test
+	// has seen the cycle before it finish (or, where the endpoint never
+	// answers, send), however slow the machine. The period is an hour of
+	// that clock, so no real deadline cuts a cycle short.
+	const period = time.Hour
 	retry := reporting.RetryPolicy{Attempts: 3, BaseDelay: 20 * time.Millisecond, MaxDelay: 40 * time.Millisecond}
 	cases := []struct {
 		name    string
@@ -134,7 +136,7 @@ func TestGAFaults(t *testing.T) {
 		{name: "500", beh: ptr(fakega.Status(500)), outcome: "failed", attempts: 3, errSubstr: "500"},
 		{name: "400", beh: ptr(fakega.Status(400)), outcome: "rejected", attempts: 2, errSubstr: "400"}, // one per request, never retried
 		{name: "closed", beh: ptr(fakega.CloseConnection()), outcome: "failed", attempts: 3},
-		{name: "late", beh: ptr(fakega.Delay(3*period, 200)), reqTO: time.Minute, outcome: "failed", attempts: 1, errSubstr: "no time left in this reporting period"},
+		{name: "late", beh: ptr(fakega.Delay(time.Hour, 200)), reqTO: time.Minute, outcome: "failed", attempts: 1, errSubstr: "no time left in this reporting period"},
 		{name: "hang", beh: ptr(fakega.Hang()), reqTO: 100 * time.Millisecond, outcome: "failed", attempts: 3, atMost: true, errSubstr: "no answer within"},
 		{name: "hang-past-period", beh: ptr(fakega.Hang()), reqTO: time.Minute, outcome: "failed", attempts: 1, errSubstr: "no time left in this reporting period"},
 	}
@@ -173,18 +175,35 @@ func TestGAFaults(t *testing.T) {
 			cfg.RequestTimeout = c.reqTO
 			cfg.HTTPClient = client
 			cfg.Logger = zap.New(core)
+			clock := newManualClock()
+			cfg.Clock = clock
 			svc, err := reporting.NewService(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Four ticks: 0, P, 2P, 3P; stop in the middle of the fourth
-			// cycle (cancelling its sends where they hang).
+			// Four ticks: 0, P, 2P, 3P; then stop (cancelling the fourth
+			// cycle's sends where they hang). A tick comes once the cycle
+			// before has finished, or, with an endpoint that holds the
+			// request, once each destination's request is out.
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			time.AfterFunc(3*period+period/2, cancel)
 			runDone := make(chan error, 1)
 			go func() { runDone <- svc.Run(ctx) }()
-			<-ctx.Done()
+			holds := c.errSubstr == "no time left in this reporting period"
+			for k := 1; k <= 4; k++ {
+				if k > 1 {
+					clock.Advance(period)
+				}
+				waitFor(t, fmt.Sprintf("cycle %d", k), func() bool {
+					if holds {
+						// This cycle's requests are out, the cut ones unwound.
+						inFlight, _, total, _ := tr.stats()
+						return total >= k*len(gaDestinations) && inFlight == len(gaDestinations)
+					}
+					return logs.FilterMessageSnippet("report cycle done").Len() >= k
+				})
+			}
+			cancel()
 			stopped := time.Now()
 			select {
 			case err := <-runDone:
@@ -198,8 +217,8 @@ func TestGAFaults(t *testing.T) {
 				t.Errorf("Run took %v to return after its context ended", d)
 			}
 			cycles := src.count()
-			if cycles < 3 || cycles > 5 {
-				t.Fatalf("%d cycles in 3.5 periods; the schedule lost its rhythm", cycles)
+			if cycles != 4 {
+				t.Fatalf("%d cycles in 4 ticks; the schedule lost its rhythm", cycles)
 			}
 
 			// Nothing piles up: per destination at most one request in
@@ -294,3 +313,84 @@ func TestGAFaults(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// waitFor polls cond until it holds, failing the test after a minute.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within a minute", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// manualClock is a reporting.Clock that moves only when Advance says.
+type manualClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*manualTimer
+}
+
+func newManualClock() *manualClock {
+	return &manualClock{now: time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)}
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *manualClock) NewTimer(d time.Duration) reporting.Timer {
+	t := &manualTimer{c: c, ch: make(chan time.Time, 1)}
+	c.mu.Lock()
+	c.timers = append(c.timers, t)
+	c.mu.Unlock()
+	t.Reset(d)
+	return t
+}
+
+// Advance moves the clock by d and fires the timers that are due.
+func (c *manualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	for _, t := range c.timers {
+		t.fireIfDue(c.now)
+	}
+}
+
+type manualTimer struct {
+	c     *manualClock
+	ch    chan time.Time
+	at    time.Time
+	armed bool
+}
+
+func (t *manualTimer) C() <-chan time.Time { return t.ch }
+
+func (t *manualTimer) Reset(d time.Duration) {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	t.at, t.armed = t.c.now.Add(d), true
+	t.fireIfDue(t.c.now)
+}
+
+func (t *manualTimer) Stop() {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	t.armed = false
+}
+
+// fireIfDue sends the time once the timer is due (the clock's lock held).
+func (t *manualTimer) fireIfDue(now time.Time) {
+	if t.armed && !now.Before(t.at) {
+		t.armed = false
+		select {
+		case t.ch <- now:
+		default:
+		}
+	}
+}
