@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,9 +21,12 @@ import (
 // not the start of an erl VM. It reads one request per line on stdin and
 // answers one line per request on stdout; requests run concurrently.
 type controller struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	exited chan struct{}
+	ready  chan struct{} // closed once it answers requests
+	exited chan struct{} // closed once it has ended (or failed to start)
+
+	// set by start, under mu
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
 
 	mu      sync.Mutex
 	next    int
@@ -77,20 +81,45 @@ var (
 )
 
 // control returns the controller for nodes of that name kind, starting it
-// at the first call.
+// at the first call (again if it died). The start is bounded by
+// startTimeout, not by ctx: ctx bounds only the wait, so that one Eval
+// that gives up does not cut the start short for the others.
 func control(ctx context.Context, long bool) (*controller, error) {
 	controlMu.Lock()
-	defer controlMu.Unlock()
-	if c := controllers[long]; c != nil {
+	c := controllers[long]
+	if c != nil {
 		select {
 		case <-c.exited:
-			delete(controllers, long)
+			c = nil
 		default:
-			return c, nil
 		}
 	}
+	if c == nil {
+		c = &controller{exited: make(chan struct{}), ready: make(chan struct{}), pending: map[int]chan controlAnswer{}}
+		controllers[long] = c
+		go c.start(long)
+	}
+	controlMu.Unlock()
+	select {
+	case <-c.ready:
+		return c, nil
+	case <-c.exited:
+		return nil, c.failure()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for the control node: %w", ctx.Err())
+	}
+}
+
+// start starts the control node; ready or exited is closed when it is
+// ready or has failed.
+func (c *controller) start(long bool) {
+	fail := func(err error) {
+		c.fail(err)
+		close(c.exited)
+	}
 	if _, err := StartEPMD(); err != nil {
-		return nil, err
+		fail(err)
+		return
 	}
 	nameFlag, host := "-sname", "localhost"
 	if long {
@@ -102,34 +131,47 @@ func control(ctx context.Context, long bool) (*controller, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL} // die with the test binary
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, err
+		fail(err)
+		return
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		fail(err)
+		return
 	}
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start the control node: %w", err)
+		fail(fmt.Errorf("start the control node: %w", err))
+		return
 	}
-	c := &controller{cmd: cmd, stdin: stdin, exited: make(chan struct{}), pending: map[int]chan controlAnswer{}}
-	ready := make(chan struct{})
-	go c.read(stdout, ready)
+	c.mu.Lock()
+	c.cmd, c.stdin = cmd, stdin
+	c.mu.Unlock()
+	started := make(chan struct{})
+	go c.read(stdout, started)
 	go func() {
 		err := cmd.Wait()
 		c.fail(fmt.Errorf("the control node exited: %v", err))
 		close(c.exited)
 	}()
 	select {
-	case <-ready:
+	case <-started:
+		close(c.ready)
 	case <-c.exited:
-		return nil, c.err
-	case <-ctx.Done():
+	case <-time.After(startTimeout):
+		c.fail(fmt.Errorf("the control node did not start within %v", startTimeout))
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		return nil, fmt.Errorf("the control node did not start: %w", ctx.Err())
 	}
-	controllers[long] = c
-	return c, nil
+}
+
+// failure is why the controller ended.
+func (c *controller) failure() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil {
+		return errors.New("the control node ended")
+	}
+	return c.err
 }
 
 // read routes the answers to the waiting Evals.
@@ -200,7 +242,7 @@ func (c *controller) eval(ctx context.Context, node, cookie, expr string) (strin
 	select {
 	case a, ok := <-ch:
 		if !ok {
-			return "", fmt.Errorf("eval on %s: %w", node, c.err)
+			return "", fmt.Errorf("eval on %s: %w", node, c.failure())
 		}
 		if !a.ok {
 			return a.text, fmt.Errorf("eval on %s: %s", node, a.text)
@@ -221,8 +263,16 @@ func stopControllers() {
 	controllers = map[bool]*controller{}
 	controlMu.Unlock()
 	for _, c := range cs {
-		_ = c.stdin.Close()
-		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		select { // a start in progress ends either way, within startTimeout
+		case <-c.ready:
+		case <-c.exited:
+			continue
+		}
+		c.mu.Lock()
+		cmd, stdin := c.cmd, c.stdin
+		c.mu.Unlock()
+		_ = stdin.Close()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-c.exited
 	}
 }

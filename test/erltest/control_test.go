@@ -35,6 +35,14 @@ func TestEvalThroughTheControlNode(t *testing.T) {
 		defer cancel()
 		return n.Eval(ctx, expr)
 	}
+	// An Eval that gives up while the control node starts does not stop
+	// the start for the next one.
+	stopControllers()
+	short, cancelShort := context.WithTimeout(context.Background(), time.Millisecond)
+	if _, err := n.Eval(short, "ok"); err == nil {
+		t.Error("an Eval with 1 ms to wait for the control node's start succeeded")
+	}
+	cancelShort()
 	if out, err := eval("X = 20, X * 2 + 2"); err != nil || out != "42" {
 		t.Fatalf("got %q, %v", out, err)
 	}
