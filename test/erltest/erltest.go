@@ -62,7 +62,9 @@ func StartEPMD() (int, error) {
 		if err := cmd.Start(); err != nil {
 			return 0, fmt.Errorf("start epmd: %w", err)
 		}
-		if waitPort(port, 3*time.Second) {
+		// EPMD answers NAMES_REQ with its own port: that tells our EPMD
+		// from another process that took the free port meanwhile.
+		if waitPort(port, 15*time.Second) && epmdAnswers(port) {
 			epmdCmd, epmdPort = cmd, port
 			os.Setenv("ERL_EPMD_PORT", strconv.Itoa(port))
 			os.Setenv("ERL_EPMD_ADDRESS", "127.0.0.1")
@@ -79,20 +81,41 @@ func StartEPMD() (int, error) {
 // (NAMES_REQ) rather than running epmd: the start and stop of every node
 // poll it.
 func EPMDNames() (string, error) {
-	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(epmdPort)), 5*time.Second)
+	names, _, err := epmdNamesAt(epmdPort)
+	return names, err
+}
+
+// epmdAnswers reports whether the EPMD of port answers as such.
+func epmdAnswers(port int) bool {
+	_, p, err := epmdNamesAt(port)
+	return err == nil && p == port
+}
+
+// epmdNamesAt asks the EPMD on port for its names and its own port.
+func epmdNamesAt(port int) (string, int, error) {
+	names, own, err := epmdNamesReq(port)
 	if err != nil {
-		return "", fmt.Errorf("epmd names: %w", err)
+		return "", 0, fmt.Errorf("epmd names: %w", err)
+	}
+	return names, own, nil
+}
+
+func epmdNamesReq(port int) (string, int, error) {
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
+	if err != nil {
+		return "", 0, err
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c.Write([]byte{0, 1, 110}); err != nil {
-		return "", fmt.Errorf("epmd names: %w", err)
+		return "", 0, err
 	}
 	b, err := io.ReadAll(io.LimitReader(c, 1<<20))
 	if err != nil || len(b) < 4 {
-		return "", fmt.Errorf("epmd names: short answer (%d bytes): %v", len(b), err)
+		return "", 0, fmt.Errorf("short answer (%d bytes): %v", len(b), err)
 	}
-	return string(b[4:]), nil // after EPMD's own port
+	own := int(b[0])<<24 | int(b[1])<<16 | int(b[2])<<8 | int(b[3])
+	return string(b[4:]), own, nil // after EPMD's own port
 }
 
 // Cleanup stops every node started by this package and the private EPMD.

@@ -91,7 +91,7 @@ func ctxT(t testing.TB, d time.Duration) context.Context {
 func TestHiddenFromTheCluster(t *testing.T) {
 	t.Parallel()
 	cl := startCluster(t, []string{shortNode.Name}, cookie, false)
-	ctx := ctxT(t, 10*time.Second)
+	ctx := ctxT(t, 30*time.Second)
 	if _, err := cl.Call(ctx, shortNode.Name, "erlang", "node"); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func containsAtom(elems []etf.Term, name string) bool {
 func TestLongNames(t *testing.T) {
 	t.Parallel()
 	cl := startCluster(t, []string{longNode.Name}, cookie, true)
-	ctx := ctxT(t, 10*time.Second)
+	ctx := ctxT(t, 30*time.Second)
 	got, err := cl.Call(ctx, longNode.Name, "erlang", "node")
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +150,7 @@ func TestLongNames(t *testing.T) {
 func TestWrongCookie(t *testing.T) {
 	t.Parallel()
 	cl := startCluster(t, []string{shortNode.Name}, "NOT-THE-COOKIE", false)
-	_, err := cl.Call(ctxT(t, 10*time.Second), shortNode.Name, "erlang", "node")
+	_, err := cl.Call(ctxT(t, 30*time.Second), shortNode.Name, "erlang", "node")
 	if !errors.Is(err, node.ErrAuth) {
 		t.Fatalf("err = %v, want ErrAuth", err)
 	}
@@ -175,7 +175,7 @@ func TestUnreachable(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Now()
-			_, err := cl.Call(ctxT(t, 8*time.Second), c.node, "erlang", "node")
+			_, err := cl.Call(ctxT(t, 30*time.Second), c.node, "erlang", "node")
 			if !errors.Is(err, node.ErrUnreachable) {
 				t.Fatalf("err = %v, want ErrUnreachable", err)
 			}
@@ -190,7 +190,7 @@ func TestUnreachable(t *testing.T) {
 func TestBadRPC(t *testing.T) {
 	t.Parallel()
 	cl := startCluster(t, []string{shortNode.Name}, cookie, false)
-	ctx := ctxT(t, 10*time.Second)
+	ctx := ctxT(t, 30*time.Second)
 	_, err := cl.Call(ctx, shortNode.Name, "no_such_module_7f3a", "f")
 	var bad *node.BadRPCError
 	if !errors.As(err, &bad) || !bad.IsUndef() {
@@ -220,7 +220,7 @@ func TestRemoteOutputDoesNotHang(t *testing.T) {
 func TestAnyMapKeysDecodeAndConnectionStaysUp(t *testing.T) {
 	t.Parallel()
 	cl := startCluster(t, []string{shortNode.Name}, cookie, false)
-	ctx := ctxT(t, 10*time.Second)
+	ctx := ctxT(t, 30*time.Second)
 	got, err := cl.Eval(ctx, shortNode.Name, `#{<<"bin">> => 1, "list" => 2, {tu, ple} => 3, #{in => map} => 4, 5 => five}.`, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -253,7 +253,7 @@ func TestAnyMapKeysDecodeAndConnectionStaysUp(t *testing.T) {
 func TestEvalBindings(t *testing.T) {
 	t.Parallel()
 	cl := startCluster(t, []string{shortNode.Name}, cookie, false)
-	got, err := cl.Eval(ctxT(t, 5*time.Second), shortNode.Name, `X + length(L).`,
+	got, err := cl.Eval(ctxT(t, 30*time.Second), shortNode.Name, `X + length(L).`,
 		map[string]any{"X": 40, "L": etf.List{etf.Atom("a"), etf.Atom("b")}})
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +261,7 @@ func TestEvalBindings(t *testing.T) {
 	if n, _ := etf.Int(got); n != 42 {
 		t.Errorf("got %s, want 42", etf.Format(got))
 	}
-	_, err = cl.Eval(ctxT(t, 5*time.Second), shortNode.Name, `this is not erlang`, nil)
+	_, err = cl.Eval(ctxT(t, 30*time.Second), shortNode.Name, `this is not erlang`, nil)
 	var bad *node.BadRPCError
 	if !errors.As(err, &bad) {
 		t.Errorf("a syntax error gave %v, want a BadRPCError", err)
@@ -271,7 +271,7 @@ func TestEvalBindings(t *testing.T) {
 func TestDeadlineIsSubSecond(t *testing.T) {
 	t.Parallel()
 	cl := startCluster(t, []string{shortNode.Name}, cookie, false)
-	if _, err := cl.Call(ctxT(t, 5*time.Second), shortNode.Name, "erlang", "node"); err != nil {
+	if _, err := cl.Call(ctxT(t, 30*time.Second), shortNode.Name, "erlang", "node"); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -286,7 +286,7 @@ func TestDeadlineIsSubSecond(t *testing.T) {
 		t.Errorf("a 300ms deadline returned after %v", took)
 	}
 	t.Logf("a 300ms deadline returned after %v", took.Round(time.Millisecond))
-	if _, err := cl.Call(ctxT(t, 5*time.Second), shortNode.Name, "erlang", "node"); err != nil {
+	if _, err := cl.Call(ctxT(t, 30*time.Second), shortNode.Name, "erlang", "node"); err != nil {
 		t.Errorf("the connection is unusable after a timeout: %v", err)
 	}
 }
@@ -335,7 +335,7 @@ Wait = fun W(0) -> timeout; W(N) -> case counters:get(C, 1) >= 100 of true -> pa
 func TestDiscoverThreeNodesFromOneSeed(t *testing.T) {
 	t.Parallel()
 	cl := startCluster(t, []string{trio[0].Name}, cookie, true)
-	members, err := cl.Members(ctxT(t, 10*time.Second))
+	members, err := cl.Members(ctxT(t, 30*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,12 +347,12 @@ func TestDiscoverThreeNodesFromOneSeed(t *testing.T) {
 		t.Errorf("members = %v, missing %v", members, want)
 	}
 	for _, m := range members {
-		if _, err := cl.Call(ctxT(t, 5*time.Second), m, "erlang", "node"); err != nil {
+		if _, err := cl.Call(ctxT(t, 30*time.Second), m, "erlang", "node"); err != nil {
 			t.Errorf("call %s: %v", m, err)
 		}
 	}
 	noDiscover := startCluster(t, []string{trio[0].Name}, cookie, false)
-	members, err = noDiscover.Members(ctxT(t, 10*time.Second))
+	members, err = noDiscover.Members(ctxT(t, 30*time.Second))
 	if err != nil || len(members) != 1 || members[0] != trio[0].Name {
 		t.Errorf("without discovery members = %v, %v; want only the seed", members, err)
 	}
@@ -368,7 +368,7 @@ func TestNodeKilledDuringCallFailsFast(t *testing.T) {
 	}
 	defer n.Stop()
 	cl := startCluster(t, []string{n.Name}, cookie, false)
-	if _, err := cl.Call(ctxT(t, 5*time.Second), n.Name, "erlang", "node"); err != nil {
+	if _, err := cl.Call(ctxT(t, 30*time.Second), n.Name, "erlang", "node"); err != nil {
 		t.Fatal(err)
 	}
 	// Kill the node once the call sleeps there (asked through the test's
@@ -410,14 +410,14 @@ func TestReconnectAfterRestart(t *testing.T) {
 	}
 	defer n.Stop()
 	cl := startCluster(t, []string{n.Name}, cookie, false)
-	first, err := cl.Call(ctxT(t, 5*time.Second), n.Name, "os", "getpid")
+	first, err := cl.Call(ctxT(t, 30*time.Second), n.Name, "os", "getpid")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := n.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	second, err := cl.Call(ctxT(t, 10*time.Second), n.Name, "os", "getpid")
+	second, err := cl.Call(ctxT(t, 30*time.Second), n.Name, "os", "getpid")
 	if err != nil {
 		t.Fatalf("the first call after a restart failed: %v", err)
 	}
@@ -429,7 +429,7 @@ func TestReconnectAfterRestart(t *testing.T) {
 func TestEvalCachesParsedSourceAndCountsRoundTrips(t *testing.T) {
 	t.Parallel()
 	cl := startCluster(t, []string{trio[0].Name}, cookie, false)
-	ctx := ctxT(t, 10*time.Second)
+	ctx := ctxT(t, 30*time.Second)
 	src := `S = "a string with \"quotes\" and caf\x{e9}", {node(), S, N * 2, [X || X <- lists:seq(1, 3)]}.`
 	for i, n := range []string{trio[0].Name, trio[1].Name, trio[1].Name} {
 		got, err := cl.Eval(ctx, n, src, map[string]any{"N": i})
@@ -527,7 +527,7 @@ func TestOversizedAnswerIsRefusedOnTheNode(t *testing.T) {
 		}
 		t.Logf("%s: %v in %v", src, err, time.Since(start).Round(time.Millisecond))
 	}
-	got, err := cl.Call(ctxT(t, 5*time.Second), shortNode.Name, "erlang", "node")
+	got, err := cl.Call(ctxT(t, 30*time.Second), shortNode.Name, "erlang", "node")
 	if err != nil || !etf.IsAtom(got, shortNode.Name) {
 		t.Errorf("after the refused answers: %v, %v", got, err)
 	}
