@@ -223,6 +223,7 @@ func measureIngest(ctx context.Context, w *world, st store.Store, kind string, m
 		return res, fmt.Errorf("export: %w", err)
 	}
 	res.stored = n
+	logf("%s: ingest %s: %d events acknowledged, %d stored; VmRSS %s, VmHWM %s", kind, mode.label(), res.events, n, mb(res.rss), mb(res.hwm))
 	return res, nil
 }
 
