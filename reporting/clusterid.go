@@ -37,12 +37,12 @@ func CheckStateDir(dir string) error {
 	return nil
 }
 
-// LocalClusterID returns the Cluster ID kept in stateDir/cluster_id. On the
+// localClusterID returns the Cluster ID kept in stateDir/cluster_id. On the
 // first call for a directory it generates a random (version 4) UUID and
 // writes it there atomically with mode 0600; later calls, also after a
 // restart, read it back. A file that does not hold a UUID is an error rather
 // than silently replaced, because a new ID looks like a new installation.
-func LocalClusterID(stateDir string) (string, error) {
+func localClusterID(stateDir string) (string, error) {
 	path := filepath.Join(stateDir, clusterIDFile)
 	data, err := os.ReadFile(path)
 	switch {
@@ -87,7 +87,7 @@ func (r *clusterIDResolver) resolve(ctx context.Context, src Source) (id string,
 		r.last, r.lastLocal = id, false
 		return id, false, nil
 	case err == nil || errors.Is(err, ErrNoClusterID):
-		id, err = LocalClusterID(r.stateDir)
+		id, err = localClusterID(r.stateDir)
 		if err != nil {
 			return "", true, err
 		}

@@ -17,7 +17,7 @@ import (
 func TestLocalClusterIDPersists(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "state", "nested")
-	id, err := LocalClusterID(dir)
+	id, err := localClusterID(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestLocalClusterIDPersists(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("state file mode %v, want 0600", fi.Mode().Perm())
 	}
-	again, err := LocalClusterID(dir)
+	again, err := localClusterID(dir)
 	if err != nil || again != id {
 		t.Errorf("second read = %q, %v; want %q", again, err, id)
 	}
@@ -48,7 +48,7 @@ func TestLocalClusterIDCorruptFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "cluster_id"), []byte("not a uuid\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LocalClusterID(dir); err == nil || !strings.Contains(err.Error(), "does not hold a UUID") {
+	if _, err := localClusterID(dir); err == nil || !strings.Contains(err.Error(), "does not hold a UUID") {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -71,8 +71,8 @@ func TestCheckStateDir(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), bad) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("CheckStateDir(%s) = %v; want a one-line error naming the dir", bad, err)
 	}
-	if _, err := LocalClusterID(bad); err == nil || !strings.Contains(err.Error(), bad) {
-		t.Errorf("LocalClusterID(%s) = %v; want an error naming the dir", bad, err)
+	if _, err := localClusterID(bad); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("localClusterID(%s) = %v; want an error naming the dir", bad, err)
 	}
 }
 

@@ -17,17 +17,17 @@ var (
 	compiled   = map[string]string{} // fixture directory name -> code path
 )
 
-// FixturesDir is test/fixtures, found from this file's place in the
+// fixturesDir is test/fixtures, found from this file's place in the
 // repository, so that every test package finds it whatever its own
 // directory.
-func FixturesDir() string {
+func fixturesDir() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "fixtures")
 }
 
-// CompileFixture compiles the fixture directory name (e.g. "mim-6.4.0")
+// compileFixture compiles the fixture directory name (e.g. "mim-6.4.0")
 // once per test binary and returns its code path.
-func CompileFixture(name string) (string, error) {
+func compileFixture(name string) (string, error) {
 	fixtureMu.Lock()
 	defer fixtureMu.Unlock()
 	if p, ok := compiled[name]; ok {
@@ -41,7 +41,7 @@ func CompileFixture(name string) (string, error) {
 		fixtureOut = d
 	}
 	out := filepath.Join(fixtureOut, name)
-	if err := Compile(filepath.Join(FixturesDir(), name), out); err != nil {
+	if err := Compile(filepath.Join(fixturesDir(), name), out); err != nil {
 		return "", err
 	}
 	compiled[name] = out
@@ -53,11 +53,11 @@ func CompileFixture(name string) (string, error) {
 // (e.g. joining a cluster), before the node counts as started, and again
 // on Restart.
 func StartFixture(gen string, o Options) (*Node, error) {
-	common, err := CompileFixture("common")
+	common, err := compileFixture("common")
 	if err != nil {
 		return nil, err
 	}
-	code, err := CompileFixture(gen)
+	code, err := compileFixture(gen)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func StartFixtureT(t testing.TB, gen string, o Options) *Node {
 	return n
 }
 
-// removeCompiledFixtures deletes what CompileFixture wrote (Cleanup).
+// removeCompiledFixtures deletes what compileFixture wrote (Cleanup).
 func removeCompiledFixtures() {
 	fixtureMu.Lock()
 	defer fixtureMu.Unlock()
