@@ -107,7 +107,7 @@ func waitQueued(n *erltest.Node, min int) error {
 // cycle runs one report now and returns the result and the report file.
 func cycle(t *testing.T, s *sidecar) (reporting.Result, fileReport) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	res, err := s.svc.RunOnce(ctx)
 	if err != nil {
@@ -295,7 +295,7 @@ func waitGone(t *testing.T, n *erltest.Node, name string) {
 func TestClusterDownAtStart(t *testing.T) {
 	t.Parallel()
 	alive, cookie := erltest.UniqueName("late"), erltest.RandomCookie()
-	s := newSidecar(t, sidecarOptions{seeds: []string{alive + "@localhost"}, cookie: cookie, discover: true, timeout: 5 * time.Second})
+	s := newSidecar(t, sidecarOptions{seeds: []string{alive + "@localhost"}, cookie: cookie, discover: true, timeout: 30 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res, err := s.svc.RunOnce(ctx)

@@ -108,8 +108,13 @@ func TestHostileAnswers(t *testing.T) {
 				p := <-peak
 				t.Logf("round %d: %v, %d events sent, %d dropped by the sender, %d warnings, heap peak %s, %d bytes from the node",
 					round, took.Round(time.Millisecond), res.Events, len(res.Dropped), len(messages(s.logs, zapcore.WarnLevel)), mb(p), s.cl.Stats(n.Name).BytesReceived)
-				if took > fieldTimeout+5*time.Second {
-					t.Errorf("a cycle took %v; the field time limit is %v", took, fieldTimeout)
+				// A hanging field costs its time limit, not the cycle's 20 s
+				// (a cycle held to those would report nothing: see below).
+				// The first round also connects, probes and prepares, which
+				// took 7.5 s under a load of 40; the second is bounded
+				// closely.
+				if limit := map[int]time.Duration{1: 15 * time.Second, 2: fieldTimeout + 5*time.Second}[round]; took > limit {
+					t.Errorf("round %d took %v; the field time limit is %v", round, took, fieldTimeout)
 				}
 				if p > 512<<20 {
 					t.Errorf("the heap reached %s during a cycle", mb(p))
