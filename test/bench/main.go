@@ -416,9 +416,9 @@ func (r *recorder) reset() {
 	r.mu.Unlock()
 }
 
-func (r *recorder) Eval(ctx context.Context, n, src string, vars map[string]any) (etf.Term, error) {
+func (r *recorder) EvalProgram(ctx context.Context, n string, files []string, src string, vars map[string]any) (etf.Term, error) {
 	start := time.Now()
-	t, err := r.Cluster.Eval(ctx, n, src, vars)
+	t, err := r.Cluster.EvalProgram(ctx, n, files, src, vars)
 	r.mu.Lock()
 	r.spans[n] = [2]time.Time{start, time.Now()}
 	r.mu.Unlock()
