@@ -46,12 +46,11 @@ func (d *dashboard) api(w http.ResponseWriter, r *http.Request) {
 	admin := d.isAdmin(r)
 	ctx, cancel := d.ctx(r)
 	defer cancel()
-	rows, err := d.st.Rollups(ctx, f.query(def.Dimension))
+	idx, err := d.load(ctx, f, def)
 	if err != nil {
 		d.unavailable(w, r, err)
 		return
 	}
-	idx := indexRows(rows)
 	if !admin && f.Version != facts.AllVersions && idx.maxActive(f) < d.min {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": versionHidden(f.Version, d.min)})
 		return

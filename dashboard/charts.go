@@ -118,12 +118,17 @@ func dayKey(t time.Time) string { return t.Format(time.DateOnly) }
 // dayNum numbers a UTC day (days since 1970-01-01): the index's key.
 func dayNum(t time.Time) int32 { return int32(t.Unix() / 86400) }
 
-// rollups indexes roll-up rows by kind, dimension, value and day.
+// rollups indexes a period's roll-ups by kind, dimension and value: the
+// daily rows of the charts drawn over time and of the active clusters, and
+// the period's totals of every value.
 type rollups struct {
 	// active: distinct clusters per kind and day (new + returning).
 	active map[store.Kind]map[int32]int64
-	// cells: per kind, dimension and value, the counts by day.
+	// cells: per kind, dimension and value, the counts by day (the charts
+	// drawn over time and the active clusters only).
 	cells map[valueKey]map[int32]cell
+	// totals: per kind, dimension and value, the period's counts added up.
+	totals map[valueKey]store.RollupTotal
 	// values: the values seen per kind and dimension.
 	values map[store.Kind]map[string]map[string]bool
 }
@@ -136,11 +141,13 @@ type valueKey struct {
 
 type cell struct{ Clusters, Sum int64 }
 
-// indexRows indexes rows for the chart builders.
-func indexRows(rows []store.RollupRow) *rollups {
+// indexRollups indexes the daily rows of some dimensions and the period's
+// totals of others.
+func indexRollups(rows []store.RollupRow, totals []store.RollupTotal) *rollups {
 	r := &rollups{
 		active: map[store.Kind]map[int32]int64{},
 		cells:  map[valueKey]map[int32]cell{},
+		totals: map[valueKey]store.RollupTotal{},
 		values: map[store.Kind]map[string]map[string]bool{},
 	}
 	for _, row := range rows {
@@ -160,7 +167,19 @@ func indexRows(rows []store.RollupRow) *rollups {
 		c.Sum += row.Sum
 		r.cells[k][day] = c
 	}
-	for k := range r.cells {
+	for k, byDay := range r.cells {
+		t := store.RollupTotal{Kind: k.Kind, Dimension: k.Dimension, Value: k.Value}
+		for _, c := range byDay {
+			t.ClusterDays += c.Clusters
+			t.MostClusters = max(t.MostClusters, c.Clusters)
+			t.Sum += c.Sum
+		}
+		r.totals[k] = t
+	}
+	for _, t := range totals {
+		r.totals[valueKey{t.Kind, t.Dimension, t.Value}] = t
+	}
+	for k := range r.totals {
 		if r.values[k.Kind] == nil {
 			r.values[k.Kind] = map[string]map[string]bool{}
 		}
@@ -171,6 +190,9 @@ func indexRows(rows []store.RollupRow) *rollups {
 	}
 	return r
 }
+
+// indexRows indexes daily rows alone.
+func indexRows(rows []store.RollupRow) *rollups { return indexRollups(rows, nil) }
 
 // empty says whether no cluster was active in the period.
 func (r *rollups) empty() bool {
@@ -237,12 +259,7 @@ func (b builder) folded(def chartDef, s store.Kind, v string) bool {
 	if !b.fold || def.NoFold {
 		return false
 	}
-	for _, c := range b.rows.cells[valueKey{s, def.Dimension, v}] {
-		if c.Clusters >= b.minClusters {
-			return false
-		}
-	}
-	return true
+	return b.rows.totals[valueKey{s, def.Dimension, v}].MostClusters < b.minClusters
 }
 
 // periodValue is the one place period values are computed: clusters per
@@ -307,9 +324,7 @@ func (b builder) labels(def chartDef, s store.Kind) (out []labelled, foldedCount
 	// Most clusters first among the values the table does not order.
 	total := map[string]int64{}
 	for _, v := range reported {
-		for _, c := range b.rows.cells[valueKey{s, def.Dimension, v}] {
-			total[v] += c.Clusters
-		}
+		total[v] = b.rows.totals[valueKey{s, def.Dimension, v}].ClusterDays
 	}
 	slices.SortStableFunc(reported, func(x, y string) int { return cmp.Compare(total[y], total[x]) })
 	// A reported value below the threshold is folded, even a known one
@@ -437,10 +452,9 @@ func (b builder) shares(def chartDef, s store.Kind) ([]Point, int) {
 	for _, l := range labels {
 		var clusters, sum int64
 		for _, v := range l.Values {
-			for _, c := range b.rows.cells[valueKey{s, def.Dimension, v}] {
-				clusters += c.Clusters
-				sum += c.Sum
-			}
+			t := b.rows.totals[valueKey{s, def.Dimension, v}]
+			clusters += t.ClusterDays
+			sum += t.Sum
 		}
 		avg, share := periodValue(clusters, activeSum, n)
 		pts = append(pts, Point{Series: string(s), Group: l.Group, Label: l.Label, Clusters: avg, Share: share, Sum: sum})

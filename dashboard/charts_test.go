@@ -63,7 +63,7 @@ func TestParseFilter(t *testing.T) {
 	if f.Days != 365 || len(f.series()) != 1 || f.series()[0] != store.CI || f.Version != "6.2.1" {
 		t.Errorf("got %+v", f)
 	}
-	if q := f.query(facts.Module); q.Kind != store.CI || q.Version != "6.2.1" || q.Dimensions[0] != facts.Clusters {
+	if q := f.query(facts.Module); q.Kind != store.CI || q.Version != "6.2.1" || len(q.Dimensions) != 1 || q.Dimensions[0] != facts.Module {
 		t.Errorf("query %+v", q)
 	}
 	for _, bad := range []string{"period=31", "period=x", "kind=staging"} {

@@ -232,19 +232,16 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 	admin := d.isAdmin(r)
 	ctx, cancel := d.ctx(r)
 	defer cancel()
-	var dims []string
 	var defs []chartDef
 	for _, id := range pg.Charts {
 		c, _ := chartByID(id)
 		defs = append(defs, c)
-		dims = append(dims, c.Dimension)
 	}
-	rows, err := d.st.Rollups(ctx, f.query(dims...))
+	idx, err := d.load(ctx, f, defs...)
 	if err != nil {
 		d.unavailable(w, r, err)
 		return
 	}
-	idx := indexRows(rows)
 	if !admin && f.Version != facts.AllVersions && idx.maxActive(f) < d.min {
 		d.fail(w, r, http.StatusNotFound, versionHidden(f.Version, d.min))
 		return
@@ -287,6 +284,31 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 	d.render(w, r, http.StatusOK, "page", data)
 }
 
+// load reads what the charts of defs need for filter f: the daily rows of
+// the active clusters and of the charts drawn over time, and the period's
+// totals of the share charts (a share needs no day of its own).
+func (d *dashboard) load(ctx context.Context, f filter, defs ...chartDef) (*rollups, error) {
+	var daily, summed []string
+	for _, def := range defs {
+		if def.Type == shares {
+			summed = append(summed, def.Dimension)
+		} else {
+			daily = append(daily, def.Dimension)
+		}
+	}
+	rows, err := d.st.Rollups(ctx, f.query(append([]string{facts.Clusters}, daily...)...))
+	if err != nil {
+		return nil, err
+	}
+	var totals []store.RollupTotal
+	if len(summed) > 0 {
+		if totals, err = d.st.RollupTotals(ctx, f.query(summed...)); err != nil {
+			return nil, err
+		}
+	}
+	return indexRollups(rows, totals), nil
+}
+
 func hasDimension(idx *rollups, dim string) bool {
 	for _, dims := range idx.values {
 		if len(dims[dim]) > 0 {
@@ -302,29 +324,19 @@ func versionHidden(v string, min int64) string {
 }
 
 // versions lists the server versions the filter offers: in the public view
-// only those some day's distinct clusters reached the threshold.
+// only those whose distinct clusters of one kind reached the threshold on
+// some day of the period.
 func (d *dashboard) versions(ctx context.Context, f filter, admin bool) ([]string, error) {
 	all := f
 	all.Version = facts.AllVersions
-	q := all.query(facts.Version)
-	q.Dimensions = []string{facts.Version}
-	rows, err := d.st.Rollups(ctx, q)
+	totals, err := d.st.RollupTotals(ctx, all.query(facts.Version))
 	if err != nil {
 		return nil, err
 	}
+	// The most clusters of one day and kind (the public folding's rule).
 	best := map[string]int64{}
-	type key struct {
-		version string
-		day     int32
-	}
-	perDay := map[key]int64{}
-	for _, row := range rows {
-		if row.Dimension != facts.Version {
-			continue
-		}
-		k := key{row.Value, dayNum(row.Day)}
-		perDay[k] += row.Clusters
-		best[row.Value] = max(best[row.Value], perDay[k])
+	for _, t := range totals {
+		best[t.Value] = max(best[t.Value], t.MostClusters)
 	}
 	var out []string
 	for v, n := range best {

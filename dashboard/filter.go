@@ -76,14 +76,13 @@ func (f filter) series() []store.Kind {
 	return []store.Kind{store.Production, store.CI}
 }
 
-// query selects the roll-up rows of dims (and of the active clusters, which
-// every share is computed from).
+// query selects the roll-up rows of dims in the filter's period, kinds and
+// version.
 func (f filter) query(dims ...string) store.RollupQuery {
-	q := store.RollupQuery{From: f.From, To: f.To, Version: f.Version}
+	q := store.RollupQuery{From: f.From, To: f.To, Version: f.Version, Dimensions: dims}
 	if f.Kind != kindAll {
 		q.Kind = store.Kind(f.Kind)
 	}
-	q.Dimensions = append([]string{facts.Clusters}, dims...)
 	return q
 }
 

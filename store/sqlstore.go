@@ -544,24 +544,56 @@ func (s *sqlStore) deleteBefore(ctx context.Context, cutoff time.Time, limit int
 	return total, tx.Commit()
 }
 
-func (s *sqlStore) Rollups(ctx context.Context, q RollupQuery) ([]RollupRow, error) {
+// rollupsWhere is the WHERE clause selecting q's roll-up rows, and its
+// arguments.
+func rollupsWhere(q RollupQuery) (string, []any) {
 	version := q.Version
 	if version == "" {
 		version = facts.AllVersions
 	}
-	query := `SELECT day, kind, version, dimension, value, clusters, amount FROM rollups WHERE day >= ? AND day <= ? AND version = ?`
+	where := ` WHERE day >= ? AND day <= ? AND version = ?`
 	args := []any{dayText(q.From), dayText(q.To), version}
 	if q.Kind != "" {
-		query += ` AND kind = ?`
+		where += ` AND kind = ?`
 		args = append(args, string(q.Kind))
 	}
 	if len(q.Dimensions) > 0 {
-		query += ` AND dimension IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(q.Dimensions)), ", ") + `)`
+		where += ` AND dimension IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(q.Dimensions)), ", ") + `)`
 		for _, d := range q.Dimensions {
 			args = append(args, d)
 		}
 	}
-	query += ` ORDER BY day, dimension, value, kind`
+	return where, args
+}
+
+func (s *sqlStore) RollupTotals(ctx context.Context, q RollupQuery) ([]RollupTotal, error) {
+	where, args := rollupsWhere(q)
+	query := `SELECT kind, dimension, value, CAST(SUM(clusters) AS BIGINT), MAX(clusters), CAST(SUM(amount) AS BIGINT) FROM rollups` + where +
+		` GROUP BY dimension, value, kind ORDER BY dimension, value, kind`
+	rows, err := s.r.QueryContext(ctx, s.rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("roll-up totals: %w", err)
+	}
+	defer rows.Close()
+	var out []RollupTotal
+	for rows.Next() {
+		var t RollupTotal
+		var kind string
+		if err := rows.Scan(&kind, &t.Dimension, &t.Value, &t.ClusterDays, &t.MostClusters, &t.Sum); err != nil {
+			return nil, fmt.Errorf("roll-up totals: %w", err)
+		}
+		t.Kind = Kind(kind)
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("roll-up totals: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) Rollups(ctx context.Context, q RollupQuery) ([]RollupRow, error) {
+	where, args := rollupsWhere(q)
+	query := `SELECT day, kind, version, dimension, value, clusters, amount FROM rollups` + where + ` ORDER BY day, dimension, value, kind`
 	rows, err := s.r.QueryContext(ctx, s.rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("roll-ups: %w", err)

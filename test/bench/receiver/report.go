@@ -43,11 +43,19 @@ func renderReport(r *results, took time.Duration, loadStart, loadEnd string) str
 			for _, t := range s.rollupTimes {
 				times = append(times, secs(t))
 			}
+			if s.rawDays == 0 {
+				fmt.Fprintf(&b, "| %s | %d (%s) | %s measured | not loaded (-raw-days 0) | – | – | – | – |\n",
+					s.store, s.rollupRows, secs(s.rollupLoad), mb(s.sizeYear))
+				continue
+			}
 			fmt.Fprintf(&b, "| %s | %d (%s) | %s measured | %d in %d day(s) (%.0f/s) | %s measured | %s extrapolated | %s | %d |\n",
 				s.store, s.rollupRows, secs(s.rollupLoad), mb(s.sizeYear), s.rawEvents, s.rawDays,
 				float64(s.rawEvents)/s.rawLoad.Seconds(), mb(s.rawPerDay()), mb(s.size90()), strings.Join(times, ", "), s.dayRows)
 		}
 		for _, s := range r.scale {
+			if s.rawDays == 0 {
+				continue
+			}
 			if len(s.differ) == 0 {
 				fmt.Fprintf(&b, "\n%s: the generated roll-ups of %s equal what RollUp computed from that day's raw events (all versions, new/returning aside).\n", s.store, s.lastDay.Format(time.DateOnly))
 			} else {

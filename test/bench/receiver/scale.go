@@ -44,7 +44,12 @@ type scaleResult struct {
 }
 
 // rawPerDay is the measured size of one full day of raw events (bytes).
-func (r scaleResult) rawPerDay() int64 { return (r.sizeRaw - r.sizeYear) / int64(r.rawDays) }
+func (r scaleResult) rawPerDay() int64 {
+	if r.rawDays == 0 {
+		return 0
+	}
+	return (r.sizeRaw - r.sizeYear) / int64(r.rawDays)
+}
 
 // size90 extrapolates the database with 90 days of raw events.
 func (r scaleResult) size90() int64 { return r.sizeYear + retentionDays*r.rawPerDay() }
