@@ -450,9 +450,9 @@ func ejabberdConfigType(ext string) string {
 
 // flagEvent makes the single http_api or transport_mechanism event of
 // MongooseIM 6.1+: one param per enabled item, possibly none.
-func flagEvent(fs fields, name string) Event {
+func flagEvent(fs fields, name, field string) Event {
 	p := map[string]any{}
-	items, _ := fs.list(name)
+	items, _ := fs.list(field)
 	for _, it := range items {
 		if s, ok := ident(it); ok {
 			p[s] = "enabled"

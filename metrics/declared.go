@@ -1,19 +1,22 @@
 package metrics
 
-import "sort"
-
-// A metric is declared once, here: its catalog entry (the event a report
+// A metric is declared once, in the Erlang module that gathers it
+// (erl/mim_metrics_mongooseim.erl, erl/mim_metrics_ejabberd.erl), as a
+// -metric(#{...}). attribute: its catalog entry (the event a report
 // carries, its params and what it means: the README's "What is sent"
 // table), the fields the gather computes for it on a node, each a clause
-// of metric/2 in the server's Erlang module (erl/mim_metrics_mongooseim.erl,
-// erl/mim_metrics_ejabberd.erl) with the nodes it is asked of, and how the
-// answer becomes events. The gather asks exactly the declared fields; the
-// report's events come in declaration order. See docs/adding-a-metric.md.
+// of that module's metric/2, with the nodes it is asked of, and how the
+// answer becomes events (a builder of eventBuilders). The gather asks
+// exactly the declared fields; the report's events come in declaration
+// order. See docs/adding-a-metric.md.
 type metric struct {
 	// EventSpec is the catalog entry; without a Name, the fields are ones
 	// the collector uses itself and never reports.
 	EventSpec
 	fields []field
+	// paramsFrom names the whitelist the params are (handlers,
+	// transports), if they are one.
+	paramsFrom string
 	// events makes the metric's events from the gather's answer.
 	events func(r *reading) []Event
 }
@@ -36,30 +39,8 @@ type gate struct {
 	since   [3]int
 }
 
-func always() gate                       { return gate{} }
-func needs(feature string) gate          { return gate{feature: feature} }
-func since(major, minor, patch int) gate { return gate{since: [3]int{major, minor, patch}} }
-
 func (g gate) holds(f Flavor) bool {
 	return (g.feature == "" || f.has[g.feature]) && f.atLeast(g.since[0], g.since[1], g.since[2])
-}
-
-// slow are fields of every node, each computed in a process of its own.
-func slow(names ...string) []field {
-	out := make([]field, len(names))
-	for i, n := range names {
-		out[i] = field{name: n, when: always()}
-	}
-	return out
-}
-
-// quick are fields of every node that make no call that may block.
-func quick(names ...string) []field {
-	out := slow(names...)
-	for i := range out {
-		out[i].quick = true
-	}
-	return out
 }
 
 // reading is what an events function reads: the node's flavor, the
@@ -72,86 +53,60 @@ type reading struct {
 	totals StanzaTotals
 }
 
-// The specs MongooseIM and ejabberd share.
-var (
-	hostCountSpec   = EventSpec{"host_count", []string{"value"}, "number of static hosts and host types", []string{"value"}}
-	moduleSpec      = EventSpec{"module_with_opt", []string{"module", "backend", "online_backend", "api_version"}, "one per host type and MongooseIM (or ejabberd) module: the module's name and backends", nil}
-	customCountSpec = EventSpec{"custom_module_count", []string{"value"}, "number of loaded modules that are not the server's own (never named)", []string{"value"}}
-	clusterSpec     = EventSpec{"cluster", []string{"uptime", "version", "component", "node_number", "config_type"},
-		"node uptime (DDDD-HH:MM:SS), server version, connected external components, cluster size, config format",
-		[]string{"component", "node_number"}}
-	httpAPISpec   = EventSpec{"http_api", nil, "enabled HTTP handlers from a fixed list", nil} // Params: every whitelist, see Catalog
-	transportSpec = EventSpec{"transport_mechanism", nil, "enabled transports", nil}           // Params: tcp and every transport handler
-	tlsSpec       = EventSpec{"tls_option", []string{"mode", "module"}, "TLS mode and library of the c2s listeners (MongooseIM before 6.4)", nil}
-)
-
-// mongooseIMMetrics are the metrics of a MongooseIM node, in MongooseIM
-// 6.1+'s event order.
-var mongooseIMMetrics = []metric{
-	{EventSpec: hostCountSpec, fields: quick("host_count"),
-		events: func(r *reading) []Event { return countEvent(r.fs, "host_count", "host_count") }},
-	{EventSpec: EventSpec{"domain_count", []string{"value"}, "number of domains, dynamic ones included (MongooseIM 5.0+)", []string{"value"}},
-		fields: []field{{name: "domain_count", when: needs("domain_core"), quick: true}},
-		events: func(r *reading) []Event { return countEvent(r.fs, "domain_count", "domain_count") }},
-	{EventSpec: moduleSpec, fields: slow("modules"),
-		events: func(r *reading) []Event { return moduleEvents(r.fs) }},
-	{EventSpec: customCountSpec, fields: slow("custom_module_count"),
-		events: func(r *reading) []Event { return countEvent(r.fs, "custom_module_count", "custom_module_count") }},
-	{EventSpec: clusterSpec,
-		fields: append(append(quick("uptime_ms", "node_number"), slow("version", "component")...),
-			field{name: "config_path", when: needs("mongoose_config_path"), quick: true},
-			field{name: "config_path", when: needs("ejabberd_config_path"), quick: true}),
-		events: func(r *reading) []Event { return []Event{clusterEvent(r.fs, mimConfigType)} }},
-	{EventSpec: httpAPISpec, fields: quick("http_api"),
-		events: func(r *reading) []Event { return []Event{flagEvent(r.fs, "http_api")} }},
-	{EventSpec: transportSpec, fields: quick("transport_mechanism"),
-		events: func(r *reading) []Event { return []Event{flagEvent(r.fs, "transport_mechanism")} }},
-	{EventSpec: tlsSpec, fields: quick("tls_option"),
-		events: func(r *reading) []Event { return tlsEvents(r.fs) }},
-	{EventSpec: EventSpec{"outgoing_pool", []string{"value"}, "type of each outgoing connection pool (rdbms, http, redis...)", nil},
-		fields: []field{{name: "outgoing_pool", when: since(3, 7, 0), quick: true}},
-		events: func(r *reading) []Event { return eachValueEvents(r.fs, "outgoing_pool", "outgoing_pool") }},
-	{EventSpec: EventSpec{"xmpp_stanza_count", []string{"stanza_type", "total", "increment"},
-		"messages, IQs and presences sent and received: total and increase since the previous report",
-		[]string{"total", "increment"}},
-		fields: []field{{name: "stanzas", when: since(3, 7, 0)}},
-		events: func(r *reading) []Event {
-			var evs []Event
-			evs, r.totals = stanzaCountEvents(r.fs, r.prev)
-			return evs
-		}},
-	// Used by the collector: the members this node knows (see
-	// Collector.Collect), whether MongooseIM's own service runs, and the
-	// Cluster ID.
-	{fields: append(quick("nodes", "builtin_service"), field{name: "cluster_id", when: needs("cluster_id")})},
+// eventBuilders are the ways a declaration's answer becomes events (its
+// events key), each given the event's name and the metric's first field.
+var eventBuilders = map[string]func(r *reading, event, field string) []Event{
+	// count: the field's number as the event's value.
+	"count": func(r *reading, event, field string) []Event { return countEvent(r.fs, event, field) },
+	// each_value: one event per identifier of the field's list.
+	"each_value": func(r *reading, event, field string) []Event { return eachValueEvents(r.fs, event, field) },
+	// flags: one event with a param per identifier of the field's list.
+	"flags": func(r *reading, event, field string) []Event { return []Event{flagEvent(r.fs, event, field)} },
+	// modules: MongooseIM's modules and their options (see moduleEvents).
+	"modules": func(r *reading, _, _ string) []Event { return moduleEvents(r.fs) },
+	// module_pairs: {Module, Backend} pairs of each host (ejabberd).
+	"module_pairs": func(r *reading, _, field string) []Event { return pairModuleEvents(r.fs, field) },
+	// cluster: uptime, version, components, node count and config type.
+	"cluster": func(r *reading, _, _ string) []Event {
+		if r.f.Server == Ejabberd {
+			return []Event{clusterEvent(r.fs, ejabberdConfigType)}
+		}
+		return []Event{clusterEvent(r.fs, mimConfigType)}
+	},
+	// tls: a listener's TLS mode and library.
+	"tls": func(r *reading, _, _ string) []Event { return tlsEvents(r.fs) },
+	// tls_on: the same, leaving out listeners without TLS (ejabberd).
+	"tls_on": func(r *reading, _, _ string) []Event {
+		var out []Event
+		for _, e := range tlsEvents(r.fs) {
+			if e.Params["mode"] != "none" {
+				out = append(out, e)
+			}
+		}
+		return out
+	},
+	// stanzas: the stanza counts and their increments since the last report.
+	"stanzas": func(r *reading, _, _ string) []Event {
+		var evs []Event
+		evs, r.totals = stanzaCountEvents(r.fs, r.prev)
+		return evs
+	},
 }
 
-// ejabberdMetrics are the metrics of an ejabberd node (checked against
-// 23.01), with MongooseIM's events.
-var ejabberdMetrics = []metric{
-	{EventSpec: hostCountSpec, fields: quick("host_count"),
-		events: func(r *reading) []Event { return countEvent(r.fs, "host_count", "host_count") }},
-	{EventSpec: moduleSpec, fields: slow("host_modules"),
-		events: func(r *reading) []Event { return pairModuleEvents(r.fs, "host_modules") }},
-	{EventSpec: customCountSpec, fields: slow("custom_module_count"),
-		events: func(r *reading) []Event { return countEvent(r.fs, "custom_module_count", "custom_module_count") }},
-	{EventSpec: clusterSpec, fields: append(quick("uptime_ms", "config_path"), slow("version", "component", "node_number")...),
-		events: func(r *reading) []Event { return []Event{clusterEvent(r.fs, ejabberdConfigType)} }},
-	{EventSpec: httpAPISpec, fields: quick("http_api"),
-		events: func(r *reading) []Event { return []Event{flagEvent(r.fs, "http_api")} }},
-	{EventSpec: transportSpec, fields: quick("transport_mechanism"),
-		events: func(r *reading) []Event { return []Event{flagEvent(r.fs, "transport_mechanism")} }},
-	{EventSpec: tlsSpec, fields: quick("tls_option"),
-		events: func(r *reading) []Event {
-			var out []Event
-			for _, e := range tlsEvents(r.fs) {
-				if e.Params["mode"] != "none" {
-					out = append(out, e)
-				}
-			}
-			return out
-		}},
-	{fields: quick("nodes", "builtin_service")},
+// mongooseIMMetrics are the metrics of a MongooseIM node, in MongooseIM
+// 6.1+'s event order; ejabberdMetrics those of an ejabberd node (checked
+// against 23.01), with MongooseIM's events.
+var mongooseIMMetrics, ejabberdMetrics = mustDeclare()
+
+func mustDeclare() (mim, ejabberd []metric) {
+	mim, err := declared("mim_metrics_mongooseim", nil)
+	if err == nil {
+		ejabberd, err = declared("mim_metrics_ejabberd", mim)
+	}
+	if err != nil {
+		panic(err) // the embedded modules are checked by the tests
+	}
+	return mim, ejabberd
 }
 
 // metricsOf are the metrics of a node of flavor f.
@@ -208,6 +163,9 @@ type EventSpec struct {
 	// Numbers are the params whose values are numbers (int64); every other
 	// param's value is a string.
 	Numbers []string
+	// Flags: the event has a param for each item enabled (of Params), its
+	// value "enabled".
+	Flags bool
 }
 
 // Catalog lists every event and param a report can contain: nothing else
@@ -223,10 +181,10 @@ func Catalog() []EventSpec {
 			}
 			seen[m.Name] = true
 			s := m.EventSpec
-			switch s.Name {
-			case "http_api":
+			switch m.paramsFrom {
+			case "handlers":
 				s.Params = handlerNames()
-			case "transport_mechanism":
+			case "transports":
 				s.Params = append([]string{"tcp"}, transportNames()...)
 			}
 			out = append(out, s)
@@ -294,13 +252,4 @@ func transportNames() []string {
 		set[n] = true
 	}
 	return sortedKeys(set)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

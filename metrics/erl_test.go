@@ -77,7 +77,7 @@ func TestDeclaredFieldsAreClauses(t *testing.T) {
 		}
 		for c := range clauses {
 			if !declared[c] {
-				t.Errorf("%s: metric(%s, _) is never asked: declare it in metrics/declared.go", module, c)
+				t.Errorf("%s: metric(%s, _) is never asked: declare it in a -metric attribute of %s.erl", module, c, module)
 			}
 		}
 	}

@@ -10,6 +10,21 @@
 -module(mim_metrics_ejabberd).
 -export([gather/1]).
 
+%% The metrics, with MongooseIM's events (described in
+%% mim_metrics_mongooseim.erl), in the order of their events in a report;
+%% see metrics/declare.go.
+-metric(#{event => host_count, fields => [{host_count, [quick]}], events => count}).
+-metric(#{event => module_with_opt, fields => [host_modules], events => module_pairs}).
+-metric(#{event => custom_module_count, fields => [custom_module_count], events => count}).
+-metric(#{event => cluster, fields => [{uptime_ms, [quick]}, {config_path, [quick]}, version, component, node_number],
+          events => cluster}).
+-metric(#{event => http_api, fields => [{http_api, [quick]}], events => flags}).
+-metric(#{event => transport_mechanism, fields => [{transport_mechanism, [quick]}], events => flags}).
+-metric(#{event => tls_option, fields => [{tls_option, [quick]}], events => tls_on}).
+%% Never reported: the members this node knows, whether MongooseIM's own
+%% service runs.
+-metric(#{fields => [{nodes, [quick]}, {builtin_service, [quick]}]}).
+
 %% Every field of Node's quick and slow fields (see metric/2), or
 %% {stale, Probe} when the node no longer runs the version it was probed
 %% for.

@@ -14,6 +14,52 @@
 -module(mim_metrics_mongooseim).
 -export([gather/1]).
 
+%% The metrics, in the order of their events in a report (MongooseIM 6.1+'s):
+%% each names its event, says what it means and which params it has (the
+%% README's "What is sent"), the fields of metric/2 it needs, and how the
+%% sidecar makes events of their values (see metrics/declare.go).
+-metric(#{event => host_count, doc => "number of static hosts and host types",
+          params => [value], numbers => [value],
+          fields => [{host_count, [quick]}], events => count}).
+-metric(#{event => domain_count, doc => "number of domains, dynamic ones included (MongooseIM 5.0+)",
+          params => [value], numbers => [value],
+          fields => [{domain_count, [quick, {needs, domain_core}]}], events => count}).
+-metric(#{event => module_with_opt,
+          doc => "one per host type and MongooseIM (or ejabberd) module, with its backends; as in MongooseIM, "
+                 "every known module is reported for every host type (the host types × modules cross product)",
+          params => [module, backend, online_backend, api_version],
+          fields => [modules], events => modules}).
+-metric(#{event => custom_module_count,
+          doc => "number of loaded modules that are not the server's own; they are never named",
+          params => [value], numbers => [value],
+          fields => [custom_module_count], events => count}).
+-metric(#{event => cluster,
+          doc => "node uptime (`DDDD-HH:MM:SS`), server version, external components connected to this node, "
+                 "cluster size, config format (`toml`, `cfg`, `yml`)",
+          params => [uptime, version, component, node_number, config_type], numbers => [component, node_number],
+          fields => [{uptime_ms, [quick]}, {node_number, [quick]}, version, component,
+                     {config_path, [quick, {needs, mongoose_config_path}]},
+                     {config_path, [quick, {needs, ejabberd_config_path}]}],
+          events => cluster}).
+-metric(#{event => http_api, doc => "enabled HTTP handlers, from each generation's fixed list",
+          params => handlers, fields => [{http_api, [quick]}], events => flags}).
+-metric(#{event => transport_mechanism, doc => "enabled transports",
+          params => transports, fields => [{transport_mechanism, [quick]}], events => flags}).
+-metric(#{event => tls_option,
+          doc => "TLS mode and library of the client listeners (MongooseIM before 6.4, ejabberd)",
+          params => [mode, module], fields => [{tls_option, [quick]}], events => tls}).
+-metric(#{event => outgoing_pool,
+          doc => "type of each outgoing connection pool: `rdbms`, `http`, `redis`, ... (MongooseIM 3.7+)",
+          params => [value], fields => [{outgoing_pool, [quick, {since, {3, 7, 0}}]}], events => each_value}).
+-metric(#{event => xmpp_stanza_count,
+          doc => "messages, IQs and presences sent and received by this node: the total and the increase "
+                 "since the previous report (MongooseIM 3.7+)",
+          params => [stanza_type, total, increment], numbers => [total, increment],
+          fields => [{stanzas, [{since, {3, 7, 0}}]}], events => stanzas}).
+%% Never reported, used by the sidecar itself: the members this node knows,
+%% whether MongooseIM's own service runs, and the Cluster ID.
+-metric(#{fields => [{nodes, [quick]}, {builtin_service, [quick]}, {cluster_id, [{needs, cluster_id}]}]}).
+
 %% Every field of Node's quick and slow fields (see metric/2), or
 %% {stale, Probe} when the node no longer runs the version it was probed
 %% for.

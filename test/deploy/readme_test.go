@@ -1,11 +1,12 @@
 package deploy_test
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
@@ -32,8 +33,6 @@ func section(t *testing.T, doc, heading string) string {
 	}
 	return rest
 }
-
-var ticked = regexp.MustCompile("`([^`]+)`")
 
 // TestReadmeCommands: the two commands a newcomer needs are near the top,
 // and CI runs the README's test command.
@@ -82,48 +81,50 @@ func TestReadmeFlagTable(t *testing.T) {
 	}
 }
 
-// TestReadmeWhatIsSent: the "What is sent" table names exactly the events
-// and params the code can produce (metrics.Catalog).
-func TestReadmeWhatIsSent(t *testing.T) {
-	doc := section(t, readme(t), "What is sent")
-	got := map[string][]string{}
-	for _, line := range strings.Split(doc, "\n") {
-		cells := strings.Split(line, "|")
-		if len(cells) < 4 {
-			continue
-		}
-		name := ticked.FindStringSubmatch(cells[1])
-		if name == nil {
-			continue
-		}
-		var params []string
-		for _, m := range ticked.FindAllStringSubmatch(cells[2], -1) {
-			if m[1] != "enabled" {
-				params = append(params, m[1])
-			}
-		}
-		sort.Strings(params)
-		got[name[1]] = params
-	}
-	want := map[string][]string{}
+// update rewrites the README's generated parts: go test ./test/deploy -run TestReadmeWhatIsSent -update
+var update = flag.Bool("update", false, "rewrite the README's \"What is sent\" table from the declared metrics")
+
+// whatIsSentHeader starts the "What is sent" table; the rows after it, up
+// to the first blank line, are made from metrics.Catalog.
+const whatIsSentHeader = "| event | params | meaning |\n|---|---|---|\n"
+
+// whatIsSentRows is the table the declared metrics give: one row per
+// event, in a report's order.
+func whatIsSentRows() string {
+	var b strings.Builder
 	for _, e := range metrics.Catalog() {
-		p := append([]string(nil), e.Params...)
-		sort.Strings(p)
-		want[e.Name] = p
+		params := make([]string, len(e.Params))
+		for i, p := range e.Params {
+			params[i] = "`" + p + "`"
+		}
+		cell := strings.Join(params, ", ")
+		if e.Flags {
+			cell = "one of " + cell + " per enabled item, value `enabled`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", e.Name, cell, e.Doc)
 	}
-	for name, params := range want {
-		g, ok := got[name]
-		if !ok {
-			t.Errorf("README's What is sent does not list event %s", name)
-			continue
-		}
-		if strings.Join(g, ",") != strings.Join(params, ",") {
-			t.Errorf("README's %s params:\n got  %v\n want %v", name, g, params)
-		}
+	return b.String()
+}
+
+// TestReadmeWhatIsSent: the "What is sent" table is the one the declared
+// metrics give (metrics.Catalog): every event and param the code can
+// produce, and nothing else. -update rewrites it.
+func TestReadmeWhatIsSent(t *testing.T) {
+	doc := readme(t)
+	i := strings.Index(doc, whatIsSentHeader)
+	if i < 0 || !strings.Contains(section(t, doc, "What is sent"), whatIsSentHeader) {
+		t.Fatalf("README's What is sent has no table starting %q", whatIsSentHeader)
 	}
-	for name := range got {
-		if _, ok := want[name]; !ok {
-			t.Errorf("README lists event %s, which the code never produces", name)
+	start := i + len(whatIsSentHeader)
+	end := start + strings.Index(doc[start:], "\n\n") + 1
+	want := whatIsSentRows()
+	if *update {
+		if err := os.WriteFile(filepath.Join(root, "README.md"), []byte(doc[:start]+want+doc[end:]), 0o644); err != nil {
+			t.Fatal(err)
 		}
+		return
+	}
+	if got := doc[start:end]; got != want {
+		t.Errorf("README's What is sent table is not the declared metrics' (go test ./test/deploy -run TestReadmeWhatIsSent -update rewrites it):\n got:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -1,0 +1,210 @@
+package metrics
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+)
+
+// declared reads the -metric attributes of one of the gathering's modules
+// (see metric). An attribute is a map:
+//
+//	event    the event's name (an atom); without it, fields the collector
+//	         uses itself and never reports
+//	doc      what the event means (a string: the README's "meaning")
+//	params   its param names (atoms), or handlers / transports for the
+//	         whitelists of HTTP handlers and transports
+//	numbers  the params whose values are numbers
+//	fields   the fields the gather computes for it: Name, or {Name, Opts}
+//	         with Opts a list of quick, {needs, Feature}, {since, {3, 7, 0}}
+//	events   how the answer becomes events: a name of eventBuilders
+//
+// An event both modules send is described (doc, params, numbers) once, in
+// the first module read (known).
+func declared(module string, known []metric) ([]metric, error) {
+	terms, err := attributes(erlFile(module), "metric")
+	if err != nil {
+		return nil, fmt.Errorf("%s.erl: %w", module, err)
+	}
+	var out []metric
+	for _, t := range terms {
+		m, err := declaration(t.term, known)
+		if err != nil {
+			return nil, fmt.Errorf("%s.erl, line %d: -metric: %w", module, t.line, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// declaration is one -metric attribute's metric.
+func declaration(t any, known []metric) (metric, error) {
+	var m metric
+	d, ok := t.(map[string]any)
+	if !ok {
+		return m, fmt.Errorf("want a map #{event => ..., fields => [...], ...}, got %v", t)
+	}
+	for k := range d {
+		if !slices.Contains([]string{"event", "doc", "params", "numbers", "fields", "events"}, k) {
+			return m, fmt.Errorf("unknown key %s (keys: event, doc, params, numbers, fields, events)", k)
+		}
+	}
+	fields, ok := d["fields"].([]any)
+	if !ok || len(fields) == 0 {
+		return m, fmt.Errorf("fields: want a list of the fields it needs, got %v", d["fields"])
+	}
+	for _, f := range fields {
+		fl, err := fieldOf(f)
+		if err != nil {
+			return m, fmt.Errorf("fields: %w", err)
+		}
+		m.fields = append(m.fields, fl)
+	}
+	name, hasEvent := d["event"]
+	if !hasEvent {
+		if len(d) != 1 {
+			return m, fmt.Errorf("a declaration without an event has only fields")
+		}
+		return m, nil
+	}
+	event, ok := name.(erlAtom)
+	if !ok {
+		return m, fmt.Errorf("event: want an atom, got %v", name)
+	}
+	m.Name = string(event)
+	if err := m.describe(d, known); err != nil {
+		return m, fmt.Errorf("event %s: %w", event, err)
+	}
+	how, _ := d["events"].(erlAtom)
+	build, ok := eventBuilders[string(how)]
+	if !ok {
+		return m, fmt.Errorf("event %s: events: want one of %v, got %v", event, sortedKeys(eventBuilders), d["events"])
+	}
+	m.Flags = how == "flags"
+	first := m.fields[0].name
+	m.events = func(r *reading) []Event { return build(r, string(event), first) }
+	return m, nil
+}
+
+// describe sets m's doc, params and numbers from d, or from the metric of
+// the same event in known when d has none.
+func (m *metric) describe(d map[string]any, known []metric) error {
+	doc, hasDoc := d["doc"]
+	if !hasDoc {
+		for _, k := range known {
+			if k.Name == m.Name {
+				if _, ok := d["params"]; ok {
+					return fmt.Errorf("params without a doc: describe the event once, with both")
+				}
+				m.Doc, m.Params, m.Numbers, m.paramsFrom = k.Doc, k.Params, k.Numbers, k.paramsFrom
+				return nil
+			}
+		}
+		return fmt.Errorf("doc: say what the event means")
+	}
+	var ok bool
+	if m.Doc, ok = doc.(string); !ok || m.Doc == "" {
+		return fmt.Errorf(`doc: want a string, "what it means", got %v`, doc)
+	}
+	switch p := d["params"].(type) {
+	case erlAtom:
+		if p != "handlers" && p != "transports" {
+			return fmt.Errorf("params: want a list of names, handlers or transports, got %s", p)
+		}
+		m.paramsFrom = string(p)
+	default:
+		names, err := atomList(p)
+		if err != nil || len(names) == 0 {
+			return fmt.Errorf("params: want a list of names, got %v", d["params"])
+		}
+		m.Params = names
+	}
+	if n, ok := d["numbers"]; ok {
+		numbers, err := atomList(n)
+		if err != nil {
+			return fmt.Errorf("numbers: %w", err)
+		}
+		for _, name := range numbers {
+			if !slices.Contains(m.Params, name) {
+				return fmt.Errorf("numbers: %s is not one of the params %v", name, m.Params)
+			}
+		}
+		m.Numbers = numbers
+	}
+	return nil
+}
+
+// fieldOf is a fields element: Name or {Name, [quick, {needs, F}, {since, {X, Y, Z}}]}.
+func fieldOf(t any) (field, error) {
+	if name, ok := t.(erlAtom); ok {
+		return field{name: string(name)}, nil
+	}
+	tup, ok := t.(erlTuple)
+	if !ok || len(tup) != 2 {
+		return field{}, fmt.Errorf("want Name or {Name, Options}, got %v", t)
+	}
+	name, ok1 := tup[0].(erlAtom)
+	opts, ok2 := tup[1].([]any)
+	if !ok1 || !ok2 {
+		return field{}, fmt.Errorf("want {Name, [Option]}, got %v", t)
+	}
+	f := field{name: string(name)}
+	for _, o := range opts {
+		switch o := o.(type) {
+		case erlAtom:
+			if o != "quick" {
+				return f, fmt.Errorf("%s: unknown option %s (quick, {needs, Feature}, {since, {X, Y, Z}})", name, o)
+			}
+			f.quick = true
+			continue
+		case erlTuple:
+			if len(o) == 2 && o[0] == erlAtom("needs") {
+				if feature, ok := o[1].(erlAtom); ok {
+					f.when.feature = string(feature)
+					continue
+				}
+			}
+			if len(o) == 2 && o[0] == erlAtom("since") {
+				if gen, ok := o[1].(erlTuple); ok && len(gen) == 3 {
+					ok = true
+					for i, n := range gen {
+						v, isInt := n.(int)
+						ok = ok && isInt
+						f.when.since[i] = v
+					}
+					if ok {
+						continue
+					}
+				}
+			}
+		}
+		return f, fmt.Errorf("%s: unknown option %v (quick, {needs, Feature}, {since, {X, Y, Z}})", name, o)
+	}
+	return f, nil
+}
+
+func atomList(t any) ([]string, error) {
+	l, ok := t.([]any)
+	if !ok {
+		return nil, fmt.Errorf("want a list of atoms, got %v", t)
+	}
+	out := make([]string, len(l))
+	for i, e := range l {
+		a, ok := e.(erlAtom)
+		if !ok {
+			return nil, fmt.Errorf("want a list of atoms, got %v", t)
+		}
+		out[i] = string(a)
+	}
+	return out, nil
+}
+
+// sortedKeys are m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

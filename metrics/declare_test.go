@@ -1,0 +1,102 @@
+package metrics
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/mim-metrics/mim-metrics/etf"
+)
+
+// A declaration reads as the metric it describes: catalog entry, fields
+// with their gates, and the builder of its events.
+func TestDeclaration(t *testing.T) {
+	src := `-module(m).
+-export([]).
+%% a comment -metric(#{}) in passing
+-metric(#{event => pool_count, % a comment
+          doc => "number of "
+                 "pools: \"rdbms\"",
+          params => [value], numbers => [value],
+          fields => [{pool_count, [quick, {since, {3, 7, 0}}]}, {other, [{needs, domain_core}]}, plain],
+          events => count}).
+-metric(#{fields => ['quoted@atom']}).
+`
+	terms, err := attributes(src, "metric")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(terms) != 2 || terms[0].line != 4 || terms[1].line != 10 {
+		t.Fatalf("attributes %+v", terms)
+	}
+	m, err := declaration(terms[0].term, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := EventSpec{Name: "pool_count", Params: []string{"value"}, Doc: `number of pools: "rdbms"`, Numbers: []string{"value"}}
+	if !reflect.DeepEqual(m.EventSpec, want) {
+		t.Errorf("spec %+v, want %+v", m.EventSpec, want)
+	}
+	wantFields := []field{
+		{name: "pool_count", quick: true, when: gate{since: [3]int{3, 7, 0}}},
+		{name: "other", when: gate{feature: "domain_core"}},
+		{name: "plain"},
+	}
+	if !reflect.DeepEqual(m.fields, wantFields) {
+		t.Errorf("fields %+v, want %+v", m.fields, wantFields)
+	}
+	fs := fields{m: etf.Map{{Key: etf.Atom("pool_count"), Value: ok(int64(3))}}, warn: func(string, ...any) {}}
+	evs := m.events(&reading{fs: fs})
+	if len(evs) != 1 || evs[0].Name != "pool_count" || evs[0].Params["value"] != int64(3) {
+		t.Errorf("events %+v", evs)
+	}
+	internal, err := declaration(terms[1].term, nil)
+	if err != nil || internal.Name != "" || internal.fields[0].name != "quoted@atom" || internal.events != nil {
+		t.Errorf("a declaration of fields alone: %+v, %v", internal, err)
+	}
+}
+
+// An event both servers send is described once: the second module's
+// declaration takes the first's doc and params.
+func TestDeclarationOfAKnownEvent(t *testing.T) {
+	m, err := declaration(map[string]any{"event": erlAtom("host_count"), "fields": []any{erlAtom("host_count")}, "events": erlAtom("count")}, mongooseIMMetrics)
+	if err != nil || m.Doc == "" || !reflect.DeepEqual(m.Params, []string{"value"}) {
+		t.Fatalf("%+v, %v", m.EventSpec, err)
+	}
+	if _, err := declaration(map[string]any{"event": erlAtom("new_one"), "fields": []any{erlAtom("x")}, "events": erlAtom("count")}, mongooseIMMetrics); err == nil || !strings.Contains(err.Error(), "doc") {
+		t.Errorf("an undescribed new event: %v", err)
+	}
+}
+
+// A broken declaration is an error naming the line and what is wrong.
+func TestBadDeclarations(t *testing.T) {
+	ok := `event => e, doc => "d", params => [value], fields => [f], events => count`
+	for _, c := range []struct{ attr, want string }{
+		{`#{` + ok + `, colour => red}`, "unknown key colour"},
+		{`#{event => e, doc => "d", params => [value], fields => [f], events => sum}`, "events: want one of"},
+		{`#{event => e, doc => "d", params => [value], fields => [], events => count}`, "fields: want a list"},
+		{`#{event => e, doc => "d", params => [value], fields => [{f, [slow]}], events => count}`, "unknown option slow"},
+		{`#{event => e, doc => "d", params => [value], fields => [{f, [{since, 3}]}], events => count}`, "unknown option"},
+		{`#{event => e, doc => "d", params => [value], numbers => [total], fields => [f], events => count}`, "total is not one of the params"},
+		{`#{event => e, doc => "d", params => whitelist, fields => [f], events => count}`, "params: want"},
+		{`#{event => e, fields => [f], events => count}`, "doc: say what the event means"},
+		{`#{event => e, doc => Doc, params => [value], fields => [f], events => count}`, "no variables"},
+		{`#{event => e, doc => "d, params => [value], fields => [f], events => count}).`, "unterminated"},
+		{`#{` + ok + `}.`, `expected ")"`},
+		{`[` + ok + `]`, "expected"},
+		{`{` + ok + `}`, "expected"},
+		{`#{fields => [f], doc => "d"}`, "without an event has only fields"},
+	} {
+		src := "-module(m).\n\n-metric(" + c.attr + ").\n"
+		_, err := attributes(src, "metric")
+		if err == nil {
+			terms, _ := attributes(src, "metric")
+			_, err = declaration(terms[0].term, nil)
+		} else if !strings.Contains(err.Error(), "line 3") {
+			t.Errorf("%s: the error does not name the line: %v", c.attr, err)
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one saying %q", c.attr, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,231 @@
+package metrics
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// The declarations of the metrics are attributes of the gathering's Erlang
+// modules, -metric(#{...}). (see declare.go). This file reads them: the
+// Erlang terms an attribute may hold (maps with atom keys, tuples, lists,
+// atoms, strings and integers), nothing more.
+
+// erlAtom is an atom of a declaration; a string is a Go string.
+type erlAtom string
+
+// erlTuple is a tuple of a declaration.
+type erlTuple []any
+
+// attributes returns the terms of every -name(Term). attribute of the
+// Erlang source src, in order, each with its line.
+func attributes(src, name string) ([]lineTerm, error) {
+	var out []lineTerm
+	prefix := "-" + name + "("
+	for i := 0; ; {
+		j := strings.Index(src[i:], prefix)
+		if j < 0 {
+			return out, nil
+		}
+		start := i + j
+		line := strings.Count(src[:start], "\n") + 1
+		if start > 0 && src[start-1] != '\n' {
+			i = start + len(prefix)
+			continue
+		}
+		p := &termParser{src: src, pos: start + len(prefix)}
+		t, err := p.term()
+		if err == nil {
+			err = p.expect(")")
+		}
+		if err == nil {
+			err = p.expect(".")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("line %d: -%s attribute: %w", line, name, err)
+		}
+		out = append(out, lineTerm{line, t})
+		i = p.pos
+	}
+}
+
+// lineTerm is an attribute's term and the line it starts on.
+type lineTerm struct {
+	line int
+	term any
+}
+
+type termParser struct {
+	src string
+	pos int
+}
+
+// skip passes over white space and comments.
+func (p *termParser) skip() {
+	for p.pos < len(p.src) {
+		switch c := p.src[p.pos]; {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			p.pos++
+		case c == '%':
+			for p.pos < len(p.src) && p.src[p.pos] != '\n' {
+				p.pos++
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (p *termParser) peek(s string) bool {
+	p.skip()
+	return strings.HasPrefix(p.src[p.pos:], s)
+}
+
+func (p *termParser) expect(s string) error {
+	if !p.peek(s) {
+		return fmt.Errorf("expected %q at %q", s, p.context())
+	}
+	p.pos += len(s)
+	return nil
+}
+
+func (p *termParser) context() string {
+	rest := p.src[p.pos:]
+	if i := strings.IndexByte(rest, '\n'); i >= 0 {
+		rest = rest[:i]
+	}
+	if len(rest) > 30 {
+		rest = rest[:30]
+	}
+	return rest
+}
+
+func (p *termParser) term() (any, error) {
+	p.skip()
+	switch {
+	case p.peek("#{"):
+		p.pos += 2
+		m := map[string]any{}
+		err := p.sequence("}", func() error {
+			key, err := p.term()
+			if err != nil {
+				return err
+			}
+			k, ok := key.(erlAtom)
+			if !ok {
+				return fmt.Errorf("a map key must be an atom, not %v", key)
+			}
+			if _, dup := m[string(k)]; dup {
+				return fmt.Errorf("key %s given twice", k)
+			}
+			if err := p.expect("=>"); err != nil {
+				return err
+			}
+			v, err := p.term()
+			m[string(k)] = v
+			return err
+		})
+		return m, err
+	case p.peek("{"):
+		p.pos++
+		var t erlTuple
+		err := p.sequence("}", func() error {
+			v, err := p.term()
+			t = append(t, v)
+			return err
+		})
+		return t, err
+	case p.peek("["):
+		p.pos++
+		l := []any{}
+		err := p.sequence("]", func() error {
+			v, err := p.term()
+			l = append(l, v)
+			return err
+		})
+		return l, err
+	case p.peek(`"`):
+		// Adjacent strings are one, as in Erlang.
+		var text strings.Builder
+		for p.peek(`"`) {
+			s, err := p.quoted('"')
+			if err != nil {
+				return nil, err
+			}
+			text.WriteString(s)
+		}
+		return text.String(), nil
+	case p.peek("'"):
+		s, err := p.quoted('\'')
+		return erlAtom(s), err
+	}
+	start := p.pos
+	for p.pos < len(p.src) && (isWordByte(p.src[p.pos])) {
+		p.pos++
+	}
+	word := p.src[start:p.pos]
+	switch {
+	case word == "":
+		return nil, fmt.Errorf("expected a term at %q", p.context())
+	case unicode.IsDigit(rune(word[0])):
+		n, err := strconv.Atoi(word)
+		if err != nil {
+			return nil, fmt.Errorf("bad integer %q", word)
+		}
+		return n, nil
+	case unicode.IsLower(rune(word[0])):
+		return erlAtom(word), nil
+	}
+	return nil, fmt.Errorf("%q: a declaration holds no variables", word)
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c == '@' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// sequence parses comma-separated elements up to end.
+func (p *termParser) sequence(end string, element func() error) error {
+	if p.peek(end) {
+		p.pos += len(end)
+		return nil
+	}
+	for {
+		if err := element(); err != nil {
+			return err
+		}
+		if p.peek(end) {
+			p.pos += len(end)
+			return nil
+		}
+		if err := p.expect(","); err != nil {
+			return err
+		}
+	}
+}
+
+// quoted parses a string or quoted atom (escapes \\, \", \' and \n).
+func (p *termParser) quoted(q byte) (string, error) {
+	var b strings.Builder
+	for p.pos++; p.pos < len(p.src); p.pos++ {
+		c := p.src[p.pos]
+		switch {
+		case c == q:
+			p.pos++
+			return b.String(), nil
+		case c == '\\' && p.pos+1 < len(p.src):
+			p.pos++
+			switch e := p.src[p.pos]; e {
+			case 'n':
+				b.WriteByte('\n')
+			case '\\', '"', '\'':
+				b.WriteByte(e)
+			default:
+				return "", fmt.Errorf(`unsupported escape \%c`, e)
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", fmt.Errorf("unterminated %c", q)
+}
