@@ -14,9 +14,15 @@
 fields(Metric, Quick, Slow, Timeout) ->
     Self = self(),
     Ref = make_ref(),
-    %% One fun for all the fields (each fun the gather makes costs its
-    %% evaluation a check of its body).
-    Worker = fun(Fields) -> [Self ! {Ref, Field, compute(Metric, Field)} || Field <- Fields] end,
+    %% Each process gets a copy of what Worker uses, the gathering's code
+    %% included: Worker calls none of this module's functions, which would
+    %% add a second copy.
+    Worker = fun(Fields) ->
+                     [Self ! {Ref, Field, try {ok, Metric(Field)}
+                                          catch Class:Reason -> {error, {Class, iolist_to_binary(io_lib:format("~0P", [Reason, 12]))}}
+                                          end}
+                      || Field <- Fields]
+             end,
     Pids = [spawn(erlang, apply, [Worker, [Fields]]) || Fields <- [Quick | [[Field] || Field <- Slow]]],
     Timer = erlang:start_timer(Timeout, Self, Ref),
     Answers = receive_fields(Ref, Timer, length(Quick) + length(Slow), #{}),
@@ -31,11 +37,4 @@ receive_fields(Ref, Timer, Left, Answers) ->
     receive
         {Ref, Field, Answer} -> receive_fields(Ref, Timer, Left - 1, Answers#{Field => Answer});
         {timeout, Timer, Ref} -> Answers
-    end.
-
-compute(Metric, Field) ->
-    try
-        {ok, Metric(Field)}
-    catch
-        Class:Reason -> {error, {Class, iolist_to_binary(io_lib:format("~0P", [Reason, 12]))}}
     end.

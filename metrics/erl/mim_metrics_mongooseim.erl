@@ -32,12 +32,12 @@
 -metric(#{event => custom_module_count,
           doc => "number of loaded modules that are not the server's own; they are never named",
           params => [value], numbers => [value],
-          fields => [custom_module_count], events => count}).
+          fields => [{custom_module_count, [quick]}], events => count}).
 -metric(#{event => cluster,
           doc => "node uptime (`DDDD-HH:MM:SS`), server version, external components connected to this node, "
                  "cluster size, config format (`toml`, `cfg`, `yml`)",
           params => [uptime, version, component, node_number, config_type], numbers => [component, node_number],
-          fields => [{uptime_ms, [quick]}, {node_number, [quick]}, version, component,
+          fields => [{uptime_ms, [quick]}, {node_number, [quick]}, {version, [quick]}, component,
                      {config_path, [quick, {needs, mongoose_config_path}]},
                      {config_path, [quick, {needs, ejabberd_config_path}]}],
           events => cluster}).
@@ -80,7 +80,8 @@ metric(nodes, _Node) ->
 metric(builtin_service, _Node) ->
     is_pid(erlang:whereis(service_mongoose_system_metrics));
 metric(version, _Node) ->
-    element(3, lists:keyfind(mongooseim, 1, application:which_applications()));
+    {ok, Version} = application:get_key(mongooseim, vsn),
+    Version;
 metric(cluster_id, _Node) ->
     mongoose_cluster_id:get_cached_cluster_id();
 metric(host_count, Node) ->
