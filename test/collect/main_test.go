@@ -47,9 +47,18 @@ func collectOnce(t *testing.T, seeds []string, cookie string, discover bool) ([]
 	}
 	// What a first collection cost: it includes connecting and parsing the
 	// sources on the node; later ones reuse both.
+	// At most 3 rex calls a node the first time (member discovery, probe,
+	// gather), one a later time.
 	for _, r := range reports {
 		s := cl.Stats(r.Node)
 		t.Logf("COST %s: first collection %v, %d round trips, %d bytes received", r.Node, took.Round(10*time.Microsecond), s.Calls, s.BytesReceived)
+		if s.Calls > 3 {
+			t.Errorf("%s: %d round trips in a first collection, want at most 3", r.Node, s.Calls)
+		}
+	}
+	first := map[string]int64{}
+	for _, r := range reports {
+		first[r.Node] = cl.Stats(r.Node).Calls
 	}
 	start = time.Now()
 	if _, err := c.Collect(ctx); err != nil {
@@ -59,6 +68,9 @@ func collectOnce(t *testing.T, seeds []string, cookie string, discover bool) ([]
 	for _, r := range reports {
 		s := cl.Stats(r.Node)
 		t.Logf("COST %s: total after a second collection (%v): %d round trips, %d bytes received", r.Node, took.Round(10*time.Microsecond), s.Calls, s.BytesReceived)
+		if n := s.Calls - first[r.Node]; n != 1 {
+			t.Errorf("%s: %d round trips in a second collection, want 1", r.Node, n)
+		}
 	}
 	c2 := metrics.NewCollector(cl, zap.New(core))
 	reports, err = c2.Collect(ctx)
