@@ -92,6 +92,9 @@ type EjabberdOptions struct {
 	// NoCustomModule leaves EjabberdCustomModule out of the config (it is
 	// still compiled and on the code path).
 	NoCustomModule bool
+	// ExtraHosts are more virtual hosts, v1. to vN.EjabberdHost2 (sentinel
+	// names), each with the common modules.
+	ExtraHosts int
 	// Paths are more code paths (-pa) for the node.
 	Paths []string
 	// StartTimeout bounds the wait for ejabberd to be fully started; 3 minutes
@@ -395,7 +398,7 @@ func (e *Ejabberd) env() []string {
 		"CONTRIB_MODULES_PATH="+filepath.Join(d, "contrib"),
 		"CONTRIB_MODULES_CONF_DIR="+filepath.Join(d, "contrib", "conf"),
 		"ERL_MAX_PORTS=32000",
-		"ERL_MAX_ETS_TABLES=1400",
+		"ERL_MAX_ETS_TABLES="+strconv.Itoa(1400+50*e.opts.ExtraHosts),
 		"ERL_EPMD_PORT="+strconv.Itoa(epmdPort),
 		"ERL_EPMD_ADDRESS=127.0.0.1",
 	)
@@ -434,6 +437,9 @@ func (e *Ejabberd) prepare() error {
 	}
 	if e.opts.NoCustomModule {
 		c.CustomModule = ""
+	}
+	for i := 1; i <= e.opts.ExtraHosts; i++ {
+		c.Hosts = append(c.Hosts, fmt.Sprintf("v%d.%s", i, EjabberdHost2))
 	}
 	ports := map[int]bool{}
 	for _, p := range []*int{&c.C2SPort, &c.HTTPPort, &c.ServicePort} {
