@@ -191,9 +191,6 @@ func indexRollups(rows []store.RollupRow, totals []store.RollupTotal) *rollups {
 	return r
 }
 
-// indexRows indexes daily rows alone.
-func indexRows(rows []store.RollupRow) *rollups { return indexRollups(rows, nil) }
-
 // empty says whether no cluster was active in the period.
 func (r *rollups) empty() bool {
 	for _, days := range r.active {

@@ -51,6 +51,9 @@ func hasPoint(c Chart, series, group, label string) bool {
 	return false
 }
 
+// indexRows indexes daily rows alone: the totals are those of the rows.
+func indexRows(rows []store.RollupRow) *rollups { return indexRollups(rows, nil) }
+
 func TestParseFilter(t *testing.T) {
 	f := mustFilter(t, "")
 	if f.Days != 30 || f.Kind != "all" || f.Version != "*" {
