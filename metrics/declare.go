@@ -93,8 +93,10 @@ func (m *metric) describe(d map[string]any, known []metric) error {
 	if !hasDoc {
 		for _, k := range known {
 			if k.Name == m.Name {
-				if _, ok := d["params"]; ok {
-					return fmt.Errorf("params without a doc: describe the event once, with both")
+				_, hasParams := d["params"]
+				_, hasNumbers := d["numbers"]
+				if hasParams || hasNumbers {
+					return fmt.Errorf("params or numbers without a doc: %s is described in the first module, give it there", m.Name)
 				}
 				m.Doc, m.Params, m.Numbers, m.paramsFrom = k.Doc, k.Params, k.Numbers, k.paramsFrom
 				return nil

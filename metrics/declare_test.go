@@ -63,6 +63,9 @@ func TestDeclarationOfAKnownEvent(t *testing.T) {
 	if err != nil || m.Doc == "" || !reflect.DeepEqual(m.Params, []string{"value"}) {
 		t.Fatalf("%+v, %v", m.EventSpec, err)
 	}
+	if _, err := declaration(map[string]any{"event": erlAtom("host_count"), "numbers": []any{erlAtom("value")}, "fields": []any{erlAtom("host_count")}, "events": erlAtom("count")}, mongooseIMMetrics); err == nil || !strings.Contains(err.Error(), "without a doc") {
+		t.Errorf("numbers of a known event given again without its doc: %v", err)
+	}
 	if _, err := declaration(map[string]any{"event": erlAtom("new_one"), "fields": []any{erlAtom("x")}, "events": erlAtom("count")}, mongooseIMMetrics); err == nil || !strings.Contains(err.Error(), "doc") {
 		t.Errorf("an undescribed new event: %v", err)
 	}

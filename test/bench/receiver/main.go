@@ -304,11 +304,12 @@ func measureAll(ctx context.Context, w *world, work string, o options, res *resu
 			fail("%s: scale: %v", srv.kind, errs[i])
 			continue
 		}
-		if o.rawDays == 0 {
-			// No raw day: nothing for RollUp to compute.
-		} else if err := timeRollUps(ctx, w, stores[i], &loaded[i]); err != nil {
-			fail("%s: scale: %v", srv.kind, err)
-			continue
+		// With no raw day there is nothing for RollUp to compute.
+		if o.rawDays > 0 {
+			if err := timeRollUps(ctx, w, stores[i], &loaded[i]); err != nil {
+				fail("%s: scale: %v", srv.kind, err)
+				continue
+			}
 		}
 		res.scale = append(res.scale, loaded[i])
 		if slices.Contains(o.phases, "dashboard") {
