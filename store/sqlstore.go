@@ -53,6 +53,12 @@ type sqlStore struct {
 
 	rollupMu sync.Mutex // one roll-up at a time (SQLite)
 
+	// Profiles never change once stored: their ids by hash, their facts
+	// by id.
+	profilesMu   sync.Mutex
+	profileIDs   map[string]int64
+	profileFacts map[int64][]facts.Fact
+
 	// The group-commit writer (SQLite); adds is nil without one.
 	adds       chan *addRequest
 	quit       chan struct{}
@@ -114,7 +120,8 @@ const maxRowsPerInsert = 100
 
 // newSQLStore migrates the database and prepares the writer's statements.
 func newSQLStore(ctx context.Context, d dialect, w, r *sql.DB, closeMore func()) (*sqlStore, error) {
-	s := &sqlStore{d: d, w: w, r: r, prepared: map[string]*sql.Stmt{}, closeMore: closeMore}
+	s := &sqlStore{d: d, w: w, r: r, prepared: map[string]*sql.Stmt{}, closeMore: closeMore,
+		profileIDs: map[string]int64{}, profileFacts: map[int64][]facts.Fact{}}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -307,7 +314,15 @@ func (s *sqlStore) rollUpLocked(ctx context.Context, day time.Time) error {
 	if err := s.writeRollups(ctx, tx, day, r.rows()); err != nil {
 		return err
 	}
-	return tx.Commit()
+	cache, err := s.updateRuns(ctx, tx, day, r.profiles)
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	cache()
+	return nil
 }
 
 // rollUpFromSnapshot (SQLite) reads the day's facts in a snapshot on a
@@ -342,12 +357,20 @@ func (s *sqlStore) rollUpFromSnapshot(ctx context.Context, day time.Time) error 
 	if err := s.writeRollups(ctx, tx, day, rows); err != nil {
 		return err
 	}
+	cache, err := s.updateRuns(ctx, tx, day, r.profiles)
+	if err != nil {
+		return err
+	}
 	if lastMark.Valid {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM dirty_marks WHERE day = ? AND id <= ?`, dayText(day), lastMark.Int64); err != nil {
 			return err
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	cache()
+	return nil
 }
 
 // writeRollups replaces the day's rows by rows. No rows (no facts: none

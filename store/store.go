@@ -147,6 +147,9 @@ type Store interface {
 	// time. A day with no facts left (deleted by the retention) keeps its
 	// rows.
 	RollUp(ctx context.Context, day time.Time) error
+	// Runs returns the cluster runs that overlap the days [from, to], with
+	// their profiles' facts: a period's exact distinct clusters.
+	Runs(ctx context.Context, from, to time.Time) (RunSet, error)
 	// DaysToRollUp lists the days whose facts changed since they were last
 	// rolled up.
 	DaysToRollUp(ctx context.Context) ([]time.Time, error)
