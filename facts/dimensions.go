@@ -79,7 +79,7 @@ var Specs = []Spec{
 		Rule: "each outgoing pool type any node configures"},
 	{Name: StanzaVolume, Combine: LargestValue, Values: []string{"0", "1-100", "101-10k", "10k-1M", "1M+"},
 		NotReported: "MongooseIM before 3.7.0 sends no stanza counts, nor 6.4 and 6.5 without exometer",
-		Rule: "the busiest day: the stanzas counted that day by all its nodes (every type summed), bucketed"},
+		Rule:        "the busiest day: the stanzas counted that day by all its nodes (every type summed), bucketed"},
 	{Name: Country, Combine: EachValue,
 		Rule: "each country a node's report came from (only with a GeoIP database)"},
 }
