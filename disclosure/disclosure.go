@@ -25,7 +25,6 @@
 // K must be 3 or more: "fewer than 2" would say "1".
 package disclosure
 
-
 // Verdict is what the public view shows of a cell.
 type Verdict int
 
@@ -89,14 +88,14 @@ func Protect(t Table, k int64) Result {
 	if !rare || !t.Partition {
 		return out
 	}
-	// Withhold shown cells in the table's order (an order by size would
-	// tell that a withheld cell is smaller than the shown ones) until the
-	// hidden ones are safe.
-	for i, v := range out.Cells {
+	// Withhold shown cells from the table's end (its least used values,
+	// usually; an order by size would tell that a withheld cell is smaller
+	// than the shown ones) until the hidden ones are safe.
+	for i := len(out.Cells) - 1; i >= 0; i-- {
 		if safe(t, out.Cells, k) {
 			return out
 		}
-		if v == Shown && t.Cells[i].N > 0 {
+		if out.Cells[i] == Shown && t.Cells[i].N > 0 {
 			out.Cells[i] = Withheld
 		}
 	}

@@ -107,7 +107,7 @@ func TestVerdicts(t *testing.T) {
 	}{
 		{"nothing rare", Table{Cells: []Cell{{N: 10}, {N: 0}, {N: 7}}, Total: 17, Partition: true}, 5, []Verdict{Shown, Shown, Shown}, false},
 		{"a known zero stays zero", Table{Cells: []Cell{{N: 30}, {N: 0}, {N: 2}, {N: 20}}, Total: 52, Partition: true}, 5,
-			[]Verdict{Withheld, Shown, Rare, Shown}, false},
+			[]Verdict{Shown, Shown, Rare, Withheld}, false},
 		{"not a partition: rare cells only", Table{Cells: []Cell{{N: 30}, {N: 2}, {N: 6}}, Total: 40}, 5, []Verdict{Shown, Rare, Shown}, false},
 		{"a small total hides all", Table{Cells: []Cell{{N: 3}, {N: 1}}, Total: 4, Partition: true}, 5, []Verdict{Withheld, Withheld}, true},
 		{"other is never shown", Table{Cells: []Cell{{N: 40}, {N: 9, Other: true}}, Total: 49}, 5, []Verdict{Shown, Withheld}, false},
