@@ -53,22 +53,22 @@ type Query struct {
 
 // Count counts the distinct clusters of each kind in the query's period.
 func Count(set store.RunSet, q Query) map[store.Kind]*Counts {
-	c := newCounter(set, q.Version)
+	c := newCounter(set, q.Version, nil)
 	from, to := store.Day(q.From), store.Day(q.To)
-	out := map[store.Kind]*Counts{}
+	tallies := map[store.Kind]*tally{}
+	var picked []*profile
 	c.eachCluster(func(kind store.Kind, runs []store.Run) {
-		profiles := c.profilesIn(runs, from, to)
-		if len(profiles) == 0 {
-			return
+		picked = picked[:0]
+		for _, r := range runs {
+			if !r.Last.Before(from) && !r.First.After(to) {
+				picked = c.pick(picked, r.Profile)
+			}
 		}
-		counts := out[kind]
-		if counts == nil {
-			counts = &Counts{Values: map[string]map[string]int{}, Covered: map[string]int{}}
-			out[kind] = counts
+		if len(picked) > 0 {
+			c.tallyOf(tallies, kind).add(c, picked)
 		}
-		c.add(counts, profiles)
 	})
-	return out
+	return c.counts(tallies)
 }
 
 // Week is one ISO week's distinct clusters (weeks start on Monday).
@@ -90,27 +90,57 @@ func Weekly(set store.RunSet, from, to time.Time, version string, dimensions ...
 		if end.After(to) {
 			end = to
 		}
-		weeks = append(weeks, Week{Monday: monday, From: d, To: end, Counts: map[store.Kind]*Counts{}})
+		weeks = append(weeks, Week{Monday: monday, From: d, To: end})
 		d = end.AddDate(0, 0, 1)
 	}
-	c := newCounter(set, version)
-	c.only = dimensions
+	c := newCounter(set, version, dimensions)
+	tallies := make([]map[store.Kind]*tally, len(weeks))
+	for i := range tallies {
+		tallies[i] = map[store.Kind]*tally{}
+	}
+	byWeek := make([][]*profile, len(weeks))
+	first := Monday(from)
 	c.eachCluster(func(kind store.Kind, runs []store.Run) {
-		for i := range weeks {
-			w := &weeks[i]
-			profiles := c.profilesIn(runs, w.From, w.To)
-			if len(profiles) == 0 {
+		var touched []int
+		for _, r := range runs {
+			if r.Last.Before(from) || r.First.After(to) {
 				continue
 			}
-			counts := w.Counts[kind]
-			if counts == nil {
-				counts = &Counts{Values: map[string]map[string]int{}, Covered: map[string]int{}}
-				w.Counts[kind] = counts
+			start, end := later(r.First, from), earlier(r.Last, to)
+			for w := weekIndex(first, start); w <= weekIndex(first, end); w++ {
+				if len(byWeek[w]) == 0 {
+					touched = append(touched, w)
+				}
+				byWeek[w] = c.pick(byWeek[w], r.Profile)
 			}
-			c.add(counts, profiles)
+		}
+		for _, w := range touched {
+			if len(byWeek[w]) > 0 {
+				c.tallyOf(tallies[w], kind).add(c, byWeek[w])
+			}
+			byWeek[w] = byWeek[w][:0]
 		}
 	})
+	for i := range weeks {
+		weeks[i].Counts = c.counts(tallies[i])
+	}
 	return weeks
+}
+
+func weekIndex(firstMonday, day time.Time) int { return int(day.Sub(firstMonday).Hours()/24) / 7 }
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // Monday returns the Monday of t's ISO week.
@@ -119,33 +149,66 @@ func Monday(t time.Time) time.Time {
 	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 }
 
-// counter holds a run set's profiles, indexed for counting.
+// counter holds a run set's profiles with their values numbered, so that
+// a cluster's values are made distinct with a mark per value, not a map.
 type counter struct {
-	set      store.RunSet
-	version  string
-	only     []string // dimensions counted; empty: all
+	set     store.RunSet
+	version string
+	// values: every (dimension, value) of the profiles, by number.
+	values []value
+	// specs: the dimensions counted, by number.
+	specs    []facts.Spec
 	profiles map[int64]*profile
 }
 
-// profile is one stored profile's facts by dimension.
-type profile struct {
-	values   map[string][]string
-	versions []string
+type value struct {
+	spec  int // index in specs
+	value string
+	rank  int
 }
 
-func newCounter(set store.RunSet, version string) *counter {
+// profile is one stored profile: its value numbers, and its versions.
+type profile struct {
+	values   []int
+	versions []string
+	// matches: the profile counts for the version asked for.
+	matches bool
+}
+
+func newCounter(set store.RunSet, version string, only []string) *counter {
 	if version == facts.AllVersions {
 		version = ""
 	}
 	c := &counter{set: set, version: version, profiles: map[int64]*profile{}}
+	specIndex := map[string]int{}
+	for _, spec := range facts.Specs {
+		if len(only) > 0 && !slices.Contains(only, spec.Name) {
+			continue
+		}
+		specIndex[spec.Name] = len(c.specs)
+		c.specs = append(c.specs, spec)
+	}
+	numbers := map[facts.Fact]int{}
 	for id, fs := range set.Profiles {
-		p := &profile{values: map[string][]string{}}
+		p := &profile{}
 		for _, f := range fs {
-			p.values[f.Dimension] = append(p.values[f.Dimension], f.Value)
 			if f.Dimension == facts.Version {
 				p.versions = append(p.versions, f.Value)
 			}
+			si, ok := specIndex[f.Dimension]
+			if !ok {
+				continue
+			}
+			key := facts.Fact{Dimension: f.Dimension, Value: f.Value}
+			n, seen := numbers[key]
+			if !seen {
+				n = len(c.values)
+				numbers[key] = n
+				c.values = append(c.values, value{spec: si, value: f.Value, rank: c.specs[si].Rank(f.Value)})
+			}
+			p.values = append(p.values, n)
 		}
+		p.matches = version == "" || slices.Contains(p.versions, version)
 		c.profiles[id] = p
 	}
 	return c
@@ -165,34 +228,66 @@ func (c *counter) eachCluster(fn func(kind store.Kind, runs []store.Run)) {
 	}
 }
 
-// profilesIn returns the distinct profiles of one cluster's runs on the
-// days [from, to], only those of the version asked for.
-func (c *counter) profilesIn(runs []store.Run, from, to time.Time) []*profile {
-	var out []*profile
-	for _, r := range runs {
-		if r.Last.Before(from) || r.First.After(to) {
-			continue
-		}
-		p := c.profiles[r.Profile]
-		if p == nil || (c.version != "" && !slices.Contains(p.versions, c.version)) {
-			continue
-		}
-		if !slices.Contains(out, p) {
-			out = append(out, p)
-		}
+// pick adds the profile id to a cluster's list when it counts (the version
+// asked for) and is not there yet.
+func (c *counter) pick(list []*profile, id int64) []*profile {
+	p := c.profiles[id]
+	if p == nil || !p.matches || slices.Contains(list, p) {
+		return list
 	}
-	return out
+	return append(list, p)
+}
+
+// tally is one kind's counts while clusters are added.
+type tally struct {
+	active  int
+	values  []int // clusters per value number
+	covered []int // clusters per spec
+	// marks make each cluster count once per value and spec: the number
+	// of the cluster last counted there.
+	valueMark, specMark []int
+	best                []int // per spec: the cluster's largest value, or -1
+}
+
+func (c *counter) tallyOf(m map[store.Kind]*tally, kind store.Kind) *tally {
+	t := m[kind]
+	if t == nil {
+		t = &tally{values: make([]int, len(c.values)), covered: make([]int, len(c.specs)),
+			valueMark: make([]int, len(c.values)), specMark: make([]int, len(c.specs)), best: make([]int, len(c.specs))}
+		m[kind] = t
+	}
+	return t
 }
 
 // add counts one cluster whose days in the period had these profiles.
-func (c *counter) add(counts *Counts, profiles []*profile) {
-	counts.Active++
-	for _, spec := range facts.Specs {
-		if len(c.only) > 0 && !slices.Contains(c.only, spec.Name) {
-			continue
+func (t *tally) add(c *counter, profiles []*profile) {
+	t.active++
+	mark := t.active // this cluster's number in the tally
+	for i := range t.best {
+		t.best[i] = -1
+	}
+	for _, p := range profiles {
+		for _, v := range p.values {
+			val := c.values[v]
+			spec := c.specs[val.spec]
+			t.specMark[val.spec] = mark
+			if spec.Combine == facts.LargestValue {
+				if b := t.best[val.spec]; b < 0 || val.rank > c.values[b].rank || (val.rank == c.values[b].rank && val.value > c.values[b].value) {
+					t.best[val.spec] = v
+				}
+				continue
+			}
+			if t.valueMark[v] != mark {
+				t.valueMark[v] = mark
+				t.values[v]++
+			}
 		}
-		values := clusterValues(spec, profiles)
-		covered := len(values) > 0
+	}
+	for si, spec := range c.specs {
+		if b := t.best[si]; b >= 0 {
+			t.values[b]++
+		}
+		covered := t.specMark[si] == mark
 		if !covered && spec.AbsentMeansNone {
 			for _, p := range profiles {
 				if len(p.versions) == 0 && spec.CanReport("") {
@@ -204,41 +299,32 @@ func (c *counter) add(counts *Counts, profiles []*profile) {
 			}
 		}
 		if covered {
-			counts.Covered[spec.Name]++
-		}
-		if len(values) == 0 {
-			continue
-		}
-		byValue := counts.Values[spec.Name]
-		if byValue == nil {
-			byValue = map[string]int{}
-			counts.Values[spec.Name] = byValue
-		}
-		for _, v := range values {
-			byValue[v]++
+			t.covered[si]++
 		}
 	}
 }
 
-// clusterValues is a cluster's values of one dimension over its profiles,
-// combined by the dimension's rule: the largest one, or each one once.
-func clusterValues(spec facts.Spec, profiles []*profile) []string {
-	var out []string
-	for _, p := range profiles {
-		for _, v := range p.values[spec.Name] {
-			if !slices.Contains(out, v) {
-				out = append(out, v)
+// counts turns the tallies into Counts.
+func (c *counter) counts(tallies map[store.Kind]*tally) map[store.Kind]*Counts {
+	out := map[store.Kind]*Counts{}
+	for kind, t := range tallies {
+		counts := &Counts{Active: t.active, Values: map[string]map[string]int{}, Covered: map[string]int{}}
+		for si, spec := range c.specs {
+			if t.covered[si] > 0 {
+				counts.Covered[spec.Name] = t.covered[si]
 			}
 		}
-	}
-	if spec.Combine != facts.LargestValue || len(out) < 2 {
-		return out
-	}
-	best := out[0]
-	for _, v := range out[1:] {
-		if r, rb := spec.Rank(v), spec.Rank(best); r > rb || (r == rb && v > best) {
-			best = v
+		for v, n := range t.values {
+			if n == 0 {
+				continue
+			}
+			name := c.specs[c.values[v].spec].Name
+			if counts.Values[name] == nil {
+				counts.Values[name] = map[string]int{}
+			}
+			counts.Values[name][c.values[v].value] = n
 		}
+		out[kind] = counts
 	}
-	return []string{best}
+	return out
 }

@@ -19,11 +19,14 @@
 //     clusters more than the least they could hold (their slack), and each
 //     hidden cell has another one beside it without an upper bound (rare
 //     cells hold at most K-1). Then no hidden cell has a single possible
-//     value. If that cannot be reached, every cell of the
-//     table is withheld, zeros too.
+//     value. If that cannot be reached, every cell of the table is
+//     withheld, zeros too (their places would tell how many cells share
+//     the total).
 //
 // K must be 3 or more: "fewer than 2" would say "1".
 package disclosure
+
+import "strconv"
 
 // Verdict is what the public view shows of a cell.
 type Verdict int
@@ -102,6 +105,8 @@ func Protect(t Table, k int64) Result {
 	if safe(t, out.Cells, k) {
 		return out
 	}
+	// Nothing can be shown: not even the zeros, whose places would tell
+	// how many cells share the total.
 	for i := range out.Cells {
 		out.Cells[i] = Withheld
 	}
@@ -132,4 +137,18 @@ func safe(t Table, verdicts []Verdict, k int64) bool {
 		}
 	}
 	return (unbounded >= 2 || unbounded == 1 && rare >= 1) && sum-least >= k
+}
+
+// Explain says the rule in words, for the methodology page.
+func Explain(k int64) []string {
+	k = max(k, MinK)
+	n := func(x int64) string { return strconv.FormatInt(x, 10) }
+	return []string{
+		"A count of 1 to " + n(k-1) + " clusters is shown as “fewer than " + n(k) + " clusters”: a known value keeps its name, a value of no known name goes into “other”, which is never counted.",
+		"A zero stays zero: that no cluster reported a known value is a finding (unless the table is too small to show any of its numbers).",
+		"When a chart's clusters are fewer than " + n(k) + ", none of its numbers is shown.",
+		"Where a chart's values add up to its clusters (buckets with their “not reported”, a module's backends, the versions of a week, new and returning clusters of a day), a small count could be worked out by subtracting the others from the total. So more values are “withheld”, from the chart's end, until the hidden ones together hold at least " + n(k) + " clusters more than the least they could, and none of them could have only one count.",
+		"Where “not reported” would be small, it is not shown, and the shares are of all active clusters instead of those that could report the value.",
+		"The version filter is for the admin view: one version's numbers beside those of all versions could be subtracted.",
+	}
 }

@@ -589,31 +589,6 @@ func rollupsWhere(q RollupQuery) (string, []any) {
 	return where, args
 }
 
-func (s *sqlStore) RollupTotals(ctx context.Context, q RollupQuery) ([]RollupTotal, error) {
-	where, args := rollupsWhere(q)
-	query := `SELECT kind, dimension, value, CAST(SUM(clusters) AS BIGINT), MAX(clusters), CAST(SUM(amount) AS BIGINT) FROM rollups` + where +
-		` GROUP BY dimension, value, kind ORDER BY dimension, value, kind`
-	rows, err := s.r.QueryContext(ctx, s.rebind(query), args...)
-	if err != nil {
-		return nil, fmt.Errorf("roll-up totals: %w", err)
-	}
-	defer rows.Close()
-	var out []RollupTotal
-	for rows.Next() {
-		var t RollupTotal
-		var kind string
-		if err := rows.Scan(&kind, &t.Dimension, &t.Value, &t.ClusterDays, &t.MostClusters, &t.Sum); err != nil {
-			return nil, fmt.Errorf("roll-up totals: %w", err)
-		}
-		t.Kind = Kind(kind)
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("roll-up totals: %w", err)
-	}
-	return out, nil
-}
-
 func (s *sqlStore) Rollups(ctx context.Context, q RollupQuery) ([]RollupRow, error) {
 	where, args := rollupsWhere(q)
 	query := `SELECT day, kind, version, dimension, value, clusters, amount FROM rollups` + where + ` ORDER BY day, dimension, value, kind`

@@ -87,20 +87,6 @@ type RollupRow struct {
 	Sum       int64
 }
 
-// RollupTotal is one dimension value's roll-up rows of a period, for one
-// property kind, added up.
-type RollupTotal struct {
-	Kind      Kind
-	Dimension string
-	Value     string
-	// ClusterDays is the sum over the days of each day's distinct clusters.
-	ClusterDays int64
-	// MostClusters is the most distinct clusters of one day.
-	MostClusters int64
-	// Sum is the sum of the amounts.
-	Sum int64
-}
-
 // ClusterDay is one cluster's facts on one day (the admin view's history).
 type ClusterDay struct {
 	Day      time.Time
@@ -161,9 +147,6 @@ type Store interface {
 	// Rollups returns the roll-up rows q selects, by day, then dimension,
 	// value and kind.
 	Rollups(ctx context.Context, q RollupQuery) ([]RollupRow, error)
-	// RollupTotals adds up, per kind, dimension and value, the roll-up rows
-	// q selects, by dimension, then value and kind.
-	RollupTotals(ctx context.Context, q RollupQuery) ([]RollupTotal, error)
 	// Clusters lists the clusters seen since the given time, newest first.
 	Clusters(ctx context.Context, since time.Time) ([]ClusterSummary, error)
 	// ClusterHistory returns one cluster's facts per day in [from, to].
