@@ -18,7 +18,7 @@ type methodologyData struct {
 
 type methodChart struct {
 	ID, Title, Unit, Base, Rule, NotReported string
-	Partition                                 bool
+	Partition                                bool
 }
 
 func (d *dashboard) methodology(w http.ResponseWriter, r *http.Request) {

@@ -3,7 +3,7 @@ package dashboard
 import (
 	"bytes"
 	"html/template"
-		"strings"
+	"strings"
 	"testing"
 	"time"
 
