@@ -132,9 +132,10 @@ type Point struct {
 	Share float64 `json:"share"`
 	// Sum is the sum of the amounts (stanza increments).
 	Sum int64 `json:"sum,omitempty"`
-	// Hidden, in the public view, says why the numbers are not given:
-	// "fewer than K clusters" or "withheld" (so that a small number cannot
-	// be worked out from the others). Clusters, Share and Sum are then 0.
+	// Hidden says why the numbers are not given: in the public view "fewer
+	// than K clusters" or "withheld" (so that a small number cannot be
+	// worked out from the others); "not reported" when no cluster of the
+	// series could report the value. Clusters, Share and Sum are then 0.
 	Hidden string `json:"hidden,omitempty"`
 	// Partial: the day or week is not over.
 	Partial bool `json:"partial,omitempty"`
@@ -393,7 +394,11 @@ func (b builder) shares(c *Chart, s store.Kind) {
 		denominator = active
 	}
 	for i, cl := range cells {
-		c.Points = append(c.Points, b.sharePoint(s, "", cl.Label, cl.N, denominator, verdicts[i]))
+		p := b.sharePoint(s, "", cl.Label, cl.N, denominator, verdicts[i])
+		if denominator == 0 && active > 0 && p.Hidden == "" {
+			p.Hidden = notReportedLabel // no cluster could report it: no share, not 0 %
+		}
+		c.Points = append(c.Points, p)
 	}
 	if other > 0 {
 		c.Points = append(c.Points, b.sharePoint(s, "", otherLabel, other, denominator, verdicts[len(cells)]))
@@ -500,6 +505,20 @@ func (b builder) weekly(c *Chart, s store.Kind) {
 		}
 	}
 	labels := orderValues(dim, seen)
+	if b.hide {
+		// A value of no known name is named only if some week has k
+		// clusters of it: else it is in "other" every week (a week's 0
+		// would name it).
+		most := map[string]int{}
+		for _, w := range b.in.weeks {
+			if counts := w.Counts[s]; counts != nil {
+				for v, n := range counts.Values[dim] {
+					most[v] = max(most[v], n)
+				}
+			}
+		}
+		labels = slices.DeleteFunc(labels, func(l cell) bool { return !l.Known && int64(most[l.Label]) < b.k })
+	}
 	if dim == facts.Version {
 		slices.SortFunc(labels, func(x, y cell) int { return compareVersions(y.Label, x.Label) })
 	}
@@ -514,10 +533,17 @@ func (b builder) weekly(c *Chart, s store.Kind) {
 			active, values = int64(counts.Active), counts.Values[dim]
 		}
 		week := make([]cell, len(labels))
+		var unnamed int64 // the clusters of values left out of labels
 		for i, l := range labels {
 			week[i] = cell{Label: l.Label, N: int64(values[l.Label]), Known: l.Known}
 		}
+		for v, n := range values {
+			if !slices.ContainsFunc(labels, func(l cell) bool { return l.Label == v }) {
+				unnamed += int64(n)
+			}
+		}
 		cells, other := b.foldUnknown(week)
+		other += unnamed
 		table := disclosure.Table{Total: active, Partition: true}
 		for _, cl := range cells {
 			table.Cells = append(table.Cells, disclosure.Cell{N: cl.N})

@@ -171,6 +171,9 @@ func baseText(b Base) string {
 	if b.Hidden != "" {
 		return s + b.Of + ": " + b.Hidden
 	}
+	if b.Clusters == 0 && b.Active > 0 {
+		return s + fmt.Sprintf("no cluster could report it (%d of %d active: their versions cannot report it)", b.NotReported, b.Active)
+	}
 	s += "shares of the " + clustersText(b.Clusters) + " " + strings.TrimPrefix(b.Of, "clusters ")
 	if b.Of == "active clusters" {
 		s = b.Series + ": shares of the " + strconv.FormatInt(b.Clusters, 10) + " active clusters"
