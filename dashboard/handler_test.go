@@ -200,6 +200,13 @@ func TestPagesAndAPI(t *testing.T) {
 				t.Errorf("GET %s: a client id on a public page", path)
 			}
 		}
+		// Every navigation link keeps the filter.
+		_, _, page := get(t, srv.URL+"/clusters?period=90&kind=production")
+		for _, want := range []string{`href="/shape?kind=production&amp;period=90&amp;version=%2a"`, `href="/?kind=production&amp;period=90&amp;version=%2a"`} {
+			if !strings.Contains(strings.ToLower(page), want) {
+				t.Errorf("the page has no link %s", want)
+			}
+		}
 		// Six clusters run mod_vcard: mnesia 4 and rdbms 2 are both under
 		// 5, and the table adds up to 6: nothing of it is shown.
 		c := apiJSON(t, srv, "/api/v1/backends.json")

@@ -150,6 +150,22 @@ func TestRunsLeaveOutUncounted(t *testing.T) {
 		if len(set.Runs) != 1 || set.Runs[0].ClientID != "C" {
 			t.Fatalf("runs %+v, want only C's", set.Runs)
 		}
+		// The admin view says which cluster was not counted on which day.
+		b2 := batch(at(1, 3), "G-CI", store.CI, "U2", clusterEv("6.5.0", 1))
+		b2.Counted = false
+		add(t, s, b2)
+		add(t, s, b2) // another batch of that day: one row
+		got, err := s.Uncounted(ctxT(t), at(0, 0), at(1, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []store.Uncounted{{Day: at(0, 0), Property: "G-PROD", ClientID: "U"}, {Day: at(1, 0), Property: "G-CI", ClientID: "U2"}}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("Uncounted: %+v, want %+v", got, want)
+		}
+		if got, _ := s.Uncounted(ctxT(t), at(1, 0), at(1, 0)); len(got) != 1 {
+			t.Errorf("Uncounted of day 1 alone: %+v", got)
+		}
 	})
 }
 

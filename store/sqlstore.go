@@ -616,6 +616,30 @@ func (s *sqlStore) Rollups(ctx context.Context, q RollupQuery) ([]RollupRow, err
 	return out, nil
 }
 
+func (s *sqlStore) Uncounted(ctx context.Context, from, to time.Time) ([]Uncounted, error) {
+	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT received / 86400000000 AS d, property, client_id FROM batches
+WHERE counted = 0 AND received >= ? AND received < ? GROUP BY d, property, client_id ORDER BY d, property, client_id`),
+		micros(Day(from)), micros(Day(to).AddDate(0, 0, 1)))
+	if err != nil {
+		return nil, fmt.Errorf("uncounted clusters: %w", err)
+	}
+	defer rows.Close()
+	var out []Uncounted
+	for rows.Next() {
+		var u Uncounted
+		var day int64
+		if err := rows.Scan(&day, &u.Property, &u.ClientID); err != nil {
+			return nil, fmt.Errorf("uncounted clusters: %w", err)
+		}
+		u.Day = fromDayNumber(day)
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("uncounted clusters: %w", err)
+	}
+	return out, nil
+}
+
 func (s *sqlStore) Clusters(ctx context.Context, since time.Time) ([]ClusterSummary, error) {
 	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT client_id, property, kind, first_seen, last_seen, counted
 FROM clusters WHERE last_seen >= ? ORDER BY last_seen DESC, property, client_id`), micros(since))

@@ -104,6 +104,15 @@ type ClusterSummary struct {
 	Counted   bool
 }
 
+// Uncounted is a cluster whose batches of one day were stored but not
+// counted: their source address had brought its property's cap of other
+// clusters that day.
+type Uncounted struct {
+	Day      time.Time
+	Property string
+	ClientID string
+}
+
 // IngestCount counts requests, events or drops of one kind on one day for
 // one property (empty when the property was unknown), e.g. Name "rejected"
 // with Reason "unknown property".
@@ -151,6 +160,9 @@ type Store interface {
 	Clusters(ctx context.Context, since time.Time) ([]ClusterSummary, error)
 	// ClusterHistory returns one cluster's facts per day in [from, to].
 	ClusterHistory(ctx context.Context, clientID string, from, to time.Time) ([]ClusterDay, error)
+	// Uncounted lists, per day in [from, to], property and cluster, the
+	// clusters with batches not counted (kept for the raw retention).
+	Uncounted(ctx context.Context, from, to time.Time) ([]Uncounted, error)
 	// AddIngestCounts adds counts to the ingest health tables.
 	AddIngestCounts(ctx context.Context, counts []IngestCount) error
 	// IngestCounts returns the summed counts per day in [from, to].
