@@ -12,6 +12,7 @@ package dashboard
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
@@ -83,6 +84,7 @@ type dashboard struct {
 	cookie  string // the admin cookie's value, derived from the token
 	mux     *http.ServeMux
 	timeout time.Duration
+	cache   *inputCache
 }
 
 // New returns the dashboard's handler: the pages at /, /clusters, /shape,
@@ -96,6 +98,7 @@ func New(st store.Store, opts Options) http.Handler {
 		now:     opts.Now,
 		log:     opts.Logger,
 		timeout: 20 * time.Second,
+		cache:   newInputCache(time.Now),
 	}
 	if d.min <= 0 {
 		d.min = DefaultMinClusters
@@ -299,21 +302,35 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 // the daily roll-ups of the charts drawn per day. It also returns the
 // server versions reported in the period, newest first.
 func (d *dashboard) load(ctx context.Context, f filter, defs ...chartDef) (*pageInput, []string, error) {
-	set, err := d.st.Runs(ctx, f.From, f.To)
+	version, err := d.st.RollupVersion(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	dailyDims := []string{facts.Clusters}
+	var weeklyDims []string
 	for _, def := range defs {
-		if def.Type == sums {
+		switch def.Type {
+		case sums:
 			dailyDims = append(dailyDims, def.Dimension)
+		case weekly:
+			weeklyDims = append(weeklyDims, def.Dimension)
 		}
+	}
+	key := fmt.Sprint(version, "|", f.values().Encode(), "|", dayKey(f.To), "|", dailyDims, weeklyDims)
+	if e, ok := d.cache.get(key); ok {
+		return e.in, e.versions, nil
+	}
+	set, err := d.st.Runs(ctx, f.From, f.To)
+	if err != nil {
+		return nil, nil, err
 	}
 	rows, err := d.st.Rollups(ctx, f.query(dailyDims...))
 	if err != nil {
 		return nil, nil, err
 	}
-	return newPageInput(f, d.now(), set, rows, defs), versionsIn(set), nil
+	e := cacheEntry{in: newPageInput(f, d.now(), set, rows, defs), versions: versionsIn(set)}
+	d.cache.put(key, e)
+	return e.in, e.versions, nil
 }
 
 // newPageInput computes what the charts of defs are drawn from: the

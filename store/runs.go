@@ -119,6 +119,9 @@ WHERE last_day >= ? AND first_day <= ?`), d-1, d+1)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	if _, err := tx.ExecContext(ctx, bumpRollupVersion); err != nil {
+		return nil, err
+	}
 	newIDs := map[string]int64{}
 	for _, p := range profiles {
 		id, err := s.profileID(ctx, tx, p.facts)
@@ -206,6 +209,16 @@ func replace(deleted, added []Run, r Run) ([]Run, []Run) {
 		return deleted, slices.Delete(added, i, i+1)
 	}
 	return append(deleted, r), added
+}
+
+const bumpRollupVersion = `UPDATE rollup_version SET n = n + 1`
+
+func (s *sqlStore) RollupVersion(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, `SELECT n FROM rollup_version`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("roll-up version: %w", err)
+	}
+	return n, nil
 }
 
 func (s *sqlStore) Runs(ctx context.Context, from, to time.Time) (RunSet, error) {

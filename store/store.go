@@ -145,6 +145,10 @@ type Store interface {
 	// Runs returns the cluster runs that overlap the days [from, to], with
 	// their profiles' facts: a period's exact distinct clusters.
 	Runs(ctx context.Context, from, to time.Time) (RunSet, error)
+	// RollupVersion changes whenever roll-ups or runs change (on any
+	// receiver of the database): what was computed from them is still
+	// right while it is the same.
+	RollupVersion(ctx context.Context) (int64, error)
 	// DaysToRollUp lists the days whose facts changed since they were last
 	// rolled up.
 	DaysToRollUp(ctx context.Context) ([]time.Time, error)

@@ -25,6 +25,12 @@ CREATE TABLE cluster_runs (
 -- A period's runs: those ending on or after its first day.
 CREATE INDEX cluster_runs_by_end ON cluster_runs (last_day, first_day, kind, profile, property, client_id);
 
+-- Counts every change of the roll-ups and runs (a roll-up adds one in its
+-- transaction): what the dashboard computed from them stays right while
+-- it is the same.
+CREATE TABLE rollup_version (n BIGINT NOT NULL);
+INSERT INTO rollup_version (n) VALUES (0);
+
 -- The runs are made by the roll-ups: every day still holding facts is
 -- rolled up again.
 INSERT INTO dirty_marks (day) SELECT DISTINCT day FROM facts;
