@@ -2,6 +2,8 @@ package collect_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -145,5 +147,86 @@ func TestDownMemberEveryGeneration(t *testing.T) {
 				t.Errorf("warning: %s", e.Message)
 			}
 		})
+	}
+}
+
+// TestDownMemberCETS: in a two-node cluster of each generation run with
+// CETS (6.3+ fixtures: the file backend's node list names both), a
+// member that stops is reported down (CETS's discovery still knows it)
+// and costs no call; it is collected again when it is back; once the node
+// list no longer names it, it is no longer reported.
+func TestDownMemberCETS(t *testing.T) {
+	for _, era := range []string{"mim-6.3.0", "mim-6.4.0", "mim-6.6.0"} {
+		t.Run(era, func(t *testing.T) {
+			t.Parallel()
+			cookie := erltest.RandomCookie()
+			aName, bName := erltest.UniqueName("a")+"@localhost", erltest.UniqueName("b")+"@localhost"
+			list := filepath.Join(t.TempDir(), "cets_disco.txt")
+			writeList := func(names ...string) {
+				t.Helper()
+				if err := os.WriteFile(list, []byte(strings.Join(names, "\n")+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			writeList(aName, bName)
+			args := []string{"-fixture_cets_file", list}
+			a := erltest.StartFixtureT(t, era, erltest.Options{Alive: strings.TrimSuffix(aName, "@localhost"), Cookie: cookie, Args: args})
+			b := erltest.StartFixtureT(t, era, erltest.Options{Alive: strings.TrimSuffix(bName, "@localhost"), Cookie: cookie, Args: args,
+				Eval: "pong = net_adm:ping('" + aName + "')"})
+			cl, err := node.Start(context.Background(), node.Options{Seeds: []string{a.Name}, Cookie: cookie, Discover: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(cl.Close)
+			col := metrics.NewCollector(cl, nil)
+			collect := func(what string, want map[string]string) {
+				t.Helper()
+				collectWith(t, col, what, want)
+			}
+			collect("both running", map[string]string{aName: "up", bName: "up"})
+			b.Kill()
+			evalUntil(t, a, "lists:member('"+bName+"', nodes())", func(s string) bool { return s == "false" })
+			collect("b stopped", map[string]string{aName: "up", bName: "down"})
+			bCalls := cl.Stats(bName).Calls
+			collect("b still stopped", map[string]string{aName: "up", bName: "down"})
+			if n := cl.Stats(bName).Calls - bCalls; n != 0 {
+				t.Errorf("b still stopped: %d calls to b, want none", n)
+			}
+			// A first collection lists the members (node.Cluster.Membership).
+			collectWith(t, metrics.NewCollector(cl, nil), "a new collector, b stopped", map[string]string{aName: "up", bName: "down"})
+			if err := b.Restart(); err != nil {
+				t.Fatal(err)
+			}
+			collect("b back", map[string]string{aName: "up", bName: "up"})
+			b.Kill()
+			writeList(aName)
+			collect("b removed from the node list", map[string]string{aName: "up"})
+		})
+	}
+}
+
+// collectWith runs one collection of col and compares each node's state
+// (up, down) with want.
+func collectWith(t *testing.T, col *metrics.Collector, what string, want map[string]string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	reps, err := col.Collect(ctx)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	got := map[string]string{}
+	for _, r := range reps {
+		switch {
+		case r.Down && node.IsNotRunning(r.Err):
+			got[r.Node] = "down"
+		case r.Err == nil:
+			got[r.Node] = "up"
+		default:
+			got[r.Node] = fmt.Sprintf("failed (%v, down %v)", r.Err, r.Down)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s: %v, want %v", what, got, want)
 	}
 }
