@@ -99,16 +99,15 @@ func (c *Collector) Collect(ctx context.Context) ([]NodeReport, error) {
 	}
 	var ms node.Membership
 	var err error
-	seeds := map[string]bool{}
-	if d, ok := c.caller.(Discoverer); ok {
+	seeds := map[string]bool{} // called even when down
+	d, discoverer := c.caller.(Discoverer)
+	if discoverer {
 		for _, s := range d.Seeds() {
 			seeds[s] = true
 		}
-		if d.Discovers() && collectedBefore {
-			ms, err = c.membersFromSeeds(d.Seeds(), start, started)
-		} else {
-			ms, err = c.caller.Membership(ctx)
-		}
+	}
+	if discoverer && d.Discovers() && collectedBefore {
+		ms, err = c.membersFromSeeds(d.Seeds(), start, started)
 	} else {
 		ms, err = c.caller.Membership(ctx)
 	}
