@@ -58,9 +58,12 @@
           fields => [{stanzas, [{since, {3, 7, 0}}]}], events => stanzas}).
 %% Never reported, used by the sidecar itself: the members this node knows
 %% (connected, and recorded by Mnesia and CETS: see mim_metrics_members),
-%% whether MongooseIM's own service runs, and the Cluster ID.
--metric(#{fields => [{nodes, [quick]}, {db_nodes, [quick]}, {cets_nodes, [{needs, cets_discovery}]},
-                     {builtin_service, [quick]}, {cluster_id, [{needs, cluster_id}]}]}).
+%% whether MongooseIM's own service runs, and the Cluster ID. cets_nodes
+%% asks CETS's discovery server, which answers from its state (its slow
+%% work runs in processes of its own): a quick field, the last one, so
+%% that if it hangs it costs only itself.
+-metric(#{fields => [{nodes, [quick]}, {db_nodes, [quick]}, {builtin_service, [quick]},
+                     {cluster_id, [{needs, cluster_id}]}, {cets_nodes, [quick, {needs, cets_discovery}]}]}).
 
 %% Every field of Node's quick and slow fields (see metric/2), or
 %% {stale, Probe} when the node no longer runs the version it was probed

@@ -12,12 +12,15 @@ recorded() ->
     lists:usort([node() | mnesia_nodes() ++ cets_nodes()]).
 
 %% Mnesia's members (MongooseIM, ejabberd): the nodes with a copy of the
-%% schema, running or not (running_db_nodes are those running). Without
-%% Mnesia running, the node's own schema says, or [node()].
+%% schema, running or not (running_db_nodes are those running); [] when
+%% Mnesia does not run on the node (asked then, Mnesia would read its
+%% schema from disk at every call).
 mnesia_nodes() ->
-    try mnesia:system_info(db_nodes) of
-        Nodes when is_list(Nodes) -> [N || N <- Nodes, is_atom(N)];
-        _ -> []
+    try mnesia:system_info(is_running) of
+        yes ->
+            [N || N <- mnesia:system_info(db_nodes), is_atom(N)];
+        _ ->
+            []
     catch
         _:_ -> []
     end.
