@@ -12,12 +12,12 @@ package dashboard
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
