@@ -53,13 +53,13 @@ func (d *dashboard) api(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := d.ctx(r)
 	defer cancel()
-	in, _, err := d.load(ctx, f, def)
+	l, err := d.load(ctx, f, def)
 	if err != nil {
 		d.unavailable(w, r, err)
 		return
 	}
-	b := builder{in: in, hide: !admin, k: d.min}
-	out := apiChart{Chart: b.build(def), PeriodDays: f.Days, From: dayKey(f.From), To: dayKey(f.To), Kind: f.Kind,
+	in := l.in
+	out := apiChart{Chart: d.chart(l, def, admin), PeriodDays: f.Days, From: dayKey(f.From), To: dayKey(f.To), Kind: f.Kind,
 		Version: f.Version, Today: dayKey(in.today)}
 	if !in.empty() {
 		out.First = dayKey(in.first)

@@ -18,42 +18,42 @@ const cacheTTL = 10 * time.Minute
 // and the set of charts).
 const cacheEntries = 64
 
-// inputCache keeps recent page inputs by key, for cacheTTL.
-type inputCache struct {
+// ttlCache keeps recent values by key, for cacheTTL, at most cacheEntries.
+type ttlCache[V any] struct {
 	mu      sync.Mutex
 	now     func() time.Time
-	entries map[string]cacheEntry
+	entries map[string]cached[V]
 }
 
-type cacheEntry struct {
-	in       *pageInput
-	versions []string
-	at       time.Time
+type cached[V any] struct {
+	v  V
+	at time.Time
 }
 
-func newInputCache(now func() time.Time) *inputCache {
-	return &inputCache{now: now, entries: map[string]cacheEntry{}}
+func newCache[V any](now func() time.Time) *ttlCache[V] {
+	return &ttlCache[V]{now: now, entries: map[string]cached[V]{}}
 }
 
-// get returns the entry of key if it is fresh.
-func (c *inputCache) get(key string) (cacheEntry, bool) {
+// get returns the value of key if it is fresh.
+func (c *ttlCache[V]) get(key string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[key]
 	if !ok || c.now().Sub(e.at) > cacheTTL {
-		return cacheEntry{}, false
+		var zero V
+		return zero, false
 	}
-	return e, true
+	return e.v, true
 }
 
-// put keeps an entry, dropping the stale ones, or the oldest when full.
-func (c *inputCache) put(key string, e cacheEntry) {
+// put keeps a value, dropping the stale ones, or the oldest when full.
+func (c *ttlCache[V]) put(key string, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e.at = c.now()
+	at := c.now()
 	oldest := ""
 	for k, old := range c.entries {
-		if e.at.Sub(old.at) > cacheTTL {
+		if at.Sub(old.at) > cacheTTL {
 			delete(c.entries, k)
 			continue
 		}
@@ -64,5 +64,13 @@ func (c *inputCache) put(key string, e cacheEntry) {
 	if len(c.entries) >= cacheEntries && oldest != "" {
 		delete(c.entries, oldest)
 	}
-	c.entries[key] = e
+	c.entries[key] = cached[V]{v: v, at: at}
+}
+
+// loaded is what load returns for a filter: the page input, the versions
+// the admin's filter offers, and the key both were cached under.
+type loaded struct {
+	in       *pageInput
+	versions []string
+	key      string
 }

@@ -84,7 +84,8 @@ type dashboard struct {
 	cookie  string // the admin cookie's value, derived from the token
 	mux     *http.ServeMux
 	timeout time.Duration
-	cache   *inputCache
+	inputs  *ttlCache[loaded]
+	charts  *ttlCache[Chart] // built charts, by input key, chart and view
 }
 
 // New returns the dashboard's handler: the pages at /, /clusters, /shape,
@@ -98,7 +99,8 @@ func New(st store.Store, opts Options) http.Handler {
 		now:     opts.Now,
 		log:     opts.Logger,
 		timeout: 20 * time.Second,
-		cache:   newInputCache(time.Now),
+		inputs:  newCache[loaded](time.Now),
+		charts:  newCache[Chart](time.Now),
 	}
 	if d.min <= 0 {
 		d.min = DefaultMinClusters
@@ -251,12 +253,13 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 		c, _ := chartByID(id)
 		defs = append(defs, c)
 	}
-	in, versions, err := d.load(ctx, f, defs...)
+	l, err := d.load(ctx, f, defs...)
 	if err != nil {
 		d.unavailable(w, r, err)
 		return
 	}
-	data := pageData{base: d.base(r, pg.Title, f, versions), To: dayKey(f.To)}
+	in := l.in
+	data := pageData{base: d.base(r, pg.Title, f, l.versions), To: dayKey(f.To)}
 	if !admin {
 		data.Versions = nil
 	}
@@ -291,7 +294,7 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 				data.NoCountries = true
 				continue
 			}
-			data.Charts = append(data.Charts, newChartView(b.build(def), query))
+			data.Charts = append(data.Charts, newChartView(d.chart(l, def, admin), query))
 		}
 	}
 	d.render(w, r, http.StatusOK, "page", data)
@@ -301,10 +304,10 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 // of the period (every share and weekly chart's distinct clusters), and
 // the daily roll-ups of the charts drawn per day. It also returns the
 // server versions reported in the period, newest first.
-func (d *dashboard) load(ctx context.Context, f filter, defs ...chartDef) (*pageInput, []string, error) {
+func (d *dashboard) load(ctx context.Context, f filter, defs ...chartDef) (loaded, error) {
 	version, err := d.st.RollupVersion(ctx)
 	if err != nil {
-		return nil, nil, err
+		return loaded{}, err
 	}
 	dailyDims := []string{facts.Clusters}
 	var weeklyDims []string
@@ -317,20 +320,31 @@ func (d *dashboard) load(ctx context.Context, f filter, defs ...chartDef) (*page
 		}
 	}
 	key := fmt.Sprint(version, "|", f.values().Encode(), "|", dayKey(f.To), "|", dailyDims, weeklyDims)
-	if e, ok := d.cache.get(key); ok {
-		return e.in, e.versions, nil
+	if l, ok := d.inputs.get(key); ok {
+		return l, nil
 	}
 	set, err := d.st.Runs(ctx, f.From, f.To)
 	if err != nil {
-		return nil, nil, err
+		return loaded{}, err
 	}
 	rows, err := d.st.Rollups(ctx, f.query(dailyDims...))
 	if err != nil {
-		return nil, nil, err
+		return loaded{}, err
 	}
-	e := cacheEntry{in: newPageInput(f, d.now(), set, rows, defs), versions: versionsIn(set)}
-	d.cache.put(key, e)
-	return e.in, e.versions, nil
+	l := loaded{in: newPageInput(f, d.now(), set, rows, defs), versions: versionsIn(set), key: key}
+	d.inputs.put(key, l)
+	return l, nil
+}
+
+// chart builds one chart of a loaded input, or takes it from the cache.
+func (d *dashboard) chart(l loaded, def chartDef, admin bool) Chart {
+	key := fmt.Sprint(l.key, "|", def.ID, "|", admin)
+	if c, ok := d.charts.get(key); ok {
+		return c
+	}
+	c := builder{in: l.in, hide: !admin, k: d.min}.build(def)
+	d.charts.put(key, c)
+	return c
 }
 
 // newPageInput computes what the charts of defs are drawn from: the

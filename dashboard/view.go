@@ -500,21 +500,20 @@ func timeTable(c Chart, labels []string) table {
 	cells := map[k]Point{}
 	var days []string
 	seen := map[string]bool{}
+	partial := map[string]bool{}
 	for _, pt := range c.Points {
 		cells[k{pt.Day, pt.Series, pt.Label}] = pt
 		if !seen[pt.Day] {
 			seen[pt.Day] = true
 			days = append(days, pt.Day)
 		}
+		partial[pt.Day] = partial[pt.Day] || pt.Partial
 	}
 	for i := len(days) - 1; i >= 0; i-- { // newest first
 		d := days[i]
 		head := d
-		for _, pt := range c.Points {
-			if pt.Day == d && pt.Partial {
-				head += " (not over)"
-				break
-			}
+		if partial[d] {
+			head += " (not over)"
 		}
 		r := tableRow{Day: d, Head: []string{head}}
 		for _, s := range c.Series {
