@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mim-metrics/mim-metrics/dashboard"
+	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/store"
 	"github.com/mim-metrics/mim-metrics/test/pgtest"
@@ -422,5 +424,30 @@ func TestGeography(t *testing.T) {
 	c = apiJSON(t, srv, "/api/v1/countries?kind=production")
 	if _, ok := find(c, "production", "", "FR"); ok {
 		t.Errorf("FR (one cluster) named publicly")
+	}
+}
+
+// The methodology page says, for every chart, its unit and the rule of
+// its dimension, and the public view's rule, from the same definitions
+// that count.
+func TestMethodology(t *testing.T) {
+	st := open(t, "sqlite:"+filepath.Join(t.TempDir(), "d.db"))
+	srv := server(t, st, dashboard.Options{MinClusters: 7})
+	code, _, body := get(t, srv.URL+"/methodology")
+	if code != 200 {
+		t.Fatalf("GET /methodology: %d", code)
+	}
+	for _, spec := range facts.Specs {
+		if !strings.Contains(body, template.HTMLEscapeString(spec.Rule)) {
+			t.Errorf("the rule of %s is not on the page: %q", spec.Name, spec.Rule)
+		}
+		if spec.NotReported != "" && !strings.Contains(body, template.HTMLEscapeString(spec.NotReported)) {
+			t.Errorf("what cannot report %s is not on the page", spec.Name)
+		}
+	}
+	for _, want := range []string{"fewer than 7 clusters", `id="chart-backends"`, `id="chart-stanzas"`, "ISO week"} {
+		if !strings.Contains(body, template.HTMLEscapeString(want)) && !strings.Contains(body, want) {
+			t.Errorf("the methodology page does not say %q", want)
+		}
 	}
 }
