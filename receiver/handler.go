@@ -34,6 +34,7 @@ type Receiver struct {
 	addrs    *keyedLimiter
 	clusters *clusterCounter
 	health   health
+	writes   writeState
 	mux      *http.ServeMux
 }
 
@@ -45,6 +46,7 @@ const (
 	reasonBadRequest      = "bad request"
 	reasonTooLarge        = "body too large"
 	reasonStoreDown       = "store unavailable"
+	reasonUnstorable      = "refused by the database"
 )
 
 // storeTimeout bounds one request's store write.
@@ -79,6 +81,7 @@ func New(cfg Config) (*Receiver, error) {
 	if rc.log == nil {
 		rc.log = zap.NewNop()
 	}
+	rc.writes.log = rc.log
 	if cfg.ClientLimit == (Limit{}) {
 		cfg.ClientLimit = DefaultClientLimit
 	}
@@ -105,15 +108,22 @@ func (rc *Receiver) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /collect", rc.ua)
 	mux.HandleFunc("POST /api/v1/reports", rc.reports)
 	mux.HandleFunc("GET /healthz", rc.healthz)
+	mux.HandleFunc("GET /readyz", rc.healthz)
 }
 
-// healthz answers 200 when the store answers, 503 otherwise: for load
-// balancers in front of several receivers.
+// healthz (and readyz) answers 200 when the store answers and takes
+// writes, 503 otherwise: for load balancers in front of several
+// receivers. After an outage, the first write that works (a batch, or the
+// ingest counts' flush every minute) makes it ready again.
 func (rc *Receiver) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	if err := rc.st.Ping(ctx); err != nil {
-		answer(w, http.StatusServiceUnavailable, "the store is unavailable")
+		answer(w, http.StatusServiceUnavailable, "not ready: the store is unavailable")
+		return
+	}
+	if rc.writes.problem() != "" {
+		answer(w, http.StatusServiceUnavailable, "not ready: the store refuses writes (disk full, or the database refuses them)")
 		return
 	}
 	answer(w, http.StatusOK, "ok")
@@ -124,7 +134,25 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) { rc.mux.S
 
 // FlushCounts writes the ingest health counts gathered since the last
 // flush to the store (kept for the next flush if that fails).
-func (rc *Receiver) FlushCounts(ctx context.Context) error { return rc.health.flush(ctx, rc.st) }
+// While the store refuses writes, a flush with nothing to write writes a
+// zero count: the probe that ends the outage when no request comes (a load
+// balancer sends none to a receiver that is not ready).
+func (rc *Receiver) FlushCounts(ctx context.Context) error {
+	wrote, err := rc.health.flush(ctx, rc.st)
+	if !wrote && err == nil && rc.writes.problem() != "" {
+		probe := []store.IngestCount{{Day: store.Day(rc.now()), Name: countRequests}}
+		if err = rc.st.AddIngestCounts(ctx, probe); err == nil {
+			wrote = true
+		}
+	}
+	switch {
+	case err != nil && ctx.Err() == nil:
+		rc.writes.failed(rc.now(), err)
+	case wrote:
+		rc.writes.worked(rc.now())
+	}
+	return err
+}
 
 // answer writes a one-line text answer.
 func answer(w http.ResponseWriter, status int, msg string) {
@@ -283,11 +311,20 @@ func (rc *Receiver) store(w http.ResponseWriter, r *http.Request, now time.Time,
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
 	stored, err := rc.st.AddBatch(ctx, b)
-	if err != nil {
-		rc.log.Warn("a batch could not be stored: answered 503", zap.String("property", prop.ID), zap.Error(err))
+	switch {
+	case errors.Is(err, store.ErrPermanent):
+		// Retrying cannot help: not an outage, not a 503.
+		rc.reject(w, now, prop.ID, http.StatusUnprocessableEntity, reasonUnstorable,
+			"the database refuses this batch; it is not stored and retrying will not help")
+		return
+	case err != nil:
+		if r.Context().Err() == nil {
+			rc.writes.failed(now, err)
+		}
 		rc.reject(w, now, prop.ID, http.StatusServiceUnavailable, reasonStoreDown, "the store is unavailable: retry later")
 		return
 	}
+	rc.writes.worked(now)
 	countDrops()
 	switch {
 	case !stored:
@@ -333,6 +370,9 @@ func (rc *Receiver) reports(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &ie):
 		answer(w, http.StatusBadRequest, ie.Error())
+		return
+	case errors.Is(err, store.ErrPermanent):
+		answer(w, http.StatusUnprocessableEntity, "the database refuses this report file; it is not stored and retrying will not help")
 		return
 	case err != nil:
 		rc.log.Warn("a report file could not be stored: answered 503", zap.Error(err))

@@ -58,7 +58,7 @@ func (r *rollup) flush() {
 		case facts.Version:
 			versions = append(versions, f.Value)
 		case facts.Stanza:
-			stanzas += f.Amount
+			stanzas = facts.AddAmounts(stanzas, f.Amount)
 			reportedStanzas = true
 		}
 	}
@@ -79,7 +79,7 @@ func (r *rollup) flush() {
 				r.counts[k] = c
 			}
 			c.clusters++
-			c.sum += f.Amount
+			c.sum = facts.AddAmounts(c.sum, f.Amount)
 		}
 	}
 	r.facts = r.facts[:0]

@@ -70,7 +70,13 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING RETURNING 
 	eventColumns     = 4
 
 	upsertFactsHead = `INSERT INTO facts (day, property, client_id, dimension, value, amount)`
-	upsertFactsTail = ` ON CONFLICT (day, property, client_id, dimension, value) DO UPDATE SET amount = facts.amount + excluded.amount`
+	upsertFactsTail = ` ON CONFLICT (day, property, client_id, dimension, value) DO UPDATE SET amount = ` + addAmountsSQL
+	// addAmountsSQL adds a fact's amounts held at the int64 limit (they are
+	// never negative): an overflow would be an error on PostgreSQL and a
+	// float on SQLite, failing the batch or the day's roll-up.
+	addAmountsSQL = `CASE WHEN excluded.amount <= 0 THEN facts.amount + excluded.amount
+  WHEN facts.amount > 9223372036854775807 - excluded.amount THEN 9223372036854775807
+  ELSE facts.amount + excluded.amount END`
 	factColumns     = 6
 
 	selectFirstSeen = `SELECT first_seen FROM clusters WHERE property = ? AND client_id = ?`
@@ -396,7 +402,9 @@ WHERE last_seen >= ? AND first_seen < ?`), micros(day), micros(day.AddDate(0, 0,
 		return err
 	}
 
-	rows, err = tx.QueryContext(ctx, s.rebind(`SELECT property, client_id, dimension, value, amount FROM facts
+	// CAST: an amount that overflowed into a float (SQLite, before sums
+	// were held at the limit) is read as the limit.
+	rows, err = tx.QueryContext(ctx, s.rebind(`SELECT property, client_id, dimension, value, CAST(amount AS BIGINT) FROM facts
 WHERE day = ? ORDER BY property, client_id`), dayText(day))
 	if err != nil {
 		return err
@@ -568,7 +576,9 @@ func rollupsWhere(q RollupQuery) (string, []any) {
 
 func (s *sqlStore) RollupTotals(ctx context.Context, q RollupQuery) ([]RollupTotal, error) {
 	where, args := rollupsWhere(q)
-	query := `SELECT kind, dimension, value, CAST(SUM(clusters) AS BIGINT), MAX(clusters), CAST(SUM(amount) AS BIGINT) FROM rollups` + where +
+	// The amounts are summed as floats, which cannot overflow, and held
+	// at the int64 limit.
+	query := `SELECT kind, dimension, value, CAST(SUM(clusters) AS BIGINT), MAX(clusters), SUM(CAST(amount AS DOUBLE PRECISION)) FROM rollups` + where +
 		` GROUP BY dimension, value, kind ORDER BY dimension, value, kind`
 	rows, err := s.r.QueryContext(ctx, s.rebind(query), args...)
 	if err != nil {
@@ -579,9 +589,11 @@ func (s *sqlStore) RollupTotals(ctx context.Context, q RollupQuery) ([]RollupTot
 	for rows.Next() {
 		var t RollupTotal
 		var kind string
-		if err := rows.Scan(&kind, &t.Dimension, &t.Value, &t.ClusterDays, &t.MostClusters, &t.Sum); err != nil {
+		var sum float64
+		if err := rows.Scan(&kind, &t.Dimension, &t.Value, &t.ClusterDays, &t.MostClusters, &sum); err != nil {
 			return nil, fmt.Errorf("roll-up totals: %w", err)
 		}
+		t.Sum = amountOf(sum)
 		t.Kind = Kind(kind)
 		out = append(out, t)
 	}

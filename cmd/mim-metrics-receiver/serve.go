@@ -99,14 +99,12 @@ func runServe(ctx context.Context, c *config, log *zap.Logger) error {
 			}
 		}()
 	}
-	jobs := &receiver.Jobs{Store: st, Retention: c.retention, Flush: rc.FlushCounts, Log: log}
+	jobs := &receiver.Jobs{Store: st, Retention: c.retention, Flush: rc.FlushCounts, RollUpFailed: rc.CountRollUpFailure, Log: log}
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
-		if err := jobs.RunOnce(jobsCtx); err != nil && jobsCtx.Err() == nil {
-			log.Warn("background job failed; retrying at the next tick", zap.Error(err))
-		}
+		jobs.RunAndLog(jobsCtx)
 		t := time.NewTicker(jobInterval)
 		defer t.Stop()
 		jobs.Run(jobsCtx, t.C)
