@@ -71,13 +71,13 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING RETURNING 
 
 	upsertFactsHead = `INSERT INTO facts (day, property, client_id, dimension, value, amount)`
 	upsertFactsTail = ` ON CONFLICT (day, property, client_id, dimension, value) DO UPDATE SET amount = ` + addAmountsSQL
+	factColumns     = 6
 	// addAmountsSQL adds a fact's amounts held at the int64 limit (they are
 	// never negative): an overflow would be an error on PostgreSQL and a
 	// float on SQLite, failing the batch or the day's roll-up.
 	addAmountsSQL = `CASE WHEN excluded.amount <= 0 THEN facts.amount + excluded.amount
   WHEN facts.amount > 9223372036854775807 - excluded.amount THEN 9223372036854775807
   ELSE facts.amount + excluded.amount END`
-	factColumns     = 6
 
 	selectFirstSeen = `SELECT first_seen FROM clusters WHERE property = ? AND client_id = ?`
 
