@@ -33,6 +33,7 @@ type Receiver struct {
 	clients  *keyedLimiter
 	addrs    *keyedLimiter
 	clusters *clusterCounter
+	guard    *AdminGuard
 	health   health
 	writes   writeState
 	mux      *http.ServeMux
@@ -91,9 +92,21 @@ func New(cfg Config) (*Receiver, error) {
 	if cfg.MaxClustersPerAddress <= 0 {
 		cfg.MaxClustersPerAddress = DefaultMaxClustersPerAddress
 	}
-	rc.clients = newKeyedLimiter(cfg.ClientLimit)
-	rc.addrs = newKeyedLimiter(cfg.AddressLimit)
-	rc.clusters = newClusterCounter(cfg.MaxClustersPerAddress)
+	for id, n := range cfg.MaxClustersPerAddressOf {
+		if _, ok := rc.props[id]; !ok {
+			return nil, fmt.Errorf("receiver: a cluster cap for %s, which is not a configured property", id)
+		}
+		if n < 1 {
+			return nil, fmt.Errorf("receiver: the cluster cap of %s must be at least 1, got %d", id, n)
+		}
+	}
+	rc.clients = newKeyedLimiter(cfg.ClientLimit, cfg.MaxTracked)
+	rc.addrs = newKeyedLimiter(cfg.AddressLimit, cfg.MaxTracked)
+	rc.clusters = newClusterCounter(cfg.MaxClustersPerAddress, cfg.MaxClustersPerAddressOf, cfg.MaxTracked)
+	rc.guard = cfg.AdminGuard
+	if rc.guard == nil {
+		rc.guard = NewAdminGuard(cfg.TrustedProxies, rc.now)
+	}
 	rc.mux = http.NewServeMux()
 	rc.Register(rc.mux)
 	return rc, nil
@@ -156,14 +169,19 @@ func (rc *Receiver) FlushCounts(ctx context.Context) error {
 
 // answer writes a one-line text answer.
 func answer(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	switch status {
 	case http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", "10")
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "30")
 	}
+	answerStatus(w, status, msg)
+}
+
+// answerStatus is answer with the headers the caller set.
+func answerStatus(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, msg+"\n")
 }
@@ -300,7 +318,7 @@ func (rc *Receiver) store(w http.ResponseWriter, r *http.Request, now time.Time,
 		Kind:     prop.Kind,
 		ClientID: d.ClientID,
 		Country:  rc.geo.Country(addr),
-		Counted:  rc.clusters.counted(addrKey(addr), prop.ID+"\x00"+d.ClientID, now),
+		Counted:  rc.clusters.counted(prop.ID, addrKey(addr), d.ClientID, now),
 		Events:   d.Events,
 	}
 	if d.TimestampMicros != 0 {
@@ -345,8 +363,14 @@ func (rc *Receiver) reports(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusForbidden, "the reports API is disabled: start the receiver with --admin-token")
 		return
 	}
+	if wait := rc.guard.Blocked(r); wait > 0 {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		answerStatus(w, http.StatusTooManyRequests, "too many wrong admin tokens: retry later")
+		return
+	}
 	token, hasBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !hasBearer || !sameSecret(strings.TrimSpace(token), rc.admin) {
+		rc.guard.Failed(r)
 		answer(w, http.StatusForbidden, "wrong or missing admin token: send Authorization: Bearer <admin token>")
 		return
 	}
