@@ -1,9 +1,9 @@
 package dashboard
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"

@@ -108,8 +108,8 @@ type config struct {
 	props      []receiver.Property
 	proxies    []netip.Prefix
 	clusterCap map[string]int
-	from    time.Time
-	to      time.Time
+	from       time.Time
+	to         time.Time
 }
 
 // usageError is bad input: the program prints it and exits 2.
