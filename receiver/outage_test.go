@@ -16,7 +16,7 @@ func TestOutageLoggedOnceAndSummarised(t *testing.T) {
 	s := writeState{log: zap.New(core)}
 	now := testNow
 	down := errors.New("disk full")
-	s.worked(now) // no outage: nothing to say
+	s.worked(now)           // no outage: nothing to say
 	for range 3 * 60 * 10 { // three minutes at ten refusals a second
 		now = now.Add(100 * time.Millisecond)
 		s.failed(now, down)
