@@ -63,3 +63,22 @@ func TestPermanentErrors(t *testing.T) {
 		}
 	})
 }
+
+// A day poisoned before sums were held (an amount that overflowed into a
+// float on SQLite) rolls up, its amount read as the limit.
+func TestPoisonedDayRollsUp(t *testing.T) {
+	dsn := "sqlite:" + t.TempDir() + "/p.db"
+	s := open(t, dsn)
+	add(t, s, batch(at(0, 1), "G-1", store.Production, "a", clusterEv("6.2.1", 1), stanzaEv("xmppMessageSent", 5)))
+	if _, err := rawDB(t, dsn).ExecContext(ctxT(t), `UPDATE facts SET amount = 1.8446744073709552e+19 WHERE dimension = ?`, facts.Stanza); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RollUp(ctxT(t), at(0, 0)); err != nil {
+		t.Fatalf("the poisoned day's roll-up: %v", err)
+	}
+	for _, r := range rollups(t, s, store.RollupQuery{From: at(0, 0), To: at(0, 0), Version: facts.AllVersions, Dimensions: []string{facts.Stanza}}) {
+		if r.Sum != math.MaxInt64 {
+			t.Errorf("%s=%s: %d, want the int64 limit", r.Dimension, r.Value, r.Sum)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package hostile_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // droppedOnly is an event the receiver drops (unknown): a request of it
@@ -76,5 +78,40 @@ func TestClientIDsAsGA4SendsThem(t *testing.T) {
 		if code != 400 || !strings.Contains(body, "printable ASCII") {
 			t.Errorf("UA client id %q: %d %q, want 400 naming the rule", bad, code, body)
 		}
+	}
+}
+
+// The cluster cap is per property, and --max-clusters-per-address-for
+// gives one property (CI runners behind one NAT) its own.
+func TestClusterCapPerProperty(t *testing.T) {
+	const ci, ciSecret = "G-HOSTILECI", "ci-secret-77ab"
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "r.db")
+	p := start(t, dsn, "--property", ci+":"+ciSecret+":ci", "--max-clusters-per-address", "2",
+		"--max-clusters-per-address-for", ci+"=4")
+	send := func(prop, sec, client string) {
+		body := `{"client_id":"` + client + `","events":[` + clusterEvent + `]}`
+		if code, answer, _ := p.do(t, "POST", "/mp/collect?measurement_id="+prop+"&api_secret="+sec, body); code != 204 {
+			t.Fatalf("%s %s: %d %s", prop, client, code, answer)
+		}
+	}
+	for i := range 6 {
+		send(property, secret, "prod-"+strconv.Itoa(i))
+		send(ci, ciSecret, "ci-"+strconv.Itoa(i))
+	}
+	st := openStore(t, dsn)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cs, err := st.Clusters(ctx, time.Now().AddDate(0, 0, -1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := map[string]int{}
+	for _, c := range cs {
+		if c.Counted {
+			counted[c.Property]++
+		}
+	}
+	if counted[property] != 2 || counted[ci] != 4 {
+		t.Errorf("clusters counted from one address: %v; want 2 for %s, 4 for %s", counted, property, ci)
 	}
 }
