@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -234,5 +233,3 @@ func (p *receiverProc) logLines(msg string) int {
 	}
 	return n
 }
-
-var _ = tls.VersionTLS12
