@@ -164,7 +164,7 @@ func indexRollups(rows []store.RollupRow, totals []store.RollupTotal) *rollups {
 		}
 		c := r.cells[k][day]
 		c.Clusters += row.Clusters
-		c.Sum += row.Sum
+		c.Sum = facts.AddAmounts(c.Sum, row.Sum)
 		r.cells[k][day] = c
 	}
 	for k, byDay := range r.cells {
@@ -172,7 +172,7 @@ func indexRollups(rows []store.RollupRow, totals []store.RollupTotal) *rollups {
 		for _, c := range byDay {
 			t.ClusterDays += c.Clusters
 			t.MostClusters = max(t.MostClusters, c.Clusters)
-			t.Sum += c.Sum
+			t.Sum = facts.AddAmounts(t.Sum, c.Sum)
 		}
 		r.totals[k] = t
 	}
@@ -451,7 +451,7 @@ func (b builder) shares(def chartDef, s store.Kind) ([]Point, int) {
 		for _, v := range l.Values {
 			t := b.rows.totals[valueKey{s, def.Dimension, v}]
 			clusters += t.ClusterDays
-			sum += t.Sum
+			sum = facts.AddAmounts(sum, t.Sum)
 		}
 		avg, share := periodValue(clusters, activeSum, n)
 		pts = append(pts, Point{Series: string(s), Group: l.Group, Label: l.Label, Clusters: avg, Share: share, Sum: sum})
@@ -480,7 +480,7 @@ func (b builder) overTime(def chartDef, s store.Kind) ([]Point, int) {
 				for _, d := range days {
 					c := byDay[dayNum(d)]
 					clusters += c.Clusters
-					sum += c.Sum
+					sum = facts.AddAmounts(sum, c.Sum)
 				}
 			}
 			p := Point{Series: string(s), Group: l.Group, Label: l.Label, Day: dayKey(days[0]), Sum: sum}
