@@ -90,11 +90,23 @@ func (j *Jobs) rollUp(ctx context.Context) error {
 		}
 		j.noteRollUp(d, now, err)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("roll up %s: %w", d.Format(time.DateOnly), err))
+			errs = append(errs, &dayRollUpError{d, err})
 		}
 	}
 	return errors.Join(errs...)
 }
+
+// dayRollUpError is a day whose roll-up failed (logged by noteRollUp).
+type dayRollUpError struct {
+	day time.Time
+	err error
+}
+
+func (e *dayRollUpError) Error() string {
+	return fmt.Sprintf("roll up %s: %v", e.day.Format(time.DateOnly), e.err)
+}
+
+func (e *dayRollUpError) Unwrap() error { return e.err }
 
 func (j *Jobs) failure(day time.Time) *dayFailure {
 	j.mu.Lock()
@@ -201,14 +213,16 @@ func (j *Jobs) Run(ctx context.Context, ticks <-chan time.Time) {
 }
 
 // RunAndLog is RunOnce, its failure logged when it starts or changes, and
-// its end: a failure that lasts is not logged at every tick.
+// its end: a failure that lasts is not logged at every tick (a day whose
+// roll-up fails is logged by itself, when it starts and stops failing).
 func (j *Jobs) RunAndLog(ctx context.Context) {
 	err := j.RunOnce(ctx)
 	if ctx.Err() != nil {
 		return
 	}
 	msg := ""
-	if err != nil {
+	var dayErr *dayRollUpError
+	if err != nil && !errors.As(err, &dayErr) {
 		msg = err.Error()
 	}
 	j.mu.Lock()

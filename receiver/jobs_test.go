@@ -74,17 +74,29 @@ func TestRollUpFailureHoldsBackNoDay(t *testing.T) {
 	if bad.tries != 2 {
 		t.Errorf("%d tries after 2 minutes, want 2", bad.tries)
 	}
+	bad.mu.Lock()
+	bad.tries = 0
+	bad.mu.Unlock()
+	j.RunAndLog(ctx) // within the back-off: nothing to say
+	now = now.Add(5 * time.Minute)
+	j.RunAndLog(ctx) // a retry that fails again: already said
+	if got := logs.FilterMessageSnippet("background job").Len(); got != 0 {
+		t.Errorf("%d lines of the tick's log for a failing day, want none (the day's own lines)", got)
+	}
 	if got := logs.FilterMessageSnippet("roll-up of a day fails").Len(); got != 1 {
 		t.Errorf("%d warnings for the failing day, want 1", got)
 	}
-	if fd := j.FailingDays(); len(fd) != 1 || len(failed) != 2 {
+	if bad.tries != 1 {
+		t.Errorf("%d tries in the two runs after the back-off of 4 minutes, want 1", bad.tries)
+	}
+	if fd := j.FailingDays(); len(fd) != 1 || len(failed) != 3 {
 		t.Errorf("failing days %v, failures told %v", fd, failed)
 	}
 	if err := e.rc.FlushCounts(ctx); err != nil {
 		t.Fatal(err)
 	}
 	cs, err := e.st.IngestCounts(ctx, store.Day(days[0]), store.Day(days[0]))
-	if err != nil || len(cs) != 1 || cs[0].Name != countRollUpFailed || cs[0].N != 2 {
+	if err != nil || len(cs) != 1 || cs[0].Name != countRollUpFailed || cs[0].N != 3 {
 		t.Errorf("ingest counts of the failing day: %+v, %v", cs, err)
 	}
 	bad.mu.Lock()

@@ -140,7 +140,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.Var(&c.trustedProxies, "trusted-proxy", "a proxy range (CIDR) whose X-Forwarded-For is believed (repeatable)")
 	fs.IntVar(&c.maxClusters, "max-clusters-per-address", receiver.DefaultMaxClustersPerAddress, "distinct client ids one source address may add to the counts per UTC day; more are stored, not counted")
 	fs.Var(&c.maxClustersFor, "max-clusters-per-address-for", "PROPERTY=N: --max-clusters-per-address for one property, e.g. G-CI123=1000 for CI runners behind one NAT (repeatable)")
-	fs.IntVar(&c.limiterKeys, "limiter-keys", receiver.DefaultMaxTracked, "client ids (and addresses) each rate limiter keeps in memory, about 250 bytes each; the least recently used are forgotten first, never a limited one")
+	fs.IntVar(&c.limiterKeys, "limiter-keys", receiver.DefaultMaxTracked, "client ids (and addresses) each rate limiter keeps in memory, 240-310 bytes each; the least recently used are forgotten first, never a limited one")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS (and HTTP/2) with this PEM certificate chain (with --tls-key); reloaded on SIGHUP and when the files change")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
 	fs.IntVar(&c.clientBurst, "client-burst", receiver.DefaultClientLimit.Burst, "requests one client id may send at once (the bucket refills in 25 minutes); beyond: 429")
