@@ -51,3 +51,4 @@ func TestSessionExpiresOnTheServer(t *testing.T) {
 		t.Errorf("a forged session id: %d", code)
 	}
 }
+
