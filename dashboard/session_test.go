@@ -51,4 +51,3 @@ func TestSessionExpiresOnTheServer(t *testing.T) {
 		t.Errorf("a forged session id: %d", code)
 	}
 }
-
