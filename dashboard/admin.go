@@ -51,6 +51,9 @@ func (d *dashboard) requireAdmin(w http.ResponseWriter, r *http.Request, f filte
 		d.fail(w, r, http.StatusNotFound, "The admin view is off: start the receiver with --admin-token.")
 		return false
 	}
+	if d.bearerGuessBlocked(w, r) {
+		return false
+	}
 	if !d.isAdmin(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mim-metrics admin"`)
 		d.render(w, r, http.StatusUnauthorized, "login", adminData{base: d.base(r, "Admin login", f, nil)})
@@ -195,29 +198,4 @@ func (d *dashboard) cluster(w http.ResponseWriter, r *http.Request) {
 		data.Days = append(data.Days, h)
 	}
 	d.render(w, r, http.StatusOK, "cluster", data)
-}
-
-// login sets the admin cookie when the form's token is right.
-func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
-	f, _ := parseFilter(nil, d.now())
-	if d.token == "" {
-		d.fail(w, r, http.StatusNotFound, "The admin view is off: start the receiver with --admin-token.")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 4096)
-	if err := r.ParseForm(); err != nil || !d.tokenMatches(r.PostFormValue("token")) {
-		data := adminData{base: d.base(r, "Admin login", f, nil), LoginFailed: true}
-		data.Path = "/admin" // the page's filter form leads to the admin page
-		d.render(w, r, http.StatusForbidden, "login", data)
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: adminCookie, Value: d.cookie, Path: "/", HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: 12 * 3600})
-	http.Redirect(w, r, "/admin", http.StatusSeeOther)
-}
-
-func (d *dashboard) logout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: adminCookie, Value: "", Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, MaxAge: -1})
-	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -15,7 +15,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -51,6 +50,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives store failures; nil: no logs.
 	Logger *zap.Logger
+	// Guard limits guesses of the admin token and tells HTTPS requests
+	// (behind a trusted proxy too); nil: no limit, HTTPS only when the
+	// request came over TLS here.
+	Guard Guard
 }
 
 // DefaultMinClusters is the public view's default threshold.
@@ -81,7 +84,7 @@ type dashboard struct {
 	now     func() time.Time
 	log     *zap.Logger
 	tmpl    *template.Template
-	cookie  string // the admin cookie's value, derived from the token
+	guard   Guard
 	mux     *http.ServeMux
 	timeout time.Duration
 	inputs  *ttlCache[loaded]
@@ -98,6 +101,7 @@ func New(st store.Store, opts Options) http.Handler {
 		token:   opts.AdminToken,
 		now:     opts.Now,
 		log:     opts.Logger,
+		guard:   opts.Guard,
 		timeout: 20 * time.Second,
 		inputs:  newCache[loaded](time.Now),
 		charts:  newCache[Chart](time.Now),
@@ -110,11 +114,6 @@ func New(st store.Store, opts Options) http.Handler {
 	}
 	if d.log == nil {
 		d.log = zap.NewNop()
-	}
-	if d.token != "" {
-		m := hmac.New(sha256.New, []byte(d.token))
-		m.Write([]byte("mim-metrics dashboard admin cookie v1"))
-		d.cookie = hex.EncodeToString(m.Sum(nil))
 	}
 	d.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
 		"num":     num,
@@ -156,7 +155,7 @@ func (d *dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
-	d.mux.ServeHTTP(w, r)
+	d.mux.ServeHTTP(w, withAdminCheck(r))
 }
 
 func cacheFor(d time.Duration, h http.Handler) http.Handler {
@@ -168,19 +167,8 @@ func cacheFor(d time.Duration, h http.Handler) http.Handler {
 }
 
 // isAdmin says whether the request carries the admin token (a bearer
-// token, or the login form's cookie); compared in constant time.
-func (d *dashboard) isAdmin(r *http.Request) bool {
-	if d.token == "" {
-		return false
-	}
-	if auth, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		return d.tokenMatches(auth)
-	}
-	if c, err := r.Cookie(adminCookie); err == nil {
-		return hmac.Equal([]byte(c.Value), []byte(d.cookie))
-	}
-	return false
-}
+// token, or a live admin session's cookie): see session.go.
+func (d *dashboard) isAdmin(r *http.Request) bool { return d.checkAdminOnce(r) }
 
 func (d *dashboard) tokenMatches(given string) bool {
 	a := sha256.Sum256([]byte(given))

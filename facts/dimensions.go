@@ -161,7 +161,7 @@ func CombineDay(day []Fact) []Fact {
 	for _, f := range day {
 		switch f.Dimension {
 		case Stanza:
-			stanzas = AddSaturating(stanzas, f.Amount)
+			stanzas = AddAmounts(stanzas, f.Amount)
 			reportedStanzas = true
 			continue
 		case StanzaVolume, Clusters:
@@ -189,16 +189,4 @@ func CombineDay(day []Fact) []Fact {
 		return strings.Compare(a.Value, b.Value)
 	})
 	return slices.CompactFunc(out, func(a, b Fact) bool { return a.Dimension == b.Dimension && a.Value == b.Value })
-}
-
-// AddSaturating adds b to a, stopping at the int64 limits.
-func AddSaturating(a, b int64) int64 {
-	s := a + b
-	switch {
-	case b > 0 && s < a:
-		return 1<<63 - 1
-	case b < 0 && s > a:
-		return -1 << 63
-	}
-	return s
 }

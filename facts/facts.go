@@ -107,7 +107,7 @@ type collector struct {
 func (c *collector) add(dimension, value string, amount int64) {
 	k := key{dimension, value}
 	if i, ok := c.index[k]; ok {
-		c.facts[i].Amount += amount
+		c.facts[i].Amount = AddAmounts(c.facts[i].Amount, amount)
 		return
 	}
 	c.index[k] = len(c.facts)

@@ -14,7 +14,8 @@ import (
 //	doc      what the event means (a string: the README's "meaning")
 //	params   its param names (atoms), or handlers / transports for the
 //	         whitelists of HTTP handlers and transports
-//	numbers  the params whose values are numbers
+//	numbers  the params whose values are numbers, each {Name, Min, Max}:
+//	         its plausible range (the receiver drops values outside)
 //	fields   the fields the gather computes for it: Name, or {Name, Opts}
 //	         with Opts a list of quick, {needs, Feature}, {since, {3, 7, 0}}
 //	events   how the answer becomes events: a name of eventBuilders
@@ -98,7 +99,7 @@ func (m *metric) describe(d map[string]any, known []metric) error {
 				if hasParams || hasNumbers {
 					return fmt.Errorf("params or numbers without a doc: %s is described in the first module, give it there", m.Name)
 				}
-				m.Doc, m.Params, m.Numbers, m.paramsFrom = k.Doc, k.Params, k.Numbers, k.paramsFrom
+				m.Doc, m.Params, m.Numbers, m.Ranges, m.paramsFrom = k.Doc, k.Params, k.Numbers, k.Ranges, k.paramsFrom
 				return nil
 			}
 		}
@@ -122,18 +123,38 @@ func (m *metric) describe(d map[string]any, known []metric) error {
 		m.Params = names
 	}
 	if n, ok := d["numbers"]; ok {
-		numbers, err := atomList(n)
-		if err != nil {
-			return fmt.Errorf("numbers: %w", err)
+		l, ok := n.([]any)
+		if !ok {
+			return fmt.Errorf("numbers: want a list of {Name, Min, Max}, got %v", n)
 		}
-		for _, name := range numbers {
+		m.Ranges = map[string]Range{}
+		for _, e := range l {
+			name, r, err := rangeOf(e)
+			if err != nil {
+				return fmt.Errorf("numbers: %w", err)
+			}
 			if !slices.Contains(m.Params, name) {
 				return fmt.Errorf("numbers: %s is not one of the params %v", name, m.Params)
 			}
+			m.Numbers = append(m.Numbers, name)
+			m.Ranges[name] = r
 		}
-		m.Numbers = numbers
 	}
 	return nil
+}
+
+// rangeOf is a numbers element: {Name, Min, Max}.
+func rangeOf(t any) (string, Range, error) {
+	tup, ok := t.(erlTuple)
+	if ok && len(tup) == 3 {
+		name, ok1 := tup[0].(erlAtom)
+		lo, ok2 := tup[1].(int)
+		hi, ok3 := tup[2].(int)
+		if ok1 && ok2 && ok3 && lo <= hi {
+			return string(name), Range{Min: int64(lo), Max: int64(hi)}, nil
+		}
+	}
+	return "", Range{}, fmt.Errorf("want {Name, Min, Max} with Min <= Max (the plausible range), got %v", t)
 }
 
 // fieldOf is a fields element: Name or {Name, [quick, {needs, F}, {since, {X, Y, Z}}]}.

@@ -17,7 +17,7 @@ func TestDeclaration(t *testing.T) {
 -metric(#{event => pool_count, % a comment
           doc => "number of "
                  "pools: \"rdbms\"",
-          params => [value], numbers => [value],
+          params => [value], numbers => [{value, -1, 1000}],
           fields => [{pool_count, [quick, {since, {3, 7, 0}}]}, {other, [{needs, domain_core}]}, plain],
           events => count}).
 -metric(#{fields => ['quoted@atom']}).
@@ -33,7 +33,8 @@ func TestDeclaration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := EventSpec{Name: "pool_count", Params: []string{"value"}, Doc: `number of pools: "rdbms"`, Numbers: []string{"value"}}
+	want := EventSpec{Name: "pool_count", Params: []string{"value"}, Doc: `number of pools: "rdbms"`, Numbers: []string{"value"},
+		Ranges: map[string]Range{"value": {Min: -1, Max: 1000}}}
 	if !reflect.DeepEqual(m.EventSpec, want) {
 		t.Errorf("spec %+v, want %+v", m.EventSpec, want)
 	}
@@ -80,7 +81,9 @@ func TestBadDeclarations(t *testing.T) {
 		{`#{event => e, doc => "d", params => [value], fields => [], events => count}`, "fields: want a list"},
 		{`#{event => e, doc => "d", params => [value], fields => [{f, [slow]}], events => count}`, "unknown option slow"},
 		{`#{event => e, doc => "d", params => [value], fields => [{f, [{since, 3}]}], events => count}`, "unknown option"},
-		{`#{event => e, doc => "d", params => [value], numbers => [total], fields => [f], events => count}`, "total is not one of the params"},
+		{`#{event => e, doc => "d", params => [value], numbers => [{total, 0, 1}], fields => [f], events => count}`, "total is not one of the params"},
+		{`#{event => e, doc => "d", params => [value], numbers => [value], fields => [f], events => count}`, "want {Name, Min, Max}"},
+		{`#{event => e, doc => "d", params => [value], numbers => [{value, 5, 1}], fields => [f], events => count}`, "Min <= Max"},
 		{`#{event => e, doc => "d", params => whitelist, fields => [f], events => count}`, "params: want"},
 		{`#{event => e, fields => [f], events => count}`, "doc: say what the event means"},
 		{`#{event => e, doc => Doc, params => [value], fields => [f], events => count}`, "no variables"},

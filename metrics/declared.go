@@ -163,10 +163,19 @@ type EventSpec struct {
 	// Numbers are the params whose values are numbers (int64); every other
 	// param's value is a string.
 	Numbers []string
+	// Ranges are the plausible values of each of Numbers: what one node
+	// can report in one period (declared in metrics/erl/*.erl).
+	Ranges map[string]Range
 	// Flags: the event has a param for each item enabled (of Params), its
 	// value "enabled".
 	Flags bool
 }
+
+// Range is the plausible values of a number param, Min to Max included.
+type Range struct{ Min, Max int64 }
+
+// Contains says whether n is in the range.
+func (r Range) Contains(n int64) bool { return n >= r.Min && n <= r.Max }
 
 // Catalog lists every event and param a report can contain: nothing else
 // is ever sent. It is made of the declared metrics; the README's "What is

@@ -161,14 +161,18 @@ func (p *termParser) term() (any, error) {
 		return erlAtom(s), err
 	}
 	start := p.pos
+	negative := p.peek("-")
+	if negative {
+		p.pos++
+	}
 	for p.pos < len(p.src) && (isWordByte(p.src[p.pos])) {
 		p.pos++
 	}
 	word := p.src[start:p.pos]
 	switch {
-	case word == "":
+	case word == "" || word == "-":
 		return nil, fmt.Errorf("expected a term at %q", p.context())
-	case unicode.IsDigit(rune(word[0])):
+	case negative || unicode.IsDigit(rune(word[0])):
 		n, err := strconv.Atoi(word)
 		if err != nil {
 			return nil, fmt.Errorf("bad integer %q", word)

@@ -120,6 +120,15 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// MaxClustersPerAddress: see DefaultMaxClustersPerAddress; 0: default.
 	MaxClustersPerAddress int
+	// MaxClustersPerAddressOf overrides it per property id (CI runners
+	// behind one NAT are many clusters from one address).
+	MaxClustersPerAddressOf map[string]int
+	// MaxTracked bounds the keys each rate limiter and the cluster counter
+	// keep; 0: DefaultMaxTracked.
+	MaxTracked int
+	// AdminGuard limits guesses of the admin token; nil: a guard of the
+	// receiver's own (share one with the dashboard).
+	AdminGuard *AdminGuard
 	// ClientLimit and AddressLimit are the rate limits per client id and
 	// per source address; zero: the defaults.
 	ClientLimit, AddressLimit Limit

@@ -255,15 +255,21 @@ func TestEventDrops(t *testing.T) {
 		{`{"name":"host_count","params":{"value":1.5}}`, reasonWrongType, `param "value" must be an integer, got "1.5"`},
 		{`{"name":"outgoing_pool","params":{"value":7}}`, reasonWrongType, `param "value" must be a string, got a number`},
 		{`{"name":"module_with_opt","params":{"module":"mod_x","api_version":"` + long + `"}}`, reasonBadValue, "is 101 characters, more than 100"},
-		{`{"name":"host_count","params":{"value":-1}}`, reasonImplausible, `param "value" is negative (-1)`},
+		{`{"name":"host_count","params":{"value":-1}}`, reasonImplausible, `param "value" is -1, outside what a node reports (0 to 1000000)`},
 		{`{"name":"cluster","params":{"version":"<script>alert(1)</script>"}}`, reasonImplausible, "is not a server version"},
 		{`{"name":"cluster","params":{"version":"6.2.1-12-gabc1234","uptime":"0001-23:59:59","node_number":1000,"component":0}}`, "", ""},
 		{`{"name":"cluster","params":{"uptime":"5 days"}}`, reasonImplausible, "is not DDDD-HH:MM:SS"},
-		{`{"name":"cluster","params":{"node_number":0}}`, reasonImplausible, "node_number 0 is not between 1 and 1000"},
-		{`{"name":"cluster","params":{"node_number":1001}}`, reasonImplausible, "node_number 1001 is not between 1 and 1000"},
+		{`{"name":"cluster","params":{"node_number":0}}`, reasonImplausible, `param "node_number" is 0, outside what a node reports (1 to 1000)`},
+		{`{"name":"cluster","params":{"node_number":1001}}`, reasonImplausible, `param "node_number" is 1001, outside what a node reports (1 to 1000)`},
+		// A poison pill: numbers a node cannot report, which overflow sums.
+		{`{"name":"xmpp_stanza_count","params":{"stanza_type":"xmppIqSent","total":1,"increment":9223372036854775807}}`, reasonImplausible, `param "increment" is 9223372036854775807, outside`},
+		{`{"name":"xmpp_stanza_count","params":{"stanza_type":"xmppIqSent","total":9223372036854775807,"increment":1}}`, reasonImplausible, `param "total" is 9223372036854775807, outside`},
+		{`{"name":"xmpp_stanza_count","params":{"stanza_type":"xmppIqSent","total":1,"increment":-9223372036854775808}}`, reasonImplausible, `param "increment" is -9223372036854775808, outside`},
+		{`{"name":"domain_count","params":{"value":100000001}}`, reasonImplausible, `outside what a node reports (0 to 100000000)`},
+		{`{"name":"cluster","params":{"component":1000001}}`, reasonImplausible, `param "component" is 1000001`},
 		{`{"name":"module_with_opt","params":{"module":"<svg onload=alert(1)>"}}`, reasonImplausible, "is not a name MongooseIM uses"},
 		{`{"name":"xmpp_stanza_count","params":{"stanza_type":"xmppIqSent","total":5,"increment":-2}}`, "", ""},
-		{`{"name":"xmpp_stanza_count","params":{"stanza_type":"xmppIqSent","total":-5,"increment":2}}`, reasonImplausible, "negative"},
+		{`{"name":"xmpp_stanza_count","params":{"stanza_type":"xmppIqSent","total":-5,"increment":2}}`, reasonImplausible, `param "total" is -5, outside`},
 		{`"just a string"`, reasonBadValue, "an event must be an object"},
 		{`{"name":"host_count","params":[1]}`, reasonBadValue, "params must be an object"},
 	}
@@ -296,7 +302,7 @@ func TestValidationMessages(t *testing.T) {
 	t.Parallel()
 	d, rerr := decodeGA4([]byte(`{"client_id":"c","events":[{"name":"host_count","params":{"value":1}},{"name":"cluster","params":{"node_number":0}}]}`))
 	got, _ := json.Marshal(validationMessages(d, rerr))
-	want := `[{"fieldPath":"events[1].params.node_number","description":"event \"cluster\": node_number 0 is not between 1 and 1000","validationCode":"VALUE_INVALID"}]`
+	want := `[{"fieldPath":"events[1].params.node_number","description":"event \"cluster\": param \"node_number\" is 0, outside what a node reports (1 to 1000)","validationCode":"VALUE_INVALID"}]`
 	if string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

@@ -174,11 +174,11 @@ func checkClientID(id string) *requestError {
 	case id == "":
 		return badRequest("client_id", "client_id is empty")
 	case len(id) > maxClientIDLen:
-		return badRequest("client_id", "client_id is longer than %d bytes", maxClientIDLen)
+		return badRequest("client_id", "client_id is longer than %d characters: it must be at most %d printable ASCII characters (a UUID, or GA's digits.digits)", maxClientIDLen, maxClientIDLen)
 	}
-	for _, r := range id {
-		if r < ' ' || r == 0x7f || r == 0xfffd {
-			return badRequest("client_id", "client_id holds control characters or invalid UTF-8")
+	for i := range len(id) {
+		if c := id[i]; c < 0x21 || c > 0x7e {
+			return badRequest("client_id", "client_id must be at most %d printable ASCII characters, without spaces (a UUID, or GA's digits.digits): byte %d is 0x%02x", maxClientIDLen, i+1, c)
 		}
 	}
 	return nil

@@ -33,7 +33,9 @@ type Receiver struct {
 	clients  *keyedLimiter
 	addrs    *keyedLimiter
 	clusters *clusterCounter
+	guard    *AdminGuard
 	health   health
+	writes   writeState
 	mux      *http.ServeMux
 }
 
@@ -45,6 +47,7 @@ const (
 	reasonBadRequest      = "bad request"
 	reasonTooLarge        = "body too large"
 	reasonStoreDown       = "store unavailable"
+	reasonUnstorable      = "refused by the database"
 )
 
 // storeTimeout bounds one request's store write.
@@ -79,6 +82,7 @@ func New(cfg Config) (*Receiver, error) {
 	if rc.log == nil {
 		rc.log = zap.NewNop()
 	}
+	rc.writes.log = rc.log
 	if cfg.ClientLimit == (Limit{}) {
 		cfg.ClientLimit = DefaultClientLimit
 	}
@@ -88,9 +92,21 @@ func New(cfg Config) (*Receiver, error) {
 	if cfg.MaxClustersPerAddress <= 0 {
 		cfg.MaxClustersPerAddress = DefaultMaxClustersPerAddress
 	}
-	rc.clients = newKeyedLimiter(cfg.ClientLimit)
-	rc.addrs = newKeyedLimiter(cfg.AddressLimit)
-	rc.clusters = newClusterCounter(cfg.MaxClustersPerAddress)
+	for id, n := range cfg.MaxClustersPerAddressOf {
+		if _, ok := rc.props[id]; !ok {
+			return nil, fmt.Errorf("receiver: a cluster cap for %s, which is not a configured property", id)
+		}
+		if n < 1 {
+			return nil, fmt.Errorf("receiver: the cluster cap of %s must be at least 1, got %d", id, n)
+		}
+	}
+	rc.clients = newKeyedLimiter(cfg.ClientLimit, cfg.MaxTracked)
+	rc.addrs = newKeyedLimiter(cfg.AddressLimit, cfg.MaxTracked)
+	rc.clusters = newClusterCounter(cfg.MaxClustersPerAddress, cfg.MaxClustersPerAddressOf, cfg.MaxTracked)
+	rc.guard = cfg.AdminGuard
+	if rc.guard == nil {
+		rc.guard = NewAdminGuard(cfg.TrustedProxies, rc.now)
+	}
 	rc.mux = http.NewServeMux()
 	rc.Register(rc.mux)
 	return rc, nil
@@ -105,15 +121,22 @@ func (rc *Receiver) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /collect", rc.ua)
 	mux.HandleFunc("POST /api/v1/reports", rc.reports)
 	mux.HandleFunc("GET /healthz", rc.healthz)
+	mux.HandleFunc("GET /readyz", rc.healthz)
 }
 
-// healthz answers 200 when the store answers, 503 otherwise: for load
-// balancers in front of several receivers.
+// healthz (and readyz) answers 200 when the store answers and takes
+// writes, 503 otherwise: for load balancers in front of several
+// receivers. After an outage, the first write that works (a batch, or the
+// ingest counts' flush every minute) makes it ready again.
 func (rc *Receiver) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	if err := rc.st.Ping(ctx); err != nil {
-		answer(w, http.StatusServiceUnavailable, "the store is unavailable")
+		answer(w, http.StatusServiceUnavailable, "not ready: the store is unavailable")
+		return
+	}
+	if rc.writes.problem() != "" {
+		answer(w, http.StatusServiceUnavailable, "not ready: the store refuses writes (disk full, or the database refuses them)")
 		return
 	}
 	answer(w, http.StatusOK, "ok")
@@ -124,18 +147,41 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) { rc.mux.S
 
 // FlushCounts writes the ingest health counts gathered since the last
 // flush to the store (kept for the next flush if that fails).
-func (rc *Receiver) FlushCounts(ctx context.Context) error { return rc.health.flush(ctx, rc.st) }
+// While the store refuses writes, a flush with nothing to write writes a
+// zero count: the probe that ends the outage when no request comes (a load
+// balancer sends none to a receiver that is not ready).
+func (rc *Receiver) FlushCounts(ctx context.Context) error {
+	wrote, err := rc.health.flush(ctx, rc.st)
+	if !wrote && err == nil && rc.writes.problem() != "" {
+		probe := []store.IngestCount{{Day: store.Day(rc.now()), Name: countRequests}}
+		if err = rc.st.AddIngestCounts(ctx, probe); err == nil {
+			wrote = true
+		}
+	}
+	switch {
+	case err != nil && ctx.Err() == nil:
+		rc.writes.failed(rc.now(), err)
+	case wrote:
+		rc.writes.worked(rc.now())
+	}
+	return err
+}
 
 // answer writes a one-line text answer.
 func answer(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	switch status {
 	case http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", "10")
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "30")
 	}
+	answerStatus(w, status, msg)
+}
+
+// answerStatus is answer with the headers the caller set.
+func answerStatus(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, msg+"\n")
 }
@@ -272,7 +318,7 @@ func (rc *Receiver) store(w http.ResponseWriter, r *http.Request, now time.Time,
 		Kind:     prop.Kind,
 		ClientID: d.ClientID,
 		Country:  rc.geo.Country(addr),
-		Counted:  rc.clusters.counted(addrKey(addr), prop.ID+"\x00"+d.ClientID, now),
+		Counted:  rc.clusters.counted(prop.ID, addrKey(addr), d.ClientID, now),
 		Events:   d.Events,
 	}
 	if d.TimestampMicros != 0 {
@@ -283,11 +329,20 @@ func (rc *Receiver) store(w http.ResponseWriter, r *http.Request, now time.Time,
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
 	stored, err := rc.st.AddBatch(ctx, b)
-	if err != nil {
-		rc.log.Warn("a batch could not be stored: answered 503", zap.String("property", prop.ID), zap.Error(err))
+	switch {
+	case errors.Is(err, store.ErrPermanent):
+		// Retrying cannot help: not an outage, not a 503.
+		rc.reject(w, now, prop.ID, http.StatusUnprocessableEntity, reasonUnstorable,
+			"the database refuses this batch; it is not stored and retrying will not help")
+		return
+	case err != nil:
+		if r.Context().Err() == nil {
+			rc.writes.failed(now, err)
+		}
 		rc.reject(w, now, prop.ID, http.StatusServiceUnavailable, reasonStoreDown, "the store is unavailable: retry later")
 		return
 	}
+	rc.writes.worked(now)
 	countDrops()
 	switch {
 	case !stored:
@@ -308,8 +363,14 @@ func (rc *Receiver) reports(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusForbidden, "the reports API is disabled: start the receiver with --admin-token")
 		return
 	}
+	if wait := rc.guard.Blocked(r); wait > 0 {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		answerStatus(w, http.StatusTooManyRequests, "too many wrong admin tokens: retry later")
+		return
+	}
 	token, hasBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !hasBearer || !sameSecret(strings.TrimSpace(token), rc.admin) {
+		rc.guard.Failed(r)
 		answer(w, http.StatusForbidden, "wrong or missing admin token: send Authorization: Bearer <admin token>")
 		return
 	}
@@ -333,6 +394,9 @@ func (rc *Receiver) reports(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &ie):
 		answer(w, http.StatusBadRequest, ie.Error())
+		return
+	case errors.Is(err, store.ErrPermanent):
+		answer(w, http.StatusUnprocessableEntity, "the database refuses this report file; it is not stored and retrying will not help")
 		return
 	case err != nil:
 		rc.log.Warn("a report file could not be stored: answered 503", zap.Error(err))

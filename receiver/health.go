@@ -24,7 +24,17 @@ const (
 	countDropped = "dropped"
 	// countUncounted counts batches stored but left out of the roll-ups.
 	countUncounted = "uncounted"
+
+	// countRollUpFailed counts the failed roll-ups of a day (under that
+	// day), retried with a back-off.
+	countRollUpFailed = "roll-up failed"
 )
+
+// CountRollUpFailure counts a failed roll-up of day in the ingest health
+// (Jobs.RollUpFailed), for the admin page.
+func (rc *Receiver) CountRollUpFailure(day time.Time) {
+	rc.health.add(day, "", countRollUpFailed, "retried with a back-off", 1)
+}
 
 // reasonTooManyClusters is the reason of countUncounted.
 const reasonTooManyClusters = "uncounted cluster: too many clusters from one address"
@@ -56,14 +66,14 @@ func (h *health) add(now time.Time, property, name, reason string, n int64) {
 }
 
 // flush writes the counts to st; on failure they are kept for the next
-// flush.
-func (h *health) flush(ctx context.Context, st store.Store) error {
+// flush. wrote: there were counts and they are written.
+func (h *health) flush(ctx context.Context, st store.Store) (wrote bool, err error) {
 	h.mu.Lock()
 	m := h.m
 	h.m = nil
 	h.mu.Unlock()
 	if len(m) == 0 {
-		return nil
+		return false, nil
 	}
 	counts := make([]store.IngestCount, 0, len(m))
 	for k, n := range m {
@@ -85,7 +95,7 @@ func (h *health) flush(ctx context.Context, st store.Store) error {
 		for k, n := range m {
 			h.m[k] += n
 		}
-		return fmt.Errorf("flush ingest counts: %w", err)
+		return false, fmt.Errorf("flush ingest counts: %w", err)
 	}
-	return nil
+	return true, nil
 }

@@ -36,10 +36,11 @@ const (
 	reasonImplausible   = "implausible value"
 )
 
-// eventSchema is one catalog event: its params and which are numbers.
+// eventSchema is one catalog event: its params, and the plausible range
+// of those that are numbers.
 type eventSchema struct {
 	params  map[string]bool
-	numbers map[string]bool
+	numbers map[string]metrics.Range
 }
 
 var schema = buildSchema()
@@ -47,12 +48,16 @@ var schema = buildSchema()
 func buildSchema() map[string]eventSchema {
 	out := map[string]eventSchema{}
 	for _, spec := range metrics.Catalog() {
-		s := eventSchema{params: map[string]bool{}, numbers: map[string]bool{}}
+		s := eventSchema{params: map[string]bool{}, numbers: map[string]metrics.Range{}}
 		for _, p := range spec.Params {
 			s.params[p] = true
 		}
 		for _, p := range spec.Numbers {
-			s.numbers[p] = true
+			r, ok := spec.Ranges[p]
+			if !ok {
+				panic(fmt.Sprintf("receiver: event %s: number %s has no plausible range (metrics/erl)", spec.Name, p))
+			}
+			s.numbers[p] = r
 		}
 		out[spec.Name] = s
 	}
@@ -109,9 +114,14 @@ func checkEvent(name string, params map[string]any, text bool) (metrics.Event, *
 		if !s.params[k] {
 			return metrics.Event{}, drop(reasonUnknownParam, "params."+k, "event %q has no param %q", name, k)
 		}
-		v, derr := convertValue(name, k, params[k], s.numbers[k], text)
+		r, number := s.numbers[k]
+		v, derr := convertValue(name, k, params[k], number, text)
 		if derr != nil {
 			return metrics.Event{}, derr
+		}
+		if n, ok := v.(int64); ok && !r.Contains(n) {
+			return metrics.Event{}, drop(reasonImplausible, "params."+k,
+				"event %q: param %q is %d, outside what a node reports (%d to %d)", name, k, n, r.Min, r.Max)
 		}
 		out[k] = v
 	}
@@ -209,7 +219,8 @@ var atomParams = map[string]map[string]bool{
 }
 
 // checkPlausible drops events whose values MongooseIM cannot have sent:
-// odd version strings or uptimes, impossible cluster sizes, negative counts.
+// odd names, version strings or uptimes (numbers out of their range are
+// dropped by checkEvent).
 func checkPlausible(e metrics.Event) *dropError {
 	p := e.Params
 	for k := range atomParams[e.Name] {
@@ -217,29 +228,13 @@ func checkPlausible(e metrics.Event) *dropError {
 			return drop(reasonImplausible, "params."+k, "event %q: param %q is not a name MongooseIM uses", e.Name, k)
 		}
 	}
-	nonNegative := func(k string) *dropError {
-		if v, ok := p[k].(int64); ok && v < 0 {
-			return drop(reasonImplausible, "params."+k, "event %q: param %q is negative (%d)", e.Name, k, v)
-		}
-		return nil
-	}
-	switch e.Name {
-	case "host_count", "domain_count", "custom_module_count":
-		return nonNegative("value")
-	case "xmpp_stanza_count":
-		// An increment can be negative (a counter reset); a total cannot.
-		return nonNegative("total")
-	case "cluster":
+	if e.Name == "cluster" {
 		if v, ok := p["version"].(string); ok && !versionRe.MatchString(v) {
 			return drop(reasonImplausible, "params.version", "event \"cluster\": version %q is not a server version (such as 6.2.1)", clip(v))
 		}
 		if v, ok := p["uptime"].(string); ok && !uptimeRe.MatchString(v) {
 			return drop(reasonImplausible, "params.uptime", "event \"cluster\": uptime %q is not DDDD-HH:MM:SS", clip(v))
 		}
-		if v, ok := p["node_number"].(int64); ok && (v < 1 || v > 1000) {
-			return drop(reasonImplausible, "params.node_number", "event \"cluster\": node_number %d is not between 1 and 1000", v)
-		}
-		return nonNegative("component")
 	}
 	return nil
 }

@@ -50,7 +50,7 @@ type addResult struct {
 func (s *sqlStore) AddBatch(ctx context.Context, b Batch) (bool, error) {
 	stored, err := s.addBatch(ctx, b)
 	if err != nil {
-		return false, fmt.Errorf("store batch: %w", err)
+		return false, fmt.Errorf("store batch: %w", classify(err))
 	}
 	return stored, nil
 }

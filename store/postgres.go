@@ -97,7 +97,7 @@ func addBatchPostgres(ctx context.Context, db *sql.DB, r preparedBatch) (bool, e
 ), f AS (
   INSERT INTO facts (day, property, client_id, dimension, value, amount)
   SELECT $13, $2, $4, t.dimension, t.value, t.amount FROM b, unnest($14::text[], $15::text[], $16::bigint[]) AS t(dimension, value, amount)
-  ON CONFLICT (day, property, client_id, dimension, value) DO UPDATE SET amount = facts.amount + excluded.amount
+  ON CONFLICT (day, property, client_id, dimension, value) DO UPDATE SET amount = `+addAmountsSQL+`
 ), c AS (
   INSERT INTO clusters (property, client_id, kind, first_seen, last_seen, counted) SELECT $2, $4, $3, $1, $1, $7 FROM b
   ON CONFLICT (property, client_id) DO UPDATE SET

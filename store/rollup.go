@@ -67,7 +67,7 @@ func (r *rollup) flush() {
 	for _, f := range r.facts {
 		if f.Dimension == facts.Stanza {
 			counted = append(counted, f)
-			stanzas = facts.AddSaturating(stanzas, f.Amount)
+			stanzas = facts.AddAmounts(stanzas, f.Amount)
 		}
 	}
 	for i, f := range counted {
@@ -89,7 +89,7 @@ func (r *rollup) flush() {
 				r.counts[k] = c
 			}
 			c.clusters++
-			c.sum = facts.AddSaturating(c.sum, f.Amount)
+			c.sum = facts.AddAmounts(c.sum, f.Amount)
 		}
 	}
 	r.facts = r.facts[:0]

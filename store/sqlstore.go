@@ -76,8 +76,14 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING RETURNING 
 	eventColumns     = 4
 
 	upsertFactsHead = `INSERT INTO facts (day, property, client_id, dimension, value, amount)`
-	upsertFactsTail = ` ON CONFLICT (day, property, client_id, dimension, value) DO UPDATE SET amount = facts.amount + excluded.amount`
+	upsertFactsTail = ` ON CONFLICT (day, property, client_id, dimension, value) DO UPDATE SET amount = ` + addAmountsSQL
 	factColumns     = 6
+	// addAmountsSQL adds a fact's amounts held at the int64 limit (they are
+	// never negative): an overflow would be an error on PostgreSQL and a
+	// float on SQLite, failing the batch or the day's roll-up.
+	addAmountsSQL = `CASE WHEN excluded.amount <= 0 THEN facts.amount + excluded.amount
+  WHEN facts.amount > 9223372036854775807 - excluded.amount THEN 9223372036854775807
+  ELSE facts.amount + excluded.amount END`
 
 	selectFirstSeen = `SELECT first_seen FROM clusters WHERE property = ? AND client_id = ?`
 
@@ -419,7 +425,9 @@ WHERE last_seen >= ? AND first_seen < ?`), micros(day), micros(day.AddDate(0, 0,
 		return err
 	}
 
-	rows, err = tx.QueryContext(ctx, s.rebind(`SELECT property, client_id, dimension, value, amount FROM facts
+	// CAST: an amount that overflowed into a float (SQLite, before sums
+	// were held at the limit) is read as the limit.
+	rows, err = tx.QueryContext(ctx, s.rebind(`SELECT property, client_id, dimension, value, CAST(amount AS BIGINT) FROM facts
 WHERE day = ? ORDER BY property, client_id`), dayText(day))
 	if err != nil {
 		return err

@@ -175,6 +175,14 @@ type Store interface {
 	LastReports(ctx context.Context) (map[string]time.Time, error)
 	// Ping says whether the database answers.
 	Ping(ctx context.Context) error
+
+	// AddSession keeps an admin session under key until expires (and
+	// drops those expired at now); SessionValid says whether key is a session
+	// not expired at now; DeleteSession ends one. Every receiver on the
+	// database sees them.
+	AddSession(ctx context.Context, key string, now, expires time.Time) error
+	SessionValid(ctx context.Context, key string, now time.Time) (bool, error)
+	DeleteSession(ctx context.Context, key string) error
 	// Close releases the database.
 	Close() error
 }

@@ -88,6 +88,10 @@ type config struct {
 	geoipDB         string
 	trustedProxies  listFlag
 	maxClusters     int
+	maxClustersFor  listFlag
+	limiterKeys     int
+	tlsCert         string
+	tlsKey          string
 	minClusters     int
 	clientBurst     int
 	addressBurst    int
@@ -102,10 +106,11 @@ type config struct {
 	version   bool
 
 	// parsed
-	props   []receiver.Property
-	proxies []netip.Prefix
-	from    time.Time
-	to      time.Time
+	props      []receiver.Property
+	proxies    []netip.Prefix
+	clusterCap map[string]int
+	from       time.Time
+	to         time.Time
 }
 
 // usageError is bad input: the program prints it and exits 2.
@@ -135,6 +140,10 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.StringVar(&c.geoipDB, "geoip-db", "", "a GeoLite2/GeoIP2 Country or City .mmdb file: the sender's country is kept, never its address")
 	fs.Var(&c.trustedProxies, "trusted-proxy", "a proxy range (CIDR) whose X-Forwarded-For is believed (repeatable)")
 	fs.IntVar(&c.maxClusters, "max-clusters-per-address", receiver.DefaultMaxClustersPerAddress, "distinct client ids one source address may add to the counts per UTC day; more are stored, not counted")
+	fs.Var(&c.maxClustersFor, "max-clusters-per-address-for", "PROPERTY=N: --max-clusters-per-address for one property, e.g. G-CI123=1000 for CI runners behind one NAT (repeatable)")
+	fs.IntVar(&c.limiterKeys, "limiter-keys", receiver.DefaultMaxTracked, "client ids (and addresses) each rate limiter keeps in memory, 240-310 bytes each; the least recently used are forgotten first, never a limited one")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS (and HTTP/2) with this PEM certificate chain (with --tls-key); reloaded on SIGHUP and when the files change")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
 	fs.IntVar(&c.clientBurst, "client-burst", receiver.DefaultClientLimit.Burst, "requests one client id may send at once (the bucket refills in 25 minutes); beyond: 429")
 	fs.IntVar(&c.addressBurst, "address-burst", receiver.DefaultAddressLimit.Burst, "requests one source address may send at once (refilled in 25 minutes); beyond: 429")
 	fs.IntVar(&c.minClusters, "min-clusters", dashboard.DefaultMinClusters, "the public dashboard shows no count of fewer clusters, nor one that could be worked out (at least 3)")
@@ -170,7 +179,7 @@ func printUsage(fs *flag.FlagSet, w io.Writer) {
 		{"POST /debug/mp/collect", "GA4 validation: stores nothing, answers validationMessages"},
 		{"POST /batch, /collect", "Universal Analytics hits (MongooseIM 3.6-6.0)"},
 		{"POST /api/v1/reports", "a report file, with Authorization: Bearer <admin token>"},
-		{"GET /healthz", "200 when the database answers, else 503"},
+		{"GET /healthz, /readyz", "200 when the database answers and takes writes, else 503"},
 		{"GET /", "the dashboard"},
 	} {
 		fmt.Fprintf(w, "  %-23s %s\n", e[0], e[1])
@@ -238,7 +247,7 @@ func parseArgs(args []string, getenv func(string) string, stderr io.Writer) (*co
 			return
 		}
 		values := []string{v}
-		if f.Name == "property" || f.Name == "trusted-proxy" {
+		if f.Name == "property" || f.Name == "trusted-proxy" || f.Name == "max-clusters-per-address-for" {
 			values = strings.Split(v, ",")
 		}
 		for _, one := range values {
@@ -343,6 +352,30 @@ func (c *config) validateServe() error {
 	if c.maxClusters < 1 {
 		return usagef("--max-clusters-per-address must be at least 1, got %d", c.maxClusters)
 	}
+	c.clusterCap = map[string]int{}
+	for _, v := range c.maxClustersFor {
+		id, n, ok := strings.Cut(v, "=")
+		max, err := strconv.Atoi(n)
+		if !ok || err != nil || max < 1 {
+			return usagef("--max-clusters-per-address-for must be PROPERTY=N with N at least 1, such as G-CI123=1000, got %q", v)
+		}
+		if !seen[id] {
+			return usagef("--max-clusters-per-address-for %s: not a --property of this receiver", id)
+		}
+		if _, dup := c.clusterCap[id]; dup {
+			return usagef("--max-clusters-per-address-for %s is given twice", id)
+		}
+		c.clusterCap[id] = max
+	}
+	if c.limiterKeys < 1000 {
+		return usagef("--limiter-keys must be at least 1000, got %d", c.limiterKeys)
+	}
+	if err := checkAdminToken(c.adminToken); err != nil {
+		return err
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return usagef("--tls-cert and --tls-key go together: give both, or neither")
+	}
 	if c.clientBurst < 1 || c.addressBurst < 1 {
 		return usagef("--client-burst and --address-burst must be at least 1")
 	}
@@ -369,4 +402,33 @@ func parseDay(s string, end bool) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is neither a date (2006-01-02) nor an RFC 3339 time (2006-01-02T15:04:05Z)", s)
 	}
 	return t, nil
+}
+
+// minAdminTokenLen and minAdminTokenRunes: an admin token shorter, or
+// made of fewer different characters, is refused (guessable).
+const (
+	minAdminTokenLen   = 16
+	minAdminTokenRunes = 8
+)
+
+// checkAdminToken refuses a weak --admin-token; empty is no admin access.
+func checkAdminToken(t string) error {
+	if t == "" {
+		return nil
+	}
+	const hint = "; make one with: openssl rand -hex 16"
+	if len(t) < minAdminTokenLen {
+		return usagef("--admin-token is %d characters, fewer than %d: too easy to guess%s", len(t), minAdminTokenLen, hint)
+	}
+	distinct := map[rune]bool{}
+	for _, r := range t {
+		if r <= ' ' || r == 0x7f {
+			return usagef("--admin-token holds spaces or control characters%s", hint)
+		}
+		distinct[r] = true
+	}
+	if len(distinct) < minAdminTokenRunes {
+		return usagef("--admin-token has fewer than %d different characters: too easy to guess%s", minAdminTokenRunes, hint)
+	}
+	return nil
 }

@@ -78,7 +78,7 @@ func TestHelp(t *testing.T) {
 			"POST /mp/collect", "POST /debug/mp/collect", "POST /batch, /collect", "POST /api/v1/reports",
 			"--listen  [MIM_RECEIVER_LISTEN]", "(default 127.0.0.1:8080)", "--db  [MIM_RECEIVER_DB]", "(default sqlite:./mim-metrics.db)",
 			"--property  [MIM_RECEIVER_PROPERTY]", "--admin-token", "--retention", "(default 90d)", "--geoip-db", "--trusted-proxy",
-			"--max-clusters-per-address", "(default 5)", "--client-burst", "(default 1500)", "--address-burst", "(default 3000)", "--min-clusters", "--dashboard-listen", "--since", "--until", "--client-id",
+			"--max-clusters-per-address", "(default 5)", "--max-clusters-per-address-for", "--limiter-keys", "--tls-cert", "--tls-key", "GET /healthz, /readyz", "--client-burst", "(default 1500)", "--address-burst", "(default 3000)", "--min-clusters", "--dashboard-listen", "--since", "--until", "--client-id",
 			"Exit codes: 0 success, 1 runtime failure, 2 bad usage.",
 		} {
 			if !strings.Contains(r.stderr, want) {
@@ -109,6 +109,13 @@ func TestBadUsage(t *testing.T) {
 		{nil, []string{"--property", "G-ABC:s", "--max-clusters-per-address", "0"}, "--max-clusters-per-address must be at least 1, got 0"},
 		{nil, []string{"--property", "G-ABC:s", "--client-burst", "0"}, "--client-burst and --address-burst must be at least 1"},
 		{nil, []string{"--property", "G-ABC:s", "--min-clusters", "2"}, `--min-clusters must be at least 3 ("fewer than 2 clusters" would say 1), got 2`},
+		{nil, []string{"--property", "G-ABC:s", "--admin-token", "short-sentinel"}, "--admin-token is 14 characters, fewer than 16: too easy to guess; make one with: openssl rand -hex 16"},
+		{nil, []string{"--property", "G-ABC:s", "--admin-token", "abcabcabcabcabcabc"}, "--admin-token has fewer than 8 different characters: too easy to guess; make one with: openssl rand -hex 16"},
+		{nil, []string{"--property", "G-ABC:s", "--max-clusters-per-address-for", "G-ABC"}, `--max-clusters-per-address-for must be PROPERTY=N with N at least 1, such as G-CI123=1000, got "G-ABC"`},
+		{nil, []string{"--property", "G-ABC:s", "--max-clusters-per-address-for", "G-XYZ=10"}, "--max-clusters-per-address-for G-XYZ: not a --property of this receiver"},
+		{[]string{"MIM_RECEIVER_MAX_CLUSTERS_PER_ADDRESS_FOR=G-ABC=10,G-ABC=20"}, []string{"--property", "G-ABC:s"}, "--max-clusters-per-address-for G-ABC is given twice"},
+		{nil, []string{"--property", "G-ABC:s", "--tls-cert", "c.pem"}, "--tls-cert and --tls-key go together: give both, or neither"},
+		{nil, []string{"--property", "G-ABC:s", "--limiter-keys", "10"}, "--limiter-keys must be at least 1000, got 10"},
 		{nil, []string{"--nope"}, "flag provided but not defined: -nope (see --help)"},
 		{nil, []string{"frobnicate"}, `unknown command "frobnicate": use serve, import, export or version (see --help)`},
 		{nil, []string{"serve", "extra"}, `unexpected argument "extra": flags start with --, and the command comes first (see --help)`},

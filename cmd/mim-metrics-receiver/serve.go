@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"go.uber.org/zap"
@@ -43,24 +47,44 @@ func runServe(ctx context.Context, c *config, log *zap.Logger) error {
 		}
 		defer func() { _ = geo.Close() }()
 	}
+	// One guard for both admin doors (the reports API, the dashboard).
+	guard := receiver.NewAdminGuard(c.proxies, nil)
 	rc, err := receiver.New(receiver.Config{
-		Store:                 st,
-		Properties:            c.props,
-		AdminToken:            c.adminToken,
-		GeoIP:                 geo,
-		TrustedProxies:        c.proxies,
-		MaxClustersPerAddress: c.maxClusters,
-		ClientLimit:           receiver.BurstLimit(c.clientBurst),
-		AddressLimit:          receiver.BurstLimit(c.addressBurst),
-		Logger:                log,
+		Store:                   st,
+		Properties:              c.props,
+		AdminToken:              c.adminToken,
+		AdminGuard:              guard,
+		GeoIP:                   geo,
+		TrustedProxies:          c.proxies,
+		MaxClustersPerAddress:   c.maxClusters,
+		MaxClustersPerAddressOf: c.clusterCap,
+		MaxTracked:              c.limiterKeys,
+		ClientLimit:             receiver.BurstLimit(c.clientBurst),
+		AddressLimit:            receiver.BurstLimit(c.addressBurst),
+		Logger:                  log,
 	})
 	if err != nil {
 		return err
 	}
 
+	var certs *receiver.CertReloader
+	if c.tlsCert != "" {
+		if certs, err = receiver.NewCertReloader(c.tlsCert, c.tlsKey, log); err != nil {
+			return err
+		}
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for range hup {
+				certs.Reload()
+			}
+		}()
+	}
+
 	// The dashboard is mounted at "/": the ingest patterns (Register) are
 	// more specific and take precedence.
-	dash := dashboard.New(st, dashboard.Options{MinClusters: c.minClusters, AdminToken: c.adminToken, Logger: log})
+	dash := dashboard.New(st, dashboard.Options{MinClusters: c.minClusters, AdminToken: c.adminToken, Guard: guard, Logger: log})
 	ingest := http.NewServeMux()
 	rc.Register(ingest)
 	servers := []*http.Server{}
@@ -70,8 +94,16 @@ func runServe(ctx context.Context, c *config, log *zap.Logger) error {
 		if err != nil {
 			return fmt.Errorf("listen on %s (--%s): %w", addr, what, err)
 		}
+		srv := receiver.NewServer(addr, h, receiver.DefaultTimeouts)
+		if certs != nil {
+			srv.TLSConfig = certs.TLSConfig()
+			l = tls.NewListener(l, srv.TLSConfig)
+			srv.Protocols = new(http.Protocols)
+			srv.Protocols.SetHTTP1(true)
+			srv.Protocols.SetHTTP2(true)
+		}
 		listeners = append(listeners, l)
-		servers = append(servers, receiver.NewServer(addr, h, receiver.DefaultTimeouts))
+		servers = append(servers, srv)
 		log.Info("listening", zap.String("address", l.Addr().String()), zap.String("serves", what))
 		return nil
 	}
@@ -99,14 +131,12 @@ func runServe(ctx context.Context, c *config, log *zap.Logger) error {
 			}
 		}()
 	}
-	jobs := &receiver.Jobs{Store: st, Retention: c.retention, Flush: rc.FlushCounts, Log: log}
+	jobs := &receiver.Jobs{Store: st, Retention: c.retention, Flush: rc.FlushCounts, RollUpFailed: rc.CountRollUpFailure, Log: log}
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
-		if err := jobs.RunOnce(jobsCtx); err != nil && jobsCtx.Err() == nil {
-			log.Warn("background job failed; retrying at the next tick", zap.Error(err))
-		}
+		jobs.RunAndLog(jobsCtx)
 		t := time.NewTicker(jobInterval)
 		defer t.Stop()
 		jobs.Run(jobsCtx, t.C)

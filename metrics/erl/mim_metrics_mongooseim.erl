@@ -18,11 +18,19 @@
 %% each names its event, says what it means and which params it has (the
 %% README's "What is sent"), the fields of metric/2 it needs, and how the
 %% sidecar makes events of their values (see metrics/declare.go).
+%% Each number has its plausible range, {Param, Min, Max}: what one node
+%% can report in one period; the receiver drops values outside. Hosts: a
+%% million static hosts and host types; domains: a hundred million dynamic
+%% ones; custom modules: 100,000 loaded; components: a million connected to
+%% one node; node_number: MongooseIM clusters of up to 1,000 nodes. Stanzas:
+%% a node's counter, at a million stanzas a second (far above any node),
+%% reaches 10^14 in three years; the increment is the difference of two
+%% totals (the total itself on a first report, negative after a reset).
 -metric(#{event => host_count, doc => "number of static hosts and host types",
-          params => [value], numbers => [value],
+          params => [value], numbers => [{value, 0, 1000000}],
           fields => [{host_count, [quick]}], events => count}).
 -metric(#{event => domain_count, doc => "number of domains, dynamic ones included (MongooseIM 5.0+)",
-          params => [value], numbers => [value],
+          params => [value], numbers => [{value, 0, 100000000}],
           fields => [{domain_count, [quick, {needs, domain_core}]}], events => count}).
 -metric(#{event => module_with_opt,
           doc => "one per host type and MongooseIM (or ejabberd) module, with its backends; as in MongooseIM, "
@@ -31,12 +39,13 @@
           fields => [modules], events => modules}).
 -metric(#{event => custom_module_count,
           doc => "number of loaded modules that are not the server's own; they are never named",
-          params => [value], numbers => [value],
+          params => [value], numbers => [{value, 0, 100000}],
           fields => [{custom_module_count, [quick]}], events => count}).
 -metric(#{event => cluster,
           doc => "node uptime (`DDDD-HH:MM:SS`), server version, external components connected to this node, "
                  "cluster size, config format (`toml`, `cfg`, `yml`)",
-          params => [uptime, version, component, node_number, config_type], numbers => [component, node_number],
+          params => [uptime, version, component, node_number, config_type],
+          numbers => [{component, 0, 1000000}, {node_number, 1, 1000}],
           fields => [{uptime_ms, [quick]}, {node_number, [quick]}, {version, [quick]}, component,
                      {config_path, [quick, {needs, mongoose_config_path}]},
                      {config_path, [quick, {needs, ejabberd_config_path}]}],
@@ -54,7 +63,8 @@
 -metric(#{event => xmpp_stanza_count,
           doc => "messages, IQs and presences sent and received by this node: the total and the increase "
                  "since the previous report (MongooseIM 3.7+)",
-          params => [stanza_type, total, increment], numbers => [total, increment],
+          params => [stanza_type, total, increment],
+          numbers => [{total, 0, 100000000000000}, {increment, -100000000000000, 100000000000000}],
           fields => [{stanzas, [{since, {3, 7, 0}}]}], events => stanzas}).
 %% Never reported, used by the sidecar itself: the members this node knows
 %% (connected, and recorded by Mnesia and CETS: see mim_metrics_members),

@@ -1,0 +1,44 @@
+package facts
+
+import (
+	"math"
+	"testing"
+
+	"github.com/mim-metrics/mim-metrics/metrics"
+)
+
+func TestAddAmountsSaturates(t *testing.T) {
+	tests := []struct{ a, b, want int64 }{
+		{1, 2, 3},
+		{-5, 3, -2},
+		{math.MaxInt64, 1, math.MaxInt64},
+		{math.MaxInt64 - 1, math.MaxInt64 - 1, math.MaxInt64},
+		{math.MinInt64, -1, math.MinInt64},
+		{math.MinInt64 + 1, math.MinInt64, math.MinInt64},
+		{math.MaxInt64, math.MinInt64, -1},
+	}
+	for _, tc := range tests {
+		if got := AddAmounts(tc.a, tc.b); got != tc.want {
+			t.Errorf("AddAmounts(%d, %d) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+// Two clusters' stanza increments at the limit stay at the limit in one
+// batch's facts.
+func TestFromEventsSumsSaturate(t *testing.T) {
+	var evs []metrics.Event
+	for range 2 {
+		evs = append(evs, metrics.Event{Name: "xmpp_stanza_count",
+			Params: map[string]any{"stanza_type": "xmppMessageSent", "total": int64(1), "increment": int64(math.MaxInt64)}})
+	}
+	fs := FromEvents(evs, "")
+	if len(fs) == 0 {
+		t.Fatal("no facts")
+	}
+	for _, f := range fs {
+		if f.Dimension == Stanza && f.Amount != math.MaxInt64 {
+			t.Errorf("%s=%s: amount %d, want the int64 limit", f.Dimension, f.Value, f.Amount)
+		}
+	}
+}
