@@ -57,7 +57,13 @@ func StartEPMD() (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		cmd := exec.Command("epmd", "-port", strconv.Itoa(port), "-address", "127.0.0.1")
+		// EPMD answers on ::1 too where the machine has it, for the
+		// nodes of inet6 distribution (Options.Proto).
+		addrs := "127.0.0.1"
+		if HasIPv6Loopback() {
+			addrs += ",::1"
+		}
+		cmd := exec.Command("epmd", "-port", strconv.Itoa(port), "-address", addrs)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL} // die with the test binary
 		if err := cmd.Start(); err != nil {
 			return 0, fmt.Errorf("start epmd: %w", err)
@@ -116,6 +122,16 @@ func epmdNamesReq(port int) (string, int, error) {
 	}
 	own := int(b[0])<<24 | int(b[1])<<16 | int(b[2])<<8 | int(b[3])
 	return string(b[4:]), own, nil // after EPMD's own port
+}
+
+// HasIPv6Loopback reports whether this machine can listen on ::1.
+func HasIPv6Loopback() bool {
+	l, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
 }
 
 // Cleanup stops every node started by this package and the private EPMD.
@@ -187,6 +203,14 @@ type Options struct {
 	// Ready, when set, is text the node prints when its Eval has finished;
 	// Start waits for it too.
 	Ready string
+	// Proto is the node's -proto_dist (inet_tcp when empty); with inet6_tcp
+	// or inet6_tls the node listens on ::1. TLS nodes need their
+	// -ssl_dist_optfile in Args; Eval cannot reach them (its controller
+	// speaks plain TCP).
+	Proto string
+	// DistPort, when not 0, starts the node without EPMD: it listens on
+	// that port (-erl_epmd_port), and Start waits for the port to answer.
+	DistPort int
 }
 
 // Node is a running erl node.
@@ -242,8 +266,18 @@ func (n *Node) start() error {
 	if n.opts.Long {
 		nameFlag = "-name"
 	}
+	iface := "{127,0,0,1}"
+	if strings.HasPrefix(n.opts.Proto, "inet6") {
+		iface = "{0,0,0,0,0,0,0,1}"
+	}
 	args := []string{nameFlag, n.Name, "-setcookie", n.Cookie, "-noinput", "-start_epmd", "false",
-		"-kernel", "inet_dist_use_interface", "{127,0,0,1}"}
+		"-kernel", "inet_dist_use_interface", iface}
+	if n.opts.Proto != "" {
+		args = append(args, "-proto_dist", n.opts.Proto)
+	}
+	if n.opts.DistPort != 0 {
+		args = append(args, "-erl_epmd_port", strconv.Itoa(n.opts.DistPort))
+	}
 	for _, p := range n.opts.Paths {
 		args = append(args, "-pa", p)
 	}
@@ -272,8 +306,7 @@ func (n *Node) start() error {
 			return fmt.Errorf("erl %s exited at start: %s", n.Name, n.Output())
 		default:
 		}
-		if names, err := EPMDNames(); err == nil && strings.Contains(names, "name "+n.opts.Alive+" at port") &&
-			(n.opts.Ready == "" || strings.Contains(n.Output(), n.opts.Ready)) {
+		if n.listening() && (n.opts.Ready == "" || strings.Contains(n.Output(), n.opts.Ready)) {
 			return nil
 		}
 		time.Sleep(30 * time.Millisecond)
@@ -281,6 +314,29 @@ func (n *Node) start() error {
 	n.Stop()
 	return fmt.Errorf("erl %s did not start (register in EPMD and print %q) within %v: %s", n.Name, n.opts.Ready, startTimeout, n.Output())
 }
+
+// listening reports whether the node is registered in EPMD, or, without
+// EPMD, whether its distribution port answers.
+func (n *Node) listening() bool {
+	if n.opts.DistPort == 0 {
+		names, err := EPMDNames()
+		return err == nil && strings.Contains(names, "name "+n.opts.Alive+" at port")
+	}
+	host := "127.0.0.1"
+	if strings.HasPrefix(n.opts.Proto, "inet6") {
+		host = "::1"
+	}
+	c, err := net.DialTimeout("tcp", net.JoinHostPort(host, strconv.Itoa(n.opts.DistPort)), 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago, for
+// Options.DistPort.
+func FreePort() (int, error) { return freePort() }
 
 // Output returns what the node printed so far.
 func (n *Node) Output() string {
@@ -305,6 +361,9 @@ func (n *Node) Kill() {
 	}
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	<-exited
+	if n.opts.DistPort != 0 {
+		return // it was never in EPMD
+	}
 	// Wait until EPMD has noticed: a restart must not race the old entry.
 	deadline := time.Now().Add(forgetTimeout)
 	for time.Now().Before(deadline) {
