@@ -53,7 +53,7 @@ func diagnose(ctx context.Context, node string, cookie secret, ownName string, d
 		return &unreachableError{Node: node, Reason: fmt.Sprintf("host %q does not resolve", n.Host),
 			Hint: "check the host part of the node name (with short names it is the machine's short host name)"}
 	}
-	port, where := d.Port, "its distribution port %d (--dist-port)"
+	port, where := d.Port, "its distribution port %d (--dist-port or ERL_DIST_PORT)"
 	if port == 0 {
 		var lerr *epmdError
 		if port, lerr = epmdLookup(ctx, d.network(), n.Host, n.Alive); lerr != nil {

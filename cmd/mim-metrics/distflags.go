@@ -13,11 +13,10 @@ import (
 // distConfig is how the nodes speak distribution, as their vm.dist.args
 // say it: -proto_dist, -ssl_dist_optfile, -ssl_dist_opt, -erl_epmd_port.
 type distConfig struct {
-	proto    string
-	optFile  string
-	opts     listFlag
-	port     int
-	portFrom string // where port came from: --dist-port or ERL_DIST_PORT
+	proto   string
+	optFile string
+	opts    listFlag
+	port    int
 
 	// set by validate
 	dist     node.Dist
@@ -53,7 +52,6 @@ func (f portFlag) Set(s string) error {
 // --dist-port nor its environment twin is given.
 func (d *distConfig) readErlDistPort(set map[string]bool, getenv func(string) string) error {
 	if set["dist-port"] {
-		d.portFrom = "--dist-port"
 		return nil
 	}
 	v := getenv("ERL_DIST_PORT")
@@ -63,7 +61,6 @@ func (d *distConfig) readErlDistPort(set map[string]bool, getenv func(string) st
 	if err := (portFlag{&d.port}).Set(v); err != nil {
 		return usagef("ERL_DIST_PORT: %v", err)
 	}
-	d.portFrom = "ERL_DIST_PORT"
 	return nil
 }
 
