@@ -67,9 +67,14 @@ func (d *distConfig) readErlDistPort(set map[string]bool, getenv func(string) st
 // validate checks the flags and reads the TLS files, so that a mistake in
 // them is a usage error before anything starts. No error shows a path of
 // a key or certificate: they name the option.
-func (d *distConfig) validate() error {
+func (d *distConfig) validate(nodes []string) error {
 	if !slices.Contains(node.Protos, d.proto) {
 		return usagef("--proto-dist must be inet_tcp, inet6_tcp, inet_tls or inet6_tls (as the nodes' -proto_dist), got %q", d.proto)
+	}
+	for _, n := range nodes {
+		if _, host, _ := strings.Cut(n, "@"); strings.Contains(host, ":") && !strings.HasPrefix(d.proto, "inet6") {
+			return usagef("--node %s has an IPv6 address: give --proto-dist %s, as the nodes' -proto_dist", n, strings.Replace(d.proto, "inet_", "inet6_", 1))
+		}
 	}
 	d.dist = node.Dist{Proto: d.proto, Port: d.port}
 	tlsGiven := d.optFile != "" || len(d.opts) > 0

@@ -30,6 +30,7 @@ func TestDistFlagsBadInputIsExitTwo(t *testing.T) {
 		{"odd words", []string{"check", "--node", "a@b", "--proto-dist", "inet_tls", "--ssl-dist-opt", "client_certfile"}, nil, "option and value pairs"},
 		{"bad port", []string{"check", "--node", "a@b", "--dist-port", "0"}, nil, "--dist-port: \"0\" is not a port"},
 		{"bad ERL_DIST_PORT", []string{"check", "--node", "a@b"}, map[string]string{"ERL_DIST_PORT": "x"}, "ERL_DIST_PORT: \"x\" is not a port"},
+		{"IPv6 host, IPv4 protocol", []string{"check", "--node", "a@::1"}, nil, "--node a@::1 has an IPv6 address: give --proto-dist inet6_tcp"},
 		{"env twin", []string{"check", "--node", "a@b"}, map[string]string{"MIM_METRICS_PROTO_DIST": "inet_tls"}, "--proto-dist inet_tls needs"},
 	}
 	for _, c := range cases {

@@ -321,7 +321,7 @@ func (c *config) validate() error {
 	default:
 		return usagef("--log-level must be debug, info, warn or error, got %q", c.logLevel)
 	}
-	return c.dist.validate()
+	return c.dist.validate(c.nodes)
 }
 
 // checkListenAddr checks a host:port to listen on.

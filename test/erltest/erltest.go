@@ -195,7 +195,7 @@ func RandomCookie() string {
 type Options struct {
 	Alive  string   // the part before @; UniqueName("n") when empty
 	Long   bool     // -name alive@127.0.0.1 instead of -sname alive@localhost
-	Host   string   // the host part instead of localhost or 127.0.0.1 (the node still listens on loopback)
+	Host   string   // the host part instead of localhost or 127.0.0.1 (the node listens on loopback, on Host when it is a loopback address)
 	Cookie string   // RandomCookie() when empty
 	Paths  []string // code paths (-pa)
 	Eval   string   // Erlang expressions run at start, e.g. "fixture:start()"
@@ -266,10 +266,7 @@ func (n *Node) start() error {
 	if n.opts.Long {
 		nameFlag = "-name"
 	}
-	iface := "{127,0,0,1}"
-	if strings.HasPrefix(n.opts.Proto, "inet6") {
-		iface = "{0,0,0,0,0,0,0,1}"
-	}
+	iface := erlAddress(n.listenIP())
 	args := []string{nameFlag, n.Name, "-setcookie", n.Cookie, "-noinput", "-start_epmd", "false",
 		"-kernel", "inet_dist_use_interface", iface}
 	if n.opts.Proto != "" {
@@ -322,16 +319,36 @@ func (n *Node) listening() bool {
 		names, err := EPMDNames()
 		return err == nil && strings.Contains(names, "name "+n.opts.Alive+" at port")
 	}
-	host := "127.0.0.1"
-	if strings.HasPrefix(n.opts.Proto, "inet6") {
-		host = "::1"
-	}
-	c, err := net.DialTimeout("tcp", net.JoinHostPort(host, strconv.Itoa(n.opts.DistPort)), 200*time.Millisecond)
+	c, err := net.DialTimeout("tcp", net.JoinHostPort(n.listenIP().String(), strconv.Itoa(n.opts.DistPort)), 200*time.Millisecond)
 	if err != nil {
 		return false
 	}
 	c.Close()
 	return true
+}
+
+// listenIP is the loopback address the node listens on: its Host when
+// that is one, else 127.0.0.1, or ::1 for inet6 distribution.
+func (n *Node) listenIP() net.IP {
+	if ip := net.ParseIP(n.opts.Host); ip != nil && ip.IsLoopback() {
+		return ip
+	}
+	if strings.HasPrefix(n.opts.Proto, "inet6") {
+		return net.IPv6loopback
+	}
+	return net.IPv4(127, 0, 0, 1)
+}
+
+// erlAddress writes ip as an Erlang address tuple.
+func erlAddress(ip net.IP) string {
+	if v4 := ip.To4(); v4 != nil {
+		return fmt.Sprintf("{%d,%d,%d,%d}", v4[0], v4[1], v4[2], v4[3])
+	}
+	parts := make([]string, 8)
+	for i := range parts {
+		parts[i] = strconv.Itoa(int(ip[2*i])<<8 | int(ip[2*i+1]))
+	}
+	return "{" + strings.Join(parts, ",") + "}"
 }
 
 // FreePort returns a loopback TCP port that was free a moment ago, for

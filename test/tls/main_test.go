@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/test/certtest"
 	"github.com/mim-metrics/mim-metrics/test/erltest"
 )
 
@@ -31,7 +32,7 @@ var (
 	bin     string // the mim-metrics binary, built once
 
 	// The test's certificates: of the cluster's CA (ca) and of another.
-	ca, otherCA *pki
+	ca, otherCA *certtest.CA
 	// nodeOpts is the nodes' ssl_dist_optfile.
 	nodeOpts string
 	// The sidecar's client certificates.
@@ -73,30 +74,30 @@ func setup() error {
 	})
 	defer wg.Wait()
 	var err error
-	if ca, err = newCA(workDir, "cluster"); err != nil {
+	if ca, err = certtest.NewCA(workDir, "cluster"); err != nil {
 		return err
 	}
-	if otherCA, err = newCA(workDir, "other"); err != nil {
+	if otherCA, err = certtest.NewCA(workDir, "other"); err != nil {
 		return err
 	}
-	hosts := certSpec{dns: []string{"localhost"}, ips: []string{"127.0.0.1", "::1"}}
+	hosts := certtest.Spec{DNS: []string{"localhost"}, IPs: []string{"127.0.0.1", "::1"}}
 	nodeSpec := hosts
-	nodeSpec.name = "node"
-	nodeCert, nodeKey, err := ca.issue(nodeSpec)
+	nodeSpec.Name = "node"
+	nodeCert, nodeKey, err := ca.Issue(nodeSpec)
 	if err != nil {
 		return err
 	}
 	nodeOpts = filepath.Join(workDir, "node-dist.conf")
-	if err := optFile(nodeOpts, nodeCert, nodeKey, ca.CAFile); err != nil {
+	if err := certtest.OptFile(nodeOpts, nodeCert, nodeKey, ca.CAFile); err != nil {
 		return err
 	}
-	if clientCert, clientKey, err = ca.issue(certSpec{name: "client"}); err != nil {
+	if clientCert, clientKey, err = ca.Issue(certtest.Spec{Name: "client"}); err != nil {
 		return err
 	}
-	if expiredCert, expiredKey, err = ca.issue(certSpec{name: "client-expired", expired: true}); err != nil {
+	if expiredCert, expiredKey, err = ca.Issue(certtest.Spec{Name: "client-expired", Expired: true}); err != nil {
 		return err
 	}
-	if strangerCert, strangerKey, err = otherCA.issue(certSpec{name: "client-stranger"}); err != nil {
+	if strangerCert, strangerKey, err = otherCA.Issue(certtest.Spec{Name: "client-stranger"}); err != nil {
 		return err
 	}
 	wg.Wait()
@@ -289,4 +290,14 @@ func wantDiagnosis(t *testing.T, g target, command string, want ...string) {
 			t.Errorf("%s %v shows a key path or the cookie: %s%s", command, g.flags, r.stdout, r.stderr)
 		}
 	}
+}
+
+// contains reports whether s holds every one of parts.
+func contains(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mim-metrics/mim-metrics/test/certtest"
 	"github.com/mim-metrics/mim-metrics/test/erltest"
 )
 
@@ -96,12 +97,12 @@ func TestTLSCluster(t *testing.T) {
 func TestTLSNodeCertificateExpired(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	cert, key, err := ca.issue(certSpec{name: "node-expired", dns: []string{"localhost"}, expired: true})
+	cert, key, err := ca.Issue(certtest.Spec{Name: "node-expired", DNS: []string{"localhost"}, Expired: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	opts := filepath.Join(dir, "expired-dist.conf")
-	if err := optFile(opts, cert, key, ca.CAFile); err != nil {
+	if err := certtest.OptFile(opts, cert, key, ca.CAFile); err != nil {
 		t.Fatal(err)
 	}
 	n := erltest.StartFixtureT(t, gen, erltest.Options{Alive: erltest.UniqueName("tlsold"), Proto: "inet_tls", Args: tlsArgs(opts)})

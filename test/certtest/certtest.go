@@ -1,4 +1,7 @@
-package tls_test
+// Package certtest makes the certificates of TLS tests: certificate
+// authorities, and the certificates they sign (for both ends of a
+// connection, valid or expired), written as PEM files.
+package certtest
 
 import (
 	"crypto/ecdsa"
@@ -15,9 +18,9 @@ import (
 	"time"
 )
 
-// pki is a certificate authority the test makes, and the certificates it
-// signs, written as PEM files under dir.
-type pki struct {
+// CA is a certificate authority a test makes, which writes the
+// certificates it signs under its directory.
+type CA struct {
 	dir  string
 	name string
 	cert *x509.Certificate
@@ -26,8 +29,8 @@ type pki struct {
 	CAFile string
 }
 
-// newCA makes a CA called name and writes its certificate.
-func newCA(dir, name string) (*pki, error) {
+// NewCA makes a CA called name and writes its certificate under dir.
+func NewCA(dir, name string) (*CA, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -49,40 +52,40 @@ func newCA(dir, name string) (*pki, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pki{dir: dir, name: name, cert: cert, key: key, CAFile: filepath.Join(dir, name+"-ca.pem")}
+	p := &CA{dir: dir, name: name, cert: cert, key: key, CAFile: filepath.Join(dir, name+"-ca.pem")}
 	return p, writePEM(p.CAFile, "CERTIFICATE", der)
 }
 
-// certSpec says what a certificate holds.
-type certSpec struct {
-	name    string   // file names: name.pem and name.key
-	dns     []string // DNS names it is for
-	ips     []string // IP addresses it is for
-	expired bool     // valid until an hour ago
+// Spec says what a certificate holds.
+type Spec struct {
+	Name    string   // file names: Name.pem and Name.key
+	DNS     []string // DNS names it is for
+	IPs     []string // IP addresses it is for
+	Expired bool     // valid until an hour ago
 }
 
-// issue signs a certificate for both ends of a connection (server and
+// Issue signs a certificate for both ends of a connection (server and
 // client authentication) and returns its certificate and key files.
-func (p *pki) issue(s certSpec) (certFile, keyFile string, err error) {
+func (p *CA) Issue(s Spec) (certFile, keyFile string, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", "", err
 	}
 	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
 	notBefore, notAfter := time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
-	if s.expired {
+	if s.Expired {
 		notBefore, notAfter = time.Now().Add(-48*time.Hour), time.Now().Add(-time.Hour)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: s.name},
+		Subject:      pkix.Name{CommonName: s.Name},
 		NotBefore:    notBefore,
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		DNSNames:     s.dns,
+		DNSNames:     s.DNS,
 	}
-	for _, ip := range s.ips {
+	for _, ip := range s.IPs {
 		tmpl.IPAddresses = append(tmpl.IPAddresses, net.ParseIP(ip))
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.cert, &key.PublicKey, p.key)
@@ -93,7 +96,7 @@ func (p *pki) issue(s certSpec) (certFile, keyFile string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	certFile, keyFile = filepath.Join(p.dir, s.name+".pem"), filepath.Join(p.dir, s.name+".key")
+	certFile, keyFile = filepath.Join(p.dir, s.Name+".pem"), filepath.Join(p.dir, s.Name+".key")
 	if err := writePEM(certFile, "CERTIFICATE", der); err != nil {
 		return "", "", err
 	}
@@ -104,11 +107,11 @@ func writePEM(path, typ string, der []byte) error {
 	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600)
 }
 
-// optFile writes an ssl_dist_optfile whose server and client sections
+// OptFile writes an ssl_dist_optfile whose server and client sections
 // both use certFile and keyFile and trust caFile, verifying the peer and
 // requiring its certificate, as a production cluster does.
-func optFile(path, certFile, keyFile, caFile string) error {
+func OptFile(path, certFile, keyFile, caFile string) error {
 	opts := fmt.Sprintf(`{certfile, %q}, {keyfile, %q}, {cacertfile, %q}, {verify, verify_peer}`, certFile, keyFile, caFile)
-	src := fmt.Sprintf("%% written by test/tls\n[{server, [%s, {fail_if_no_peer_cert, true}]},\n {client, [%s]}].\n", opts, opts)
+	src := fmt.Sprintf("%% written by test/certtest\n[{server, [%s, {fail_if_no_peer_cert, true}]},\n {client, [%s]}].\n", opts, opts)
 	return os.WriteFile(path, []byte(src), 0o600)
 }
