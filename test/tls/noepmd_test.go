@@ -1,6 +1,7 @@
 package tls_test
 
 import (
+	"fmt"
 	"strconv"
 	"testing"
 
@@ -41,5 +42,29 @@ func TestWithoutEPMD(t *testing.T) {
 	r := run(t, noEPMD, bare.args("preview", "--state-dir", t.TempDir())...)
 	if r.code != 1 || !contains(r.stderr, "no EPMD at", "--dist-port PORT") {
 		t.Errorf("without --dist-port and no EPMD: exit %d: %s, want 1 and a hint of --dist-port", r.code, r.stderr)
+	}
+}
+
+// TestWithoutEPMDCluster: the members a seed without EPMD is connected
+// to are dialled on the same port (each on its own address, as the nodes
+// of a Kubernetes StatefulSet are).
+func TestWithoutEPMDCluster(t *testing.T) {
+	t.Parallel()
+	port, err := erltest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := erltest.RandomCookie()
+	first := erltest.StartFixtureT(t, gen, erltest.Options{Alive: erltest.UniqueName("podA"), Long: true, Host: "127.0.0.1", Cookie: cookie, DistPort: port})
+	second := erltest.StartFixtureT(t, gen, erltest.Options{Alive: erltest.UniqueName("podB"), Long: true, Host: "127.0.0.2", Cookie: cookie, DistPort: port,
+		Eval: fmt.Sprintf("true = net_kernel:connect_node('%s')", first.Name)})
+	closed, err := erltest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := target{node: first, cookie: cookieFile(t, cookie), flags: []string{"--dist-port", strconv.Itoa(port)}}
+	r := run(t, []string{"ERL_EPMD_PORT=" + strconv.Itoa(closed)}, g.args("check")...)
+	if r.code != 0 || !contains(r.stdout, first.Name+"  ", second.Name+"  ") {
+		t.Fatalf("check: exit %d: %s%s, want both members reachable", r.code, r.stdout, r.stderr)
 	}
 }
