@@ -65,3 +65,14 @@ func TestDistFlags(t *testing.T) {
 		t.Errorf("the vm.dist.args form: %v %v", pairs, err)
 	}
 }
+
+func TestVerifyNoneIsWarnedAtStart(t *testing.T) {
+	t.Parallel()
+	cookie := filepath.Join(t.TempDir(), "cookie")
+	os.WriteFile(cookie, []byte("C"), 0o400)
+	code, stdout, stderr := runMain(t, []string{"check", "--node", "nosuch_tls@localhost", "--cookie-file", cookie, "--timeout", "5s",
+		"--proto-dist", "inet_tls", "--ssl-dist-opt", "client_verify=verify_none"}, nil)
+	if code != exitFailure || !strings.Contains(stdout, "verify_none: the nodes' certificates are not checked") {
+		t.Errorf("exit %d, stdout %q, stderr %q: want a warning of verify_none at start", code, stdout, stderr)
+	}
+}
