@@ -31,7 +31,7 @@ func (d Dist) check() error {
 		}
 	case "inet_tls", "inet6_tls":
 		if d.TLS == nil {
-			return fmt.Errorf("--proto-dist %s needs the client's certificates: give --ssl-dist-optfile FILE (the cluster's ssl_dist_optfile) or --ssl-dist-opt client_certfile=... client_keyfile=... client_cacertfile=...", d.Proto)
+			return fmt.Errorf("--proto-dist %s needs the client's certificates: give --ssl-dist-optfile FILE (the cluster's ssl_dist_optfile) or --ssl-dist-opt client_certfile=FILE (and client_keyfile, client_cacertfile)", d.Proto)
 		}
 	default:
 		return fmt.Errorf("unknown distribution protocol %q: want inet_tcp, inet6_tcp, inet_tls or inet6_tls", d.Proto)

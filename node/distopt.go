@@ -52,11 +52,11 @@ func ReadSSLDistOptFile(path string) (DistTLS, error) {
 		return d, fmt.Errorf("not an Erlang terms file: %v", err)
 	}
 	if len(terms) != 1 {
-		return d, fmt.Errorf("want one term, [{server, [...]}, {client, [...]}]., found %d", len(terms))
+		return d, fmt.Errorf("want one term, [{server, [...]}, {client, [...]}], found %d", len(terms))
 	}
 	sections, ok := terms[0].([]any)
 	if !ok {
-		return d, errors.New("want a list, [{server, [...]}, {client, [...]}].")
+		return d, errors.New("want a list of sections: [{server, [...]}, {client, [...]}]")
 	}
 	found := false
 	for _, s := range sections {
@@ -224,11 +224,7 @@ func (d *DistTLS) set(key string, v any) error {
 }
 
 func splitCiphers(s string) []string {
-	var out []string
-	for _, c := range strings.FieldsFunc(s, func(r rune) bool { return r == ':' || r == ',' || r == ' ' }) {
-		out = append(out, c)
-	}
-	return out
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ':' || r == ',' || r == ' ' })
 }
 
 // Config builds the TLS client configuration, reading the certificate,
