@@ -56,7 +56,7 @@ func diagnose(ctx context.Context, node string, cookie secret, ownName string, d
 	port, where := d.Port, "its distribution port %d (--dist-port or ERL_DIST_PORT)"
 	if port == 0 {
 		var lerr *epmdError
-		if port, lerr = epmdLookup(ctx, d.network(), n.Host, n.Alive); lerr != nil {
+		if port, lerr = epmdLookup(ctx, n.Host, n.Alive); lerr != nil {
 			return lerr.withNode(node)
 		}
 		where = "EPMD lists it at port %d"
@@ -68,6 +68,11 @@ func diagnose(ctx context.Context, node string, cookie secret, ownName string, d
 		hint := "a firewall may block the distribution port, or the node is stopping"
 		if d.Port > 0 {
 			hint = "the node is not running, or it listens on another port (its -erl_epmd_port, ERL_DIST_PORT or inet_dist_listen_min)"
+		}
+		if d.network() == "tcp6" {
+			hint += ", or it speaks IPv4 (-proto_dist inet_tcp or inet_tls): give --proto-dist " + strings.Replace(d.proto(), "inet6_", "inet_", 1)
+		} else {
+			hint += ", or it speaks IPv6 only (-proto_dist inet6_tcp or inet6_tls): give --proto-dist " + strings.Replace(d.proto(), "inet_", "inet6_", 1)
 		}
 		return &unreachableError{Node: node, Reason: fmt.Sprintf(where+" but connecting failed: %v", port, unwrapNet(err)), Hint: hint}
 	}
@@ -160,11 +165,12 @@ func (e *epmdError) withNode(node string) error {
 }
 
 // epmdLookup asks the EPMD on host for the distribution port of alive
-// (PORT_PLEASE2_REQ), over network (tcp4 or tcp6, as the nodes' family).
-func epmdLookup(ctx context.Context, network, host, alive string) (int, *epmdError) {
+// (PORT_PLEASE2_REQ), over IPv4 or IPv6, whichever the host has (an EPMD
+// answers on both).
+func epmdLookup(ctx context.Context, host, alive string) (int, *epmdError) {
 	addr := net.JoinHostPort(host, strconv.Itoa(epmdPort()))
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, network, addr)
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return 0, &epmdError{reason: fmt.Sprintf("no EPMD at %s (%v)", addr, unwrapNet(err)),
 			hint: "no Erlang node runs on that host, or the host part of the node name is wrong; " +

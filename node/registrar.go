@@ -42,7 +42,7 @@ func (r dialOnlyRegistrar) Resolve(peer string) (ergonode.Route, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
 	defer cancel()
-	port, lerr := epmdLookup(ctx, r.dist.network(), n.Host, n.Alive)
+	port, lerr := epmdLookup(ctx, n.Host, n.Alive)
 	if lerr != nil {
 		return ergonode.Route{}, lerr
 	}

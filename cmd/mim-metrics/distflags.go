@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,9 +72,15 @@ func (d *distConfig) validate(nodes []string) error {
 	if !slices.Contains(node.Protos, d.proto) {
 		return usagef("--proto-dist must be inet_tcp, inet6_tcp, inet_tls or inet6_tls (as the nodes' -proto_dist), got %q", d.proto)
 	}
+	v6 := strings.HasPrefix(d.proto, "inet6")
 	for _, n := range nodes {
-		if _, host, _ := strings.Cut(n, "@"); strings.Contains(host, ":") && !strings.HasPrefix(d.proto, "inet6") {
+		_, host, _ := strings.Cut(n, "@")
+		ip := net.ParseIP(host)
+		switch {
+		case ip != nil && ip.To4() == nil && !v6:
 			return usagef("--node %s has an IPv6 address: give --proto-dist %s, as the nodes' -proto_dist", n, strings.Replace(d.proto, "inet_", "inet6_", 1))
+		case ip != nil && ip.To4() != nil && v6:
+			return usagef("--node %s has an IPv4 address, which %s does not speak: give --proto-dist %s, as the nodes' -proto_dist", n, d.proto, strings.Replace(d.proto, "inet6_", "inet_", 1))
 		}
 	}
 	d.dist = node.Dist{Proto: d.proto, Port: d.port}

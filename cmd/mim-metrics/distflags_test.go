@@ -31,6 +31,7 @@ func TestDistFlagsBadInputIsExitTwo(t *testing.T) {
 		{"bad port", []string{"check", "--node", "a@b", "--dist-port", "0"}, nil, "--dist-port: \"0\" is not a port"},
 		{"bad ERL_DIST_PORT", []string{"check", "--node", "a@b"}, map[string]string{"ERL_DIST_PORT": "x"}, "ERL_DIST_PORT: \"x\" is not a port"},
 		{"IPv6 host, IPv4 protocol", []string{"check", "--node", "a@::1"}, nil, "--node a@::1 has an IPv6 address: give --proto-dist inet6_tcp"},
+		{"IPv4 host, IPv6 protocol", []string{"check", "--node", "a@127.0.0.1", "--proto-dist", "inet6_tls"}, nil, "has an IPv4 address, which inet6_tls does not speak: give --proto-dist inet_tls"},
 		{"env twin", []string{"check", "--node", "a@b"}, map[string]string{"MIM_METRICS_PROTO_DIST": "inet_tls"}, "--proto-dist inet_tls needs"},
 	}
 	for _, c := range cases {

@@ -37,7 +37,7 @@ func TestIPv6Node(t *testing.T) {
 	// The IPv4 sidecar against the IPv6 node: a usage error that says
 	// which protocol to give.
 	r := run(t, nil, "check", "--node", v6.Name, "--cookie-file", tcp6.cookie)
-	if r.code != 2 || r.stderr == "" {
-		t.Errorf("inet_tcp against %s: exit %d %s, want 2", v6.Name, r.code, r.stderr)
+	if r.code != 2 || !contains(r.stderr, "--proto-dist inet6_tcp") {
+		t.Errorf("inet_tcp against %s: exit %d %s, want 2 and the protocol to give", v6.Name, r.code, r.stderr)
 	}
 }
