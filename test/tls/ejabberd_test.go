@@ -23,7 +23,9 @@ func TestTLSEjabberd(t *testing.T) {
 		tlsE, tlsErr = erltest.StartEjabberd(erltest.EjabberdOptions{Alive: erltest.UniqueName("ejtls"),
 			DistArgs: append([]string{"-proto_dist", "inet_tls"}, tlsArgs(nodeOpts)...)})
 	})
-	wg.Go(func() { plainE, plainErr = erltest.StartEjabberd(erltest.EjabberdOptions{Alive: erltest.UniqueName("ejplain")}) })
+	wg.Go(func() {
+		plainE, plainErr = erltest.StartEjabberd(erltest.EjabberdOptions{Alive: erltest.UniqueName("ejplain")})
+	})
 	wg.Wait()
 	for _, e := range []*erltest.Ejabberd{tlsE, plainE} {
 		if e != nil {
