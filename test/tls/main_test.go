@@ -165,6 +165,16 @@ func run(t *testing.T, env []string, args ...string) result {
 	if err != nil && r.code <= 0 {
 		t.Fatalf("run: %v", err)
 	}
+	// Paths of keys, certificates and options files never show.
+	for _, a := range args {
+		for _, word := range strings.FieldsFunc(a, func(r rune) bool { return r == ' ' || r == '=' }) {
+			if strings.HasSuffix(word, ".key") || strings.HasSuffix(word, ".pem") || strings.HasSuffix(word, ".conf") {
+				if strings.Contains(r.stdout+r.stderr, word) || strings.Contains(r.stdout+r.stderr, filepath.Base(word)) {
+					t.Errorf("mim-metrics %s shows the path %s", args[0], word)
+				}
+			}
+		}
+	}
 	return r
 }
 
