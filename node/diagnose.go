@@ -62,17 +62,14 @@ func diagnose(ctx context.Context, node string, cookie secret, ownName string, d
 		where = "EPMD lists it at port %d"
 	}
 	addr := net.JoinHostPort(n.Host, strconv.Itoa(port))
+	// Either family, as ergo dials: a host name of both reaches a node
+	// of either (an address of the other family is a usage error).
 	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, d.network(), addr)
+	conn, err := dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		hint := "a firewall may block the distribution port, or the node is stopping"
 		if d.Port > 0 {
 			hint = "the node is not running, or it listens on another port (its -erl_epmd_port, ERL_DIST_PORT or inet_dist_listen_min)"
-		}
-		if d.network() == "tcp6" {
-			hint += ", or it speaks IPv4 (-proto_dist inet_tcp or inet_tls): give --proto-dist " + strings.Replace(d.proto(), "inet6_", "inet_", 1)
-		} else {
-			hint += ", or it speaks IPv6 only (-proto_dist inet6_tcp or inet6_tls): give --proto-dist " + strings.Replace(d.proto(), "inet_", "inet6_", 1)
 		}
 		return &unreachableError{Node: node, Reason: fmt.Sprintf(where+" but connecting failed: %v", port, unwrapNet(err)), Hint: hint}
 	}
@@ -90,7 +87,7 @@ func diagnose(ctx context.Context, node string, cookie secret, ownName string, d
 			if e := tlsFailure(node, herr, d); e != nil {
 				return e
 			}
-			if speaksPlain(ctx, d.network(), addr, ownName) {
+			if speaksPlain(ctx, addr, ownName) {
 				return &unreachableError{Node: node, Reason: "the node speaks plain TCP distribution, not TLS",
 					Hint: "drop --proto-dist " + d.Proto + " and the TLS options (or give --proto-dist " + strings.Replace(d.Proto, "_tls", "_tcp", 1) + "), as the nodes run without -proto_dist inet_tls"}
 			}
@@ -125,7 +122,7 @@ func diagnose(ctx context.Context, node string, cookie secret, ownName string, d
 		if e := tlsFailure(node, herr, d); e != nil {
 			return e
 		}
-	} else if looksLikeTLS(hc.recorded()) || status == "" && speaksTLS(ctx, d.network(), addr) {
+	} else if looksLikeTLS(hc.recorded()) || status == "" && speaksTLS(ctx, addr) {
 		return &unreachableError{Node: node, Reason: "the node expects TLS distribution (-proto_dist inet_tls)",
 			Hint: "give --proto-dist " + strings.Replace(d.proto(), "_tcp", "_tls", 1) + " and --ssl-dist-optfile FILE (the client section of the nodes' ssl_dist_optfile), or --ssl-dist-opt client_certfile=... client_keyfile=... client_cacertfile=..."}
 	}

@@ -9,7 +9,9 @@ import (
 // -proto_dist, -ssl_dist_optfile and -erl_epmd_port say it.
 type Dist struct {
 	// Proto is inet_tcp (the default when empty), inet6_tcp, inet_tls or
-	// inet6_tls.
+	// inet6_tls. The sidecar dials a host name over either family, as
+	// ergo does, so inet6 and inet differ only in the addresses a node
+	// name may hold (the command checks them).
 	Proto string
 	// TLS is the client side of TLS distribution (see DistTLS.Config):
 	// required with inet_tls and inet6_tls, refused with the others.
@@ -50,14 +52,6 @@ func (d Dist) proto() string {
 }
 
 func (d Dist) usesTLS() bool { return d.Proto == "inet_tls" || d.Proto == "inet6_tls" }
-
-// network is the Go network of the protocol's address family.
-func (d Dist) network() string {
-	if d.Proto == "inet6_tcp" || d.Proto == "inet6_tls" {
-		return "tcp6"
-	}
-	return "tcp4"
-}
 
 // tlsFor is the TLS configuration to dial host with: the node's host
 // name is the name its certificate must hold, unless the options name

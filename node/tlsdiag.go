@@ -74,11 +74,11 @@ func looksLikeTLS(b []byte) bool {
 
 // speaksTLS reports whether the node at addr answers a TLS ClientHello
 // as a TLS server does: with its certificate, or an alert.
-func speaksTLS(ctx context.Context, network, addr string) bool {
+func speaksTLS(ctx context.Context, addr string) bool {
 	ctx, cancel := context.WithTimeout(ctx, tlsHandshakeTimeout)
 	defer cancel()
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, network, addr)
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return false
 	}
@@ -94,11 +94,11 @@ func speaksTLS(ctx context.Context, network, addr string) bool {
 
 // speaksPlain reports whether the node at addr answers a plain
 // distribution handshake: with a status message.
-func speaksPlain(ctx context.Context, network, addr, ownName string) bool {
+func speaksPlain(ctx context.Context, addr, ownName string) bool {
 	ctx, cancel := context.WithTimeout(ctx, tlsHandshakeTimeout)
 	defer cancel()
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, network, addr)
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return false
 	}
