@@ -5,10 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: erl, erlc and epmd; mnesia and crypto for
-# the fixtures; a real ejabberd; PostgreSQL's server (test/pgtest runs its own);
-# chromium for the dashboard's browser tests.
+# the fixtures; ssl and public_key for the nodes of TLS distribution (test/tls);
+# a real ejabberd; PostgreSQL's server (test/pgtest runs its own); chromium for
+# the dashboard's browser tests.
 missing=()
-for pkg in erlang-base erlang-mnesia erlang-crypto ejabberd postgresql chromium; do
+for pkg in erlang-base erlang-mnesia erlang-crypto erlang-ssl erlang-public-key ejabberd postgresql chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
