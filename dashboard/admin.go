@@ -18,8 +18,24 @@ type adminData struct {
 	Totals      []store.IngestCount
 	Daily       []store.IngestCount
 	Last        []lastReport
-	Clusters    []store.ClusterSummary
+	Clusters    []adminCluster
 	More        int
+	// Uncounted: per day and property, the clusters stored but not
+	// counted (their address over the property's cap).
+	Uncounted []uncountedDay
+}
+
+// adminCluster is a cluster of the admin list, with the days (of the
+// period, within the raw retention) on which it was not counted.
+type adminCluster struct {
+	store.ClusterSummary
+	NotCounted []string
+}
+
+type uncountedDay struct {
+	Day      time.Time
+	Property string
+	Clusters int
 }
 
 type lastReport struct {
@@ -69,7 +85,23 @@ func (d *dashboard) admin(w http.ResponseWriter, r *http.Request) {
 		d.unavailable(w, r, err)
 		return
 	}
+	uncounted, err := d.st.Uncounted(ctx, f.From, f.To)
+	if err != nil {
+		d.unavailable(w, r, err)
+		return
+	}
 	data := adminData{base: d.base(r, "Admin", f, nil), Daily: counts}
+	notCounted := map[[2]string][]string{}
+	for _, u := range uncounted {
+		k := [2]string{u.Property, u.ClientID}
+		notCounted[k] = append(notCounted[k], dayKey(u.Day))
+		if n := len(data.Uncounted); n > 0 && data.Uncounted[n-1].Day.Equal(u.Day) && data.Uncounted[n-1].Property == u.Property {
+			data.Uncounted[n-1].Clusters++
+		} else {
+			data.Uncounted = append(data.Uncounted, uncountedDay{Day: u.Day, Property: u.Property, Clusters: 1})
+		}
+	}
+	slices.SortStableFunc(data.Uncounted, func(a, b uncountedDay) int { return b.Day.Compare(a.Day) })
 	type key struct{ p, n, r string }
 	totals := map[key]int64{}
 	var keys []key
@@ -94,7 +126,9 @@ func (d *dashboard) admin(w http.ResponseWriter, r *http.Request) {
 		data.More = len(clusters) - maxClustersListed
 		clusters = clusters[:maxClustersListed]
 	}
-	data.Clusters = clusters
+	for _, c := range clusters {
+		data.Clusters = append(data.Clusters, adminCluster{ClusterSummary: c, NotCounted: notCounted[[2]string{c.Property, c.ClientID}]})
+	}
 	d.render(w, r, http.StatusOK, "admin", data)
 }
 

@@ -15,13 +15,16 @@ import (
 // computed for, and its points.
 type apiChart struct {
 	Chart
-	PeriodDays  int    `json:"period_days"`
-	From        string `json:"from"`
-	To          string `json:"to"`
-	Kind        string `json:"kind"`
-	Version     string `json:"version"`
+	PeriodDays int    `json:"period_days"`
+	From       string `json:"from"`
+	To         string `json:"to"`
+	Kind       string `json:"kind"`
+	Version    string `json:"version"`
+	// First is the period's first day with a report (nothing is drawn
+	// before it); Today the day not over yet.
+	First       string `json:"first_report,omitempty"`
+	Today       string `json:"today"`
 	MinClusters int64  `json:"min_clusters,omitempty"`
-	Unit        string `json:"unit"`
 }
 
 // api answers /api/v1/{chart}.json (or no suffix) and /api/v1/{chart}.csv.
@@ -44,21 +47,23 @@ func (d *dashboard) api(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	admin := d.isAdmin(r)
+	if !admin && f.Version != facts.AllVersions {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": versionHidden})
+		return
+	}
 	ctx, cancel := d.ctx(r)
 	defer cancel()
-	idx, err := d.load(ctx, f, def)
+	l, err := d.load(ctx, f, def)
 	if err != nil {
 		d.unavailable(w, r, err)
 		return
 	}
-	if !admin && f.Version != facts.AllVersions && idx.maxActive(f) < d.min {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": versionHidden(f.Version, d.min)})
-		return
+	in := l.in
+	out := apiChart{Chart: d.chart(l, def, admin), PeriodDays: f.Days, From: dayKey(f.From), To: dayKey(f.To), Kind: f.Kind,
+		Version: f.Version, Today: dayKey(in.today)}
+	if !in.empty() {
+		out.First = dayKey(in.first)
 	}
-	b := builder{rows: idx, f: f, fold: !admin, minClusters: d.min}
-	c := b.build(def)
-	out := apiChart{Chart: c, PeriodDays: f.Days, From: dayKey(f.From), To: dayKey(f.To), Kind: f.Kind,
-		Version: f.Version, Unit: newChartView(Chart{def: def}, "").Unit}
 	if !admin {
 		out.MinClusters = d.min
 	}
@@ -78,15 +83,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // writeCSV writes one line per point: series, group, label, day, clusters,
-// share, sum.
+// share, sum, hidden, partial; then a line per base.
 func writeCSV(w http.ResponseWriter, c apiChart) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+c.ID+`-`+c.To+`.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"series", "group", "label", "day", "clusters", "share", "sum"})
+	_ = cw.Write([]string{"series", "group", "label", "day", "clusters", "share", "sum", "hidden", "partial"})
 	for _, p := range c.Points {
-		_ = cw.Write([]string{p.Series, csvSafe(p.Group), csvSafe(p.Label), p.Day, num(p.Clusters), num(p.Share), strconv.FormatInt(p.Sum, 10)})
+		_ = cw.Write([]string{p.Series, csvSafe(p.Group), csvSafe(p.Label), p.Day, strconv.FormatInt(p.Clusters, 10), num(p.Share),
+			strconv.FormatInt(p.Sum, 10), p.Hidden, strconv.FormatBool(p.Partial)})
+	}
+	for _, b := range c.Bases {
+		label := "base: " + b.Of
+		_ = cw.Write([]string{b.Series, csvSafe(b.Group), csvSafe(label), "", strconv.FormatInt(b.Clusters, 10), "", "", b.Hidden, ""})
+		if b.NotReported > 0 || b.NotReportedHidden != "" {
+			_ = cw.Write([]string{b.Series, csvSafe(b.Group), notReportedLabel, "", strconv.FormatInt(b.NotReported, 10), "", "", b.NotReportedHidden, ""})
+		}
 	}
 	cw.Flush()
 }
@@ -117,7 +130,7 @@ func (d *dashboard) apiIndex(w http.ResponseWriter, r *http.Request) {
 		"parameters": map[string]string{
 			"period":  "30, 90 or 365 (days up to today, UTC); default 30",
 			"kind":    "production, ci or all (both side by side); default all",
-			"version": "a server version, or * for every cluster; default *",
+			"version": "a server version, or * for every cluster; default * (admin only)",
 		},
 		"today": dayKey(d.now().UTC().Truncate(24 * time.Hour)),
 	})

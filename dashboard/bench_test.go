@@ -10,62 +10,60 @@ import (
 	"github.com/mim-metrics/mim-metrics/store"
 )
 
-// yearOfRows is a year of roll-up rows of both kinds for the dimensions
-// of every page, shaped like 10,000 clusters' (values per dimension as
-// MongooseIM reports them).
-func yearOfRows() []store.RollupRow {
-	var rows []store.RollupRow
-	for d := 0; d < 365; d++ {
-		day := daysAgo(d)
-		for _, k := range []store.Kind{store.Production, store.CI} {
-			rows = append(rows, row(day, k, facts.Clusters, "new", 30), row(day, k, facts.Clusters, "returning", 9000))
-			for m, bes := range knownBackends {
-				for i, be := range bes {
-					rows = append(rows, row(day, k, facts.ModuleBackend, m+"/"+be, int64(100*(i+1))))
-				}
-				rows = append(rows, row(day, k, facts.Module, m, 500))
-			}
-			for i := 0; i < 30; i++ {
-				rows = append(rows, row(day, k, facts.Version, fmt.Sprintf("6.%d.%d", i/3, i%3), int64(10+i*20)))
-			}
-			for dim, vals := range knownValues {
-				for i, v := range vals {
-					rows = append(rows, store.RollupRow{Day: day, Kind: k, Version: "*", Dimension: dim, Value: v, Clusters: int64(3 * i), Sum: int64(1000 * i)})
-				}
-			}
+// yearOfRuns is a year of cluster runs shaped like 10,000 clusters' (each
+// reporting every day, a profile change a month), and the daily roll-ups
+// of the active clusters.
+func yearOfRuns() (store.RunSet, []store.RollupRow) {
+	set := store.RunSet{Profiles: map[int64][]facts.Fact{}}
+	for p := int64(1); p <= 200; p++ {
+		var f []facts.Fact
+		f = append(f, facts.Fact{Dimension: facts.Version, Value: fmt.Sprintf("6.%d.%d", p%6, p%3)})
+		for m, bes := range knownBackends {
+			f = append(f, facts.Fact{Dimension: facts.Module, Value: m}, facts.Fact{Dimension: facts.ModuleBackend, Value: m + "/" + bes[int(p)%len(bes)]})
+		}
+		for dim, vals := range knownValues {
+			f = append(f, facts.Fact{Dimension: dim, Value: vals[int(p)%len(vals)]})
+		}
+		set.Profiles[p] = f
+	}
+	for c := range 10_000 {
+		kind := store.Production
+		if c%5 == 0 {
+			kind = store.CI
+		}
+		for m := 0; m < 12; m++ {
+			set.Runs = append(set.Runs, store.Run{Property: "P", ClientID: fmt.Sprintf("c%05d", c), Kind: kind,
+				First: daysAgo(365 - 30*m), Last: daysAgo(365 - 30*m - 29), Profile: int64(1 + (c+m)%200)})
 		}
 	}
-	return rows
+	var rows []store.RollupRow
+	for d := 0; d < 365; d++ {
+		for _, k := range []store.Kind{store.Production, store.CI} {
+			rows = append(rows, row(daysAgo(d), k, facts.Clusters, "new", 30), row(daysAgo(d), k, facts.Clusters, "returning", 5000))
+		}
+	}
+	return set, rows
 }
 
-// BenchmarkPages draws every page for 365 days from a year of rows (no
-// store: the computation and the template only) and reports its bytes.
+// BenchmarkPages draws every page for 365 days from a year of runs (no
+// store: the counting, the computation and the template) and reports its
+// bytes.
 func BenchmarkPages(b *testing.B) {
 	d := New(nil, Options{Now: func() time.Time { return testToday }}).(*dashboard)
-	rows := yearOfRows()
+	set, rows := yearOfRuns()
 	f, _ := parseFilter(map[string][]string{"period": {"365"}}, testToday)
 	for _, pg := range pages {
-		// The rows the store answers for the page: its dimensions and the
-		// active clusters.
-		want := map[string]bool{facts.Clusters: true}
+		var defs []chartDef
 		for _, id := range pg.Charts {
 			def, _ := chartByID(id)
-			want[def.Dimension] = true
-		}
-		var pageRows []store.RollupRow
-		for _, r := range rows {
-			if want[r.Dimension] {
-				pageRows = append(pageRows, r)
-			}
+			defs = append(defs, def)
 		}
 		b.Run(pg.Title, func(b *testing.B) {
 			var size int
 			for b.Loop() {
-				idx := indexRows(pageRows)
-				bl := builder{rows: idx, f: f, fold: true, minClusters: 5}
+				bl := builder{in: newPageInput(f, testToday, set, rows, defs), hide: true, k: 5}
 				data := pageData{base: base{Title: pg.Title, Path: pg.Path, Pages: pages, Filter: f, Periods: periods}}
-				for _, id := range pg.Charts {
-					def, _ := chartByID(id)
+				for _, def := range defs {
 					data.Charts = append(data.Charts, newChartView(bl.build(def), ""))
 				}
 				var buf bytes.Buffer

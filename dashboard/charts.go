@@ -4,31 +4,54 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/census"
+	"github.com/mim-metrics/mim-metrics/disclosure"
 	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/store"
 )
 
-// chartType says how a chart turns roll-up rows into points.
+// chartType says what a chart's numbers are.
 type chartType string
 
 const (
-	// shares: per value, clusters per day averaged over the period and the
-	// share of active clusters.
+	// shares: per value, the distinct clusters that reported it at least
+	// once in the period, and their share of the chart's base.
 	shares chartType = "shares"
 	// daily: per value and day, the day's distinct clusters.
 	daily chartType = "daily"
-	// weekly: per value and week (from Monday), clusters per day averaged
-	// over the week and the share of the week's active clusters.
+	// weekly: per value and ISO week, the week's distinct clusters and
+	// their share of the week's active clusters.
 	weekly chartType = "weekly"
 	// sums: per value and day, the sum of the amounts (stanza increments).
 	sums chartType = "sums"
 )
 
-// otherLabel is what values below the public threshold are folded into.
+// unit says, in words, what a chart type's numbers are (the API's "unit").
+func (t chartType) unit() string {
+	switch t {
+	case shares:
+		return "distinct clusters that reported the value at least once in the period, and their share of the base"
+	case daily:
+		return "distinct clusters per day"
+	case weekly:
+		return "distinct clusters per ISO week (Monday to Sunday), and their share of the week's active clusters"
+	case sums:
+		return "stanzas per day: the sum of the increments the clusters reported that day"
+	}
+	return ""
+}
+
+// otherLabel stands, in the public view, for the rare values of no known
+// name; it is never counted.
 const otherLabel = "other"
+
+// notReportedLabel is the part of a chart's clusters whose versions could
+// not report its dimension.
+const notReportedLabel = "not reported"
 
 // chartDef is one chart: what it counts and how.
 type chartDef struct {
@@ -37,22 +60,21 @@ type chartDef struct {
 	About     string
 	Dimension string
 	Type      chartType
-	// Grouped: values are "group/label" (module/backend), drawn per group.
+	// Grouped: values are "group/label" (module/backend), drawn per group,
+	// each group's shares of the clusters that run the module.
 	Grouped bool
-	// NoFold: the values are fixed categories (new/returning), never folded.
-	NoFold bool
 }
 
 // charts lists every chart, by id.
 var charts = []chartDef{
 	{ID: "backends", Title: "Backends per module", Dimension: facts.ModuleBackend, Type: shares, Grouped: true,
-		About: "Share of active clusters reporting each backend of each known module; a backend no cluster reported is shown as 0."},
+		About: "Per module, the clusters that reported each backend, as a share of the clusters that run the module; a cluster with two backends counts under both. A known backend nobody reported is shown as 0."},
 	{ID: "modules", Title: "Modules", Dimension: facts.Module, Type: shares,
-		About: "Share of active clusters running each module."},
-	{ID: "active", Title: "Active clusters per day", Dimension: facts.Clusters, Type: daily, NoFold: true,
-		About: "Distinct clusters that reported each day: new (first seen that day) and returning."},
+		About: "The clusters that run each module, as a share of the active clusters."},
+	{ID: "active", Title: "Active clusters per day", Dimension: facts.Clusters, Type: daily,
+		About: "Distinct clusters that reported each day: new (first seen that day) and returning; together, the day's active clusters."},
 	{ID: "versions", Title: "Version adoption", Dimension: facts.Version, Type: weekly,
-		About: "Share of active clusters per server version, per week (weeks start on Monday)."},
+		About: "Per ISO week, the clusters that ran each server version, as a share of the week's active clusters; a cluster upgraded during the week counts under both versions."},
 	{ID: "nodes", Title: "Nodes per cluster", Dimension: facts.NodeNumber, Type: shares},
 	{ID: "hosts", Title: "Hosts (host types) per cluster", Dimension: facts.Hosts, Type: shares},
 	{ID: "domains", Title: "Domains per cluster", Dimension: facts.Domains, Type: shares},
@@ -66,9 +88,9 @@ var charts = []chartDef{
 	{ID: "stanzas", Title: "Stanzas per day", Dimension: facts.Stanza, Type: sums,
 		About: "Sum over clusters of the stanza counters' increments reported each day, per stanza type."},
 	{ID: "stanza-volume", Title: "Traffic per cluster", Dimension: facts.StanzaVolume, Type: shares,
-		About: "Share of active clusters by the stanzas they counted in a day (all types summed)."},
+		About: "Clusters by the stanzas they counted on their busiest day of the period (all types and nodes summed)."},
 	{ID: "countries", Title: "Clusters per country", Dimension: facts.Country, Type: shares,
-		About: "Share of active clusters per country of the sender (when the receiver has a GeoIP database)."},
+		About: "Clusters per country of the sender (when the receiver has a GeoIP database); a cluster whose nodes report from two countries counts under both."},
 }
 
 // chartByID finds a chart definition.
@@ -81,23 +103,61 @@ func chartByID(id string) (chartDef, bool) {
 	return chartDef{}, false
 }
 
+// partition says whether the chart's values (with "not reported") add up
+// to its clusters: one value per cluster, or nearly so (a module's
+// backends, countries). The public view withholds more of such a table.
+func (def chartDef) partition() bool {
+	if def.Grouped || def.Dimension == facts.Country || def.Type == weekly || def.Type == daily {
+		return true
+	}
+	spec, ok := facts.SpecOf(def.Dimension)
+	return ok && spec.Combine == facts.LargestValue
+}
+
 // Point is one number of a chart, as the API gives it and the page draws it.
 type Point struct {
 	// Series is the property kind: production or ci.
 	Series string `json:"series"`
 	// Group is the module of a backend (backends chart only).
 	Group string `json:"group,omitempty"`
-	// Label is the dimension value (or "other").
+	// Label is the dimension value, "other" or "not reported".
 	Label string `json:"label"`
-	// Day is the day (daily, sums) or the week's first day (weekly).
+	// Day is the day (daily, sums) or the ISO week's Monday (weekly).
 	Day string `json:"day,omitempty"`
-	// Clusters is the distinct clusters of the day, or clusters per day
-	// averaged over the period (shares) or week (weekly).
-	Clusters float64 `json:"clusters"`
-	// Share is Clusters divided by the active clusters of the same days.
+	// Clusters is the distinct clusters: of the period (shares), the day
+	// (daily, sums: those that reported the sum) or the week (weekly).
+	Clusters int64 `json:"clusters"`
+	// Share is Clusters divided by the base (shares) or the week's active
+	// clusters (weekly).
 	Share float64 `json:"share"`
 	// Sum is the sum of the amounts (stanza increments).
-	Sum int64 `json:"sum"`
+	Sum int64 `json:"sum,omitempty"`
+	// Hidden says why the numbers are not given: in the public view "fewer
+	// than K clusters" or "withheld" (so that a small number cannot be
+	// worked out from the others); "not reported" when no cluster of the
+	// series could report the value. Clusters, Share and Sum are then 0.
+	Hidden string `json:"hidden,omitempty"`
+	// Partial: the day or week is not over.
+	Partial bool `json:"partial,omitempty"`
+}
+
+// Base is what one series' (and group's) shares are of.
+type Base struct {
+	Series string `json:"series"`
+	Group  string `json:"group,omitempty"`
+	// Of names the base: "active clusters", "clusters that run mod_vcard",
+	// "clusters that could report it".
+	Of string `json:"of"`
+	// Clusters is the base's distinct clusters in the period.
+	Clusters int64 `json:"clusters"`
+	// Active is the series' distinct active clusters in the period.
+	Active int64 `json:"active"`
+	// NotReported is the active clusters whose versions could not report
+	// the chart's dimension.
+	NotReported int64 `json:"not_reported"`
+	// Hidden and NotReportedHidden say why those are not given (public).
+	Hidden            string `json:"hidden,omitempty"`
+	NotReportedHidden string `json:"not_reported_hidden,omitempty"`
 }
 
 // Chart is one chart's data.
@@ -105,32 +165,31 @@ type Chart struct {
 	ID     string   `json:"chart"`
 	Title  string   `json:"title"`
 	Type   string   `json:"type"`
+	Unit   string   `json:"unit"`
 	Series []string `json:"series"`
-	// Folded lists, per series, how many values were folded into "other".
-	Folded map[string]int `json:"folded,omitempty"`
-	Points []Point        `json:"points"`
+	// Bases says what each series' shares are of (shares charts).
+	Bases  []Base  `json:"bases,omitempty"`
+	Points []Point `json:"points"`
 	def    chartDef
 }
 
 // dayKey is a day as points and tables write it.
 func dayKey(t time.Time) string { return t.Format(time.DateOnly) }
 
-// dayNum numbers a UTC day (days since 1970-01-01): the index's key.
-func dayNum(t time.Time) int32 { return int32(t.Unix() / 86400) }
-
-// rollups indexes a period's roll-ups by kind, dimension and value: the
-// daily rows of the charts drawn over time and of the active clusters, and
-// the period's totals of every value.
-type rollups struct {
-	// active: distinct clusters per kind and day (new + returning).
-	active map[store.Kind]map[int32]int64
-	// cells: per kind, dimension and value, the counts by day (the charts
-	// drawn over time and the active clusters only).
-	cells map[valueKey]map[int32]cell
-	// totals: per kind, dimension and value, the period's counts added up.
-	totals map[valueKey]store.RollupTotal
-	// values: the values seen per kind and dimension.
-	values map[store.Kind]map[string]map[string]bool
+// pageInput is what a page's charts are computed from, read once.
+type pageInput struct {
+	f filter
+	// counts: each kind's distinct clusters of the period.
+	counts map[store.Kind]*census.Counts
+	// weeks: each ISO week's distinct clusters (version adoption).
+	weeks []census.Week
+	// daily: per kind, dimension, value and day, the day's roll-up (active
+	// clusters, stanza sums).
+	daily map[valueKey]map[string]store.RollupRow
+	// first is the first day of the period with a report; zero: none.
+	first time.Time
+	// today is the current (partial) day.
+	today time.Time
 }
 
 type valueKey struct {
@@ -139,137 +198,129 @@ type valueKey struct {
 	Value     string
 }
 
-type cell struct{ Clusters, Sum int64 }
-
-// indexRollups indexes the daily rows of some dimensions and the period's
-// totals of others.
-func indexRollups(rows []store.RollupRow, totals []store.RollupTotal) *rollups {
-	r := &rollups{
-		active: map[store.Kind]map[int32]int64{},
-		cells:  map[valueKey]map[int32]cell{},
-		totals: map[valueKey]store.RollupTotal{},
-		values: map[store.Kind]map[string]map[string]bool{},
-	}
-	for _, row := range rows {
-		day := dayNum(row.Day)
-		if row.Dimension == facts.Clusters {
-			if r.active[row.Kind] == nil {
-				r.active[row.Kind] = map[int32]int64{}
-			}
-			r.active[row.Kind][day] += row.Clusters
-		}
-		k := valueKey{row.Kind, row.Dimension, row.Value}
-		if r.cells[k] == nil {
-			r.cells[k] = map[int32]cell{}
-		}
-		c := r.cells[k][day]
-		c.Clusters += row.Clusters
-		c.Sum += row.Sum
-		r.cells[k][day] = c
-	}
-	for k, byDay := range r.cells {
-		t := store.RollupTotal{Kind: k.Kind, Dimension: k.Dimension, Value: k.Value}
-		for _, c := range byDay {
-			t.ClusterDays += c.Clusters
-			t.MostClusters = max(t.MostClusters, c.Clusters)
-			t.Sum += c.Sum
-		}
-		r.totals[k] = t
-	}
-	for _, t := range totals {
-		r.totals[valueKey{t.Kind, t.Dimension, t.Value}] = t
-	}
-	for k := range r.totals {
-		if r.values[k.Kind] == nil {
-			r.values[k.Kind] = map[string]map[string]bool{}
-		}
-		if r.values[k.Kind][k.Dimension] == nil {
-			r.values[k.Kind][k.Dimension] = map[string]bool{}
-		}
-		r.values[k.Kind][k.Dimension][k.Value] = true
-	}
-	return r
-}
-
 // empty says whether no cluster was active in the period.
-func (r *rollups) empty() bool {
-	for _, days := range r.active {
-		for _, n := range days {
-			if n > 0 {
-				return false
-			}
+func (in *pageInput) empty() bool { return in.first.IsZero() }
+
+// days lists the period's days from its first report on.
+func (in *pageInput) days() []time.Time {
+	var out []time.Time
+	for _, d := range in.f.days() {
+		if !d.Before(in.first) {
+			out = append(out, d)
 		}
 	}
-	return true
+	return out
 }
 
-// maxActive is the most distinct clusters of one day, over the series.
-func (r *rollups) maxActive(f filter) int64 {
-	var most int64
-	for _, d := range f.days() {
-		var n int64
-		for _, s := range f.series() {
-			n += r.active[s][dayNum(d)]
-		}
-		most = max(most, n)
-	}
-	return most
-}
-
-// builder builds charts from indexed rows for one filter.
+// builder builds charts from a page's input, for the public view (hide:
+// the disclosure rule with threshold k) or the admin's.
 type builder struct {
-	rows *rollups
-	f    filter
-	// fold: values whose daily distinct clusters never reach minClusters in
-	// the period are folded into "other" (the public view).
-	fold        bool
-	minClusters int64
+	in   *pageInput
+	hide bool
+	k    int64
+}
+
+// fewer is the public label of a rare count.
+func (b builder) fewer() string { return "fewer than " + strconv.FormatInt(b.k, 10) + " clusters" }
+
+const withheldLabel = "withheld"
+
+// hiddenText is what the public view shows of a count under a verdict.
+func (b builder) hiddenText(v disclosure.Verdict) string {
+	switch v {
+	case disclosure.Rare:
+		return b.fewer()
+	case disclosure.Withheld:
+		return withheldLabel
+	}
+	return ""
+}
+
+// protect applies the disclosure rule to a table (nothing is hidden in the
+// admin view).
+func (b builder) protect(t disclosure.Table) disclosure.Result {
+	if !b.hide {
+		return disclosure.Result{Cells: make([]disclosure.Verdict, len(t.Cells))}
+	}
+	return disclosure.Protect(t, b.k)
 }
 
 // build computes one chart.
 func (b builder) build(def chartDef) Chart {
-	c := Chart{ID: def.ID, Title: def.Title, Type: string(def.Type), def: def, Folded: map[string]int{}}
-	for _, s := range b.f.series() {
+	c := Chart{ID: def.ID, Title: def.Title, Type: string(def.Type), Unit: def.Type.unit(), def: def}
+	for _, s := range b.in.f.series() {
 		c.Series = append(c.Series, string(s))
-		var pts []Point
-		var folded int
 		switch def.Type {
 		case shares:
-			pts, folded = b.shares(def, s)
-		default:
-			pts, folded = b.overTime(def, s)
+			if def.Grouped {
+				b.backends(&c, s)
+			} else {
+				b.shares(&c, s)
+			}
+		case weekly:
+			b.weekly(&c, s)
+		case daily:
+			b.activeDaily(&c, s)
+		case sums:
+			b.sums(&c, s)
 		}
-		c.Points = append(c.Points, pts...)
-		if folded > 0 {
-			c.Folded[string(s)] = folded
-		}
-	}
-	if len(c.Folded) == 0 {
-		c.Folded = nil
 	}
 	return c
 }
 
-// folded says whether value v of the dimension is folded for series s: its
-// daily distinct clusters never reached the threshold in the period.
-func (b builder) folded(def chartDef, s store.Kind, v string) bool {
-	if !b.fold || def.NoFold {
-		return false
-	}
-	return b.rows.totals[valueKey{s, def.Dimension, v}].MostClusters < b.minClusters
+// cell is one value of a table being built.
+type cell struct {
+	Group, Label string
+	N            int64
+	Known        bool
 }
 
-// periodValue is the one place period values are computed: clusters per
-// day averaged over the days with reports, and the share of active
-// clusters (the averages' ratio, so the divisor cancels out).
-func periodValue(clustersSum int64, activeSum int64, daysWithReports int) (avg, share float64) {
-	if daysWithReports > 0 {
-		avg = round(float64(clustersSum)/float64(daysWithReports), 2)
+// orderValues lists a dimension's values for one series: the known ones in
+// their order (present when nobody reported them), then the others, most
+// clusters first.
+func orderValues(dim string, reported map[string]int) []cell {
+	var out []cell
+	known := knownOf(dim)
+	for _, v := range known {
+		out = append(out, cell{Label: v, N: int64(reported[v]), Known: true})
 	}
-	if activeSum > 0 {
-		share = round(float64(clustersSum)/float64(activeSum), 4)
+	var others []cell
+	for v, n := range reported {
+		if !slices.Contains(known, v) {
+			others = append(others, cell{Label: v, N: int64(n)})
+		}
 	}
-	return avg, share
+	slices.SortFunc(others, func(a, b cell) int {
+		if c := cmp.Compare(b.N, a.N); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Label, b.Label)
+	})
+	return append(out, others...)
+}
+
+// foldUnknown merges, in the public view, the rare values of no known name
+// into one "other" cell.
+func (b builder) foldUnknown(cells []cell) (out []cell, other int64) {
+	if !b.hide {
+		return cells, 0
+	}
+	for _, c := range cells {
+		if !c.Known && c.N > 0 && c.N < b.k {
+			other += c.N
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, other
+}
+
+// sharesOf fills in a share, or rounds it.
+func shareOf(n, base int64) float64 {
+	if base <= 0 {
+		return 0
+	}
+	return round(float64(n)/float64(base), 4)
 }
 
 func round(x float64, digits int) float64 {
@@ -277,149 +328,297 @@ func round(x float64, digits int) float64 {
 	return math.Round(x*p) / p
 }
 
-// activeOver sums the active clusters of series s over days, and counts
-// the days with any.
-func (b builder) activeOver(s store.Kind, days []time.Time) (sum int64, daysWithReports int) {
-	for _, d := range days {
-		if n := b.rows.active[s][dayNum(d)]; n > 0 {
-			sum += n
-			daysWithReports++
-		}
+// shares computes a (non-grouped) shares chart's points and base for s.
+func (b builder) shares(c *Chart, s store.Kind) {
+	def := c.def
+	counts := b.in.counts[s]
+	active := int64(0)
+	var covered int64
+	var reported map[string]int
+	if counts != nil {
+		active, covered, reported = int64(counts.Active), int64(counts.Covered[def.Dimension]), counts.Values[def.Dimension]
 	}
-	return sum, daysWithReports
-}
+	notReported := active - covered
+	cells, other := b.foldUnknown(orderValues(def.Dimension, reported))
+	base := Base{Series: string(s), Of: "clusters that could report it", Clusters: covered, Active: active, NotReported: notReported}
+	if def.Dimension == facts.Module {
+		base.Of = "active clusters"
+	}
 
-// labelled is one value of a chart after folding: its group and label and
-// the raw values folded into it.
-type labelled struct {
-	Group, Label string
-	Values       []string
-}
-
-// labels lists the chart's values for series s in drawing order, folded
-// ones merged into "other", known ones present even when not reported.
-func (b builder) labels(def chartDef, s store.Kind) (out []labelled, foldedCount int) {
-	seen := b.rows.values[s][def.Dimension]
-	byKey := map[[2]string]*labelled{}
-	add := func(group, label, value string) {
-		k := [2]string{group, label}
-		l := byKey[k]
-		if l == nil {
-			l = &labelled{Group: group, Label: label}
-			byKey[k] = l
-			out = append(out, *l)
-		}
-		if value != "" {
-			l.Values = append(l.Values, value)
-		}
+	table := disclosure.Table{Total: active, Partition: def.partition()}
+	for _, cl := range cells {
+		table.Cells = append(table.Cells, disclosure.Cell{N: cl.N})
 	}
-	var reported []string
-	for v := range seen {
-		reported = append(reported, v)
+	if other > 0 {
+		table.Cells = append(table.Cells, disclosure.Cell{N: other, Other: true})
 	}
-	slices.Sort(reported)
-	// Most clusters first among the values the table does not order.
-	total := map[string]int64{}
-	for _, v := range reported {
-		total[v] = b.rows.totals[valueKey{s, def.Dimension, v}].ClusterDays
-	}
-	slices.SortStableFunc(reported, func(x, y string) int { return cmp.Compare(total[y], total[x]) })
-	// A reported value below the threshold is folded, even a known one
-	// (it is not drawn as zero: it is in "other").
-	isFolded := map[string]bool{}
-	for _, v := range reported {
-		isFolded[v] = b.folded(def, s, v)
-	}
-	// Known values first, in their order.
-	if def.Grouped {
-		for _, m := range sortedKeys(knownBackends) {
-			for _, be := range knownBackends[m] {
-				if !isFolded[m+"/"+be] {
-					add(m, be, "")
-				}
-			}
+	var verdicts []disclosure.Verdict
+	var nrVerdict disclosure.Verdict
+	if def.partition() {
+		// The values and "not reported" add up to the active clusters.
+		table.Cells = append(table.Cells, disclosure.Cell{N: notReported})
+		r := b.protect(table)
+		verdicts, nrVerdict = r.Cells[:len(r.Cells)-1], r.Cells[len(r.Cells)-1]
+		if r.TotalHidden {
+			base.Hidden = b.fewer()
 		}
 	} else {
-		for _, v := range knownValues[def.Dimension] {
-			if !isFolded[v] {
-				add("", v, "")
-			}
+		// "Not reported" and the clusters that could report it add up to
+		// the active clusters; the values are shares of the latter.
+		pair := b.protect(disclosure.Table{Cells: []disclosure.Cell{{N: covered}, {N: notReported}}, Total: active, Partition: true})
+		nrVerdict = pair.Cells[1]
+		if pair.TotalHidden {
+			base.Hidden = b.fewer()
+		}
+		table.Total = covered
+		if pair.Cells[0] != disclosure.Shown {
+			table.Total = active
+		}
+		verdicts = b.protect(table).Cells
+		if b.hide && table.Total > 0 && table.Total < b.k {
+			base.Hidden = b.fewer()
 		}
 	}
-	var other []string
-	for _, v := range reported {
-		group, label := "", v
-		if def.Grouped {
-			group, label = splitGroup(v)
-			if _, known := knownBackends[group]; !known && label == "none" {
-				continue // a module without backends: the modules chart shows it
-			}
-		}
-		if isFolded[v] {
-			foldedCount++
-			other = append(other, v)
-			continue
-		}
-		add(group, label, v)
+	if nrVerdict != disclosure.Shown {
+		// The clusters that could report it would tell how many could not:
+		// the shares are of every active cluster.
+		base.Clusters, base.Of = active, "active clusters"
+		base.NotReported, base.NotReportedHidden = 0, b.hiddenText(nrVerdict)
 	}
-	// Sort reported groups: known modules (alphabetically) keep their
-	// place; a new group goes after them.
-	for i := range out {
-		out[i].Values = byKey[[2]string{out[i].Group, out[i].Label}].Values
+	if base.Hidden != "" {
+		base.Clusters, base.Active = 0, 0
 	}
-	if def.Grouped {
-		// Groups most used first (the period's cluster-days over all their
-		// values); groups nobody reported keep the table's order after them.
-		used := map[string]int64{}
-		for _, l := range out {
-			for _, v := range l.Values {
-				used[l.Group] += total[v]
-			}
-		}
-		slices.SortStableFunc(out, func(x, y labelled) int {
-			if c := cmp.Compare(used[y.Group], used[x.Group]); c != 0 {
-				return c
-			}
-			return cmp.Compare(x.Group, y.Group)
-		})
+	c.Bases = append(c.Bases, base)
+	denominator := covered
+	if base.Of == "active clusters" {
+		denominator = active
 	}
-	if len(other) > 0 {
-		// A folded backend of a known module stays in its module's group:
-		// it says "some clusters use another backend" without naming it.
-		otherByGroup := map[string][]string{}
-		var groups []string
-		for _, v := range other {
-			g := ""
-			if def.Grouped {
-				g, _ = splitGroup(v)
-				if _, known := knownBackends[g]; !known {
-					g = otherLabel
-				}
-			}
-			if otherByGroup[g] == nil {
-				groups = append(groups, g)
-			}
-			otherByGroup[g] = append(otherByGroup[g], v)
+	for i, cl := range cells {
+		p := b.sharePoint(s, "", cl.Label, cl.N, denominator, verdicts[i])
+		if denominator == 0 && active > 0 && p.Hidden == "" {
+			p.Hidden = notReportedLabel // no cluster could report it: no share, not 0 %
 		}
-		slices.Sort(groups)
-		for _, g := range groups {
-			out = insertOther(out, labelled{Group: g, Label: otherLabel, Values: otherByGroup[g]})
-		}
+		c.Points = append(c.Points, p)
 	}
-	return out, foldedCount
+	if other > 0 {
+		c.Points = append(c.Points, b.sharePoint(s, "", otherLabel, other, denominator, verdicts[len(cells)]))
+	}
 }
 
-// insertOther puts an "other" entry after the last entry of its group, or
-// at the end.
-func insertOther(out []labelled, o labelled) []labelled {
-	at := len(out)
-	for i := len(out) - 1; i >= 0; i-- {
-		if out[i].Group == o.Group {
-			at = i + 1
-			break
+func (b builder) sharePoint(s store.Kind, group, label string, n, base int64, v disclosure.Verdict) Point {
+	p := Point{Series: string(s), Group: group, Label: label}
+	if v != disclosure.Shown {
+		p.Hidden = b.hiddenText(v)
+		return p
+	}
+	p.Clusters, p.Share = n, shareOf(n, base)
+	return p
+}
+
+// backends computes the backends chart's points for s: per module, its
+// backends as shares of the clusters that run it.
+func (b builder) backends(c *Chart, s store.Kind) {
+	counts := b.in.counts[s]
+	var modules map[string]int
+	byModule := map[string]map[string]int{}
+	if counts != nil {
+		modules = counts.Values[facts.Module]
+		for v, n := range counts.Values[facts.ModuleBackend] {
+			m, be := splitGroup(v)
+			if byModule[m] == nil {
+				byModule[m] = map[string]int{}
+			}
+			byModule[m][be] = n
 		}
 	}
-	return slices.Insert(out, at, o)
+	// Known modules, and those reported with a backend; most users first.
+	var groups []string
+	for m := range knownBackends {
+		groups = append(groups, m)
+	}
+	for m, bes := range byModule {
+		if _, known := knownBackends[m]; known {
+			continue
+		}
+		if len(bes) == 1 && bes["none"] > 0 {
+			continue // a module without backends: the modules chart shows it
+		}
+		groups = append(groups, m)
+	}
+	slices.SortFunc(groups, func(x, y string) int {
+		if c := cmp.Compare(modules[y], modules[x]); c != 0 {
+			return c
+		}
+		return strings.Compare(x, y)
+	})
+	for _, m := range groups {
+		users := int64(modules[m])
+		var cells []cell
+		for _, be := range knownBackends[m] {
+			cells = append(cells, cell{Group: m, Label: be, N: int64(byModule[m][be]), Known: true})
+		}
+		var others []cell
+		for be, n := range byModule[m] {
+			if !slices.Contains(knownBackends[m], be) {
+				others = append(others, cell{Group: m, Label: be, N: int64(n)})
+			}
+		}
+		slices.SortFunc(others, func(a, b cell) int {
+			if c := cmp.Compare(b.N, a.N); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Label, b.Label)
+		})
+		cells, other := b.foldUnknown(append(cells, others...))
+		table := disclosure.Table{Total: users, Partition: true}
+		for _, cl := range cells {
+			table.Cells = append(table.Cells, disclosure.Cell{N: cl.N})
+		}
+		if other > 0 {
+			table.Cells = append(table.Cells, disclosure.Cell{N: other, Other: true})
+		}
+		r := b.protect(table)
+		base := Base{Series: string(s), Group: m, Of: "clusters that run " + m, Clusters: users}
+		if r.TotalHidden {
+			base.Clusters, base.Hidden = 0, b.fewer()
+		}
+		c.Bases = append(c.Bases, base)
+		for i, cl := range cells {
+			c.Points = append(c.Points, b.sharePoint(s, m, cl.Label, cl.N, users, r.Cells[i]))
+		}
+		if other > 0 {
+			c.Points = append(c.Points, b.sharePoint(s, m, otherLabel, other, users, r.Cells[len(cells)]))
+		}
+	}
+}
+
+// weekly computes the version adoption points for s: each ISO week's
+// distinct clusters per version, shares of the week's active clusters.
+func (b builder) weekly(c *Chart, s store.Kind) {
+	dim := c.def.Dimension
+	seen := map[string]int{}
+	for _, w := range b.in.weeks {
+		if counts := w.Counts[s]; counts != nil {
+			for v, n := range counts.Values[dim] {
+				seen[v] += n
+			}
+		}
+	}
+	labels := orderValues(dim, seen)
+	if b.hide {
+		// A value of no known name is named only if some week has k
+		// clusters of it: else it is in "other" every week (a week's 0
+		// would name it).
+		most := map[string]int{}
+		for _, w := range b.in.weeks {
+			if counts := w.Counts[s]; counts != nil {
+				for v, n := range counts.Values[dim] {
+					most[v] = max(most[v], n)
+				}
+			}
+		}
+		labels = slices.DeleteFunc(labels, func(l cell) bool { return !l.Known && int64(most[l.Label]) < b.k })
+	}
+	if dim == facts.Version {
+		slices.SortFunc(labels, func(x, y cell) int { return compareVersions(y.Label, x.Label) })
+	}
+	for _, w := range b.in.weeks {
+		if w.To.Before(b.in.first) {
+			continue // nothing is drawn before the first report
+		}
+		counts := w.Counts[s]
+		var active int64
+		var values map[string]int
+		if counts != nil {
+			active, values = int64(counts.Active), counts.Values[dim]
+		}
+		week := make([]cell, len(labels))
+		var unnamed int64 // the clusters of values left out of labels
+		for i, l := range labels {
+			week[i] = cell{Label: l.Label, N: int64(values[l.Label]), Known: l.Known}
+		}
+		for v, n := range values {
+			if !slices.ContainsFunc(labels, func(l cell) bool { return l.Label == v }) {
+				unnamed += int64(n)
+			}
+		}
+		cells, other := b.foldUnknown(week)
+		other += unnamed
+		table := disclosure.Table{Total: active, Partition: true}
+		for _, cl := range cells {
+			table.Cells = append(table.Cells, disclosure.Cell{N: cl.N})
+		}
+		if other > 0 {
+			table.Cells = append(table.Cells, disclosure.Cell{N: other, Other: true})
+		}
+		r := b.protect(table)
+		partial := !w.Monday.AddDate(0, 0, 6).Before(b.in.today)
+		for i, cl := range cells {
+			p := b.sharePoint(s, "", cl.Label, cl.N, active, r.Cells[i])
+			p.Day, p.Partial = dayKey(w.Monday), partial
+			c.Points = append(c.Points, p)
+		}
+		if other > 0 {
+			p := b.sharePoint(s, "", otherLabel, other, active, r.Cells[len(cells)])
+			p.Day, p.Partial = dayKey(w.Monday), partial
+			c.Points = append(c.Points, p)
+		}
+	}
+}
+
+// activeDaily computes the active clusters per day for s: new and
+// returning, which add up to the day's active clusters.
+func (b builder) activeDaily(c *Chart, s store.Kind) {
+	for _, d := range b.in.days() {
+		day := dayKey(d)
+		newN := b.in.daily[valueKey{s, facts.Clusters, facts.ClustersNew}][day].Clusters
+		returning := b.in.daily[valueKey{s, facts.Clusters, facts.ClustersReturning}][day].Clusters
+		r := b.protect(disclosure.Table{Cells: []disclosure.Cell{{N: newN}, {N: returning}}, Total: newN + returning, Partition: true})
+		for i, part := range []struct {
+			label string
+			n     int64
+		}{{facts.ClustersNew, newN}, {facts.ClustersReturning, returning}} {
+			p := Point{Series: string(s), Label: part.label, Day: day, Partial: d.Equal(b.in.today)}
+			if r.Cells[i] == disclosure.Shown {
+				p.Clusters = part.n
+			} else {
+				p.Hidden = b.hiddenText(r.Cells[i])
+			}
+			c.Points = append(c.Points, p)
+		}
+	}
+}
+
+// sums computes the stanzas per day for s: a day's sum of a type is shown
+// publicly only when at least k clusters reported it; a type of no known
+// name only in the admin view.
+func (b builder) sums(c *Chart, s store.Kind) {
+	dim := c.def.Dimension
+	reported := map[string]int{}
+	for k, byDay := range b.in.daily {
+		if k.Kind == s && k.Dimension == dim {
+			for _, row := range byDay {
+				reported[k.Value] += int(row.Clusters)
+			}
+		}
+	}
+	labels := orderValues(dim, reported)
+	for _, d := range b.in.days() {
+		day := dayKey(d)
+		for _, l := range labels {
+			if b.hide && !l.Known {
+				continue
+			}
+			row := b.in.daily[valueKey{s, dim, l.Label}][day]
+			p := Point{Series: string(s), Label: l.Label, Day: day, Partial: d.Equal(b.in.today)}
+			if b.hide && row.Clusters > 0 && row.Clusters < b.k {
+				p.Hidden = b.fewer()
+			} else {
+				p.Clusters, p.Sum = row.Clusters, row.Sum
+			}
+			c.Points = append(c.Points, p)
+		}
+	}
 }
 
 // splitGroup splits "module/backend" at the first slash.
@@ -438,73 +637,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// shares computes a shares chart's points for series s.
-func (b builder) shares(def chartDef, s store.Kind) ([]Point, int) {
-	days := b.f.days()
-	activeSum, n := b.activeOver(s, days)
-	labels, foldedCount := b.labels(def, s)
-	pts := make([]Point, 0, len(labels))
-	for _, l := range labels {
-		var clusters, sum int64
-		for _, v := range l.Values {
-			t := b.rows.totals[valueKey{s, def.Dimension, v}]
-			clusters += t.ClusterDays
-			sum += t.Sum
-		}
-		avg, share := periodValue(clusters, activeSum, n)
-		pts = append(pts, Point{Series: string(s), Group: l.Group, Label: l.Label, Clusters: avg, Share: share, Sum: sum})
-	}
-	return pts, foldedCount
-}
-
-// overTime computes a daily, weekly or sums chart's points for series s.
-func (b builder) overTime(def chartDef, s store.Kind) ([]Point, int) {
-	labels, foldedCount := b.labels(def, s)
-	var buckets [][]time.Time
-	if def.Type == weekly {
-		buckets = weeks(b.f.days())
-	} else {
-		for _, d := range b.f.days() {
-			buckets = append(buckets, []time.Time{d})
-		}
-	}
-	var pts []Point
-	for _, days := range buckets {
-		activeSum, n := b.activeOver(s, days)
-		for _, l := range labels {
-			var clusters, sum int64
-			for _, v := range l.Values {
-				byDay := b.rows.cells[valueKey{s, def.Dimension, v}]
-				for _, d := range days {
-					c := byDay[dayNum(d)]
-					clusters += c.Clusters
-					sum += c.Sum
-				}
-			}
-			p := Point{Series: string(s), Group: l.Group, Label: l.Label, Day: dayKey(days[0]), Sum: sum}
-			if def.Type == weekly {
-				p.Clusters, p.Share = periodValue(clusters, activeSum, n)
-			} else {
-				p.Clusters = float64(clusters)
-				_, p.Share = periodValue(clusters, activeSum, n)
-			}
-			pts = append(pts, p)
-		}
-	}
-	return pts, foldedCount
-}
-
-// weeks groups days (consecutive, oldest first) into weeks starting on
-// Monday; the first and last may be partial.
-func weeks(days []time.Time) [][]time.Time {
-	var out [][]time.Time
-	for _, d := range days {
-		if len(out) == 0 || d.Weekday() == time.Monday {
-			out = append(out, nil)
-		}
-		out[len(out)-1] = append(out[len(out)-1], d)
-	}
-	return out
 }

@@ -1,7 +1,10 @@
 package dashboard
 
 import (
+	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,9 +54,6 @@ func hasPoint(c Chart, series, group, label string) bool {
 	return false
 }
 
-// indexRows indexes daily rows alone: the totals are those of the rows.
-func indexRows(rows []store.RollupRow) *rollups { return indexRollups(rows, nil) }
-
 func TestParseFilter(t *testing.T) {
 	f := mustFilter(t, "")
 	if f.Days != 30 || f.Kind != "all" || f.Version != "*" {
@@ -77,147 +77,6 @@ func TestParseFilter(t *testing.T) {
 	}
 }
 
-// Two days with reports in the period: 10 and 6 production clusters, 4
-// and 4 in CI.
-func backendRows() []store.RollupRow {
-	d1, d2 := daysAgo(3), daysAgo(1)
-	return []store.RollupRow{
-		row(d1, store.Production, facts.Clusters, "new", 4), row(d1, store.Production, facts.Clusters, "returning", 6),
-		row(d2, store.Production, facts.Clusters, "returning", 6),
-		row(d1, store.CI, facts.Clusters, "new", 4), row(d2, store.CI, facts.Clusters, "returning", 4),
-		row(d1, store.Production, facts.ModuleBackend, "mod_vcard/mnesia", 8),
-		row(d2, store.Production, facts.ModuleBackend, "mod_vcard/mnesia", 4),
-		row(d1, store.Production, facts.ModuleBackend, "mod_vcard/rdbms", 2),
-		row(d2, store.Production, facts.ModuleBackend, "mod_vcard/rdbms", 2),
-		row(d1, store.CI, facts.ModuleBackend, "mod_vcard/ldap", 4),
-		row(d2, store.CI, facts.ModuleBackend, "mod_vcard/ldap", 4),
-		row(d1, store.Production, facts.ModuleBackend, "mod_sentinel_custom_7f3a/x", 1),
-		row(d1, store.Production, facts.ModuleBackend, "mod_adhoc/none", 10),
-	}
-}
-
-func TestBackendsSharesZerosAndFolding(t *testing.T) {
-	def, _ := chartByID("backends")
-	f := mustFilter(t, "")
-	b := builder{rows: indexRows(backendRows()), f: f, fold: true, minClusters: 5}
-	c := b.build(def)
-
-	// Period values: 12 cluster-days of mnesia over 2 days with reports =
-	// 6 per day; 16 active cluster-days: share 0.75.
-	p := point(t, c, "production", "mod_vcard", "mnesia", "")
-	if p.Clusters != 6 || p.Share != 0.75 {
-		t.Errorf("mnesia %+v, want 6 clusters/day, share 0.75", p)
-	}
-	// ldap: nobody in production reported it: shown as zero, not left out.
-	if p := point(t, c, "production", "mod_vcard", "ldap", ""); p.Clusters != 0 || p.Share != 0 {
-		t.Errorf("production ldap %+v, want 0", p)
-	}
-	// rdbms never reached 5 clusters a day: folded into its module's other.
-	if hasPoint(c, "production", "mod_vcard", "rdbms") {
-		t.Errorf("rdbms (2 clusters) is shown publicly")
-	}
-	if p := point(t, c, "production", "mod_vcard", "other", ""); p.Clusters != 2 || p.Share != 0.25 {
-		t.Errorf("mod_vcard other %+v, want 2 clusters/day", p)
-	}
-	// A module nobody knows, with one cluster: its name never shows.
-	for _, p := range c.Points {
-		if p.Group == "mod_sentinel_custom_7f3a" || p.Label == "x" {
-			t.Errorf("a value of one cluster is shown: %+v", p)
-		}
-	}
-	if p := point(t, c, "production", "other", "other", ""); p.Clusters != 0.5 {
-		t.Errorf("other group %+v", p)
-	}
-	// A module without backends is left to the modules chart.
-	if hasPoint(c, "production", "mod_adhoc", "none") {
-		t.Errorf("mod_adhoc/none in the backends chart")
-	}
-	// CI: ldap 4 per day < 5: folded; mnesia shown as zero.
-	if hasPoint(c, "ci", "mod_vcard", "ldap") || point(t, c, "ci", "mod_vcard", "mnesia", "").Share != 0 {
-		t.Errorf("ci: %+v", c.Points)
-	}
-	if c.Folded["production"] != 2 || c.Folded["ci"] != 1 {
-		t.Errorf("folded %v", c.Folded)
-	}
-
-	// Admin: nothing folded.
-	b.fold = false
-	c = b.build(def)
-	if p := point(t, c, "production", "mod_vcard", "rdbms", ""); p.Clusters != 2 {
-		t.Errorf("admin rdbms %+v", p)
-	}
-	if p := point(t, c, "production", "mod_sentinel_custom_7f3a", "x", ""); p.Clusters != 0.5 {
-		t.Errorf("admin custom %+v", p)
-	}
-	if hasPoint(c, "production", "mod_vcard", "other") {
-		t.Errorf("admin view has other")
-	}
-}
-
-func TestActiveDailyAndKindFilter(t *testing.T) {
-	def, _ := chartByID("active")
-	f := mustFilter(t, "kind=production")
-	b := builder{rows: indexRows(backendRows()), f: f, fold: true, minClusters: 5}
-	c := b.build(def)
-	if len(c.Series) != 1 || c.Series[0] != "production" {
-		t.Fatalf("series %v", c.Series)
-	}
-	if len(c.Points) != 30*2 {
-		t.Errorf("%d points, want a new and a returning point for each of 30 days", len(c.Points))
-	}
-	// new/returning are never folded, even below the threshold.
-	if p := point(t, c, "production", "", "new", dayKey(daysAgo(3))); p.Clusters != 4 || p.Share != 0.4 {
-		t.Errorf("new %+v", p)
-	}
-	if p := point(t, c, "production", "", "new", dayKey(daysAgo(2))); p.Clusters != 0 {
-		t.Errorf("a day without reports %+v", p)
-	}
-}
-
-func TestWeeklyVersions(t *testing.T) {
-	// 2026-12-04 is a Friday: the last week starts on Monday 2026-11-30.
-	mon := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
-	var rows []store.RollupRow
-	for i := 0; i < 5; i++ {
-		d := mon.AddDate(0, 0, i)
-		rows = append(rows, row(d, store.Production, facts.Clusters, "returning", 10),
-			row(d, store.Production, facts.Version, "6.2.1", 6), row(d, store.Production, facts.Version, "6.3.0", 4))
-	}
-	rows = append(rows, row(mon, store.Production, facts.Version, "<script>alert(1)</script>", 1))
-	def, _ := chartByID("versions")
-	b := builder{rows: indexRows(rows), f: mustFilter(t, "kind=production"), fold: true, minClusters: 5}
-	c := b.build(def)
-	if p := point(t, c, "production", "", "6.2.1", "2026-11-30"); p.Share != 0.6 || p.Clusters != 6 {
-		t.Errorf("6.2.1 %+v", p)
-	}
-	// 6.3.0 (4 a day) and the script (1) are folded: 21 of 50.
-	if p := point(t, c, "production", "", "other", "2026-11-30"); p.Share != 0.42 {
-		t.Errorf("other %+v", p)
-	}
-	if p := point(t, c, "production", "", "6.2.1", "2026-11-23"); p.Share != 0 {
-		t.Errorf("a week without reports %+v", p)
-	}
-	if got := weeks(mustFilter(t, "").days()); len(got) != 5 || len(got[4]) != 5 || got[4][0].Weekday() != time.Monday {
-		t.Errorf("30 days from a Friday: %d weeks", len(got))
-	}
-}
-
-func TestStanzaSums(t *testing.T) {
-	d := daysAgo(0)
-	rows := []store.RollupRow{
-		row(d, store.Production, facts.Clusters, "returning", 6),
-		{Day: d, Kind: store.Production, Version: "*", Dimension: facts.Stanza, Value: "xmppMessageSent", Clusters: 6, Sum: 1234},
-	}
-	def, _ := chartByID("stanzas")
-	c := builder{rows: indexRows(rows), f: mustFilter(t, ""), fold: true, minClusters: 5}.build(def)
-	if p := point(t, c, "production", "", "xmppMessageSent", dayKey(d)); p.Sum != 1234 || p.Clusters != 6 {
-		t.Errorf("%+v", p)
-	}
-	if p := point(t, c, "production", "", "xmppIqSent", dayKey(d)); p.Sum != 0 {
-		t.Errorf("known type not zero: %+v", p)
-	}
-}
-
 func TestCompareVersions(t *testing.T) {
 	for _, tc := range []struct {
 		a, b string
@@ -226,5 +85,149 @@ func TestCompareVersions(t *testing.T) {
 		if got := compareVersions(tc.a, tc.b); got != tc.want {
 			t.Errorf("compare(%s, %s) = %d", tc.a, tc.b, got)
 		}
+	}
+}
+
+// runSet makes a run set: each cluster reports one profile on days
+// [from, to] days ago.
+type fakeCluster struct {
+	id       string
+	kind     store.Kind
+	from, to int
+	facts    []facts.Fact
+}
+
+func runSet(clusters ...fakeCluster) store.RunSet {
+	set := store.RunSet{Profiles: map[int64][]facts.Fact{}}
+	for i, c := range clusters {
+		id := int64(i + 1)
+		set.Profiles[id] = c.facts
+		set.Runs = append(set.Runs, store.Run{Property: "P", ClientID: c.id, Kind: c.kind, First: daysAgo(c.from), Last: daysAgo(c.to), Profile: id})
+	}
+	slices.SortStableFunc(set.Runs, func(a, b store.Run) int { return strings.Compare(a.ClientID, b.ClientID) })
+	return set
+}
+
+func factsOf(kv ...string) []facts.Fact {
+	var out []facts.Fact
+	for i := 0; i < len(kv); i += 2 {
+		out = append(out, facts.Fact{Dimension: kv[i], Value: kv[i+1]})
+	}
+	return out
+}
+
+func buildChart(t *testing.T, set store.RunSet, q, id string, hide bool) Chart {
+	t.Helper()
+	def, ok := chartByID(id)
+	if !ok {
+		t.Fatalf("no chart %s", id)
+	}
+	f := mustFilter(t, q)
+	in := newPageInput(f, testToday, set, nil, []chartDef{def})
+	return builder{in: in, hide: hide, k: 3}.build(def)
+}
+
+func baseOf(t *testing.T, c Chart, series, group string) Base {
+	t.Helper()
+	for _, b := range c.Bases {
+		if b.Series == series && b.Group == group {
+			return b
+		}
+	}
+	t.Fatalf("chart %s has no base %s/%s: %+v", c.ID, series, group, c.Bases)
+	return Base{}
+}
+
+// TLS: 6.4.0 and later cannot report it, so they are "not reported" and
+// the shares are of the clusters that could; a cluster reporting on some
+// days only counts once, as do two nodes with two backends of one module.
+func TestSharesOfWhatCouldBeReported(t *testing.T) {
+	var cs []fakeCluster
+	for i := range 8 { // 8 on 6.3.1, 5 of them with TLS
+		f := factsOf(facts.Version, "6.3.1", facts.Module, "mod_vcard", facts.ModuleBackend, "mod_vcard/rdbms")
+		if i < 5 {
+			f = append(f, facts.Fact{Dimension: facts.TLS, Value: "tls/fast_tls"})
+		}
+		if i == 0 { // also LDAP: counts under both backends
+			f = append(f, facts.Fact{Dimension: facts.ModuleBackend, Value: "mod_vcard/ldap"})
+		}
+		cs = append(cs, fakeCluster{id: fmt.Sprint("a", i), kind: store.Production, from: 20, to: 10 + i, facts: f})
+	}
+	for i := range 4 { // 4 on 6.5.0
+		cs = append(cs, fakeCluster{id: fmt.Sprint("b", i), kind: store.Production, from: 5, to: 0, facts: factsOf(facts.Version, "6.5.0")})
+	}
+	set := runSet(cs...)
+	tls := buildChart(t, set, "kind=production", "tls", false)
+	if b := baseOf(t, tls, "production", ""); b.Clusters != 8 || b.Active != 12 || b.NotReported != 4 || b.Of != "clusters that could report it" {
+		t.Errorf("TLS base %+v: want 8 that could report it, 4 of 12 not reported", b)
+	}
+	if p := point(t, tls, "production", "", "tls/fast_tls", ""); p.Clusters != 5 || p.Share != 0.625 {
+		t.Errorf("tls/fast_tls %+v: want 5 clusters, 62.5 %% of 8", p)
+	}
+	be := buildChart(t, set, "kind=production", "backends", false)
+	if b := baseOf(t, be, "production", "mod_vcard"); b.Clusters != 8 {
+		t.Errorf("mod_vcard's base %+v, want its 8 users", b)
+	}
+	if p := point(t, be, "production", "mod_vcard", "rdbms", ""); p.Clusters != 8 || p.Share != 1 {
+		t.Errorf("rdbms %+v: want all 8 users", p)
+	}
+	if p := point(t, be, "production", "mod_vcard", "ldap", ""); p.Clusters != 1 || p.Share != 0.125 {
+		t.Errorf("ldap %+v: want 1 of 8 users", p)
+	}
+	// Public (K=3): LDAP's one cluster is not shown, nor can it be worked
+	// out from rdbms's 8 of 8 (withheld).
+	pub := buildChart(t, set, "kind=production", "backends", true)
+	if p := point(t, pub, "production", "mod_vcard", "ldap", ""); p.Hidden != "fewer than 3 clusters" || p.Clusters != 0 {
+		t.Errorf("public ldap %+v", p)
+	}
+	if p := point(t, pub, "production", "mod_vcard", "rdbms", ""); p.Hidden == "" {
+		t.Errorf("public rdbms %+v: shown beside a rare LDAP in a table that adds up to 8", p)
+	}
+}
+
+// A bucketed value counts a cluster once, under its largest value of the
+// period: the buckets add up to the clusters that reported it.
+func TestBucketsAddUpToTheirBase(t *testing.T) {
+	set := runSet(
+		fakeCluster{id: "x", kind: store.CI, from: 9, to: 5, facts: factsOf(facts.Version, "6.5.0", facts.NodeNumber, "2")},
+		fakeCluster{id: "x", kind: store.CI, from: 3, to: 3, facts: factsOf(facts.Version, "6.5.0", facts.NodeNumber, "3")},
+		fakeCluster{id: "y", kind: store.CI, from: 2, to: 0, facts: factsOf(facts.Version, "6.5.0", facts.NodeNumber, "1")},
+		fakeCluster{id: "z", kind: store.CI, from: 40, to: 35, facts: factsOf(facts.Version, "6.5.0", facts.NodeNumber, "1")}, // before the period
+	)
+	c := buildChart(t, set, "kind=ci", "nodes", false)
+	var sum int64
+	for _, p := range c.Points {
+		sum += p.Clusters
+	}
+	if sum != 2 || point(t, c, "ci", "", "3", "").Clusters != 1 || point(t, c, "ci", "", "2", "").Clusters != 0 {
+		t.Errorf("nodes: %d clusters in all (want 2: x under 3, y under 1); points %+v", sum, c.Points)
+	}
+	if point(t, c, "ci", "", "0", "").Label != "0" {
+		t.Errorf("the bucket 0 is not drawn first")
+	}
+}
+
+// Weeks are ISO weeks labelled by their Monday; the current one is partial
+// and none is drawn before the first report.
+func TestWeeksMondaysPartialAndFirstReport(t *testing.T) {
+	set := runSet(fakeCluster{id: "x", kind: store.Production, from: 12, to: 0, facts: factsOf(facts.Version, "6.5.0")})
+	c := buildChart(t, set, "kind=production&period=90", "versions", false)
+	days := map[string]bool{}
+	for _, p := range c.Points {
+		d, _ := time.Parse(time.DateOnly, p.Day)
+		if d.Weekday() != time.Monday {
+			t.Errorf("week %s is not a Monday", p.Day)
+		}
+		if d.Before(daysAgo(12).AddDate(0, 0, -6)) {
+			t.Errorf("week %s drawn before the first report (%s)", p.Day, dayKey(daysAgo(12)))
+		}
+		days[p.Day] = p.Partial
+	}
+	thisMonday := dayKey(daysAgo(0).AddDate(0, 0, -((int(daysAgo(0).Weekday()) + 6) % 7)))
+	if partial, ok := days[thisMonday]; !ok || !partial {
+		t.Errorf("this week (%s): present %v, partial %v", thisMonday, ok, partial)
+	}
+	if len(days) < 2 || len(days) > 3 {
+		t.Errorf("%d weeks drawn for 13 days of reports", len(days))
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -27,6 +28,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mim-metrics/mim-metrics/census"
 	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/store"
 )
@@ -82,6 +84,8 @@ type dashboard struct {
 	cookie  string // the admin cookie's value, derived from the token
 	mux     *http.ServeMux
 	timeout time.Duration
+	inputs  *ttlCache[loaded]
+	charts  *ttlCache[Chart] // built charts, by input key, chart and view
 }
 
 // New returns the dashboard's handler: the pages at /, /clusters, /shape,
@@ -95,6 +99,8 @@ func New(st store.Store, opts Options) http.Handler {
 		now:     opts.Now,
 		log:     opts.Logger,
 		timeout: 20 * time.Second,
+		inputs:  newCache[loaded](time.Now),
+		charts:  newCache[Chart](time.Now),
 	}
 	if d.min <= 0 {
 		d.min = DefaultMinClusters
@@ -130,6 +136,7 @@ func New(st store.Store, opts Options) http.Handler {
 		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) { d.page(w, r, pg) })
 	}
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
+	mux.HandleFunc("GET /methodology", d.methodology)
 	mux.HandleFunc("GET /api/v1/{$}", d.apiIndex)
 	mux.HandleFunc("GET /api/v1/{chart}", d.api)
 	mux.HandleFunc("GET /admin", d.admin)
@@ -188,11 +195,12 @@ func (d *dashboard) ctx(r *http.Request) (context.Context, context.CancelFunc) {
 
 // base is what every page's layout shows.
 type base struct {
-	Title    string
-	Path     string
-	Pages    []pageDef
-	Filter   filter
-	Query    string
+	Title  string
+	Path   string
+	Pages  []pageDef
+	Filter filter
+	// Query is the filter as a query string, for the links that keep it.
+	Query    template.URL
 	Versions []string
 	Periods  []int
 	Admin    bool
@@ -203,7 +211,7 @@ type base struct {
 }
 
 func (d *dashboard) base(r *http.Request, title string, f filter, versions []string) base {
-	return base{Title: title, Path: r.URL.Path, Pages: pages, Filter: f, Query: f.values().Encode(),
+	return base{Title: title, Path: r.URL.Path, Pages: pages, Filter: f, Query: template.URL(f.values().Encode()),
 		Versions: versions, Periods: periods, Admin: d.isAdmin(r), AdminOn: d.token != "", Min: d.min}
 }
 
@@ -215,12 +223,16 @@ type pageData struct {
 	NoReports    bool
 	NoPeriodData bool
 	NoCountries  bool
-	Folded       bool
+	// From is the first day drawn (the period's first report), To the
+	// last (today, not over).
+	From, To string
 }
 
+// activeSummary is one series' distinct active clusters of the period.
 type activeSummary struct {
 	Series   string
-	Clusters float64
+	Clusters int64
+	Hidden   string
 }
 
 func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
@@ -230,6 +242,10 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 		return
 	}
 	admin := d.isAdmin(r)
+	if !admin && f.Version != facts.AllVersions {
+		d.fail(w, r, http.StatusNotFound, versionHidden)
+		return
+	}
 	ctx, cancel := d.ctx(r)
 	defer cancel()
 	var defs []chartDef
@@ -237,22 +253,17 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 		c, _ := chartByID(id)
 		defs = append(defs, c)
 	}
-	idx, err := d.load(ctx, f, defs...)
+	l, err := d.load(ctx, f, defs...)
 	if err != nil {
 		d.unavailable(w, r, err)
 		return
 	}
-	if !admin && f.Version != facts.AllVersions && idx.maxActive(f) < d.min {
-		d.fail(w, r, http.StatusNotFound, versionHidden(f.Version, d.min))
-		return
+	in := l.in
+	data := pageData{base: d.base(r, pg.Title, f, l.versions), To: dayKey(f.To)}
+	if !admin {
+		data.Versions = nil
 	}
-	versions, err := d.versions(ctx, f, admin)
-	if err != nil {
-		d.unavailable(w, r, err)
-		return
-	}
-	data := pageData{base: d.base(r, pg.Title, f, versions)}
-	if idx.empty() {
+	if in.empty() {
 		last, err := d.st.LastReports(ctx)
 		if err != nil {
 			d.unavailable(w, r, err)
@@ -262,94 +273,148 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 		data.NoPeriodData = !data.NoReports
 	}
 	if !data.NoReports {
-		b := builder{rows: idx, f: f, fold: !admin, minClusters: d.min}
+		b := builder{in: in, hide: !admin, k: d.min}
+		data.From = dayKey(in.first)
+		if in.empty() {
+			data.From = dayKey(f.From)
+		}
 		for _, s := range f.series() {
-			sum, n := b.activeOver(s, f.days())
-			avg, _ := periodValue(sum, sum, n)
-			data.Active = append(data.Active, activeSummary{Series: string(s), Clusters: avg})
+			a := activeSummary{Series: string(s)}
+			if c := in.counts[s]; c != nil {
+				a.Clusters = int64(c.Active)
+			}
+			if b.hide && a.Clusters > 0 && a.Clusters < d.min {
+				a.Clusters, a.Hidden = 0, b.fewer()
+			}
+			data.Active = append(data.Active, a)
 		}
 		query := f.values().Encode()
 		for _, def := range defs {
-			if def.Dimension == facts.Country && !hasDimension(idx, facts.Country) {
+			if def.Dimension == facts.Country && !hasCountries(in) {
 				data.NoCountries = true
 				continue
 			}
-			c := b.build(def)
-			if c.Folded != nil {
-				data.Folded = true
-			}
-			data.Charts = append(data.Charts, newChartView(c, query))
+			data.Charts = append(data.Charts, newChartView(d.chart(l, def, admin), query))
 		}
 	}
 	d.render(w, r, http.StatusOK, "page", data)
 }
 
-// load reads what the charts of defs need for filter f: the daily rows of
-// the active clusters and of the charts drawn over time, and the period's
-// totals of the share charts (a share needs no day of its own).
-func (d *dashboard) load(ctx context.Context, f filter, defs ...chartDef) (*rollups, error) {
-	var daily, summed []string
-	for _, def := range defs {
-		if def.Type == shares {
-			summed = append(summed, def.Dimension)
-		} else {
-			daily = append(daily, def.Dimension)
-		}
-	}
-	rows, err := d.st.Rollups(ctx, f.query(append([]string{facts.Clusters}, daily...)...))
+// load reads what the charts of defs need for filter f: the cluster runs
+// of the period (every share and weekly chart's distinct clusters), and
+// the daily roll-ups of the charts drawn per day. It also returns the
+// server versions reported in the period, newest first.
+func (d *dashboard) load(ctx context.Context, f filter, defs ...chartDef) (loaded, error) {
+	version, err := d.st.RollupVersion(ctx)
 	if err != nil {
-		return nil, err
+		return loaded{}, err
 	}
-	var totals []store.RollupTotal
-	if len(summed) > 0 {
-		if totals, err = d.st.RollupTotals(ctx, f.query(summed...)); err != nil {
-			return nil, err
+	dailyDims := []string{facts.Clusters}
+	var weeklyDims []string
+	for _, def := range defs {
+		switch def.Type {
+		case sums:
+			dailyDims = append(dailyDims, def.Dimension)
+		case weekly:
+			weeklyDims = append(weeklyDims, def.Dimension)
 		}
 	}
-	return indexRollups(rows, totals), nil
+	key := fmt.Sprint(version, "|", f.values().Encode(), "|", dayKey(f.To), "|", dailyDims, weeklyDims)
+	if l, ok := d.inputs.get(key); ok {
+		return l, nil
+	}
+	set, err := d.st.Runs(ctx, f.From, f.To)
+	if err != nil {
+		return loaded{}, err
+	}
+	rows, err := d.st.Rollups(ctx, f.query(dailyDims...))
+	if err != nil {
+		return loaded{}, err
+	}
+	l := loaded{in: newPageInput(f, d.now(), set, rows, defs), versions: versionsIn(set), key: key}
+	d.inputs.put(key, l)
+	return l, nil
 }
 
-func hasDimension(idx *rollups, dim string) bool {
-	for _, dims := range idx.values {
-		if len(dims[dim]) > 0 {
+// chart builds one chart of a loaded input, or takes it from the cache.
+func (d *dashboard) chart(l loaded, def chartDef, admin bool) Chart {
+	key := fmt.Sprint(l.key, "|", def.ID, "|", admin)
+	if c, ok := d.charts.get(key); ok {
+		return c
+	}
+	c := builder{in: l.in, hide: !admin, k: d.min}.build(def)
+	d.charts.put(key, c)
+	return c
+}
+
+// newPageInput computes what the charts of defs are drawn from: the
+// period's and weeks' distinct clusters from the runs, the daily roll-ups
+// indexed, the first day with a report.
+func newPageInput(f filter, now time.Time, set store.RunSet, rows []store.RollupRow, defs []chartDef) *pageInput {
+	in := &pageInput{f: f, today: store.Day(now), daily: map[valueKey]map[string]store.RollupRow{}}
+	in.counts = census.Count(set, census.Query{From: f.From, To: f.To, Version: f.Version})
+	for _, def := range defs {
+		if def.Type == weekly {
+			in.weeks = census.Weekly(set, f.From, f.To, f.Version, def.Dimension)
+		}
+	}
+	kinds := f.series()
+	for _, row := range rows {
+		if !slices.Contains(kinds, row.Kind) {
+			continue
+		}
+		k := valueKey{row.Kind, row.Dimension, row.Value}
+		if in.daily[k] == nil {
+			in.daily[k] = map[string]store.RollupRow{}
+		}
+		in.daily[k][dayKey(row.Day)] = row
+		if row.Dimension == facts.Clusters && row.Clusters > 0 && (in.first.IsZero() || row.Day.Before(in.first)) {
+			in.first = row.Day
+		}
+	}
+	// The runs know the first day too when the daily roll-ups were lost.
+	for _, run := range set.Runs {
+		if !slices.Contains(kinds, run.Kind) || run.Last.Before(f.From) {
+			continue
+		}
+		first := run.First
+		if first.Before(f.From) {
+			first = f.From
+		}
+		if in.first.IsZero() || first.Before(in.first) {
+			in.first = first
+		}
+	}
+	return in
+}
+
+// versionsIn lists the versions of a run set's profiles, newest first.
+func versionsIn(set store.RunSet) []string {
+	seen := map[string]bool{}
+	for _, run := range set.Runs {
+		for _, fact := range set.Profiles[run.Profile] {
+			if fact.Dimension == facts.Version {
+				seen[fact.Value] = true
+			}
+		}
+	}
+	out := sortedKeys(seen)
+	slices.SortFunc(out, func(a, b string) int { return compareVersions(b, a) })
+	return out
+}
+
+func hasCountries(in *pageInput) bool {
+	for _, c := range in.counts {
+		if len(c.Values[facts.Country]) > 0 {
 			return true
 		}
 	}
 	return false
 }
 
-func versionHidden(v string, min int64) string {
-	return "Version " + truncate(v, 40) + " is reported by fewer than " + strconv.Itoa(int(min)) +
-		" clusters a day: it is not shown publicly."
-}
-
-// versions lists the server versions the filter offers: in the public view
-// only those whose distinct clusters of one kind reached the threshold on
-// some day of the period.
-func (d *dashboard) versions(ctx context.Context, f filter, admin bool) ([]string, error) {
-	all := f
-	all.Version = facts.AllVersions
-	totals, err := d.st.RollupTotals(ctx, all.query(facts.Version))
-	if err != nil {
-		return nil, err
-	}
-	// The most clusters of one day and kind (the public folding's rule).
-	best := map[string]int64{}
-	for _, t := range totals {
-		best[t.Value] = max(best[t.Value], t.MostClusters)
-	}
-	var out []string
-	for v, n := range best {
-		if admin || n >= d.min {
-			out = append(out, v)
-		}
-	}
-	if f.Version != facts.AllVersions && !slices.Contains(out, f.Version) {
-		out = append(out, f.Version)
-	}
-	slices.SortFunc(out, func(a, b string) int { return compareVersions(b, a) })
-	return out, nil
-}
+// versionHidden is the public view's answer to a version filter: per
+// version splits of small groups could be subtracted from the whole.
+const versionHidden = "The version filter is for the admin view: the numbers of one version's clusters, beside those of all clusters, could tell about a few clusters."
 
 // compareVersions orders version strings by their numeric parts.
 func compareVersions(a, b string) int {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mim-metrics/mim-metrics/dashboard"
+	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/store"
 	"github.com/mim-metrics/mim-metrics/test/pgtest"
@@ -150,9 +152,11 @@ type point struct {
 	Group    string  `json:"group"`
 	Label    string  `json:"label"`
 	Day      string  `json:"day"`
-	Clusters float64 `json:"clusters"`
+	Clusters int64   `json:"clusters"`
 	Share    float64 `json:"share"`
 	Sum      int64   `json:"sum"`
+	Hidden   string  `json:"hidden"`
+	Partial  bool    `json:"partial"`
 }
 
 type chart struct {
@@ -198,27 +202,33 @@ func TestPagesAndAPI(t *testing.T) {
 				t.Errorf("GET %s: a client id on a public page", path)
 			}
 		}
-		// Six clusters a day: mnesia 4 (folded: fewer than 5), rdbms 2
-		// (folded); LDAP shown as zero.
+		// Every navigation link keeps the filter.
+		_, _, page := get(t, srv.URL+"/clusters?period=90&kind=production")
+		for _, want := range []string{`href="/shape?kind=production&amp;period=90&amp;version=%2a"`, `href="/?kind=production&amp;period=90&amp;version=%2a"`} {
+			if !strings.Contains(strings.ToLower(page), want) {
+				t.Errorf("the page has no link %s", want)
+			}
+		}
+		// Six clusters run mod_vcard: mnesia 4 and rdbms 2 are both under
+		// 5, and the table adds up to 6: nothing of it is shown.
 		c := apiJSON(t, srv, "/api/v1/backends.json")
-		if p, ok := find(c, "production", "mod_vcard", "other"); !ok || p.Clusters != 6 {
-			t.Errorf("mod_vcard other: %+v %v", p, ok)
+		for _, be := range []string{"mnesia", "rdbms", "ldap"} {
+			if p, ok := find(c, "production", "mod_vcard", be); !ok || p.Hidden == "" || p.Clusters != 0 || p.Share != 0 {
+				t.Errorf("public mod_vcard/%s: %+v %v, want hidden", be, p, ok)
+			}
 		}
-		if p, ok := find(c, "production", "mod_vcard", "ldap"); !ok || p.Clusters != 0 {
-			t.Errorf("ldap: %+v %v, want a zero", p, ok)
-		}
-		if _, ok := find(c, "production", "mod_vcard", "rdbms"); ok {
-			t.Errorf("rdbms (2 clusters) shown publicly")
-		}
-		// The admin sees it all: 4 + 2 of 7 active production clusters.
+		// The admin sees it all: 4 and 2 of mod_vcard's 6 users.
 		c = apiJSON(t, srv, "/api/v1/backends", "Authorization", "Bearer "+token)
-		if p, ok := find(c, "production", "mod_vcard", "mnesia"); !ok || p.Clusters != 4 || p.Share != 0.5714 {
+		if p, ok := find(c, "production", "mod_vcard", "mnesia"); !ok || p.Clusters != 4 || p.Share != 0.6667 || p.Hidden != "" {
 			t.Errorf("admin mnesia: %+v %v", p, ok)
+		}
+		if p, ok := find(c, "production", "mod_vcard", "ldap"); !ok || p.Clusters != 0 || p.Hidden != "" {
+			t.Errorf("admin ldap: %+v %v, want a zero", p, ok)
 		}
 		// A wrong token is the public view, not an error.
 		c = apiJSON(t, srv, "/api/v1/backends", "Authorization", "Bearer wrong")
-		if _, ok := find(c, "production", "mod_vcard", "mnesia"); ok {
-			t.Errorf("a wrong token sees folded values")
+		if p, _ := find(c, "production", "mod_vcard", "mnesia"); p.Hidden == "" {
+			t.Errorf("a wrong token sees hidden values")
 		}
 		// CSV: the same points.
 		c = apiJSON(t, srv, "/api/v1/versions.json?period=90")
@@ -227,7 +237,7 @@ func TestPagesAndAPI(t *testing.T) {
 			t.Fatalf("csv: %d %s", code, h.Get("Content-Type"))
 		}
 		recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
-		if err != nil || len(recs) != len(c.Points)+1 || strings.Join(recs[0], ",") != "series,group,label,day,clusters,share,sum" {
+		if err != nil || len(recs) < len(c.Points)+1 || strings.Join(recs[0], ",") != "series,group,label,day,clusters,share,sum,hidden,partial" {
 			t.Fatalf("csv: %d records for %d points, %v", len(recs), len(c.Points), err)
 		}
 		for i, p := range c.Points {
@@ -259,29 +269,32 @@ func TestVersionFilterPublicAndAdmin(t *testing.T) {
 	st := open(t, "sqlite:"+filepath.Join(t.TempDir(), "d.db"))
 	sample(t, st)
 	srv := server(t, st, dashboard.Options{AdminToken: token})
-	// One cluster runs 7.0.0-rare: not listed publicly, not selectable.
+	// One cluster runs 7.0.0-rare: no public page names it; the version
+	// filter is the admin's only.
 	_, _, body := get(t, srv.URL+"/")
 	if strings.Contains(body, "7.0.0-rare") {
-		t.Errorf("the public version list names a version of one cluster")
+		t.Errorf("a public page names a version of one cluster")
 	}
-	if code, _, _ := get(t, srv.URL+"/?version=7.0.0-rare"); code != 404 {
-		t.Errorf("public page for a rare version: %d, want 404", code)
-	}
-	if code, _, _ := get(t, srv.URL+"/api/v1/active.json?version=7.0.0-rare"); code != 404 {
-		t.Errorf("public API for a rare version: %d, want 404", code)
+	for _, v := range []string{"7.0.0-rare", "6.2.1"} {
+		if code, _, _ := get(t, srv.URL+"/?version="+v); code != 404 {
+			t.Errorf("public page for version %s: %d, want 404", v, code)
+		}
+		if code, _, _ := get(t, srv.URL+"/api/v1/active.json?version="+v); code != 404 {
+			t.Errorf("public API for version %s: %d, want 404", v, code)
+		}
 	}
 	c := apiJSON(t, srv, "/api/v1/active.json?version=7.0.0-rare&kind=production", "Authorization", "Bearer "+token)
-	var n float64
+	var n int64
 	for _, p := range c.Points {
 		n += p.Clusters
 	}
 	if n != 2 {
 		t.Errorf("admin: %v cluster-days of 7.0.0-rare, want 2", n)
 	}
-	// The public 6.2.1 filter: 6 clusters a day.
-	_, _, body = get(t, srv.URL+"/?version=6.2.1&kind=production")
+	// The admin's 6.2.1 filter: 6 distinct clusters in the period.
+	_, _, body = get(t, srv.URL+"/?version=6.2.1&kind=production", "Authorization", "Bearer "+token)
 	if !strings.Contains(body, `data-active="production" data-value="6"`) {
-		t.Errorf("6.2.1 page does not say 6 clusters per day")
+		t.Errorf("6.2.1 page does not say 6 clusters")
 	}
 	for _, bad := range []string{"period=7", "kind=staging", "version=" + strings.Repeat("x", 101)} {
 		if code, _, _ := get(t, srv.URL+"/?"+bad); code != 400 {
@@ -390,7 +403,7 @@ func TestEmptyAndDown(t *testing.T) {
 func TestGeography(t *testing.T) {
 	st := open(t, "sqlite:"+filepath.Join(t.TempDir(), "d.db"))
 	sample(t, st)
-	srv := server(t, st, dashboard.Options{})
+	srv := server(t, st, dashboard.Options{AdminToken: token})
 	_, _, body := get(t, srv.URL+"/geography")
 	if !strings.Contains(body, `id="no-countries"`) || strings.Contains(body, `id="chart-countries"`) {
 		t.Errorf("no country data: the page should say so and draw no chart")
@@ -404,11 +417,37 @@ func TestGeography(t *testing.T) {
 	if !strings.Contains(body, `id="chart-countries"`) {
 		t.Errorf("country data: no chart")
 	}
-	c := apiJSON(t, srv, "/api/v1/countries?kind=production")
-	if p, ok := find(c, "production", "", "DE"); !ok || p.Clusters != 3 {
-		t.Errorf("DE: %+v %v (6 clusters on one of two days: 3 a day)", p, ok)
+	c := apiJSON(t, srv, "/api/v1/countries?kind=production", "Authorization", "Bearer "+token)
+	if p, ok := find(c, "production", "", "DE"); !ok || p.Clusters != 6 {
+		t.Errorf("admin DE: %+v %v, want 6 clusters", p, ok)
 	}
+	c = apiJSON(t, srv, "/api/v1/countries?kind=production")
 	if _, ok := find(c, "production", "", "FR"); ok {
-		t.Errorf("FR (one cluster) shown publicly")
+		t.Errorf("FR (one cluster) named publicly")
+	}
+}
+
+// The methodology page says, for every chart, its unit and the rule of
+// its dimension, and the public view's rule, from the same definitions
+// that count.
+func TestMethodology(t *testing.T) {
+	st := open(t, "sqlite:"+filepath.Join(t.TempDir(), "d.db"))
+	srv := server(t, st, dashboard.Options{MinClusters: 7})
+	code, _, body := get(t, srv.URL+"/methodology")
+	if code != 200 {
+		t.Fatalf("GET /methodology: %d", code)
+	}
+	for _, spec := range facts.Specs {
+		if !strings.Contains(body, template.HTMLEscapeString(spec.Rule)) {
+			t.Errorf("the rule of %s is not on the page: %q", spec.Name, spec.Rule)
+		}
+		if spec.NotReported != "" && !strings.Contains(body, template.HTMLEscapeString(spec.NotReported)) {
+			t.Errorf("what cannot report %s is not on the page", spec.Name)
+		}
+	}
+	for _, want := range []string{"fewer than 7 clusters", `id="chart-backends"`, `id="chart-stanzas"`, "ISO week"} {
+		if !strings.Contains(body, template.HTMLEscapeString(want)) && !strings.Contains(body, want) {
+			t.Errorf("the methodology page does not say %q", want)
+		}
 	}
 }

@@ -6,7 +6,7 @@ import "github.com/mim-metrics/mim-metrics/facts"
 // nobody reported is shown as zero instead of being left out (the seed's
 // finding: "no user installation reported the LDAP backend of mod_vcard").
 // Derived from MongooseIM's config_metrics/1 implementations 3.6–6.8
-// (shared/docs/mongooseim-system-metrics.md §4.5) and the golden reports of
+// (see metrics/erl/mim_metrics_mongooseim.erl) and the golden reports of
 // test/fixtures/*/expected.json.
 
 // knownBackends lists, per module, the backends MongooseIM can report for it;
@@ -33,21 +33,24 @@ var knownBackends = map[string][]string{
 	"mod_vcard":             {"mnesia", "rdbms", "ldap"},
 }
 
-// knownValues lists, per dimension, the values shown even when no cluster
-// reported them, in the order they are drawn. Dimensions not listed show
-// what was reported, most clusters first.
+// knownOf lists a dimension's values shown even when no cluster reported
+// them, in the order they are drawn: a bucketed dimension's buckets, or
+// knownValues. Dimensions with neither show what was reported, most
+// clusters first.
+func knownOf(dim string) []string {
+	if spec, ok := facts.SpecOf(dim); ok && spec.Combine == facts.LargestValue {
+		return spec.Values
+	}
+	return knownValues[dim]
+}
+
+// knownValues lists, per dimension of several values per cluster, the
+// values known before any report.
 var knownValues = map[string][]string{
-	facts.NodeNumber:    {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11-20", "21+"},
-	facts.Hosts:         {"0", "1", "2-10", "11-100", "101-1000", "1001+"},
-	facts.Domains:       {"0", "1", "2-10", "11-100", "101-1000", "1001+"},
-	facts.Components:    {"0", "1", "2-5", "6+"},
-	facts.ConfigType:    {"toml", "cfg", "unknown_config_type"},
-	facts.CustomModules: {"yes", "no"},
-	facts.Transport:     {"tcp", "mod_bosh", "mod_websockets", "mongoose_bosh_handler", "mongoose_websocket_handler"},
+	facts.Transport: {"tcp", "mod_bosh", "mod_websockets", "mongoose_bosh_handler", "mongoose_websocket_handler"},
 	facts.TLS: {"starttls/fast_tls", "starttls/just_tls", "starttls_required/fast_tls", "starttls_required/just_tls",
 		"tls/fast_tls", "tls/just_tls"},
-	facts.Pool:         {"rdbms", "http", "redis", "rabbit", "cassandra", "elastic", "ldap"},
-	facts.Stanza:       {"xmppMessageSent", "xmppMessageReceived", "xmppIqSent", "xmppIqReceived", "xmppPresenceSent", "xmppPresenceReceived"},
-	facts.StanzaVolume: {"0", "1-100", "101-10k", "10k-1M", "1M+"},
-	facts.Clusters:     {facts.ClustersNew, facts.ClustersReturning},
+	facts.Pool:     {"rdbms", "http", "redis", "rabbit", "cassandra", "elastic", "ldap"},
+	facts.Stanza:   {"xmppMessageSent", "xmppMessageReceived", "xmppIqSent", "xmppIqReceived", "xmppPresenceSent", "xmppPresenceReceived"},
+	facts.Clusters: {facts.ClustersNew, facts.ClustersReturning},
 }

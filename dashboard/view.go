@@ -24,14 +24,16 @@ var lineColors = []string{"#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280",
 // chartView is one chart as a page shows it.
 type chartView struct {
 	Chart
-	About   string
-	Unit    string
-	Panels  []panel
-	Table   table
-	Legend  []legendItem
-	Empty   bool
-	APIJSON string
-	APICSV  string
+	About string
+	Unit  string
+	// BaseTexts say what each series' shares are of.
+	BaseTexts []string
+	Panels    []panel
+	Table     table
+	Legend    []legendItem
+	Empty     bool
+	APIJSON   string
+	APICSV    string
 	// Collapse: the table is long (a time chart's), shown on demand.
 	Collapse bool
 	// SeriesColors colors the legend of bar charts.
@@ -132,19 +134,57 @@ func primary(t chartType, p Point) float64 {
 	case sums:
 		return float64(p.Sum)
 	}
-	return p.Clusters
+	return float64(p.Clusters)
 }
 
+// display is a point's numbers in words: "12 clusters (3.4 %)".
 func display(t chartType, p Point) string {
-	switch t {
-	case shares:
-		return fmt.Sprintf("%s (%s/day)", percent(p.Share), num(p.Clusters))
-	case weekly:
-		return percent(p.Share)
-	case sums:
-		return strconv.FormatInt(p.Sum, 10)
+	if p.Hidden != "" {
+		return p.Hidden
 	}
-	return num(p.Clusters)
+	s := ""
+	switch t {
+	case shares, weekly:
+		s = fmt.Sprintf("%s (%s)", clustersText(p.Clusters), percent(p.Share))
+	case sums:
+		s = strconv.FormatInt(p.Sum, 10)
+	default:
+		s = clustersText(p.Clusters)
+	}
+	if p.Partial {
+		s += " (so far)"
+	}
+	return s
+}
+
+func clustersText(n int64) string {
+	if n == 1 {
+		return "1 cluster"
+	}
+	return strconv.FormatInt(n, 10) + " clusters"
+}
+
+// baseText says what a series' (or group's) shares are of, and how many
+// clusters could not report the value.
+func baseText(b Base) string {
+	s := b.Series + ": "
+	if b.Hidden != "" {
+		return s + b.Of + ": " + b.Hidden
+	}
+	if b.Clusters == 0 && b.Active > 0 {
+		return s + fmt.Sprintf("no cluster could report it (%d of %d active: their versions cannot report it)", b.NotReported, b.Active)
+	}
+	s += "shares of the " + clustersText(b.Clusters) + " " + strings.TrimPrefix(b.Of, "clusters ")
+	if b.Of == "active clusters" {
+		s = b.Series + ": shares of the " + strconv.FormatInt(b.Clusters, 10) + " active clusters"
+	}
+	switch {
+	case b.NotReportedHidden != "":
+		s += "; not reported: " + b.NotReportedHidden
+	case b.NotReported > 0:
+		s += fmt.Sprintf("; not reported: %s of %d active (their versions cannot report it)", clustersText(b.NotReported), b.Active)
+	}
+	return s
 }
 
 // newChartView lays a chart out.
@@ -155,21 +195,18 @@ func newChartView(c Chart, query string) chartView {
 		v.APIJSON += "?" + query
 		v.APICSV += "?" + query
 	}
+	v.Unit = c.Unit
+	for _, b := range c.Bases {
+		if b.Group == "" {
+			v.BaseTexts = append(v.BaseTexts, baseText(b))
+		}
+	}
 	switch c.def.Type {
 	case shares:
-		v.Unit = "share of active clusters; clusters per day, averaged over the period"
 		v.Panels = []panel{barsPanel(c)}
 		v.Panels[0].Label = c.Title
 		v.Table = sharesTable(c)
 	default:
-		switch c.def.Type {
-		case daily:
-			v.Unit = "distinct clusters per day"
-		case weekly:
-			v.Unit = "share of the week's active clusters"
-		case sums:
-			v.Unit = "stanzas per day (sum of increments)"
-		}
 		labels := distinctLabels(c.Points)
 		for i, l := range labels {
 			v.Legend = append(v.Legend, legendItem{Label: l, Color: lineColors[i%len(lineColors)]})
@@ -184,7 +221,7 @@ func newChartView(c Chart, query string) chartView {
 	}
 	v.Empty = true
 	for _, p := range c.Points {
-		if p.Clusters != 0 || p.Sum != 0 {
+		if p.Clusters != 0 || p.Sum != 0 || p.Hidden != "" {
 			v.Empty = false
 			break
 		}
@@ -239,7 +276,11 @@ func barsPanel(c Chart) panel {
 				continue
 			}
 			by := y + float64(i)*barH
-			w := pt.Share * scale
+			if pt.Hidden != "" {
+				p.Texts = append(p.Texts, svgText{X: left + 4, Y: by + barH - 2, Text: pt.Hidden, Class: "value hidden", AnchorStart: true})
+				continue
+			}
+			w := min(pt.Share, 1) * scale
 			p.Bars = append(p.Bars, svgBar{X: left, Y: by, W: w, H: barH - 1, Color: seriesColors[s],
 				Tip: fmt.Sprintf("%s %s: %s", s, rk.Label, display(shares, pt)), Point: pt})
 			p.Texts = append(p.Texts, svgText{X: left + w + 4, Y: by + barH - 2, Text: percent(pt.Share), Class: "value", AnchorStart: true})
@@ -313,13 +354,42 @@ func sharesTable(c Chart) table {
 		r.Head = append(r.Head, rk.Label)
 		for _, s := range c.Series {
 			pt, ok := cells[rk][s]
-			cell := tableCell{Point: pt, Has: ok, Text: "folded"}
+			cell := tableCell{Point: pt, Has: ok && pt.Hidden == "", Text: "–"}
 			if ok {
 				cell.Text = display(shares, pt)
 			}
 			r.Cells = append(r.Cells, cell)
 		}
 		t.Rows = append(t.Rows, r)
+	}
+	// What the shares are of, and the part that could not report it.
+	var baseRow, nrRow tableRow
+	baseRow.Head, nrRow.Head = []string{"base"}, []string{notReportedLabel}
+	if c.def.Grouped {
+		return t // each module's users are in the modules chart
+	}
+	hasNR := false
+	for _, s := range c.Series {
+		for _, b := range c.Bases {
+			if b.Series != s {
+				continue
+			}
+			txt := b.Hidden
+			if txt == "" {
+				txt = clustersText(b.Clusters) + " (" + b.Of + ")"
+			}
+			baseRow.Cells = append(baseRow.Cells, tableCell{Text: txt})
+			nr := b.NotReportedHidden
+			if nr == "" {
+				nr = clustersText(b.NotReported)
+			}
+			hasNR = hasNR || b.NotReported > 0 || b.NotReportedHidden != ""
+			nrRow.Cells = append(nrRow.Cells, tableCell{Text: nr})
+		}
+	}
+	t.Rows = append(t.Rows, baseRow)
+	if hasNR {
+		t.Rows = append(t.Rows, nrRow)
 	}
 	return t
 }
@@ -380,14 +450,20 @@ func timePanel(c Chart, series string, labels []string) panel {
 	for li, l := range labels {
 		color := lineColors[li%len(lineColors)]
 		var d strings.Builder
-		for i, pt := range byLabel[l] {
+		gap := true
+		for _, pt := range byLabel[l] {
+			if pt.Hidden != "" {
+				gap = true // a hidden number is not drawn as zero
+				continue
+			}
 			xx, yy := x(dayIndex[pt.Day]), yOf(primary(c.def.Type, pt))
-			if i == 0 {
+			if gap {
 				fmt.Fprintf(&d, "M%.1f %.1f", xx, yy)
 			} else {
 				fmt.Fprintf(&d, "L%.1f %.1f", xx, yy)
 			}
-			if dots {
+			gap = false
+			if dots || pt.Partial {
 				p.Dots = append(p.Dots, svgDot{X: xx, Y: yy, Color: color, Point: pt,
 					Tip: fmt.Sprintf("%s %s %s: %s", series, pt.Day, l, display(c.def.Type, pt))})
 			}
@@ -424,20 +500,26 @@ func timeTable(c Chart, labels []string) table {
 	cells := map[k]Point{}
 	var days []string
 	seen := map[string]bool{}
+	partial := map[string]bool{}
 	for _, pt := range c.Points {
 		cells[k{pt.Day, pt.Series, pt.Label}] = pt
 		if !seen[pt.Day] {
 			seen[pt.Day] = true
 			days = append(days, pt.Day)
 		}
+		partial[pt.Day] = partial[pt.Day] || pt.Partial
 	}
 	for i := len(days) - 1; i >= 0; i-- { // newest first
 		d := days[i]
-		r := tableRow{Day: d, Head: []string{d}}
+		head := d
+		if partial[d] {
+			head += " (not over)"
+		}
+		r := tableRow{Day: d, Head: []string{head}}
 		for _, s := range c.Series {
 			for _, l := range labels {
 				pt, ok := cells[k{d, s, l}]
-				cell := tableCell{Point: pt, Has: ok, Text: "folded"}
+				cell := tableCell{Point: pt, Has: ok && pt.Hidden == "", Text: "–"}
 				if ok {
 					cell.Text = display(c.def.Type, pt)
 				}

@@ -3,7 +3,6 @@ package dashboard
 import (
 	"bytes"
 	"html/template"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -24,20 +23,24 @@ var hostileValues = []string{
 func TestHostileValuesRenderAsText(t *testing.T) {
 	d := New(nil, Options{Now: func() time.Time { return testToday }}).(*dashboard)
 	today := daysAgo(0)
-	rows := []store.RollupRow{row(today, store.Production, facts.Clusters, "new", 3)}
+	var profile []facts.Fact
+	var rows []store.RollupRow
 	for _, v := range hostileValues {
-		rows = append(rows,
-			row(today, store.Production, facts.Version, v, 1),
-			row(today, store.Production, facts.ModuleBackend, v+"/"+v, 1),
-			row(today, store.Production, facts.HTTPAPI, v, 1),
-			store.RollupRow{Day: today, Kind: store.Production, Version: "*", Dimension: facts.Stanza, Value: v, Clusters: 1, Sum: 5})
+		profile = append(profile, factsOf(facts.Version, v, facts.Module, v, facts.ModuleBackend, v+"/"+v, facts.HTTPAPI, v)...)
+		rows = append(rows, store.RollupRow{Day: today, Kind: store.Production, Version: "*", Dimension: facts.Stanza, Value: v, Clusters: 1, Sum: 5})
 	}
-	f := mustFilter(t, "version="+url.QueryEscape(hostileValues[0]))
-	b := builder{rows: indexRows(rows), f: f}
-	data := pageData{base: base{Title: "t", Path: "/", Pages: pages, Filter: f, Query: f.values().Encode(), Versions: hostileValues, Periods: periods}}
+	rows = append(rows, row(today, store.Production, facts.Clusters, "new", 1))
+	set := runSet(fakeCluster{id: "c", kind: store.Production, from: 0, to: 0, facts: profile})
+	f := mustFilter(t, "")
+	var defs []chartDef
 	for _, id := range []string{"backends", "versions", "http-apis", "stanzas"} {
 		def, _ := chartByID(id)
-		data.Charts = append(data.Charts, newChartView(b.build(def), data.Query))
+		defs = append(defs, def)
+	}
+	b := builder{in: newPageInput(f, testToday, set, rows, defs), k: 5}
+	data := pageData{base: base{Title: "t", Path: "/", Pages: pages, Filter: f, Query: template.URL(f.values().Encode()), Versions: hostileValues, Periods: periods, Admin: true}}
+	for _, def := range defs {
+		data.Charts = append(data.Charts, newChartView(b.build(def), string(data.Query)))
 	}
 	var buf bytes.Buffer
 	if err := d.tmpl.ExecuteTemplate(&buf, "page", data); err != nil {

@@ -9,7 +9,7 @@ import (
 )
 
 // answersFile holds what a real MongooseIM 6.2.1 node (OTP 25) answered,
-// [{Label, Result}], copied from ../shared/fixtures/mongooseim-6.2.1.
+// [{Label, Result}] (etf/testdata/mongooseim-6.2.1-answers.txt is its text).
 const answersFile = "testdata/corpus/mongooseim-6.2.1-answers.etf"
 
 // answersText is the same, printed with ~p (answers.txt there).

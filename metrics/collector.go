@@ -16,10 +16,10 @@ import (
 
 // Caller is what the collector needs from package node: evaluate Erlang
 // on a node (expressions src, which may call the functions of the module
-// sources files), and list the cluster's members.
+// sources files), and list the cluster's members (node.Cluster.Membership).
 type Caller interface {
 	EvalProgram(ctx context.Context, node string, files []string, src string, vars map[string]any) (etf.Term, error)
-	Members(ctx context.Context) ([]string, error)
+	Membership(ctx context.Context) (node.Membership, error)
 }
 
 // ErrNoClusterID: no member has a MongooseIM Cluster ID.
@@ -37,9 +37,10 @@ type Collector struct {
 	mu      sync.Mutex
 	flights map[string]*flight    // per node, the collection in progress
 	flavors map[string]nodeFlavor // per node, from its first probe
-	peers   map[string][]string   // per node, the nodes() its last gather answered
+	peers   map[string]node.Peers // per node, the members its last gather answered
 	prev    map[string]StanzaTotals
-	members map[string]bool
+	members map[string]bool // the members of the last collection
+	down    map[string]bool // those of them that were down (see node.Membership)
 
 	clusterID       string // the last one a gather answered
 	clusterIDFailed bool   // a gather could not read it (and none gave it)
@@ -52,7 +53,8 @@ func NewCollector(caller Caller, log *zap.Logger) *Collector {
 		log = zap.NewNop()
 	}
 	return &Collector{caller: caller, log: log, FieldTimeout: 5 * time.Second,
-		flights: map[string]*flight{}, flavors: map[string]nodeFlavor{}, peers: map[string][]string{}, prev: map[string]StanzaTotals{}, members: map[string]bool{}}
+		flights: map[string]*flight{}, flavors: map[string]nodeFlavor{}, peers: map[string]node.Peers{}, prev: map[string]StanzaTotals{},
+		members: map[string]bool{}, down: map[string]bool{}}
 }
 
 // Collect discovers the members and collects every one in parallel: one
@@ -67,6 +69,11 @@ func NewCollector(caller Caller, log *zap.Logger) *Collector {
 // the members are listed while the last ones are collected. A new member
 // is collected as soon as the list names it; a member that left is
 // collected for nothing, once, and left out.
+//
+// A member that the cluster records but no seed is connected to is down
+// (see node.Membership): it is reported with Down set and a
+// *node.NotRunningError, without calling it (a seed is still called, and
+// is down when that fails), until it runs again or leaves the record.
 func (c *Collector) Collect(ctx context.Context) ([]NodeReport, error) {
 	started := map[string]chan NodeReport{}
 	start := func(n string) {
@@ -79,21 +86,32 @@ func (c *Collector) Collect(ctx context.Context) ([]NodeReport, error) {
 	}
 	c.mu.Lock()
 	c.clusterIDFailed = false
+	collectedBefore := len(c.members) > 0
 	last := make([]string, 0, len(c.members))
 	for n := range c.members {
-		last = append(last, n)
+		if !c.down[n] {
+			last = append(last, n)
+		}
 	}
 	c.mu.Unlock()
 	for _, n := range last {
 		start(n)
 	}
-	var members []string
+	var ms node.Membership
 	var err error
-	if d, ok := c.caller.(Discoverer); ok && d.Discovers() && len(last) > 0 {
-		members, err = c.membersFromSeeds(d.Seeds(), start, started)
-	} else {
-		members, err = c.caller.Members(ctx)
+	seeds := map[string]bool{} // called even when down
+	d, discoverer := c.caller.(Discoverer)
+	if discoverer {
+		for _, s := range d.Seeds() {
+			seeds[s] = true
+		}
 	}
+	if discoverer && d.Discovers() && collectedBefore {
+		ms, err = c.membersFromSeeds(d.Seeds(), start, started)
+	} else {
+		ms, err = c.caller.Membership(ctx)
+	}
+	members := ms.Members
 	if len(members) == 0 {
 		if err == nil {
 			err = errors.New("no cluster members")
@@ -103,15 +121,29 @@ func (c *Collector) Collect(ctx context.Context) ([]NodeReport, error) {
 	// With no seed answering (err != nil), the members are the seeds; their
 	// reports say why each failed.
 	for _, n := range members {
-		start(n)
+		if _, down := ms.RecordedBy(n); !down || seeds[n] {
+			start(n)
+		}
 	}
 	reports := make([]NodeReport, len(members))
+	down := map[string]bool{}
 	for i, n := range members {
-		r := <-started[n]
-		started[n] <- r // a seed's report may be read twice
+		by, recorded := ms.RecordedBy(n)
+		ch, called := started[n]
+		if !called {
+			reports[i] = NodeReport{Node: n, Down: true, Err: &node.NotRunningError{Node: n, RecordedBy: by}}
+			down[n] = true
+			continue
+		}
+		r := <-ch
+		ch <- r // a seed's report may be read twice
+		if recorded && r.Err != nil {
+			r.Down, r.Err = true, &node.NotRunningError{Node: n, RecordedBy: by, Cause: r.Err}
+			down[n] = true
+		}
 		reports[i] = r
 	}
-	c.forgetDeparted(members)
+	c.forgetDeparted(members, down)
 	c.noteAnswered(reports)
 	return reports, nil
 }
@@ -127,23 +159,23 @@ type Discoverer interface {
 	Discovers() bool
 }
 
-// membersFromSeeds is Members made of the seeds' gathers: the seeds and
-// the nodes their gathers listed (see node.MembersOf).
-func (c *Collector) membersFromSeeds(seeds []string, start func(string), started map[string]chan NodeReport) ([]string, error) {
+// membersFromSeeds is Membership made of the seeds' gathers: the seeds
+// and the members their gathers listed (see node.MembershipOf).
+func (c *Collector) membersFromSeeds(seeds []string, start func(string), started map[string]chan NodeReport) (node.Membership, error) {
 	for _, s := range seeds {
 		start(s)
 	}
-	return node.MembersOf(seeds, func(s string) ([]string, error) {
+	return node.MembershipOf(seeds, func(s string) (node.Peers, error) {
 		r := <-started[s]
 		started[s] <- r
 		if r.Err != nil {
-			return nil, r.Err
+			return node.Peers{}, r.Err
 		}
 		c.mu.Lock()
 		peers, ok := c.peers[s]
 		c.mu.Unlock()
 		if !ok {
-			return nil, fmt.Errorf("%s did not list its peers", s)
+			return node.Peers{}, fmt.Errorf("%s did not list its peers", s)
 		}
 		return peers, nil
 	})
@@ -244,8 +276,9 @@ func (c *Collector) flightContext(ctx context.Context) (context.Context, context
 }
 
 // forgetDeparted drops the state of nodes that left the cluster, so the
-// collector's memory follows the cluster's size.
-func (c *Collector) forgetDeparted(members []string) {
+// collector's memory follows the cluster's size, and keeps the members
+// and those of them that are down.
+func (c *Collector) forgetDeparted(members []string, down map[string]bool) {
 	now := map[string]bool{}
 	for _, m := range members {
 		now[m] = true
@@ -268,6 +301,7 @@ func (c *Collector) forgetDeparted(members []string) {
 		}
 	}
 	c.members = now
+	c.down = down
 }
 
 // commitTotals keeps a node's stanza totals of a report that is used, for
@@ -393,29 +427,40 @@ func (c *Collector) forgetFlavor(node string) {
 	c.mu.Unlock()
 }
 
-// notePeers keeps the nodes() a gather answered (field nodes), for
-// membersFromSeeds; the node names stay local.
-func (c *Collector) notePeers(node string, fs fields) {
-	var peers []string
-	v, ok := fs.m.GetAtom("nodes")
-	if tup, _ := v.(etf.Tuple); ok && len(tup) == 2 && etf.IsAtom(tup[0], "ok") {
-		elems, _ := etf.Elems(tup[1])
-		for _, e := range elems {
-			if a, ok := e.(etf.Atom); ok {
-				peers = append(peers, string(a))
-			}
+// notePeers keeps the members a gather answered, for membersFromSeeds:
+// the nodes() it is connected to (field nodes), and the members its
+// records name (fields db_nodes and cets_nodes; when both fail, the
+// record of its last gather stands). The node names stay local.
+func (c *Collector) notePeers(n string, fs fields) {
+	connected, ok := nodeNamesField(fs, "nodes")
+	var recorded []string
+	known := false
+	for _, f := range []string{"db_nodes", "cets_nodes"} {
+		if names, ok := nodeNamesField(fs, f); ok {
+			recorded, known = append(recorded, names...), true
 		}
-		ok = elems != nil || etf.Equal(tup[1], etf.List{})
-	} else {
-		ok = false
 	}
 	c.mu.Lock()
-	if ok {
-		c.peers[node] = peers
-	} else {
-		delete(c.peers, node)
+	defer c.mu.Unlock()
+	if !ok {
+		delete(c.peers, n)
+		return
 	}
-	c.mu.Unlock()
+	if !known {
+		recorded = c.peers[n].Recorded
+	}
+	c.peers[n] = node.Peers{Connected: connected, Recorded: recorded}
+}
+
+// nodeNamesField reads a field that is a list of node names; false when
+// the field is missing or failed.
+func nodeNamesField(fs fields, name string) ([]string, bool) {
+	v, ok := fs.m.GetAtom(name)
+	tup, _ := v.(etf.Tuple)
+	if !ok || len(tup) != 2 || !etf.IsAtom(tup[0], "ok") {
+		return nil, false
+	}
+	return node.NodeNames(tup[1])
 }
 
 // noteClusterID remembers the Cluster ID a node's gather answered

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mim-metrics/mim-metrics/etf"
+	"github.com/mim-metrics/mim-metrics/node"
 )
 
 // The indexed shape (the gather's fast path) gives the events of the
@@ -61,9 +62,12 @@ type fakeCaller struct {
 	mu      sync.Mutex
 	listed  int // calls of Members
 	down    map[string]bool
-	members []string
-	version map[string]string // node -> MongooseIM version it runs
-	evals   map[string]int
+	members []string // the running members, connected to each other
+	// recorded, when set, are the members the seed a@h records (its
+	// gather's db_nodes, and Membership's).
+	recorded []string
+	version  map[string]string // node -> MongooseIM version it runs
+	evals    map[string]int
 }
 
 // requestVersion is the version a gather request (see gatherRequest)
@@ -107,21 +111,36 @@ func (f *fakeCaller) EvalProgram(_ context.Context, node string, _ []string, src
 			peers = append(peers, etf.Atom(m))
 		}
 	}
-	return etf.Map{
+	ans := etf.Map{
 		{Key: etf.Atom("host_count"), Value: ok(int64(1))},
 		{Key: etf.Atom("builtin_service"), Value: ok(etf.Atom("true"))},
 		{Key: etf.Atom("nodes"), Value: ok(peers)},
 		{Key: etf.Atom("cluster_id"), Value: ok(etf.Tuple{etf.Atom("ok"), etf.Binary("cid-" + f.version[node])})},
-	}, nil
+	}
+	if f.recorded != nil {
+		ans = append(ans, etf.MapPair{Key: etf.Atom("db_nodes"), Value: ok(atoms(f.recorded...))})
+	}
+	return ans, nil
 }
 
-func (f *fakeCaller) Members(context.Context) ([]string, error) {
+func (f *fakeCaller) Membership(context.Context) (node.Membership, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.listed++
+	if f.recorded != nil {
+		return node.MembershipOf([]string{"a@h"}, func(string) (node.Peers, error) {
+			var connected []string
+			for _, m := range f.members {
+				if m != "a@h" {
+					connected = append(connected, m)
+				}
+			}
+			return node.Peers{Connected: connected, Recorded: f.recorded}, nil
+		})
+	}
 	out := append([]string(nil), f.members...)
 	sort.Strings(out)
-	return out, nil
+	return node.Membership{Members: out}, nil
 }
 
 func (f *fakeCaller) takeEvals() map[string]int {
@@ -268,6 +287,70 @@ func TestCollectMembersFromTheSeedsGather(t *testing.T) {
 	}
 }
 
+// A member the seed records but is not connected to is down: reported
+// with Down and a NotRunningError, and not called, from the first
+// collection on; when it runs again it is collected at once; when it
+// leaves the record it is no longer reported.
+func TestCollectDownMembers(t *testing.T) {
+	f := &fakeCaller{members: []string{"a@h"}, recorded: []string{"a@h", "b@h"},
+		version: map[string]string{"a@h": "6.2.1", "b@h": "6.2.1"}, evals: map[string]int{}, down: map[string]bool{"b@h": true}}
+	c := NewCollector(fakeDiscoverer{f}, nil)
+	ctx := context.Background()
+	collect := func(what string, want string) {
+		t.Helper()
+		reps, err := c.Collect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range reps {
+			switch {
+			case r.Down:
+				if !node.IsNotRunning(r.Err) || !strings.Contains(r.Err.Error(), r.Node+" is a member of the cluster but not running") {
+					t.Errorf("%s: %s is down with error %v", what, r.Node, r.Err)
+				}
+				got = append(got, r.Node+"(down)")
+			case r.Err != nil:
+				got = append(got, r.Node+"!")
+			default:
+				got = append(got, r.Node)
+			}
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("%s: reports %v, want %s", what, got, want)
+		}
+	}
+	for _, what := range []string{"down at the first collection", "still down"} {
+		collect(what, "a@h b@h(down)")
+		if e := f.takeEvals(); e["b@h"] != 0 {
+			t.Errorf("%s: b@h was called %d times", what, e["b@h"])
+		}
+	}
+	f.mu.Lock()
+	f.members, f.down = []string{"a@h", "b@h"}, map[string]bool{}
+	f.mu.Unlock()
+	collect("back", "a@h b@h")
+	collect("running", "a@h b@h")
+	f.takeEvals()
+	f.mu.Lock()
+	f.members, f.down = []string{"a@h"}, map[string]bool{"b@h": true}
+	f.mu.Unlock()
+	// A member of the last collection is called at once, so it is called
+	// (in vain) once.
+	collect("down again", "a@h b@h(down)")
+	if e := f.takeEvals(); e["b@h"] > 1 {
+		t.Errorf("b@h, gone down, was called %d times", e["b@h"])
+	}
+	collect("still down", "a@h b@h(down)")
+	f.mu.Lock()
+	f.recorded = []string{"a@h"}
+	f.mu.Unlock()
+	collect("left the cluster", "a@h")
+	if e := f.takeEvals(); e["b@h"] != 0 {
+		t.Errorf("b@h, down or gone, was called %d times", e["b@h"])
+	}
+}
+
 // stanzaCaller is one MongooseIM 6.2.1 node whose gather reports a message
 // counter, and can be held until released.
 type stanzaCaller struct {
@@ -296,7 +379,9 @@ func (s *stanzaCaller) EvalProgram(_ context.Context, node string, _ []string, s
 	}, nil
 }
 
-func (s *stanzaCaller) Members(context.Context) ([]string, error) { return []string{"a@h"}, nil }
+func (s *stanzaCaller) Membership(context.Context) (node.Membership, error) {
+	return node.Membership{Members: []string{"a@h"}}, nil
+}
 
 func messageIncrement(t *testing.T, reps []NodeReport) any {
 	t.Helper()

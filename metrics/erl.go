@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mim-metrics/mim-metrics/etf"
+	"github.com/mim-metrics/mim-metrics/node"
 )
 
 // The gathering is Erlang: the modules in erl/, evaluated on each node by
@@ -27,10 +28,12 @@ func erlFile(name string) string {
 	return string(b)
 }
 
+// The gathers answer the members the node records too: with package
+// node's module, which lists the members.
 var (
 	probeFiles    = []string{erlFile("mim_metrics_probe")}
-	mimFiles      = []string{erlFile("mim_metrics_probe"), erlFile("mim_metrics_gather"), erlFile("mim_metrics_mongooseim")}
-	ejabberdFiles = []string{erlFile("mim_metrics_probe"), erlFile("mim_metrics_gather"), erlFile("mim_metrics_ejabberd")}
+	mimFiles      = []string{erlFile("mim_metrics_probe"), erlFile("mim_metrics_gather"), erlFile("mim_metrics_mongooseim"), node.MembersModule()}
+	ejabberdFiles = []string{erlFile("mim_metrics_probe"), erlFile("mim_metrics_gather"), erlFile("mim_metrics_ejabberd"), node.MembersModule()}
 )
 
 // probeMain is what a probe evaluates.

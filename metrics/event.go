@@ -38,4 +38,7 @@ type NodeReport struct {
 	Events []Event
 	// Err is set when the node could not be collected at all; Events is then empty.
 	Err error
+	// Down is set when the node is a member the cluster records but that
+	// is not running (Err is then a *node.NotRunningError).
+	Down bool
 }

@@ -433,61 +433,10 @@ func (c *Cluster) isConnected(node string) bool {
 	return err == nil
 }
 
-// Members returns the cluster's members, sorted: the seeds, plus, with
-// Discover, every node a reachable seed lists in nodes(). Unreachable seeds
-// are still members (their reports say why they are missing). The error
-// is non-nil only when no seed answered.
+// Members returns the cluster's members, sorted (see Membership).
 func (c *Cluster) Members(ctx context.Context) ([]string, error) {
-	if !c.opts.Discover {
-		return MembersOf(c.opts.Seeds, func(string) ([]string, error) { return nil, nil })
-	}
-	return MembersOf(c.opts.Seeds, func(seed string) ([]string, error) {
-		t, err := c.Call(ctx, seed, "erlang", "nodes")
-		if err != nil {
-			return nil, err
-		}
-		var peers []string
-		elems, _ := etf.Elems(t)
-		for _, e := range elems {
-			if n, ok := e.(etf.Atom); ok {
-				peers = append(peers, string(n))
-			}
-		}
-		return peers, nil
-	})
-}
-
-// MembersOf is the members discovered from seeds: the seeds and the peers
-// that peersOf lists for each seed, in the seeds' order, sorted and
-// without repeats. The error is the first seed's, and is returned only
-// when no seed answered (the members are then the seeds).
-func MembersOf(seeds []string, peersOf func(seed string) ([]string, error)) ([]string, error) {
-	set := map[string]bool{}
-	var firstErr error
-	answered := false
-	for _, seed := range seeds {
-		set[seed] = true
-		peers, err := peersOf(seed)
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
-		}
-		answered = true
-		for _, p := range peers {
-			set[p] = true
-		}
-	}
-	out := make([]string, 0, len(set))
-	for n := range set {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	if !answered && len(seeds) > 0 {
-		return out, firstErr
-	}
-	return out, nil
+	m, err := c.Membership(ctx)
+	return m.Members, err
 }
 
 // Seeds returns the seed nodes.

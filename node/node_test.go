@@ -215,23 +215,50 @@ func TestPeerSaid(t *testing.T) {
 	}
 }
 
-// MembersOf: the seeds and their peers, sorted, once each; the first
-// seed's error only when no seed answered.
-func TestMembersOf(t *testing.T) {
+// MembershipOf: the seeds, their peers and the members they record,
+// sorted, once each; the first seed's error only when no seed answered.
+// A recorded member no answering seed is connected to is down.
+func TestMembershipOf(t *testing.T) {
 	down := errors.New("down")
-	peers := map[string][]string{"a@h": {"c@h", "b@h"}, "b@h": {"a@h", "c@h"}}
-	ask := func(seed string) ([]string, error) {
+	peers := map[string]Peers{
+		"a@h": {Connected: []string{"c@h", "b@h"}, Recorded: []string{"a@h", "b@h", "c@h", "d@h", "x@h"}},
+		"b@h": {Connected: []string{"a@h", "c@h"}, Recorded: []string{"e@h"}},
+	}
+	ask := func(seed string) (Peers, error) {
 		if p, ok := peers[seed]; ok {
 			return p, nil
 		}
-		return nil, fmt.Errorf("%s: %w", seed, down)
+		return Peers{}, fmt.Errorf("%s: %w", seed, down)
 	}
-	got, err := MembersOf([]string{"b@h", "x@h", "a@h"}, ask)
-	if err != nil || strings.Join(got, " ") != "a@h b@h c@h x@h" {
-		t.Errorf("got %v, %v", got, err)
+	got, err := MembershipOf([]string{"b@h", "x@h", "a@h"}, ask)
+	if err != nil || strings.Join(got.Members, " ") != "a@h b@h c@h d@h e@h x@h" {
+		t.Errorf("got %v, %v", got.Members, err)
 	}
-	got, err = MembersOf([]string{"y@h", "x@h", "y@h"}, ask)
-	if !errors.Is(err, down) || !strings.HasPrefix(err.Error(), "y@h") || strings.Join(got, " ") != "x@h y@h" {
-		t.Errorf("no seed answered: got %v, %v; want the seeds and y@h's error", got, err)
+	if len(got.Down) != 3 || got.Down["d@h"] != "a@h" || got.Down["x@h"] != "a@h" || got.Down["e@h"] != "b@h" {
+		t.Errorf("down %v, want d@h and x@h (recorded by a@h, the seed x@h did not answer) and e@h (by b@h)", got.Down)
+	}
+	if by, ok := got.RecordedBy("c@h"); ok {
+		t.Errorf("c@h, connected, is down (recorded by %s)", by)
+	}
+	got, err = MembershipOf([]string{"y@h", "x@h", "y@h"}, ask)
+	if !errors.Is(err, down) || !strings.HasPrefix(err.Error(), "y@h") || strings.Join(got.Members, " ") != "x@h y@h" || len(got.Down) != 0 {
+		t.Errorf("no seed answered: got %v, %v; want the seeds and y@h's error, none down", got, err)
+	}
+}
+
+// NotRunningError names the member and the seed that records it, and
+// wraps the cause.
+func TestNotRunningError(t *testing.T) {
+	cause := errors.New("connection refused")
+	err := fmt.Errorf("collect: %w", &NotRunningError{Node: "mongooseim@b", RecordedBy: "mongooseim@a", Cause: cause})
+	if !IsNotRunning(err) || !errors.Is(err, cause) {
+		t.Errorf("%v: not recognised, or the cause is lost", err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "mongooseim@b is a member of the cluster but not running") || !strings.Contains(msg, "mongooseim@a") {
+		t.Errorf("message %q", msg)
+	}
+	if IsNotRunning(cause) {
+		t.Error("any error is taken for a member that is down")
 	}
 }

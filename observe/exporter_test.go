@@ -175,3 +175,28 @@ func TestOddAnswers(t *testing.T) {
 		t.Errorf("the invalid backend is not exported as valid UTF-8:\n%s", text)
 	}
 }
+
+// A member that is down (recorded by the cluster, not running) keeps its
+// node_up series at 0 and is counted down; /readyz stays ready while
+// another node was collected.
+func TestDownMemberSeries(t *testing.T) {
+	e := New(Options{Version: "test"})
+	src := fakeSource{reports: []metrics.NodeReport{
+		{Node: "a@h", Server: metrics.MongooseIM, Version: "6.4.0"},
+		{Node: "b@h", Down: true, Err: errors.New("node b@h is a member of the cluster but not running")},
+	}}
+	if _, err := e.Source(src).Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.ObserveCycle(reporting.Result{Nodes: 2, Collected: 1, Down: 1}, nil)
+	text := scrape(t, e)
+	for series, want := range map[string]float64{`mim_metrics_node_up{node="b@h"}`: 0, `mim_metrics_node_up{node="a@h"}`: 1,
+		`mim_metrics_nodes{state="down"}`: 1, `mim_metrics_nodes{state="up"}`: 1, `mim_metrics_cycles_total{outcome="partial"}`: 1} {
+		if v, ok := sample(text, series); !ok || v != want {
+			t.Errorf("%s = %v (present %v), want %v in:\n%s", series, v, ok, want, text)
+		}
+	}
+	if ok, why := e.Ready(); !ok {
+		t.Errorf("not ready with one node collected: %s", why)
+	}
+}

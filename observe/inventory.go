@@ -11,10 +11,10 @@ import (
 // a node that left the cluster leaves no series behind.
 var (
 	descNodes = prometheus.NewDesc(namespace+"_nodes",
-		"Cluster members in the last collection, by state: up (collected) or down (listed but not collected).",
+		"Cluster members in the last collection, by state: up (collected) or down (not collected: recorded by the cluster but not running, or not answering).",
 		[]string{"state"}, nil)
 	descNodeUp = prometheus.NewDesc(namespace+"_node_up",
-		"1 when the node was collected in the last collection, 0 when it could not be.",
+		"1 when the node was collected in the last collection, 0 when it could not be (down, or not answering).",
 		[]string{"node"}, nil)
 	descRoundTrips = prometheus.NewDesc(namespace+"_rex_round_trips_total",
 		"RPC round trips (calls to the node's rex) made to the node since the sidecar started.",

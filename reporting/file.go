@@ -29,6 +29,7 @@ type fileNode struct {
 	Server  string        `json:"server,omitempty"`
 	Version string        `json:"version,omitempty"`
 	Error   string        `json:"error,omitempty"`
+	Down    bool          `json:"down,omitempty"` // a member the cluster records that is not running
 	Events  []ga4Event    `json:"events"`
 	Dropped []fileDropped `json:"dropped,omitempty"`
 }
@@ -65,7 +66,7 @@ func encodeReportFile(clientID string, at time.Time, reports []metrics.NodeRepor
 		byNode[d.Node] = append(byNode[d.Node], fileDropped{Event: d.Event, Reason: d.Reason})
 	}
 	for _, r := range reports {
-		n := fileNode{Node: r.Node, Server: string(r.Server), Version: r.Version, Events: make([]ga4Event, 0, len(r.Events)), Dropped: byNode[r.Node]}
+		n := fileNode{Node: r.Node, Server: string(r.Server), Version: r.Version, Down: r.Down, Events: make([]ga4Event, 0, len(r.Events)), Dropped: byNode[r.Node]}
 		if r.Err != nil {
 			n.Error = r.Err.Error()
 		}

@@ -99,6 +99,7 @@ type Service struct {
 	ids     clusterIDResolver
 	plan    string
 	builtin builtinWarner
+	members memberWatch
 
 	fileMu  sync.Mutex
 	written uint64 // the newest cycle whose report file was written
@@ -161,8 +162,9 @@ type Result struct {
 	// because the cluster has no Cluster ID.
 	LocalClusterID bool
 	// Nodes is the number of nodes reported on; Collected how many of them
-	// answered.
-	Nodes, Collected int
+	// answered; Down how many of the others are members the cluster
+	// records that are not running (metrics.NodeReport.Down).
+	Nodes, Collected, Down int
 	// Events is the number of valid events over all nodes; Dropped lists
 	// the invalid ones, left out.
 	Events  int
@@ -404,13 +406,20 @@ func (s *Service) cycle(ctx context.Context, seq uint64) (Result, error) {
 	res.Nodes = len(reports)
 	var nodeErrs []error
 	for _, r := range reports {
-		if r.Err != nil {
+		switch {
+		case r.Down:
+			// Told once, when it goes down (see memberWatch).
+			res.Down++
+			nodeErrs = append(nodeErrs, r.Err)
+			continue
+		case r.Err != nil:
 			s.log.Warn("node could not be collected; it is left out of this report", zap.String("node", r.Node), zap.Error(r.Err))
 			nodeErrs = append(nodeErrs, r.Err) // it names the node
 			continue
 		}
 		res.Collected++
 	}
+	s.members.check(s.log, s.cfg.Clock.Now(), reports)
 	s.builtin.check(s.log, reports)
 	if res.Collected == 0 {
 		err := errors.Join(append([]error{errors.New("no node could be collected")}, nodeErrs...)...)
@@ -460,6 +469,7 @@ func (s *Service) cycle(ctx context.Context, seq uint64) (Result, error) {
 		zap.Bool("local_cluster_id", local),
 		zap.Int("nodes", res.Nodes),
 		zap.Int("collected", res.Collected),
+		zap.Int("down", res.Down),
 		zap.Int("events", res.Events),
 		zap.Int("dropped", len(dropped)),
 		zap.String("destinations_accepted", fmt.Sprintf("%d/%d", ok, len(res.Destinations))),

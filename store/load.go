@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
+
+	"github.com/mim-metrics/mim-metrics/facts"
 )
 
 // LoadRollups writes roll-up rows computed elsewhere, replacing every row
@@ -56,6 +59,66 @@ func (s *sqlStore) loadRollups(ctx context.Context, rows []RollupRow) error {
 		}
 	}
 	if err := s.insertRows(ctx, tx, insertRollupsHead, "", rollupColumns, args); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, bumpRollupVersion); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// LoadedRun is a cluster run computed elsewhere: the days [First, Last]
+// on which the cluster reported Facts (combined, facts.CombineDay).
+type LoadedRun struct {
+	Property, ClientID string
+	Kind               Kind
+	First, Last        time.Time
+	Facts              []facts.Fact
+}
+
+// LoadRuns writes cluster runs computed elsewhere, in one transaction,
+// storing their profiles: a history loaded at once (the receiver
+// benchmark's year). The runs must not overlap each other nor the stored
+// ones. s must be a store of this package.
+func LoadRuns(ctx context.Context, s Store, runs []LoadedRun) error {
+	st, ok := s.(*sqlStore)
+	if !ok {
+		return errors.New("load runs: not a store of package store")
+	}
+	if err := st.loadRuns(ctx, runs); err != nil {
+		return fmt.Errorf("load runs: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) loadRuns(ctx context.Context, runs []LoadedRun) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if s.d.lockDay != nil {
+		if err := s.d.lockDay(ctx, tx, time.Time{}); err != nil {
+			return err
+		}
+	}
+	ids := map[string]int64{}
+	args := make([]any, 0, len(runs)*6)
+	for _, r := range runs {
+		text := profileText(r.Facts)
+		id, ok := ids[text]
+		if !ok {
+			if id, err = s.profileID(ctx, tx, r.Facts); err != nil {
+				return err
+			}
+			ids[text] = id
+		}
+		args = append(args, r.Property, r.ClientID, string(r.Kind), dayNumber(r.First), dayNumber(r.Last), id)
+	}
+	if err := s.insertRows(ctx, tx, `INSERT INTO cluster_runs (property, client_id, kind, first_day, last_day, profile)`, "", 6, args); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, bumpRollupVersion); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -12,7 +12,8 @@ import (
 )
 
 // lockSpace is the first key of the store's advisory locks; the second is
-// 0 for migrations, or a day (days since 1970-01-01, plus one).
+// 0 for migrations, 1 for roll-ups (one at a time: a day's roll-up changes
+// the cluster runs of the days beside it too).
 const lockSpace = 0x6d6d // "mm"
 
 var postgresDialect = dialect{
@@ -22,7 +23,7 @@ var postgresDialect = dialect{
 	multiRow: true,
 	// Receivers on one database compute a day one at a time.
 	lockDay: func(ctx context.Context, tx *sql.Tx, day time.Time) error {
-		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1::int4, $2::int4)`, lockSpace, day.Unix()/86400+1)
+		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1::int4, 1)`, lockSpace)
 		return err
 	},
 	addInOneStatement: addBatchPostgres,

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -19,6 +20,8 @@ type rollup struct {
 	facts              []facts.Fact
 
 	counts map[rollupKey]*rollupCount
+	// profiles: each cluster's combined facts of the day (the runs).
+	profiles []clusterProfile
 }
 
 type rollupKey struct {
@@ -43,35 +46,42 @@ func (r *rollup) add(f facts.Fact) {
 	r.facts = append(r.facts, f)
 }
 
-// flush counts the cluster read so far under "all versions" and under each
-// version it reported (a cluster mid-upgrade counts under both), with its
-// stanza volume and whether it is new.
+// flush counts the cluster read so far, its facts combined per cluster
+// (facts.CombineDay), under "all versions" and under each version it
+// reported (a cluster mid-upgrade counts under both), with its stanza
+// increments and whether it is new; and keeps its profile for the runs.
 func (r *rollup) flush() {
 	if len(r.facts) == 0 {
 		return
 	}
+	profile := facts.CombineDay(r.facts)
+	r.profiles = append(r.profiles, clusterProfile{property: r.property, clientID: r.clientID, kind: r.kind, facts: profile})
 	versions := []string{facts.AllVersions}
-	var stanzas int64
-	reportedStanzas := false
-	for _, f := range r.facts {
-		switch f.Dimension {
-		case facts.Version:
+	counted := slices.Clone(profile)
+	for _, f := range profile {
+		if f.Dimension == facts.Version {
 			versions = append(versions, f.Value)
-		case facts.Stanza:
-			stanzas += f.Amount
-			reportedStanzas = true
 		}
 	}
-	if reportedStanzas {
-		r.facts = append(r.facts, facts.Fact{Dimension: facts.StanzaVolume, Value: facts.StanzaVolumeBucket(stanzas), Amount: stanzas})
+	var stanzas int64
+	for _, f := range r.facts {
+		if f.Dimension == facts.Stanza {
+			counted = append(counted, f)
+			stanzas = facts.AddSaturating(stanzas, f.Amount)
+		}
+	}
+	for i, f := range counted {
+		if f.Dimension == facts.StanzaVolume {
+			counted[i].Amount = stanzas // the day's traffic, beside its bucket
+		}
 	}
 	age := facts.ClustersReturning
 	if !Day(r.firstSeen).Before(r.day) {
 		age = facts.ClustersNew
 	}
-	r.facts = append(r.facts, facts.Fact{Dimension: facts.Clusters, Value: age})
+	counted = append(counted, facts.Fact{Dimension: facts.Clusters, Value: age})
 	for _, v := range versions {
-		for _, f := range r.facts {
+		for _, f := range counted {
 			k := rollupKey{r.kind, v, f.Dimension, f.Value}
 			c := r.counts[k]
 			if c == nil {
@@ -79,7 +89,7 @@ func (r *rollup) flush() {
 				r.counts[k] = c
 			}
 			c.clusters++
-			c.sum += f.Amount
+			c.sum = facts.AddSaturating(c.sum, f.Amount)
 		}
 	}
 	r.facts = r.facts[:0]

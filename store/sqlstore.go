@@ -53,6 +53,12 @@ type sqlStore struct {
 
 	rollupMu sync.Mutex // one roll-up at a time (SQLite)
 
+	// Profiles never change once stored: their ids by hash, their facts
+	// by id.
+	profilesMu   sync.Mutex
+	profileIDs   map[string]int64
+	profileFacts map[int64][]facts.Fact
+
 	// The group-commit writer (SQLite); adds is nil without one.
 	adds       chan *addRequest
 	quit       chan struct{}
@@ -114,7 +120,8 @@ const maxRowsPerInsert = 100
 
 // newSQLStore migrates the database and prepares the writer's statements.
 func newSQLStore(ctx context.Context, d dialect, w, r *sql.DB, closeMore func()) (*sqlStore, error) {
-	s := &sqlStore{d: d, w: w, r: r, prepared: map[string]*sql.Stmt{}, closeMore: closeMore}
+	s := &sqlStore{d: d, w: w, r: r, prepared: map[string]*sql.Stmt{}, closeMore: closeMore,
+		profileIDs: map[string]int64{}, profileFacts: map[int64][]facts.Fact{}}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -307,7 +314,15 @@ func (s *sqlStore) rollUpLocked(ctx context.Context, day time.Time) error {
 	if err := s.writeRollups(ctx, tx, day, r.rows()); err != nil {
 		return err
 	}
-	return tx.Commit()
+	cache, err := s.updateRuns(ctx, tx, day, r.profiles)
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	cache()
+	return nil
 }
 
 // rollUpFromSnapshot (SQLite) reads the day's facts in a snapshot on a
@@ -342,12 +357,20 @@ func (s *sqlStore) rollUpFromSnapshot(ctx context.Context, day time.Time) error 
 	if err := s.writeRollups(ctx, tx, day, rows); err != nil {
 		return err
 	}
+	cache, err := s.updateRuns(ctx, tx, day, r.profiles)
+	if err != nil {
+		return err
+	}
 	if lastMark.Valid {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM dirty_marks WHERE day = ? AND id <= ?`, dayText(day), lastMark.Int64); err != nil {
 			return err
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	cache()
+	return nil
 }
 
 // writeRollups replaces the day's rows by rows. No rows (no facts: none
@@ -566,31 +589,6 @@ func rollupsWhere(q RollupQuery) (string, []any) {
 	return where, args
 }
 
-func (s *sqlStore) RollupTotals(ctx context.Context, q RollupQuery) ([]RollupTotal, error) {
-	where, args := rollupsWhere(q)
-	query := `SELECT kind, dimension, value, CAST(SUM(clusters) AS BIGINT), MAX(clusters), CAST(SUM(amount) AS BIGINT) FROM rollups` + where +
-		` GROUP BY dimension, value, kind ORDER BY dimension, value, kind`
-	rows, err := s.r.QueryContext(ctx, s.rebind(query), args...)
-	if err != nil {
-		return nil, fmt.Errorf("roll-up totals: %w", err)
-	}
-	defer rows.Close()
-	var out []RollupTotal
-	for rows.Next() {
-		var t RollupTotal
-		var kind string
-		if err := rows.Scan(&kind, &t.Dimension, &t.Value, &t.ClusterDays, &t.MostClusters, &t.Sum); err != nil {
-			return nil, fmt.Errorf("roll-up totals: %w", err)
-		}
-		t.Kind = Kind(kind)
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("roll-up totals: %w", err)
-	}
-	return out, nil
-}
-
 func (s *sqlStore) Rollups(ctx context.Context, q RollupQuery) ([]RollupRow, error) {
 	where, args := rollupsWhere(q)
 	query := `SELECT day, kind, version, dimension, value, clusters, amount FROM rollups` + where + ` ORDER BY day, dimension, value, kind`
@@ -614,6 +612,30 @@ func (s *sqlStore) Rollups(ctx context.Context, q RollupQuery) ([]RollupRow, err
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("roll-ups: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) Uncounted(ctx context.Context, from, to time.Time) ([]Uncounted, error) {
+	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT received / 86400000000 AS d, property, client_id FROM batches
+WHERE counted = 0 AND received >= ? AND received < ? GROUP BY d, property, client_id ORDER BY d, property, client_id`),
+		micros(Day(from)), micros(Day(to).AddDate(0, 0, 1)))
+	if err != nil {
+		return nil, fmt.Errorf("uncounted clusters: %w", err)
+	}
+	defer rows.Close()
+	var out []Uncounted
+	for rows.Next() {
+		var u Uncounted
+		var day int64
+		if err := rows.Scan(&day, &u.Property, &u.ClientID); err != nil {
+			return nil, fmt.Errorf("uncounted clusters: %w", err)
+		}
+		u.Day = fromDayNumber(day)
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("uncounted clusters: %w", err)
 	}
 	return out, nil
 }

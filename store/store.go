@@ -87,20 +87,6 @@ type RollupRow struct {
 	Sum       int64
 }
 
-// RollupTotal is one dimension value's roll-up rows of a period, for one
-// property kind, added up.
-type RollupTotal struct {
-	Kind      Kind
-	Dimension string
-	Value     string
-	// ClusterDays is the sum over the days of each day's distinct clusters.
-	ClusterDays int64
-	// MostClusters is the most distinct clusters of one day.
-	MostClusters int64
-	// Sum is the sum of the amounts.
-	Sum int64
-}
-
 // ClusterDay is one cluster's facts on one day (the admin view's history).
 type ClusterDay struct {
 	Day      time.Time
@@ -116,6 +102,15 @@ type ClusterSummary struct {
 	FirstSeen time.Time
 	LastSeen  time.Time
 	Counted   bool
+}
+
+// Uncounted is a cluster whose batches of one day were stored but not
+// counted: their source address had brought its property's cap of other
+// clusters that day.
+type Uncounted struct {
+	Day      time.Time
+	Property string
+	ClientID string
 }
 
 // IngestCount counts requests, events or drops of one kind on one day for
@@ -147,6 +142,13 @@ type Store interface {
 	// time. A day with no facts left (deleted by the retention) keeps its
 	// rows.
 	RollUp(ctx context.Context, day time.Time) error
+	// Runs returns the cluster runs that overlap the days [from, to], with
+	// their profiles' facts: a period's exact distinct clusters.
+	Runs(ctx context.Context, from, to time.Time) (RunSet, error)
+	// RollupVersion changes whenever roll-ups or runs change (on any
+	// receiver of the database): what was computed from them is still
+	// right while it is the same.
+	RollupVersion(ctx context.Context) (int64, error)
 	// DaysToRollUp lists the days whose facts changed since they were last
 	// rolled up.
 	DaysToRollUp(ctx context.Context) ([]time.Time, error)
@@ -158,13 +160,13 @@ type Store interface {
 	// Rollups returns the roll-up rows q selects, by day, then dimension,
 	// value and kind.
 	Rollups(ctx context.Context, q RollupQuery) ([]RollupRow, error)
-	// RollupTotals adds up, per kind, dimension and value, the roll-up rows
-	// q selects, by dimension, then value and kind.
-	RollupTotals(ctx context.Context, q RollupQuery) ([]RollupTotal, error)
 	// Clusters lists the clusters seen since the given time, newest first.
 	Clusters(ctx context.Context, since time.Time) ([]ClusterSummary, error)
 	// ClusterHistory returns one cluster's facts per day in [from, to].
 	ClusterHistory(ctx context.Context, clientID string, from, to time.Time) ([]ClusterDay, error)
+	// Uncounted lists, per day in [from, to], property and cluster, the
+	// clusters with batches not counted (kept for the raw retention).
+	Uncounted(ctx context.Context, from, to time.Time) ([]Uncounted, error)
 	// AddIngestCounts adds counts to the ingest health tables.
 	AddIngestCounts(ctx context.Context, counts []IngestCount) error
 	// IngestCounts returns the summed counts per day in [from, to].

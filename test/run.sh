@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 # Debian packages the tests use: erl, erlc and epmd; mnesia and crypto for
 # the fixtures; ssl and public_key for the nodes of TLS distribution (test/tls);
 # a real ejabberd; PostgreSQL's server (test/pgtest runs its own); chromium for
-# the dashboard's browser tests.
+# the dashboard's browser tests; prometheus for promtool (the alerting rules'
+# check).
 missing=()
-for pkg in erlang-base erlang-mnesia erlang-crypto erlang-ssl erlang-public-key ejabberd postgresql chromium; do
+for pkg in erlang-base erlang-mnesia erlang-crypto erlang-ssl erlang-public-key ejabberd postgresql chromium prometheus; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -20,6 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   # Debian starts ejabberd as a service where it can; the tests run their own.
   $SUDO service ejabberd stop >/dev/null 2>&1 || true
   $SUDO service postgresql stop >/dev/null 2>&1 || true
+  $SUDO service prometheus stop >/dev/null 2>&1 || true
 fi
 
 go vet ./...

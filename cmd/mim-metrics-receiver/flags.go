@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mim-metrics/mim-metrics/dashboard"
+	"github.com/mim-metrics/mim-metrics/disclosure"
 	"github.com/mim-metrics/mim-metrics/receiver"
 	"github.com/mim-metrics/mim-metrics/store"
 )
@@ -136,7 +137,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.IntVar(&c.maxClusters, "max-clusters-per-address", receiver.DefaultMaxClustersPerAddress, "distinct client ids one source address may add to the counts per UTC day; more are stored, not counted")
 	fs.IntVar(&c.clientBurst, "client-burst", receiver.DefaultClientLimit.Burst, "requests one client id may send at once (the bucket refills in 25 minutes); beyond: 429")
 	fs.IntVar(&c.addressBurst, "address-burst", receiver.DefaultAddressLimit.Burst, "requests one source address may send at once (refilled in 25 minutes); beyond: 429")
-	fs.IntVar(&c.minClusters, "min-clusters", dashboard.DefaultMinClusters, "the public dashboard folds values reported by fewer clusters into \"other\"")
+	fs.IntVar(&c.minClusters, "min-clusters", dashboard.DefaultMinClusters, "the public dashboard shows no count of fewer clusters, nor one that could be worked out (at least 3)")
 	fs.StringVar(&c.importProperty, "import-property", receiver.DefaultImportProperty, "import: the property stored with imported reports")
 	fs.StringVar(&c.importKind, "import-kind", string(store.Production), "import: the kind of imported reports, production or ci")
 	fs.StringVar(&c.clientID, "client-id", "", "import: the cluster's id, for MongooseIM's own report files (they carry none)")
@@ -345,8 +346,8 @@ func (c *config) validateServe() error {
 	if c.clientBurst < 1 || c.addressBurst < 1 {
 		return usagef("--client-burst and --address-burst must be at least 1")
 	}
-	if c.minClusters < 1 {
-		return usagef("--min-clusters must be at least 1, got %d", c.minClusters)
+	if c.minClusters < disclosure.MinK {
+		return usagef("--min-clusters must be at least %d (\"fewer than 2 clusters\" would say 1), got %d", disclosure.MinK, c.minClusters)
 	}
 	return nil
 }

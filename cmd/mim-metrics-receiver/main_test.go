@@ -108,6 +108,7 @@ func TestBadUsage(t *testing.T) {
 		{nil, []string{"--property", "G-ABC:s", "--trusted-proxy", "10.0.0.0/33"}, `--trusted-proxy: invalid proxy range "10.0.0.0/33": expected a CIDR such as 10.0.0.0/8 or an address`},
 		{nil, []string{"--property", "G-ABC:s", "--max-clusters-per-address", "0"}, "--max-clusters-per-address must be at least 1, got 0"},
 		{nil, []string{"--property", "G-ABC:s", "--client-burst", "0"}, "--client-burst and --address-burst must be at least 1"},
+		{nil, []string{"--property", "G-ABC:s", "--min-clusters", "2"}, `--min-clusters must be at least 3 ("fewer than 2 clusters" would say 1), got 2`},
 		{nil, []string{"--nope"}, "flag provided but not defined: -nope (see --help)"},
 		{nil, []string{"frobnicate"}, `unknown command "frobnicate": use serve, import, export or version (see --help)`},
 		{nil, []string{"serve", "extra"}, `unexpected argument "extra": flags start with --, and the command comes first (see --help)`},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -29,8 +30,10 @@ type memberStatus struct {
 	err    error
 }
 
-// runCheck connects, discovers the members and prints one line per member.
-// Exit 0 when every member answered.
+// runCheck connects, discovers the members and prints one line per member:
+// reachable, unreachable, or down (a member the cluster records that no
+// seed is connected to; it is not called). Exit 0 when every member
+// answered.
 func runCheck(ctx context.Context, c *config, w io.Writer) (int, error) {
 	cl, err := dial(ctx, c)
 	if err != nil {
@@ -39,15 +42,23 @@ func runCheck(ctx context.Context, c *config, w io.Writer) (int, error) {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	members, merr := cl.Members(ctx)
+	ms, merr := cl.Membership(ctx)
+	members := ms.Members
 	statuses := make([]memberStatus, len(members))
 	var wg sync.WaitGroup
 	for i, m := range members {
+		if by, down := ms.RecordedBy(m); down && !slices.Contains(c.nodes, m) {
+			statuses[i] = memberStatus{node: m, err: &node.NotRunningError{Node: m, RecordedBy: by}}
+			continue
+		}
 		wg.Add(1)
 		go func(i int, m string) {
 			defer wg.Done()
 			s := memberStatus{node: m}
 			s.rtt, s.err = cl.Ping(ctx, m)
+			if by, down := ms.RecordedBy(m); down && s.err != nil {
+				s.err = &node.NotRunningError{Node: m, RecordedBy: by, Cause: s.err}
+			}
 			if s.err == nil {
 				// A node that answers but runs neither server still answered.
 				s.flavor, _ = metrics.Probe(ctx, cl, m)
@@ -61,7 +72,11 @@ func runCheck(ctx context.Context, c *config, w io.Writer) (int, error) {
 	for _, s := range statuses {
 		if s.err != nil {
 			failed++
-			fmt.Fprintf(tw, "%s\tunreachable\t%v\n", s.node, s.err)
+			state := "unreachable"
+			if node.IsNotRunning(s.err) {
+				state = "down"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%v\n", s.node, state, s.err)
 			continue
 		}
 		runs := s.flavor.String()

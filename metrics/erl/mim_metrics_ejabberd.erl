@@ -21,9 +21,10 @@
 -metric(#{event => http_api, fields => [{http_api, [quick]}], events => flags}).
 -metric(#{event => transport_mechanism, fields => [{transport_mechanism, [quick]}], events => flags}).
 -metric(#{event => tls_option, fields => [{tls_option, [quick]}], events => tls_on}).
-%% Never reported: the members this node knows, whether MongooseIM's own
-%% service runs.
--metric(#{fields => [{nodes, [quick]}, {builtin_service, [quick]}]}).
+%% Never reported: the members this node knows (connected, and recorded
+%% by Mnesia: see mim_metrics_members), whether MongooseIM's own service
+%% runs.
+-metric(#{fields => [{nodes, [quick]}, {db_nodes, [quick]}, {builtin_service, [quick]}]}).
 
 %% Every field of Node's quick and slow fields (see metric/2), or
 %% {stale, Probe} when the node no longer runs the version it was probed
@@ -42,6 +43,8 @@ metric(builtin_service, _Node) ->
 %% The members this node knows; never reported.
 metric(nodes, _Node) ->
     erlang:nodes();
+metric(db_nodes, _Node) ->
+    mim_metrics_members:mnesia_nodes();
 metric(node_number, _Node) ->
     length(ejabberd_cluster:get_nodes());
 metric(version, _Node) ->

@@ -56,9 +56,14 @@
                  "since the previous report (MongooseIM 3.7+)",
           params => [stanza_type, total, increment], numbers => [total, increment],
           fields => [{stanzas, [{since, {3, 7, 0}}]}], events => stanzas}).
-%% Never reported, used by the sidecar itself: the members this node knows,
-%% whether MongooseIM's own service runs, and the Cluster ID.
--metric(#{fields => [{nodes, [quick]}, {builtin_service, [quick]}, {cluster_id, [{needs, cluster_id}]}]}).
+%% Never reported, used by the sidecar itself: the members this node knows
+%% (connected, and recorded by Mnesia and CETS: see mim_metrics_members),
+%% whether MongooseIM's own service runs, and the Cluster ID. cets_nodes
+%% asks CETS's discovery server, which answers from its state (its slow
+%% work runs in processes of its own): a quick field, the last one, so
+%% that if it hangs it costs only itself.
+-metric(#{fields => [{nodes, [quick]}, {db_nodes, [quick]}, {builtin_service, [quick]},
+                     {cluster_id, [{needs, cluster_id}]}, {cets_nodes, [quick, {needs, cets_discovery}]}]}).
 
 %% Every field of Node's quick and slow fields (see metric/2), or
 %% {stale, Probe} when the node no longer runs the version it was probed
@@ -77,6 +82,10 @@ metric(node_number, _Node) ->
 %% The members this node knows; never reported.
 metric(nodes, _Node) ->
     erlang:nodes();
+metric(db_nodes, _Node) ->
+    mim_metrics_members:mnesia_nodes();
+metric(cets_nodes, _Node) ->
+    mim_metrics_members:cets_nodes();
 metric(builtin_service, _Node) ->
     is_pid(erlang:whereis(service_mongoose_system_metrics));
 metric(version, _Node) ->

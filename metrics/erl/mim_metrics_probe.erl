@@ -27,7 +27,8 @@ features() ->
      {c2s_listener, mongoose_c2s_listener, module_info, 0},
      {module_metrics, mongoose_module_metrics, module_info, 0},
      {cluster_id, mongoose_cluster_id, get_cached_cluster_id, 0},
-     {ejabberd_option, ejabberd_option, hosts, 0}].
+     {ejabberd_option, ejabberd_option, hosts, 0},
+     {cets_discovery, cets_discovery, system_info, 1}].
 
 %% True when the node still runs version Version of App (always true
 %% when the version is unknown, "").

@@ -239,7 +239,7 @@ func screenshotDir(t *testing.T) string {
 
 // domPoint is a number as the page shows it (a table cell's attributes).
 type domPoint struct {
-	Chart, Series, Group, Label, Day, Clusters, Share, Sum string
+	Chart, Series, Group, Label, Day, Clusters, Share, Sum, Hidden string
 }
 
 type apiPoint struct {
@@ -247,9 +247,10 @@ type apiPoint struct {
 	Group    string  `json:"group"`
 	Label    string  `json:"label"`
 	Day      string  `json:"day"`
-	Clusters float64 `json:"clusters"`
+	Clusters int64   `json:"clusters"`
 	Share    float64 `json:"share"`
 	Sum      int64   `json:"sum"`
+	Hidden   string  `json:"hidden"`
 }
 
 type apiChart struct {
@@ -268,7 +269,7 @@ func readDOM(t *testing.T, b *browser, selector string) []domPoint {
 		const d = Object.assign({}, th ? th.dataset : {}, e.tagName === "TD" ? e.parentElement.dataset : {}, e.dataset);
 		return {Chart: e.closest("section[data-chart]").dataset.chart,
 			Series: d.series || "", Group: d.group || "", Label: d.label || "", Day: d.day || "",
-			Clusters: e.dataset.clusters ?? "", Share: e.dataset.share ?? "", Sum: e.dataset.sum ?? ""};
+			Clusters: e.dataset.clusters ?? "", Share: e.dataset.share ?? "", Sum: e.dataset.sum ?? "", Hidden: e.dataset.hidden ?? ""};
 	})`)
 }
 
@@ -304,7 +305,7 @@ func pointKey(series, group, label, day string) string {
 // API's points, and returns the API's charts.
 func compareWithAPI(t *testing.T, b *browser, base string, q url.Values, admin bool) map[string]apiChart {
 	t.Helper()
-	cells := readDOM(t, b, "section[data-chart] td[data-clusters]")
+	cells := readDOM(t, b, "section[data-chart] td[data-clusters], section[data-chart] td[data-hidden]")
 	bars := readDOM(t, b, "section[data-chart] rect.bar")
 	charts := eval[[]string](t, b, `Array.from(document.querySelectorAll("section[data-chart]")).map(s => s.dataset.chart)`)
 	out := map[string]apiChart{}
@@ -327,9 +328,15 @@ func compareWithAPI(t *testing.T, b *browser, base string, q url.Values, admin b
 				t.Errorf("%s: the page shows %s, the API does not", id, k)
 				continue
 			}
+			if c.Hidden != "" || p.Hidden != "" {
+				if c.Hidden != p.Hidden || c.Clusters != "" {
+					t.Errorf("%s %s: page hides %q (clusters %q), API %q", id, k, c.Hidden, c.Clusters, p.Hidden)
+				}
+				continue
+			}
 			// A time table gives the numbers its chart draws; a shares
 			// table all three.
-			if f(t, c.Clusters) != p.Clusters || (c.Share != "" && f(t, c.Share) != p.Share) || (c.Sum != "" && int64(f(t, c.Sum)) != p.Sum) {
+			if int64(f(t, c.Clusters)) != p.Clusters || (c.Share != "" && f(t, c.Share) != p.Share) || (c.Sum != "" && int64(f(t, c.Sum)) != p.Sum) {
 				t.Errorf("%s %s: page %s/%s/%s, API %v/%v/%v", id, k, c.Clusters, c.Share, c.Sum, p.Clusters, p.Share, p.Sum)
 			}
 		}
@@ -343,7 +350,7 @@ func compareWithAPI(t *testing.T, b *browser, base string, q url.Values, admin b
 				continue
 			}
 			p, ok := want[pointKey(bar.Series, bar.Group, bar.Label, "")]
-			if !ok || f(t, bar.Share) != p.Share || f(t, bar.Clusters) != p.Clusters {
+			if !ok || p.Hidden != "" || f(t, bar.Share) != p.Share || int64(f(t, bar.Clusters)) != p.Clusters {
 				t.Errorf("%s: bar %+v does not match the API's %+v", id, bar, p)
 			}
 		}
@@ -473,15 +480,11 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 	})
 
-	t.Run("version filter", func(t *testing.T) {
-		b.open(t, srv.url+"/?version=6.2.1&kind=production")
-		want := expectedActive(srv, func(c cluster) bool { return c.Kind == store.Production && c.Version == "6.2.1" })
-		if got := activeShown(t, b, "production"); got != want {
-			t.Errorf("6.2.1 clusters per day: page %v, want %v", got, want)
-		}
-		compareWithAPI(t, b, srv.url, url.Values{"period": {"30"}, "kind": {"production"}, "version": {"6.2.1"}}, false)
-		if sel := eval[string](t, b, `document.querySelector('select[name="version"]').value`); sel != "6.2.1" {
-			t.Errorf("the version select shows %q", sel)
+	t.Run("no public version filter", func(t *testing.T) {
+		b.openStatus(t, srv.url+"/?version=6.2.1&kind=production", http.StatusNotFound)
+		b.open(t, srv.url+"/")
+		if n := eval[int](t, b, `document.querySelectorAll('select[name="version"]').length`); n != 0 {
+			t.Errorf("the public page offers a version filter")
 		}
 	})
 
@@ -510,10 +513,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	})
 
 	t.Run("hostile values render as text", func(t *testing.T) {
-		b.open(t, srv.url+"/?version="+url.QueryEscape(hostileVersion))
-		if opt := eval[string](t, b, `document.querySelector('select[name="version"]').selectedOptions[0].textContent`); opt != hostileVersion {
-			t.Errorf("the version option reads %q", opt)
-		}
+		b.open(t, srv.url+"/")
 		n := eval[int](t, b, `Array.from(document.querySelectorAll("svg text title, svg text")).filter(e => e.textContent.includes("<svg onload")).length`)
 		if n == 0 {
 			t.Errorf("the hostile module name is not shown as text in the SVG")
@@ -548,6 +548,23 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		if !labels["3.5.0"] || labels["other"] {
 			t.Errorf("admin version labels %v: want everything unfolded", labels)
+		}
+		// The version filter, the admin's.
+		b.open(t, srv.url+"/?version=6.2.1&kind=production")
+		want := expectedActive(srv, func(c cluster) bool { return c.Kind == store.Production && c.Version == "6.2.1" })
+		if got := activeShown(t, b, "production"); got != want {
+			t.Errorf("6.2.1 clusters: page %v, want %v", got, want)
+		}
+		compareWithAPI(t, b, srv.url, url.Values{"period": {"30"}, "kind": {"production"}, "version": {"6.2.1"}}, true)
+		if sel := eval[string](t, b, `document.querySelector('select[name="version"]').value`); sel != "6.2.1" {
+			t.Errorf("the version select shows %q", sel)
+		}
+		b.open(t, srv.url+"/?version="+url.QueryEscape(hostileVersion))
+		if opt := eval[string](t, b, `document.querySelector('select[name="version"]').selectedOptions[0].textContent`); opt != hostileVersion {
+			t.Errorf("the version option reads %q", opt)
+		}
+		if injected := eval[int](t, b, `document.querySelectorAll("[onload]").length`); injected != 0 {
+			t.Errorf("%d elements with an onload attribute", injected)
 		}
 		b.open(t, srv.url+"/admin/cluster?id="+url.QueryEscape(srv.clusters[len(srv.clusters)-1].ID))
 		if n := eval[int](t, b, `document.querySelectorAll("table.history tbody tr").length`); n == 0 {
@@ -618,24 +635,22 @@ func waitFor(t *testing.T, b *browser, cond string) {
 }
 
 // activeShown is the page's "clusters per day, averaged" for a series.
-func activeShown(t *testing.T, b *browser, series string) float64 {
+func activeShown(t *testing.T, b *browser, series string) int {
 	t.Helper()
-	return f(t, eval[string](t, b, fmt.Sprintf(`document.querySelector('[data-active=%q]').dataset.value`, series)))
+	return int(f(t, eval[string](t, b, fmt.Sprintf(`document.querySelector('[data-active=%q]').dataset.value`, series))))
 }
 
-// expectedActive is the average over the days with reports of the
-// clusters keep selects, from the data set itself.
-func expectedActive(srv *testServer, keep func(cluster) bool) float64 {
-	sum, days := 0, 0
-	for d := 0; d < historyDays; d++ {
-		n := activeOn(srv.clusters, d, keep)
-		if n > 0 {
-			sum += n
-			days++
+// expectedActive is the distinct clusters keep selects that reported on
+// some day of the last 30, from the data set itself.
+func expectedActive(srv *testServer, keep func(cluster) bool) int {
+	n := 0
+	for _, c := range srv.clusters {
+		for d := 0; d < historyDays && d < 30; d++ {
+			if activeOn([]cluster{c}, d, keep) > 0 {
+				n++
+				break
+			}
 		}
 	}
-	if days == 0 {
-		return 0
-	}
-	return float64(int(float64(sum)/float64(days)*100+0.5)) / 100
+	return n
 }

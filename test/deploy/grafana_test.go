@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -177,5 +178,63 @@ func TestGrafanaDashboard(t *testing.T) {
 		if !used[want] {
 			t.Errorf("the dashboard does not show %s", want)
 		}
+	}
+}
+
+// TestAlertingRules: the README's alerting rule for a member that is down
+// is deploy/prometheus/mim-metrics-rules.yml, word for word; its
+// expressions name only metrics the sidecar exports (node_up and nodes are
+// gauges: no rate); promtool, when installed (Debian's prometheus), accepts
+// the file.
+func TestAlertingRules(t *testing.T) {
+	path := filepath.Join(root, "deploy", "prometheus", "mim-metrics-rules.yml")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := string(raw)
+	doc := readme(t)
+	block := regexp.MustCompile("(?s)```yaml\n(groups:.*?)```").FindStringSubmatch(doc)
+	if block == nil {
+		t.Fatal("the README gives no alerting rule (a yaml block starting with groups:)")
+	}
+	// The file's comments are not in the README.
+	var code []string
+	for _, l := range strings.Split(rules, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "#") {
+			code = append(code, l)
+		}
+	}
+	if strings.Join(code, "\n") != block[1] {
+		t.Errorf("the README's alerting rule differs from %s:\nREADME:\n%s\nfile without comments:\n%s", path, block[1], strings.Join(code, "\n"))
+	}
+	exported := exportedMetrics(t)
+	exprs := regexp.MustCompile(`(?m)^\s*expr:\s*(.+)$`).FindAllStringSubmatch(rules, -1)
+	if len(exprs) == 0 {
+		t.Fatal("no expr in the rules")
+	}
+	for _, e := range exprs {
+		for _, n := range metricName.FindAllString(e[1], -1) {
+			if _, ok := exported[n]; !ok {
+				t.Errorf("rule %q uses %s, which the sidecar does not export", e[1], n)
+			}
+		}
+		if rateOf.MatchString(e[1]) {
+			t.Errorf("rule %q applies a range function to a gauge", e[1])
+		}
+	}
+	if !strings.Contains(rules, "mim_metrics_node_up == 0") {
+		t.Error("no rule fires on mim_metrics_node_up == 0")
+	}
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("promtool missing: test/run.sh installs Debian's prometheus")
+		}
+		t.Log("promtool not installed: the rules' syntax is not checked")
+		return
+	}
+	if out, err := exec.Command(promtool, "check", "rules", path).CombinedOutput(); err != nil {
+		t.Errorf("promtool check rules: %v\n%s", err, out)
 	}
 }

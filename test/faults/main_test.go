@@ -59,6 +59,7 @@ func TestMain(m *testing.M) {
 	child := os.Getenv(soakChildEnv) == "1"
 	code := func() int {
 		defer erltest.Cleanup()
+		defer erltest.CleanupEjabberd()
 		var err error
 		if workDir, err = os.MkdirTemp("", "mim-faults"); err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -36,7 +36,7 @@ func renderReport(r *results, took time.Duration, loadStart, loadEnd string) str
 	}
 	if len(r.scale) > 0 {
 		fmt.Fprintf(&b, "### Scale (%d clusters reporting every 3 h: a year of roll-ups, %d full day(s) of raw events)\n\n", o.clusters, o.rawDays)
-		b.WriteString("| store | roll-up rows, 365 days (load time) | database, roll-ups only | raw events loaded (rate) | database per raw day | database, 90 raw days | RollUp of one day: first, again, again | rows that day |\n")
+		b.WriteString("| store | roll-up rows and cluster runs, 365 days (load time) | database, roll-ups and runs only | raw events loaded (rate) | database per raw day | database, 90 raw days | RollUp of one day: first, again, again | rows that day |\n")
 		b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|\n")
 		for _, s := range r.scale {
 			var times []string
@@ -44,12 +44,12 @@ func renderReport(r *results, took time.Duration, loadStart, loadEnd string) str
 				times = append(times, secs(t))
 			}
 			if s.rawDays == 0 {
-				fmt.Fprintf(&b, "| %s | %d (%s) | %s measured | not loaded (-raw-days 0) | – | – | – | – |\n",
-					s.store, s.rollupRows, secs(s.rollupLoad), mb(s.sizeYear))
+				fmt.Fprintf(&b, "| %s | %d and %d (%s) | %s measured | not loaded (-raw-days 0) | – | – | – | – |\n",
+					s.store, s.rollupRows, s.runs, secs(s.rollupLoad), mb(s.sizeYear))
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %d (%s) | %s measured | %d in %d day(s) (%.0f/s) | %s measured | %s extrapolated | %s | %d |\n",
-				s.store, s.rollupRows, secs(s.rollupLoad), mb(s.sizeYear), s.rawEvents, s.rawDays,
+			fmt.Fprintf(&b, "| %s | %d and %d (%s) | %s measured | %d in %d day(s) (%.0f/s) | %s measured | %s extrapolated | %s | %d |\n",
+				s.store, s.rollupRows, s.runs, secs(s.rollupLoad), mb(s.sizeYear), s.rawEvents, s.rawDays,
 				float64(s.rawEvents)/s.rawLoad.Seconds(), mb(s.rawPerDay()), mb(s.size90()), strings.Join(times, ", "), s.dayRows)
 		}
 		for _, s := range r.scale {
@@ -70,8 +70,8 @@ func renderReport(r *results, took time.Duration, loadStart, loadEnd string) str
 	}
 	if len(r.dashboard) > 0 {
 		fmt.Fprintf(&b, "### Dashboard (server time of the handler on the scale data set: %d requests each after a warm-up, fewer when they took over %s)\n\n", o.reps, o.budget)
-		b.WriteString("| store | call | type | status | bytes | median | p95 | target p95 | requests |\n")
-		b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|\n")
+		b.WriteString("| store | call | type | status | bytes | first, after a roll-up | median | p95 | target p95 | requests |\n")
+		b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
 		for _, d := range r.dashboard {
 			typ := "page"
 			if d.call.api {
@@ -80,8 +80,8 @@ func renderReport(r *results, took time.Duration, loadStart, loadEnd string) str
 			if d.call.admin {
 				typ += ", admin"
 			}
-			fmt.Fprintf(&b, "| %s | `%s` | %s | %d | %d | %s | %s | %s | %d |\n",
-				d.store, d.call.path, typ, d.status, d.bytes, ms(d.median), ms(d.p95), ms(d.call.limit()), d.reps)
+			fmt.Fprintf(&b, "| %s | `%s` | %s | %d | %d | %s | %s | %s | %s | %d |\n",
+				d.store, d.call.path, typ, d.status, d.bytes, ms(d.cold), ms(d.median), ms(d.p95), ms(d.call.limit()), d.reps)
 		}
 		b.WriteString("\n")
 	}
@@ -89,7 +89,8 @@ func renderReport(r *results, took time.Duration, loadStart, loadEnd string) str
 	fmt.Fprintf(&b, "- ingest over HTTP ≥ %.0f%% of the same store's raw AddBatch rate, p99 latency ≤ %s, VmRSS ≤ %s, no error, everything acknowledged stored\n",
 		100*minRawShare, ms(maxP99), mb(maxRSS))
 	fmt.Fprintf(&b, "- one day's roll-ups of %d clusters ≤ %s on SQLite\n", rollUpClusters, maxRollUp)
-	fmt.Fprintf(&b, "- dashboard p95 ≤ %s for a page, ≤ %s for an API call\n", ms(maxPageP95), ms(maxAPIP95))
+	fmt.Fprintf(&b, "- roll-ups and runs of a year of %d clusters ≤ %s\n", rollUpClusters, mb(maxYearBytes))
+	fmt.Fprintf(&b, "- dashboard p95 ≤ %s for a page, ≤ %s for an API call (the first request after a roll-up is shown beside it)\n", ms(maxPageP95), ms(maxAPIP95))
 	if missed := checkTargets(r); len(missed) == 0 {
 		b.WriteString("\nAll met.\n")
 	} else {

@@ -146,3 +146,46 @@ func (w *world) rollupRows(ago int, day time.Time) []store.RollupRow {
 	})
 	return out
 }
+
+// runs are the clusters' runs of the year ending on last, as the
+// roll-ups would record them: a run per generation a cluster ran.
+func (w *world) runs(last time.Time) []store.LoadedRun {
+	var out []store.LoadedRun
+	for _, c := range w.clusters {
+		var run *store.LoadedRun
+		runGen := -1
+		for ago := c.firstDay; ago >= 0; ago-- {
+			g, ok := c.activeOn(ago)
+			if !ok {
+				continue
+			}
+			day := last.AddDate(0, 0, -ago)
+			if run != nil && g == runGen {
+				run.Last = day
+				continue
+			}
+			if run != nil {
+				out = append(out, *run)
+			}
+			run, runGen = &store.LoadedRun{Property: c.property, ClientID: c.id, Kind: c.kind, First: day, Last: day, Facts: w.dayProfile(c, g)}, g
+		}
+		if run != nil {
+			out = append(out, *run)
+		}
+	}
+	return out
+}
+
+// dayProfile is what a cluster running generation g states in a day,
+// combined as the roll-ups combine it.
+func (w *world) dayProfile(c *cluster, g int) []facts.Fact {
+	perType := c.stanzaIncrement() * nodesPerCluster * cyclesPerDay
+	day := []facts.Fact{{Dimension: facts.Country, Value: c.country}}
+	for _, f := range w.clusterFacts(c.profile, g) {
+		if f.Dimension == facts.Stanza {
+			f.Amount = perType
+		}
+		day = append(day, f)
+	}
+	return facts.CombineDay(day)
+}

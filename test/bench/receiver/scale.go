@@ -22,6 +22,7 @@ type scaleResult struct {
 	// The year of roll-ups, loaded directly.
 	rollupDays int
 	rollupRows int64
+	runs       int // cluster runs of the year
 	rollupLoad time.Duration
 	sizeEmpty  int64 // bytes: a fresh database
 	sizeYear   int64 // bytes: after the year of roll-ups
@@ -80,11 +81,18 @@ func loadScale(ctx context.Context, w *world, srv *dbServer, kind string, alongs
 		}
 		res.rollupRows += int64(len(rows))
 	}
+	runs := w.runs(last)
+	for start := 0; start < len(runs); start += 10_000 {
+		if err := store.LoadRuns(ctx, st, runs[start:min(start+10_000, len(runs))]); err != nil {
+			return res, st, fmt.Errorf("load the cluster runs: %w", err)
+		}
+	}
+	res.runs = len(runs)
 	res.rollupLoad = time.Since(t0)
 	if res.sizeYear, err = srv.size(ctx, name); err != nil {
 		return res, st, err
 	}
-	logf("%s: scale: %d roll-up rows in %s, database %s", kind, res.rollupRows, res.rollupLoad.Round(time.Millisecond), mb(res.sizeYear))
+	logf("%s: scale: %d roll-up rows and %d cluster runs in %s, database %s", kind, res.rollupRows, res.runs, res.rollupLoad.Round(time.Millisecond), mb(res.sizeYear))
 
 	t0 = time.Now()
 	for ago := o.rawDays - 1; ago >= 0; ago-- {
