@@ -41,6 +41,10 @@ type Options struct {
 	// Discover adds the members each seed is connected to (nodes() on the
 	// seed). With false, only the seeds are members.
 	Discover bool
+	// Dist says how the nodes speak distribution: TCP or TLS, IPv4 or
+	// IPv6, through EPMD or on a known port. The zero value is Erlang's
+	// default (inet_tcp, EPMD).
+	Dist Dist
 }
 
 // Cluster is a running hidden node and the cluster it talks to.
@@ -105,6 +109,9 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.Cookie == "" {
 		return nil, errors.New("empty cookie: give the cluster's cookie with --cookie-file or MIM_METRICS_COOKIE")
 	}
+	if err := opts.Dist.check(); err != nil {
+		return nil, err
+	}
 	name := opts.Name
 	if name == "" {
 		name = defaultName(long)
@@ -113,7 +120,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	}
 	quietErgo()
 
-	n, err := ergo.StartNodeWithContext(ctx, name, opts.Cookie, ergoOptions())
+	n, err := ergo.StartNodeWithContext(ctx, name, opts.Cookie, ergoOptions(opts.Dist))
 	if err != nil {
 		return nil, fmt.Errorf("start hidden node %s: %w", name, err)
 	}
@@ -131,11 +138,12 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 }
 
 // ergoOptions are the ergo node options of a hidden, dial-only node with
-// ergo's anonymous usage metrics off.
-func ergoOptions() ergonode.Options {
+// ergo's anonymous usage metrics off, speaking distribution as d says.
+func ergoOptions(d Dist) ergonode.Options {
 	return ergonode.Options{
 		Handshake: hiddenHandshake{dist.CreateHandshake(dist.HandshakeOptions{Version: dist.HandshakeVersion6})},
-		Registrar: newDialOnlyRegistrar(),
+		Registrar: newDialOnlyRegistrar(d),
+		TLS:       d.TLS, // ergo dials Erlang nodes with it; the host name of each node is the name checked
 		Listeners: []ergonode.Listener{{Hostname: "127.0.0.1", ListenBegin: 15000, ListenEnd: 65000}},
 		System:    ergonode.System{DisableAnonMetrics: true},
 	}
@@ -410,7 +418,7 @@ func (c *Cluster) connect(ctx context.Context, node string) error {
 		if err == nil {
 			return nil
 		}
-		return diagnose(ctx, node, c.cookie, c.name)
+		return diagnose(ctx, node, c.cookie, c.name, c.opts.Dist)
 	case <-ctx.Done():
 		return &timeoutError{node: node, ctx: ctx.Err()}
 	case <-c.closed:
@@ -536,5 +544,7 @@ func ParseName(s string) (ParsedName, error) {
 			return ParsedName{}, fmt.Errorf("bad node name %q: the part before @ may hold only letters, digits, '_' and '-'", s)
 		}
 	}
-	return ParsedName{Alive: alive, Host: host, Long: strings.Contains(host, ".")}, nil
+	// A host with a dot (a full name, an IPv4 address) or a colon (an
+	// IPv6 address) is a long name, as in Erlang.
+	return ParsedName{Alive: alive, Host: host, Long: strings.ContainsAny(host, ".:")}, nil
 }

@@ -90,27 +90,42 @@ func (c *hidingConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// recorded returns the bytes the peer sent, with record.
+func (c *hidingConn) recorded() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]byte(nil), c.read...)
+}
+
 func (c *hidingConn) messagesWritten() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.writes
 }
 
-// peerSaid reads the recorded handshake messages (2-byte length, then the
-// message; TLS is not recorded): the status the peer sent ("ok",
-// "not_allowed", "alive", ...) and the name its challenge gave, each ""
-// when absent.
+// peerSaid reads the recorded handshake messages (a 2-byte length, 4 over
+// TLS, then the message): the status the peer sent ("ok", "not_allowed",
+// "alive", ...) and the name its challenge gave, each "" when absent.
 func (c *hidingConn) peerSaid() (status, name string) {
 	c.mu.Lock()
 	b := c.read
 	c.mu.Unlock()
-	for len(b) >= 3 {
-		l := int(binary.BigEndian.Uint16(b))
-		if l == 0 || len(b) < 2+l {
+	header := 2
+	if c.tls {
+		header = 4
+	}
+	for len(b) > header {
+		var l int
+		if c.tls {
+			l = int(binary.BigEndian.Uint32(b))
+		} else {
+			l = int(binary.BigEndian.Uint16(b))
+		}
+		if l == 0 || l > len(b)-header {
 			break
 		}
-		msg := b[2 : 2+l]
-		b = b[2+l:]
+		msg := b[header : header+l]
+		b = b[header+l:]
 		switch msg[0] {
 		case 's':
 			status = string(msg[1:])

@@ -96,7 +96,7 @@ func TestHidingConnClearsPublished(t *testing.T) {
 }
 
 func TestErgoOptionsStayPrivate(t *testing.T) {
-	o := ergoOptions()
+	o := ergoOptions(Dist{})
 	if !o.System.DisableAnonMetrics {
 		t.Error("ergo's anonymous metrics are on: they send the node name to metrics.ergo.services")
 	}

@@ -5,11 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: erl, erlc and epmd; mnesia and crypto for
-# the fixtures; a real ejabberd; PostgreSQL's server (test/pgtest runs its own);
-# chromium for the dashboard's browser tests; prometheus for promtool (the
-# alerting rules' check).
+# the fixtures; ssl and public_key for the nodes of TLS distribution (test/tls);
+# a real ejabberd; PostgreSQL's server (test/pgtest runs its own); chromium for
+# the dashboard's browser tests; prometheus for promtool (the alerting rules'
+# check).
 missing=()
-for pkg in erlang-base erlang-mnesia erlang-crypto ejabberd postgresql chromium prometheus; do
+for pkg in erlang-base erlang-mnesia erlang-crypto erlang-ssl erlang-public-key ejabberd postgresql chromium prometheus; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -19,7 +19,7 @@ func dial(ctx context.Context, c *config) (*node.Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	return node.Start(ctx, node.Options{Seeds: c.nodes, Cookie: cookie, Name: c.name, Discover: c.discover})
+	return node.Start(ctx, node.Options{Seeds: c.nodes, Cookie: cookie, Name: c.name, Discover: c.discover, Dist: c.dist.dist})
 }
 
 // memberStatus is one line of `mim-metrics check`.

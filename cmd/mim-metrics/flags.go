@@ -42,6 +42,7 @@ type config struct {
 	name       string
 	discover   bool
 	timeout    time.Duration
+	dist       distConfig // TLS, IPv6, no EPMD (distflags.go)
 
 	report         bool
 	noReport       bool
@@ -150,6 +151,7 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
+	addDistFlags(fs, &c.dist)
 	// The flag package prints the usage on every parse error; we print one
 	// line instead, and the usage only for --help.
 	fs.Usage = func() {}
@@ -234,7 +236,7 @@ func parseArgs(args []string, getenv func(string) string, stderr io.Writer) (*co
 			return
 		}
 		values := []string{v}
-		if f.Name == "node" || f.Name == "tracking-id" || f.Name == "receiver" {
+		if f.Name == "node" || f.Name == "tracking-id" || f.Name == "receiver" || f.Name == "ssl-dist-opt" {
 			values = strings.Split(v, ",")
 		}
 		for _, one := range values {
@@ -253,6 +255,9 @@ func parseArgs(args []string, getenv func(string) string, stderr io.Writer) (*co
 	})
 	if envErr != nil {
 		return nil, envErr
+	}
+	if err := c.dist.readErlDistPort(c.set, getenv); err != nil {
+		return nil, err
 	}
 	return c, c.validate()
 }
@@ -316,7 +321,7 @@ func (c *config) validate() error {
 	default:
 		return usagef("--log-level must be debug, info, warn or error, got %q", c.logLevel)
 	}
-	return nil
+	return c.dist.validate(c.nodes)
 }
 
 // checkListenAddr checks a host:port to listen on.

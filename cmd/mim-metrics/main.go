@@ -66,6 +66,9 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	}
 	log := newLogger(c.logFormat, c.logLevel, logTo)
 	defer func() { _ = log.Sync() }()
+	for _, w := range c.dist.warnings {
+		log.Warn(w)
+	}
 	var code int
 	switch c.command {
 	case "check":

@@ -76,7 +76,7 @@ func runReporting(ctx context.Context, c *config, getenv func(string) string, lo
 		return exitUsage, usagef("%v", err)
 	}
 	log.Info("mim-metrics started", zap.String("version", versionString()), zap.String("own_node", cl.Name()),
-		zap.Strings("seeds", c.nodes), zap.Bool("discover", c.discover))
+		zap.Strings("seeds", c.nodes), zap.Bool("discover", c.discover), zap.String("proto_dist", c.dist.proto))
 	if !once {
 		return exitOK, svc.Run(ctx)
 	}

@@ -102,6 +102,11 @@ type EjabberdOptions struct {
 	StartTimeout time.Duration
 	// KeepDir keeps the instance directory after Stop (for debugging).
 	KeepDir bool
+	// DistArgs are erl arguments of distribution (e.g. -proto_dist
+	// inet_tls -ssl_dist_optfile FILE), given to the node and to the
+	// helpers that wait for it and run CtlCommand. Eval cannot reach a
+	// node of TLS distribution.
+	DistArgs []string
 }
 
 // EjabberdConfig is what the config template sees.
@@ -264,7 +269,8 @@ func (e *Ejabberd) Eval(ctx context.Context, expr string) (string, error) {
 func (e *Ejabberd) CtlCommand(ctx context.Context, args ...string) *exec.Cmd {
 	a := []string{"-sname", UniqueName("ctl") + "@localhost", "-setcookie", e.cookie, "-hidden", "-noinput",
 		"-start_epmd", "false", "-kernel", "inet_dist_use_interface", "{127,0,0,1}",
-		"-s", "ejabberd_ctl", "-extra", e.name}
+		"-s", "ejabberd_ctl"}
+	a = append(append(a, e.opts.DistArgs...), "-extra", e.name)
 	cmd := exec.CommandContext(ctx, "erl", append(a, args...)...)
 	cmd.Env = e.env()
 	cmd.Dir = filepath.Join(e.dir, "spool")
@@ -529,6 +535,7 @@ func (e *Ejabberd) start() error {
 	args := []string{"-sname", e.name, "-setcookie", e.cookie, "-noinput", "-start_epmd", "false",
 		"-kernel", "inet_dist_use_interface", "{127,0,0,1}", "+P", "250000",
 		"-pa", filepath.Join(d, "ebin")}
+	args = append(args, e.opts.DistArgs...)
 	for _, p := range e.opts.Paths {
 		args = append(args, "-pa", p)
 	}
@@ -609,9 +616,9 @@ Loop = fun Loop() ->
 end,
 Loop(),
 halt().`, e.name)
-	cmd := exec.CommandContext(ctx, "erl", "-sname", UniqueName("wait")+"@localhost", "-setcookie", e.cookie,
-		"-noinput", "-hidden", "-start_epmd", "false", "-kernel", "inet_dist_use_interface", "{127,0,0,1}",
-		"-eval", script)
+	args := append([]string{"-sname", UniqueName("wait") + "@localhost", "-setcookie", e.cookie,
+		"-noinput", "-hidden", "-start_epmd", "false", "-kernel", "inet_dist_use_interface", "{127,0,0,1}"}, e.opts.DistArgs...)
+	cmd := exec.CommandContext(ctx, "erl", append(args, "-eval", script)...)
 	cmd.Env = e.env()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL} // die with the test binary
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }

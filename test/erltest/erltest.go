@@ -57,7 +57,13 @@ func StartEPMD() (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		cmd := exec.Command("epmd", "-port", strconv.Itoa(port), "-address", "127.0.0.1")
+		// EPMD answers on ::1 too where the machine has it, for the
+		// nodes of inet6 distribution (Options.Proto).
+		addrs := "127.0.0.1"
+		if HasIPv6Loopback() {
+			addrs += ",::1"
+		}
+		cmd := exec.Command("epmd", "-port", strconv.Itoa(port), "-address", addrs)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL} // die with the test binary
 		if err := cmd.Start(); err != nil {
 			return 0, fmt.Errorf("start epmd: %w", err)
@@ -116,6 +122,16 @@ func epmdNamesReq(port int) (string, int, error) {
 	}
 	own := int(b[0])<<24 | int(b[1])<<16 | int(b[2])<<8 | int(b[3])
 	return string(b[4:]), own, nil // after EPMD's own port
+}
+
+// HasIPv6Loopback reports whether this machine can listen on ::1.
+func HasIPv6Loopback() bool {
+	l, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
 }
 
 // Cleanup stops every node started by this package and the private EPMD.
@@ -179,7 +195,7 @@ func RandomCookie() string {
 type Options struct {
 	Alive  string   // the part before @; UniqueName("n") when empty
 	Long   bool     // -name alive@127.0.0.1 instead of -sname alive@localhost
-	Host   string   // the host part instead of localhost or 127.0.0.1 (the node still listens on loopback)
+	Host   string   // the host part instead of localhost or 127.0.0.1 (the node listens on loopback, on Host when it is a loopback address)
 	Cookie string   // RandomCookie() when empty
 	Paths  []string // code paths (-pa)
 	Eval   string   // Erlang expressions run at start, e.g. "fixture:start()"
@@ -187,6 +203,14 @@ type Options struct {
 	// Ready, when set, is text the node prints when its Eval has finished;
 	// Start waits for it too.
 	Ready string
+	// Proto is the node's -proto_dist (inet_tcp when empty); with inet6_tcp
+	// or inet6_tls the node listens on ::1. TLS nodes need their
+	// -ssl_dist_optfile in Args; Eval cannot reach them (its controller
+	// speaks plain TCP).
+	Proto string
+	// DistPort, when not 0, starts the node without EPMD: it listens on
+	// that port (-erl_epmd_port), and Start waits for the port to answer.
+	DistPort int
 }
 
 // Node is a running erl node.
@@ -242,8 +266,15 @@ func (n *Node) start() error {
 	if n.opts.Long {
 		nameFlag = "-name"
 	}
+	iface := erlAddress(n.listenIP())
 	args := []string{nameFlag, n.Name, "-setcookie", n.Cookie, "-noinput", "-start_epmd", "false",
-		"-kernel", "inet_dist_use_interface", "{127,0,0,1}"}
+		"-kernel", "inet_dist_use_interface", iface}
+	if n.opts.Proto != "" {
+		args = append(args, "-proto_dist", n.opts.Proto)
+	}
+	if n.opts.DistPort != 0 {
+		args = append(args, "-erl_epmd_port", strconv.Itoa(n.opts.DistPort))
+	}
 	for _, p := range n.opts.Paths {
 		args = append(args, "-pa", p)
 	}
@@ -272,8 +303,7 @@ func (n *Node) start() error {
 			return fmt.Errorf("erl %s exited at start: %s", n.Name, n.Output())
 		default:
 		}
-		if names, err := EPMDNames(); err == nil && strings.Contains(names, "name "+n.opts.Alive+" at port") &&
-			(n.opts.Ready == "" || strings.Contains(n.Output(), n.opts.Ready)) {
+		if n.listening() && (n.opts.Ready == "" || strings.Contains(n.Output(), n.opts.Ready)) {
 			return nil
 		}
 		time.Sleep(30 * time.Millisecond)
@@ -281,6 +311,49 @@ func (n *Node) start() error {
 	n.Stop()
 	return fmt.Errorf("erl %s did not start (register in EPMD and print %q) within %v: %s", n.Name, n.opts.Ready, startTimeout, n.Output())
 }
+
+// listening reports whether the node is registered in EPMD, or, without
+// EPMD, whether its distribution port answers.
+func (n *Node) listening() bool {
+	if n.opts.DistPort == 0 {
+		names, err := EPMDNames()
+		return err == nil && strings.Contains(names, "name "+n.opts.Alive+" at port")
+	}
+	c, err := net.DialTimeout("tcp", net.JoinHostPort(n.listenIP().String(), strconv.Itoa(n.opts.DistPort)), 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// listenIP is the loopback address the node listens on: its Host when
+// that is one, else 127.0.0.1, or ::1 for inet6 distribution.
+func (n *Node) listenIP() net.IP {
+	if ip := net.ParseIP(n.opts.Host); ip != nil && ip.IsLoopback() {
+		return ip
+	}
+	if strings.HasPrefix(n.opts.Proto, "inet6") {
+		return net.IPv6loopback
+	}
+	return net.IPv4(127, 0, 0, 1)
+}
+
+// erlAddress writes ip as an Erlang address tuple.
+func erlAddress(ip net.IP) string {
+	if v4 := ip.To4(); v4 != nil {
+		return fmt.Sprintf("{%d,%d,%d,%d}", v4[0], v4[1], v4[2], v4[3])
+	}
+	parts := make([]string, 8)
+	for i := range parts {
+		parts[i] = strconv.Itoa(int(ip[2*i])<<8 | int(ip[2*i+1]))
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago, for
+// Options.DistPort.
+func FreePort() (int, error) { return freePort() }
 
 // Output returns what the node printed so far.
 func (n *Node) Output() string {
@@ -305,6 +378,9 @@ func (n *Node) Kill() {
 	}
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	<-exited
+	if n.opts.DistPort != 0 {
+		return // it was never in EPMD
+	}
 	// Wait until EPMD has noticed: a restart must not race the old entry.
 	deadline := time.Now().Add(forgetTimeout)
 	for time.Now().Before(deadline) {
