@@ -40,4 +40,3 @@ func permanent(err error) bool {
 	}
 	return false
 }
-
