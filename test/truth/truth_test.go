@@ -7,12 +7,15 @@
 package truth
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,8 +25,10 @@ import (
 	"github.com/mim-metrics/mim-metrics/dashboard"
 	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/receiver"
 	"github.com/mim-metrics/mim-metrics/store"
 	"github.com/mim-metrics/mim-metrics/test/pgtest"
+	"golang.org/x/time/rate"
 )
 
 var pg *pgtest.Server
@@ -199,18 +204,57 @@ func batches(c cluster, daysAgo int, r dayReport) []store.Batch {
 	return out
 }
 
-func load(t *testing.T, st store.Store, pop []cluster) {
+// natAddress is the one address every CI run reports from (runners
+// behind one NAT); each production cluster has an address of its own.
+const natAddress = "198.19.0.1"
+
+// load sends every node's report of every day to a receiver on st as GA4
+// requests through a trusted proxy on loopback that names the sender's
+// address, with the receiver's clock at the report's time; then rolls
+// every day up. ciCap is the CI property's per-address cluster cap.
+func load(t *testing.T, st store.Store, pop []cluster, ciCap int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	for _, c := range pop {
-		for d, r := range c.days {
+	var clock time.Time
+	rc, err := receiver.New(receiver.Config{
+		Store: st,
+		Properties: []receiver.Property{
+			{ID: "G-PROD", Secret: "prod-secret", Kind: store.Production},
+			{ID: "G-CI", Secret: "ci-secret", Kind: store.CI},
+		},
+		TrustedProxies:          []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		MaxClustersPerAddressOf: map[string]int{"G-CI": ciCap},
+		ClientLimit:             receiver.Limit{Rate: rate.Inf, Burst: 1},
+		AddressLimit:            receiver.Limit{Rate: rate.Inf, Burst: 1},
+		Now:                     func() time.Time { return clock },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	rc.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	// Day by day, oldest first, as the reports arrive.
+	for d := history - 1; d >= 0; d-- {
+		for i, c := range pop {
+			r, ok := c.days[d]
+			if !ok {
+				continue
+			}
+			address := fmt.Sprintf("198.18.%d.%d", i/250, 1+i%250)
+			if c.kind == store.CI {
+				address = natAddress
+			}
 			for _, b := range batches(c, d, r) {
-				if _, err := st.AddBatch(ctx, b); err != nil {
-					t.Fatal(err)
-				}
+				clock = b.Received
+				post(t, srv.URL, b, address)
 			}
 		}
+	}
+	if err := rc.FlushCounts(ctx); err != nil {
+		t.Fatal(err)
 	}
 	days, err := st.DaysToRollUp(ctx)
 	if err != nil {
@@ -220,6 +264,43 @@ func load(t *testing.T, st store.Store, pop []cluster) {
 		if err := st.RollUp(ctx, d); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// post sends one batch as a GA4 request from address.
+func post(t *testing.T, base string, b store.Batch, address string) {
+	t.Helper()
+	type event struct {
+		Name   string         `json:"name"`
+		Params map[string]any `json:"params"`
+	}
+	body := struct {
+		ClientID        string  `json:"client_id"`
+		TimestampMicros int64   `json:"timestamp_micros"`
+		Events          []event `json:"events"`
+	}{ClientID: b.ClientID, TimestampMicros: b.Received.UnixMicro()}
+	for _, e := range b.Events {
+		body.Events = append(body.Events, event{e.Name, e.Params})
+	}
+	data, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := map[string]string{"G-PROD": "prod-secret", "G-CI": "ci-secret"}[b.Property]
+	req, err := http.NewRequest("POST", base+"/mp/collect?measurement_id="+b.Property+"&api_secret="+secret, bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", address)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST %s's report: %s %s", b.ClientID, resp.Status, answer)
 	}
 }
 
@@ -372,7 +453,8 @@ func TestChartsEqualTheTruth(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			load(t, st, pop)
+			// The CI property's cap admits every run behind the NAT.
+			load(t, st, pop, 1000)
 			srv := httptest.NewServer(dashboard.New(st, dashboard.Options{AdminToken: token, MinClusters: k, Now: func() time.Time { return now }}))
 			defer srv.Close()
 			for _, period := range []int{30, 90} {
@@ -633,6 +715,77 @@ func checkLone(t *testing.T, url string) {
 			if strings.Contains(b.String(), secret) {
 				t.Errorf("GET %s shows the lone cluster's %q", path, secret)
 			}
+		}
+	}
+}
+
+// With the CI property at the default cap, CI runs behind the NAT count
+// only up to the cap each day; the admin view says which ones were not
+// counted on which day, and the charts count the others.
+func TestNATCapCountsTheFirstClustersOfADay(t *testing.T) {
+	pop := population()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "nat.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const capacity = receiver.DefaultMaxClustersPerAddress
+	load(t, st, pop, capacity)
+	// The truth: each day, the first CI runs to report (in the order they
+	// were sent) count, the others do not.
+	wantUncounted := map[string]int{}
+	wantActive := map[string]int64{}
+	for d := history - 1; d >= 0; d-- {
+		n := 0
+		for _, c := range pop {
+			if _, ok := c.days[d]; ok && c.kind == store.CI {
+				n++
+			}
+		}
+		day := dayOf(d).Format(time.DateOnly)
+		wantActive[day] = int64(min(n, capacity))
+		if n > capacity {
+			wantUncounted[day] = n - capacity
+		}
+	}
+	uncounted, err := st.Uncounted(ctx, dayOf(history-1), today())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, u := range uncounted {
+		if u.Property != "G-CI" {
+			t.Errorf("uncounted %+v: only CI runs share an address", u)
+		}
+		got[u.Day.Format(time.DateOnly)]++
+	}
+	if fmt.Sprint(got) != fmt.Sprint(wantUncounted) {
+		t.Errorf("clusters not counted per day:\n got %v\nwant %v", got, wantUncounted)
+	}
+	srv := httptest.NewServer(dashboard.New(st, dashboard.Options{AdminToken: token, MinClusters: k, Now: func() time.Time { return now }}))
+	defer srv.Close()
+	active := getChart(t, srv.URL+"/api/v1/active?period=90&kind=ci", true)
+	for day, want := range wantActive {
+		n, _ := find(active, "ci", "", "new", day)
+		r, _ := find(active, "ci", "", "returning", day)
+		if n.Clusters+r.Clusters != want {
+			t.Errorf("CI on %s: %d clusters counted, want %d", day, n.Clusters+r.Clusters, want)
+		}
+	}
+	req, _ := http.NewRequest("GET", srv.URL+"/admin?period=90", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for day, n := range wantUncounted {
+		if !strings.Contains(string(page), fmt.Sprintf(`<td>%s</td><td>G-CI</td><td data-value="%d">`, day, n)) {
+			t.Errorf("the admin page does not say %d CI clusters were not counted on %s", n, day)
+			break
 		}
 	}
 }
