@@ -290,13 +290,29 @@ func orderValues(dim string, reported map[string]int) []cell {
 			others = append(others, cell{Label: v, N: int64(n)})
 		}
 	}
-	slices.SortFunc(others, func(a, b cell) int {
-		if c := cmp.Compare(b.N, a.N); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Label, b.Label)
-	})
+	slices.SortFunc(others, byClustersThenLabel)
 	return append(out, others...)
+}
+
+// byClustersThenLabel orders cells most clusters first, then by label.
+func byClustersThenLabel(a, b cell) int {
+	if c := cmp.Compare(b.N, a.N); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Label, b.Label)
+}
+
+// tableOf is the disclosure table of cells (and an "other" of other
+// clusters) out of total.
+func tableOf(cells []cell, other, total int64, partition bool) disclosure.Table {
+	t := disclosure.Table{Total: total, Partition: partition}
+	for _, cl := range cells {
+		t.Cells = append(t.Cells, disclosure.Cell{N: cl.N})
+	}
+	if other > 0 {
+		t.Cells = append(t.Cells, disclosure.Cell{N: other, Other: true})
+	}
+	return t
 }
 
 // foldUnknown merges, in the public view, the rare values of no known name
@@ -345,13 +361,7 @@ func (b builder) shares(c *Chart, s store.Kind) {
 		base.Of = "active clusters"
 	}
 
-	table := disclosure.Table{Total: active, Partition: def.partition()}
-	for _, cl := range cells {
-		table.Cells = append(table.Cells, disclosure.Cell{N: cl.N})
-	}
-	if other > 0 {
-		table.Cells = append(table.Cells, disclosure.Cell{N: other, Other: true})
-	}
+	table := tableOf(cells, other, active, def.partition())
 	var verdicts []disclosure.Verdict
 	var nrVerdict disclosure.Verdict
 	if def.partition() {
@@ -463,21 +473,9 @@ func (b builder) backends(c *Chart, s store.Kind) {
 				others = append(others, cell{Group: m, Label: be, N: int64(n)})
 			}
 		}
-		slices.SortFunc(others, func(a, b cell) int {
-			if c := cmp.Compare(b.N, a.N); c != 0 {
-				return c
-			}
-			return strings.Compare(a.Label, b.Label)
-		})
+		slices.SortFunc(others, byClustersThenLabel)
 		cells, other := b.foldUnknown(append(cells, others...))
-		table := disclosure.Table{Total: users, Partition: true}
-		for _, cl := range cells {
-			table.Cells = append(table.Cells, disclosure.Cell{N: cl.N})
-		}
-		if other > 0 {
-			table.Cells = append(table.Cells, disclosure.Cell{N: other, Other: true})
-		}
-		r := b.protect(table)
+		r := b.protect(tableOf(cells, other, users, true))
 		base := Base{Series: string(s), Group: m, Of: "clusters that run " + m, Clusters: users}
 		if r.TotalHidden {
 			base.Clusters, base.Hidden = 0, b.fewer()
@@ -544,14 +542,7 @@ func (b builder) weekly(c *Chart, s store.Kind) {
 		}
 		cells, other := b.foldUnknown(week)
 		other += unnamed
-		table := disclosure.Table{Total: active, Partition: true}
-		for _, cl := range cells {
-			table.Cells = append(table.Cells, disclosure.Cell{N: cl.N})
-		}
-		if other > 0 {
-			table.Cells = append(table.Cells, disclosure.Cell{N: other, Other: true})
-		}
-		r := b.protect(table)
+		r := b.protect(tableOf(cells, other, active, true))
 		partial := !w.Monday.AddDate(0, 0, 6).Before(b.in.today)
 		for i, cl := range cells {
 			p := b.sharePoint(s, "", cl.Label, cl.N, active, r.Cells[i])

@@ -45,15 +45,6 @@ func point(t *testing.T, c Chart, series, group, label, day string) Point {
 	return Point{}
 }
 
-func hasPoint(c Chart, series, group, label string) bool {
-	for _, p := range c.Points {
-		if p.Series == series && p.Group == group && p.Label == label {
-			return true
-		}
-	}
-	return false
-}
-
 func TestParseFilter(t *testing.T) {
 	f := mustFilter(t, "")
 	if f.Days != 30 || f.Kind != "all" || f.Version != "*" {
