@@ -91,6 +91,7 @@ func (d *dashboard) admin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := adminData{base: d.base(r, "Admin", f, nil), Daily: counts}
+	data.Status = d.status(ctx, f, true)
 	notCounted := map[[2]string][]string{}
 	for _, u := range uncounted {
 		k := [2]string{u.Property, u.ClientID}
@@ -169,6 +170,7 @@ func (d *dashboard) cluster(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := clusterData{base: d.base(r, "Cluster history", f, nil), ClientID: id}
+	data.Status = d.status(ctx, f, true)
 	data.ClientIDParam = id
 	for i := len(hist) - 1; i >= 0; i-- { // newest first
 		cd := hist[i]

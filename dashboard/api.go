@@ -1,12 +1,16 @@
 package dashboard
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/mim-metrics/mim-metrics/facts"
 )
@@ -33,6 +37,8 @@ func (d *dashboard) api(w http.ResponseWriter, r *http.Request) {
 	format := "json"
 	if id, ok := strings.CutSuffix(name, ".csv"); ok {
 		name, format = id, "csv"
+	} else if id, ok := strings.CutSuffix(name, ".svg"); ok {
+		name, format = id, "svg"
 	} else {
 		name = strings.TrimSuffix(name, ".json")
 	}
@@ -67,8 +73,12 @@ func (d *dashboard) api(w http.ResponseWriter, r *http.Request) {
 	if !admin {
 		out.MinClusters = d.min
 	}
-	if format == "csv" {
+	switch format {
+	case "csv":
 		writeCSV(w, out)
+		return
+	case "svg":
+		d.writeSVG(w, r, out)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -120,10 +130,11 @@ func (d *dashboard) apiIndex(w http.ResponseWriter, r *http.Request) {
 		Type  string `json:"type"`
 		JSON  string `json:"json"`
 		CSV   string `json:"csv"`
+		SVG   string `json:"svg"`
 	}
 	var list []entry
 	for _, c := range charts {
-		list = append(list, entry{c.ID, c.Title, string(c.Type), "/api/v1/" + c.ID + ".json", "/api/v1/" + c.ID + ".csv"})
+		list = append(list, entry{c.ID, c.Title, string(c.Type), "/api/v1/" + c.ID + ".json", "/api/v1/" + c.ID + ".csv", "/api/v1/" + c.ID + ".svg"})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"charts": list,
@@ -134,4 +145,31 @@ func (d *dashboard) apiIndex(w http.ResponseWriter, r *http.Request) {
 		},
 		"today": dayKey(d.now().UTC().Truncate(24 * time.Hour)),
 	})
+}
+
+// writeSVG writes the chart as the page draws it (wide), standalone.
+func (d *dashboard) writeSVG(w http.ResponseWriter, r *http.Request, c apiChart) {
+	v := newChartView(c.Chart, "")
+	sub := fmt.Sprintf("%s to %s UTC, %s, mim-metrics", c.From, c.To, kindText(c.Kind))
+	if c.Version != facts.AllVersions {
+		sub += ", version " + c.Version
+	}
+	var buf bytes.Buffer
+	if err := d.tmpl.ExecuteTemplate(&buf, "svgfile", newSVGFile(v, sub)); err != nil {
+		d.log.Error("dashboard: drawing a chart's SVG", zap.String("chart", c.ID), zap.Error(err))
+		http.Error(w, "The chart could not be drawn (see the receiver's log).", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+c.ID+`-`+c.To+`.svg"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// kindText names the property kinds of a filter.
+func kindText(kind string) string {
+	if kind == kindAll {
+		return "production and CI"
+	}
+	return kind
 }

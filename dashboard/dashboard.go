@@ -120,6 +120,7 @@ func New(st store.Store, opts Options) http.Handler {
 		"day":     func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 		"when":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"cut":     func(s string) string { return truncate(s, labelRunes) },
+		"wrap":    wrap,
 	}).ParseFS(templateFS, "templates/*.html"))
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {
@@ -206,9 +207,17 @@ type base struct {
 	Min      int64
 	// ClientIDParam keeps the cluster of the history page in the filter.
 	ClientIDParam string
+	// Status says how many clusters the filter covers and how recent the
+	// data is (every page but the error pages).
+	Status string
 }
 
 func (d *dashboard) base(r *http.Request, title string, f filter, versions []string) base {
+	if f.Version != facts.AllVersions && !slices.Contains(versions, f.Version) {
+		// The filter's version is an option of its select, even on a page
+		// that does not list the period's versions.
+		versions = append(slices.Clone(versions), f.Version)
+	}
 	return base{Title: title, Path: r.URL.Path, Pages: pages, Filter: f, Query: template.URL(f.values().Encode()),
 		Versions: versions, Periods: periods, Admin: d.isAdmin(r), AdminOn: d.token != "", Min: d.min}
 }
@@ -257,6 +266,7 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 		return
 	}
 	data := pageData{base: d.base(r, pg.Title, f, versions), To: dayKey(f.To)}
+	data.Status = d.statusLine(in, admin)
 	if !admin {
 		data.Versions = nil
 	}
@@ -341,7 +351,11 @@ func newPageInput(f filter, now time.Time, set store.RunSet, rows []store.Rollup
 	in.counts = census.Count(set, census.Query{From: f.From, To: f.To, Version: f.Version})
 	for _, def := range defs {
 		if def.Type == weekly {
-			in.weeks = census.Weekly(set, f.From, f.To, f.Version, def.Dimension)
+			weeks := set
+			if def.Dimension == facts.Version {
+				weeks = withReleaseLines(set)
+			}
+			in.weeks = census.Weekly(weeks, f.From, f.To, f.Version, def.Dimension)
 		}
 	}
 	kinds := f.series()
@@ -366,6 +380,9 @@ func newPageInput(f filter, now time.Time, set store.RunSet, rows []store.Rollup
 		first := run.First
 		if first.Before(f.From) {
 			first = f.From
+		}
+		if last := earlier(run.Last, f.To); !run.First.After(f.To) && last.After(in.last) {
+			in.last = last
 		}
 		if in.first.IsZero() || first.Before(in.first) {
 			in.first = first

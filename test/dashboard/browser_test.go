@@ -265,7 +265,7 @@ type apiChart struct {
 func readDOM(t *testing.T, b *browser, selector string) []domPoint {
 	t.Helper()
 	return eval[[]domPoint](t, b, `Array.from(document.querySelectorAll(`+strconv.Quote(selector)+`)).map(e => {
-		const th = e.tagName === "TD" ? e.closest("table").querySelectorAll("thead th")[e.cellIndex] : null;
+		const th = e.tagName === "TD" ? e.closest("table").querySelectorAll("thead tr:last-child th")[e.cellIndex] : null;
 		const d = Object.assign({}, th ? th.dataset : {}, e.tagName === "TD" ? e.parentElement.dataset : {}, e.dataset);
 		return {Chart: e.closest("section[data-chart]").dataset.chart,
 			Series: d.series || "", Group: d.group || "", Label: d.label || "", Day: d.day || "",
@@ -457,6 +457,36 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("every link keeps the filter, at both widths", func(t *testing.T) {
+		want := url.Values{"period": {"90"}, "kind": {"production"}, "version": {"*"}}
+		var start []string
+		for _, p := range pagePaths {
+			start = append(start, srv.url+p.path+"?"+want.Encode())
+		}
+		start = append(start, srv.url+"/methodology?"+want.Encode())
+		for _, w := range widths {
+			b.resize(t, w.width, w.height)
+			checkLinks(t, b, srv, start, want, false)
+		}
+		b.resize(t, 1280, 900)
+	})
+
+	t.Run("phone and desktop layouts", func(t *testing.T) {
+		for _, w := range widths {
+			b.resize(t, w.width, w.height)
+			for _, p := range pagePaths {
+				b.open(t, srv.url+p.path)
+				checkLayout(t, b, w.name+" "+p.path)
+				if w.name == "phone" {
+					b.screenshot(t, shots, "phone-"+p.name)
+				}
+			}
+			b.open(t, srv.url+"/methodology")
+			checkLayout(t, b, w.name+" /methodology")
+		}
+		b.resize(t, 1280, 900)
+	})
+
 	t.Run("kind filter", func(t *testing.T) {
 		b.open(t, srv.url+"/")
 		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
@@ -566,6 +596,16 @@ func TestDashboardInBrowser(t *testing.T) {
 		if injected := eval[int](t, b, `document.querySelectorAll("[onload]").length`); injected != 0 {
 			t.Errorf("%d elements with an onload attribute", injected)
 		}
+		adminWant := url.Values{"period": {"90"}, "kind": {"production"}, "version": {"6.2.1"}}
+		adminStart := []string{srv.url + "/admin?" + adminWant.Encode(), srv.url + "/clusters?" + adminWant.Encode(),
+			srv.url + "/admin/cluster?id=" + url.QueryEscape(srv.clusters[0].ID) + "&" + adminWant.Encode()}
+		for _, w := range widths {
+			b.resize(t, w.width, w.height)
+			checkLinks(t, b, srv, adminStart, adminWant, true)
+			b.open(t, adminStart[0])
+			checkLayout(t, b, w.name+" /admin")
+		}
+		b.resize(t, 1280, 900)
 		b.open(t, srv.url+"/admin/cluster?id="+url.QueryEscape(srv.clusters[len(srv.clusters)-1].ID))
 		if n := eval[int](t, b, `document.querySelectorAll("table.history tbody tr").length`); n == 0 {
 			t.Errorf("the hostile cluster's history is empty")
