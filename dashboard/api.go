@@ -29,6 +29,8 @@ type apiChart struct {
 	First       string `json:"first_report,omitempty"`
 	Today       string `json:"today"`
 	MinClusters int64  `json:"min_clusters,omitempty"`
+	// Module is the module of a module page's chart.
+	Module string `json:"module,omitempty"`
 }
 
 // api answers /api/v1/{chart}.json (or no suffix) and /api/v1/{chart}.csv.
@@ -43,6 +45,14 @@ func (d *dashboard) api(w http.ResponseWriter, r *http.Request) {
 		name = strings.TrimSuffix(name, ".json")
 	}
 	def, ok := chartByID(name)
+	module := r.URL.Query().Get("module")
+	if !ok {
+		def, ok = moduleChartByID(name)
+		if ok && (module == "" || len(module) > 200) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "say which module: module=mod_vcard"})
+			return
+		}
+	}
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no chart " + strconv.Quote(truncate(name, 40)) + "; GET /api/v1/ lists them"})
 		return
@@ -59,19 +69,35 @@ func (d *dashboard) api(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := d.ctx(r)
 	defer cancel()
-	in, _, err := d.load(ctx, f, def)
+	var chart Chart
+	var in *pageInput
+	if _, isModule := moduleChartByID(def.ID); isModule {
+		var named bool
+		chart, in, named, err = d.moduleAPIChart(ctx, f, def, module, admin)
+		if err == nil && !named {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no module of that name is run by enough clusters to be shown publicly"})
+			return
+		}
+	} else {
+		in, _, err = d.load(ctx, f, def)
+		if err == nil {
+			chart = builder{in: in, hide: !admin, k: d.min}.build(def)
+		}
+	}
 	if err != nil {
 		d.unavailable(w, r, err)
 		return
 	}
-	b := builder{in: in, hide: !admin, k: d.min}
-	out := apiChart{Chart: b.build(def), PeriodDays: f.Days, From: dayKey(f.From), To: dayKey(f.To), Kind: f.Kind,
+	out := apiChart{Chart: chart, PeriodDays: f.Days, From: dayKey(f.From), To: dayKey(f.To), Kind: f.Kind,
 		Version: f.Version, Today: dayKey(in.today)}
 	if !in.empty() {
 		out.First = dayKey(in.first)
 	}
 	if !admin {
 		out.MinClusters = d.min
+	}
+	if _, isModule := moduleChartByID(def.ID); isModule {
+		out.Module = module
 	}
 	switch format {
 	case "csv":

@@ -136,6 +136,7 @@ func New(st store.Store, opts Options) http.Handler {
 	}
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
 	mux.HandleFunc("GET /methodology", d.methodology)
+	mux.HandleFunc("GET /modules/{name}", d.modulePage)
 	mux.HandleFunc("GET /api/v1/{$}", d.apiIndex)
 	mux.HandleFunc("GET /api/v1/{chart}", d.api)
 	mux.HandleFunc("GET /admin", d.admin)
@@ -230,6 +231,8 @@ type pageData struct {
 	NoReports    bool
 	NoPeriodData bool
 	NoCountries  bool
+	// ModuleUsers: Active counts a module's users (a module's page).
+	ModuleUsers bool
 	// From is the first day drawn (the period's first report), To the
 	// last (today, not over).
 	From, To string

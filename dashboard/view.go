@@ -144,8 +144,10 @@ type tableCol struct {
 }
 
 type tableRow struct {
-	Day   string
-	Head  []string
+	Day  string
+	Head []string
+	// Link is where the row's first heading leads (a module's page).
+	Link  string
 	Cells []tableCell
 }
 
@@ -258,7 +260,7 @@ func newChartView(c Chart, query string) chartView {
 			p.Label = c.Title
 			v.Panels = append(v.Panels, p)
 		}
-		v.Table = sharesTable(c)
+		v.Table = sharesTable(c, query)
 	case c.def.Type == daily:
 		v.Legend = activeLegend()
 		for _, s := range c.Series {
@@ -417,7 +419,7 @@ func groupsInOrder(rows []rowKey) []string {
 	return out
 }
 
-func sharesTable(c Chart) table {
+func sharesTable(c Chart, query string) table {
 	t := table{}
 	if c.def.Grouped {
 		t.Head = append(t.Head, tableCol{Text: "module"})
@@ -433,6 +435,12 @@ func sharesTable(c Chart) table {
 			r.Head = append(r.Head, rk.Group)
 		}
 		r.Head = append(r.Head, rk.Label)
+		switch {
+		case c.ID == "backends":
+			r.Link = moduleURL(rk.Group, query)
+		case c.ID == "modules" && rk.Label != otherLabel && rk.Label != notReportedLabel:
+			r.Link = moduleURL(rk.Label, query)
+		}
 		for _, s := range c.Series {
 			pt, ok := cells[rk][s]
 			cell := tableCell{Point: pt, Has: ok && pt.Hidden == "", Text: "–"}
@@ -753,9 +761,13 @@ func timeTable(c Chart, labels []string) table {
 	if c.def.Type == weekly {
 		t.Head[0].Text = "week of"
 	}
+	groups := map[string]string{}
+	for _, pt := range c.Points {
+		groups[pt.Label] = pt.Group
+	}
 	for _, s := range c.Series {
 		for _, l := range labels {
-			t.Head = append(t.Head, tableCol{Text: s + " " + l, Series: s, Label: l})
+			t.Head = append(t.Head, tableCol{Text: s + " " + l, Series: s, Label: l, Group: groups[l]})
 		}
 	}
 	type k struct{ day, series, label string }

@@ -307,10 +307,23 @@ func compareWithAPI(t *testing.T, b *browser, base string, q url.Values, admin b
 	t.Helper()
 	cells := readDOM(t, b, "section[data-chart] td[data-clusters], section[data-chart] td[data-hidden]")
 	bars := readDOM(t, b, "section[data-chart] rect.bar")
-	charts := eval[[]string](t, b, `Array.from(document.querySelectorAll("section[data-chart]")).map(s => s.dataset.chart)`)
+	charts := eval[[][2]string](t, b, `Array.from(document.querySelectorAll("section[data-chart]")).map(s => [s.dataset.chart, s.dataset.api])`)
 	out := map[string]apiChart{}
-	for _, id := range charts {
-		api := getAPI(t, base, id, q, admin)
+	for _, ch := range charts {
+		id := ch[0]
+		// The API link of the chart must be the page's filter.
+		link, err := url.Parse(ch[1])
+		if err != nil || link.Path != "/api/v1/"+id+".json" {
+			t.Errorf("%s: API link %q", id, ch[1])
+			continue
+		}
+		lq := link.Query()
+		for k := range q {
+			if lq.Get(k) != q.Get(k) {
+				t.Errorf("%s: API link %q has %s=%q, the page %q", id, ch[1], k, lq.Get(k), q.Get(k))
+			}
+		}
+		api := getAPI(t, base, id, lq, admin)
 		out[id] = api
 		want := map[string]apiPoint{}
 		for _, p := range api.Points {
@@ -431,7 +444,7 @@ func newFilledServer(t *testing.T) *testServer {
 
 var pagePaths = []struct{ path, name string }{
 	{"/", "modules"}, {"/clusters", "clusters"}, {"/shape", "shape"}, {"/features", "features"},
-	{"/traffic", "traffic"}, {"/geography", "geography"},
+	{"/traffic", "traffic"}, {"/geography", "geography"}, {"/modules/mod_vcard", "module-vcard"},
 }
 
 func TestDashboardInBrowser(t *testing.T) {
