@@ -500,6 +500,48 @@ func TestDashboardInBrowser(t *testing.T) {
 		b.resize(t, 1280, 900)
 	})
 
+	t.Run("keyboard and screen readers", func(t *testing.T) {
+		b.open(t, srv.url+"/clusters")
+		ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
+			t.Fatal(err)
+		}
+		if got := eval[string](t, b, `document.activeElement.className + " " + document.activeElement.getAttribute("href") + " " + (document.activeElement.getBoundingClientRect().left >= 0)`); got != "skip #main true" {
+			t.Errorf("the first Tab focuses %q, want the visible skip link to #main", got)
+		}
+		marks := eval[int](t, b, `Array.from(document.querySelectorAll(".mark")).filter(m => m.getClientRects().length && m.tabIndex === 0 && (m.getAttribute("aria-label") || "").includes(":")).length`)
+		if marks == 0 {
+			t.Errorf("no chart mark can be focused with its value announced")
+		}
+		focus := eval[string](t, b, `(() => { const m = Array.from(document.querySelectorAll(".mark")).find(m => m.getClientRects().length); const before = getComputedStyle(m).strokeWidth; m.focus(); return before + " " + getComputedStyle(m).strokeWidth + " " + (document.activeElement === m) + " " + document.getElementById("tooltip").textContent.includes(":"); })()`)
+		if f := strings.Fields(focus); len(f) != 4 || f[0] == f[1] || f[2] != "true" || f[3] != "true" {
+			t.Errorf("a focused mark (stroke before, after, focused, tooltip) %q: want a visible focus and its value shown", focus)
+		}
+		if !eval[bool](t, b, `document.querySelector("form.filters .apply").offsetParent !== null && !document.querySelector("form.filters .js-note").hidden`) {
+			t.Errorf("the filters have no visible Apply, or do not say they apply on change")
+		}
+	})
+
+	t.Run("gallery", func(t *testing.T) {
+		// The README's pictures: MIM_DASHBOARD_GALLERY=docs rewrites them.
+		dir := os.Getenv("MIM_DASHBOARD_GALLERY")
+		if dir == "" {
+			dir = shots
+		}
+		b.resize(t, 1366, 900)
+		b.open(t, srv.url+"/?period=30")
+		b.shoot(t, dir, "dashboard", chromedp.CaptureScreenshot())
+		b.open(t, srv.url+"/modules/mod_vcard?period=30")
+		b.shoot(t, dir, "dashboard-module", chromedp.CaptureScreenshot())
+		b.open(t, srv.url+"/clusters?period=30&kind=production")
+		b.shoot(t, dir, "dashboard-versions", chromedp.Screenshot(chromedp.CSS(`#chart-versions`)))
+		b.resize(t, 390, 844)
+		b.open(t, srv.url+"/clusters?period=30")
+		b.shoot(t, dir, "dashboard-phone", chromedp.CaptureScreenshot())
+		b.resize(t, 1280, 900)
+	})
+
 	t.Run("kind filter", func(t *testing.T) {
 		b.open(t, srv.url+"/")
 		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
