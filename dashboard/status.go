@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mim-metrics/mim-metrics/store"
 )
 
 // The line every page leads with: how many clusters the filter covers and
@@ -61,4 +63,26 @@ func earlier(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// lastReportLine is the admin page's status: when a batch was last stored.
+func lastReportLine(last map[string]time.Time) string {
+	var newest time.Time
+	for _, t := range last {
+		if t.After(newest) {
+			newest = t
+		}
+	}
+	if newest.IsZero() {
+		return "No report stored yet"
+	}
+	return "Data up to " + newest.UTC().Format("2006-01-02 15:04") + " UTC (the last batch stored)"
+}
+
+// historyLine is a cluster page's status: its days of history.
+func historyLine(hist []store.ClusterDay) string {
+	if len(hist) == 0 {
+		return "No facts of this cluster in the period"
+	}
+	return strconv.Itoa(len(hist)) + " days reported in the period · data up to " + dayKey(hist[len(hist)-1].Day) + " UTC"
 }
