@@ -32,6 +32,9 @@ func TestReleaseLinesCountDistinctClusters(t *testing.T) {
 	if p := point(t, c, "production", "", "6.4", week); p.Clusters != 1 {
 		t.Errorf("line 6.4: %+v", p)
 	}
+	if hasPoint(c, "production", "", "6.5.0") {
+		t.Errorf("a version is given as a line")
+	}
 	v := newChartView(c, "")
 	var legend []string
 	for _, l := range v.Legend {
@@ -94,7 +97,7 @@ func TestReleaseLineAndColour(t *testing.T) {
 			t.Errorf("lines %s and %s share a colour", pair[0], pair[1])
 		}
 	}
-	if releaseColor("6.5") != releaseColor("6.5") || releaseColor("junk") != otherColor {
-		t.Errorf("colours are not fixed")
+	if got := releaseColor("6.5"); got != palette[65%len(palette)] || releaseColor("junk") != otherColor {
+		t.Errorf("6.5's colour %s is not the one its numbers pick", got)
 	}
 }

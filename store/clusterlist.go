@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
+	"unicode/utf8"
 	"fmt"
 	"time"
 
@@ -54,11 +56,14 @@ type ClusterLister interface {
 	ClusterPage(ctx context.Context, q ClusterListQuery) ([]ListedCluster, bool, error)
 }
 
+// clusterOrder is each sort's ORDER BY: every column in one direction, so
+// that the database reads its index in order (the indexes hold the
+// primary key, property and client_id, after their columns).
 var clusterOrder = map[ClusterSort]string{
-	SortLastSeen:  "last_seen %[1]s, property, client_id",
-	SortFirstSeen: "first_seen %[1]s, property, client_id",
-	SortKind:      "kind %[1]s, last_seen DESC, property, client_id",
-	SortClientID:  "client_id %[1]s, property",
+	SortLastSeen:  "last_seen %[1]s, property %[1]s, client_id %[1]s",
+	SortFirstSeen: "first_seen %[1]s, property %[1]s, client_id %[1]s",
+	SortKind:      "kind %[1]s, last_seen %[1]s, property %[1]s, client_id %[1]s",
+	SortClientID:  "client_id %[1]s, property %[1]s",
 }
 
 // ClusterPage implements ClusterLister.
@@ -72,10 +77,21 @@ func (s *sqlStore) ClusterPage(ctx context.Context, q ClusterListQuery) ([]Liste
 		dir = "ASC"
 	}
 	limit := min(max(q.Limit, 1), 1000)
+	// Sorted by another column, the rows are read in that column's index
+	// order, the period checked on each ("+ 0": not by the last_seen
+	// index, which would make the database sort every cluster seen).
 	where, args := "last_seen >= ?", []any{micros(q.Since)}
+	if q.Sort != SortLastSeen {
+		where = "last_seen + 0 >= ?"
+	}
 	if q.Prefix != "" {
-		where += " AND substr(client_id, 1, ?) = ?"
-		args = append(args, len(q.Prefix), q.Prefix)
+		// The range reads the prefix's ids from the client_id index; the
+		// exact test keeps the answer right whatever the collation.
+		where += " AND client_id >= ? AND client_id < ? AND substr(client_id, 1, ?) = ?"
+		args = append(args, q.Prefix, q.Prefix+"\U0010FFFF", utf8.RuneCountInString(q.Prefix), q.Prefix)
+		if q.Sort == SortLastSeen {
+			where = strings.Replace(where, "last_seen >= ?", "last_seen + 0 >= ?", 1)
+		}
 	}
 	args = append(args, limit+1, max(q.Offset, 0))
 	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT client_id, property, kind, first_seen, last_seen, counted
