@@ -56,13 +56,14 @@ type ClusterLister interface {
 	ClusterPage(ctx context.Context, q ClusterListQuery) ([]ListedCluster, bool, error)
 }
 
-// clusterOrder is each sort's ORDER BY: every column in one direction, so
-// that the database reads its index in order (the indexes hold the
-// primary key, property and client_id, after their columns).
+// clusterOrder is each sort's ORDER BY (%[1]s the direction asked for,
+// %[2]s the other): the order of an index (which holds the primary key,
+// property and client_id, after its columns), so that the database reads
+// the index in order instead of sorting; by kind, the latest seen first.
 var clusterOrder = map[ClusterSort]string{
 	SortLastSeen:  "last_seen %[1]s, property %[1]s, client_id %[1]s",
 	SortFirstSeen: "first_seen %[1]s, property %[1]s, client_id %[1]s",
-	SortKind:      "kind %[1]s, last_seen %[1]s, property %[1]s, client_id %[1]s",
+	SortKind:      "kind %[1]s, last_seen %[2]s, property %[1]s, client_id %[1]s",
 	SortClientID:  "client_id %[1]s, property %[1]s",
 }
 
@@ -72,9 +73,9 @@ func (s *sqlStore) ClusterPage(ctx context.Context, q ClusterListQuery) ([]Liste
 	if !ok {
 		return nil, false, fmt.Errorf("cluster list: no sort %q", q.Sort)
 	}
-	dir := "DESC"
+	dir, other := "DESC", "ASC"
 	if q.Ascending {
-		dir = "ASC"
+		dir, other = "ASC", "DESC"
 	}
 	limit := min(max(q.Limit, 1), 1000)
 	// Sorted by another column, the rows are read in that column's index
@@ -95,7 +96,7 @@ func (s *sqlStore) ClusterPage(ctx context.Context, q ClusterListQuery) ([]Liste
 	}
 	args = append(args, limit+1, max(q.Offset, 0))
 	rows, err := s.r.QueryContext(ctx, s.rebind(`SELECT client_id, property, kind, first_seen, last_seen, counted
-FROM clusters WHERE `+where+` ORDER BY `+fmt.Sprintf(order, dir)+` LIMIT ? OFFSET ?`), args...)
+FROM clusters WHERE `+where+` ORDER BY `+fmt.Sprintf(order, dir, other)+` LIMIT ? OFFSET ?`), args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("cluster list: %w", err)
 	}

@@ -55,7 +55,7 @@ func TestClusterPage(t *testing.T) {
 		if cs, _ := page(store.ClusterListQuery{Since: at(0, 0), Sort: store.SortFirstSeen, Ascending: true, Limit: 10}); ids(cs) != "aa1,aa2,bb1" {
 			t.Errorf("by first seen: %s", ids(cs))
 		}
-		if cs, _ := page(store.ClusterListQuery{Since: at(0, 0), Sort: store.SortKind, Ascending: true, Limit: 10}); ids(cs) != "bb1,aa2,aa1" {
+		if cs, _ := page(store.ClusterListQuery{Since: at(0, 0), Sort: store.SortKind, Ascending: true, Limit: 10}); ids(cs) != "bb1,aa1,aa2" {
 			t.Errorf("by kind: %s", ids(cs))
 		}
 		if cs, _ := page(store.ClusterListQuery{Since: at(0, 0), Prefix: "aa", Sort: store.SortClientID, Ascending: true, Limit: 10}); ids(cs) != "aa1,aa2" {
