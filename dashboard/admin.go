@@ -20,6 +20,8 @@ type adminData struct {
 	Last        []lastReport
 	Clusters    []adminCluster
 	More        int
+	// List is the paged cluster list (a store that pages it).
+	List clusterList
 	// Uncounted: per day and property, the clusters stored but not
 	// counted (their address over the property's cap).
 	Uncounted []uncountedDay
@@ -83,7 +85,17 @@ func (d *dashboard) admin(w http.ResponseWriter, r *http.Request) {
 		d.unavailable(w, r, err)
 		return
 	}
-	clusters, err := d.st.Clusters(ctx, f.From)
+	lq := parseListQuery(r.URL.Query())
+	lister, paged := d.st.(store.ClusterLister)
+	var clusters []store.ClusterSummary
+	var listed []store.ListedCluster
+	var more bool
+	if paged {
+		listed, more, err = lister.ClusterPage(ctx, store.ClusterListQuery{Since: f.From, Prefix: lq.Prefix, Sort: lq.Sort,
+			Ascending: lq.Ascending, Limit: clustersPerPage, Offset: lq.Page * clustersPerPage})
+	} else {
+		clusters, err = d.st.Clusters(ctx, f.From)
+	}
 	if err != nil {
 		d.unavailable(w, r, err)
 		return
@@ -94,6 +106,7 @@ func (d *dashboard) admin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := adminData{base: d.base(r, "Admin", f, nil), Daily: counts}
+	data.Status = lastReportLine(last)
 	notCounted := map[[2]string][]string{}
 	for _, u := range uncounted {
 		k := [2]string{u.Property, u.ClientID}
@@ -132,6 +145,9 @@ func (d *dashboard) admin(w http.ResponseWriter, r *http.Request) {
 	for _, c := range clusters {
 		data.Clusters = append(data.Clusters, adminCluster{ClusterSummary: c, NotCounted: notCounted[[2]string{c.Property, c.ClientID}]})
 	}
+	if paged {
+		data.List = newClusterList(f, lq, listed, more, notCounted)
+	}
 	d.render(w, r, http.StatusOK, "admin", data)
 }
 
@@ -140,6 +156,7 @@ type clusterData struct {
 	base
 	ClientID string
 	Days     []historyDay
+	Changes  []change
 }
 
 type historyDay struct {
@@ -171,7 +188,8 @@ func (d *dashboard) cluster(w http.ResponseWriter, r *http.Request) {
 		d.unavailable(w, r, err)
 		return
 	}
-	data := clusterData{base: d.base(r, "Cluster history", f, nil), ClientID: id}
+	data := clusterData{base: d.base(r, "Cluster history", f, nil), ClientID: id, Changes: changeLog(hist)}
+	data.Status = historyLine(hist)
 	data.ClientIDParam = id
 	for i := len(hist) - 1; i >= 0; i-- { // newest first
 		cd := hist[i]

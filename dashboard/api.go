@@ -1,12 +1,16 @@
 package dashboard
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/mim-metrics/mim-metrics/facts"
 )
@@ -25,6 +29,8 @@ type apiChart struct {
 	First       string `json:"first_report,omitempty"`
 	Today       string `json:"today"`
 	MinClusters int64  `json:"min_clusters,omitempty"`
+	// Module is the module of a module page's chart.
+	Module string `json:"module,omitempty"`
 }
 
 // api answers /api/v1/{chart}.json (or no suffix) and /api/v1/{chart}.csv.
@@ -33,10 +39,20 @@ func (d *dashboard) api(w http.ResponseWriter, r *http.Request) {
 	format := "json"
 	if id, ok := strings.CutSuffix(name, ".csv"); ok {
 		name, format = id, "csv"
+	} else if id, ok := strings.CutSuffix(name, ".svg"); ok {
+		name, format = id, "svg"
 	} else {
 		name = strings.TrimSuffix(name, ".json")
 	}
 	def, ok := chartByID(name)
+	module := r.URL.Query().Get("module")
+	if !ok {
+		def, ok = moduleChartByID(name)
+		if ok && (module == "" || len(module) > 200) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "say which module: module=mod_vcard"})
+			return
+		}
+	}
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no chart " + strconv.Quote(truncate(name, 40)) + "; GET /api/v1/ lists them"})
 		return
@@ -53,13 +69,27 @@ func (d *dashboard) api(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := d.ctx(r)
 	defer cancel()
-	l, err := d.load(ctx, f, def)
+	var chart Chart
+	var in *pageInput
+	if _, isModule := moduleChartByID(def.ID); isModule {
+		var named bool
+		chart, in, named, err = d.moduleAPIChart(ctx, f, def, module, admin)
+		if err == nil && !named {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no module of that name is run by enough clusters to be shown publicly"})
+			return
+		}
+	} else {
+		var l loaded
+		l, err = d.load(ctx, f, def)
+		if err == nil {
+			in, chart = l.in, d.chart(l, def, admin)
+		}
+	}
 	if err != nil {
 		d.unavailable(w, r, err)
 		return
 	}
-	in := l.in
-	out := apiChart{Chart: d.chart(l, def, admin), PeriodDays: f.Days, From: dayKey(f.From), To: dayKey(f.To), Kind: f.Kind,
+	out := apiChart{Chart: chart, PeriodDays: f.Days, From: dayKey(f.From), To: dayKey(f.To), Kind: f.Kind,
 		Version: f.Version, Today: dayKey(in.today)}
 	if !in.empty() {
 		out.First = dayKey(in.first)
@@ -67,8 +97,15 @@ func (d *dashboard) api(w http.ResponseWriter, r *http.Request) {
 	if !admin {
 		out.MinClusters = d.min
 	}
-	if format == "csv" {
+	if _, isModule := moduleChartByID(def.ID); isModule {
+		out.Module = module
+	}
+	switch format {
+	case "csv":
 		writeCSV(w, out)
+		return
+	case "svg":
+		d.writeSVG(w, r, out)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -120,10 +157,11 @@ func (d *dashboard) apiIndex(w http.ResponseWriter, r *http.Request) {
 		Type  string `json:"type"`
 		JSON  string `json:"json"`
 		CSV   string `json:"csv"`
+		SVG   string `json:"svg"`
 	}
 	var list []entry
 	for _, c := range charts {
-		list = append(list, entry{c.ID, c.Title, string(c.Type), "/api/v1/" + c.ID + ".json", "/api/v1/" + c.ID + ".csv"})
+		list = append(list, entry{c.ID, c.Title, string(c.Type), "/api/v1/" + c.ID + ".json", "/api/v1/" + c.ID + ".csv", "/api/v1/" + c.ID + ".svg"})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"charts": list,
@@ -134,4 +172,31 @@ func (d *dashboard) apiIndex(w http.ResponseWriter, r *http.Request) {
 		},
 		"today": dayKey(d.now().UTC().Truncate(24 * time.Hour)),
 	})
+}
+
+// writeSVG writes the chart as the page draws it (wide), standalone.
+func (d *dashboard) writeSVG(w http.ResponseWriter, r *http.Request, c apiChart) {
+	v := newChartView(c.Chart, "")
+	sub := fmt.Sprintf("%s to %s UTC, %s, mim-metrics", c.From, c.To, kindText(c.Kind))
+	if c.Version != facts.AllVersions {
+		sub += ", version " + c.Version
+	}
+	var buf bytes.Buffer
+	if err := d.tmpl.ExecuteTemplate(&buf, "svgfile", newSVGFile(v, sub)); err != nil {
+		d.log.Error("dashboard: drawing a chart's SVG", zap.String("chart", c.ID), zap.Error(err))
+		http.Error(w, "The chart could not be drawn (see the receiver's log).", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+c.ID+`-`+c.To+`.svg"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// kindText names the property kinds of a filter.
+func kindText(kind string) string {
+	if kind == kindAll {
+		return "production and CI"
+	}
+	return kind
 }

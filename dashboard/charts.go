@@ -74,7 +74,7 @@ var charts = []chartDef{
 	{ID: "active", Title: "Active clusters per day", Dimension: facts.Clusters, Type: daily,
 		About: "Distinct clusters that reported each day: new (first seen that day) and returning; together, the day's active clusters."},
 	{ID: "versions", Title: "Version adoption", Dimension: facts.Version, Type: weekly,
-		About: "Per ISO week, the clusters that ran each server version, as a share of the week's active clusters; a cluster upgraded during the week counts under both versions."},
+		About: "Per ISO week, the clusters that ran each release line (6.5 is 6.5.0, 6.5.1, …) and each version, as a share of the week's active clusters; a cluster upgraded during the week counts under both versions (the stack is then scaled to 100 %). Each line keeps its colour whatever the period."},
 	{ID: "nodes", Title: "Nodes per cluster", Dimension: facts.NodeNumber, Type: shares},
 	{ID: "hosts", Title: "Hosts (host types) per cluster", Dimension: facts.Hosts, Type: shares},
 	{ID: "domains", Title: "Domains per cluster", Dimension: facts.Domains, Type: shares},
@@ -188,6 +188,8 @@ type pageInput struct {
 	daily map[valueKey]map[string]store.RollupRow
 	// first is the first day of the period with a report; zero: none.
 	first time.Time
+	// last is the last day of the period with a report.
+	last time.Time
 	// today is the current (partial) day.
 	today time.Time
 }
@@ -258,7 +260,11 @@ func (b builder) build(def chartDef) Chart {
 				b.shares(&c, s)
 			}
 		case weekly:
-			b.weekly(&c, s)
+			if def.Dimension == facts.Version {
+				b.adoption(&c, s)
+			} else {
+				b.weekly(&c, s)
+			}
 		case daily:
 			b.activeDaily(&c, s)
 		case sums:

@@ -222,3 +222,12 @@ func TestWeeksMondaysPartialAndFirstReport(t *testing.T) {
 		t.Errorf("%d weeks drawn for 13 days of reports", len(days))
 	}
 }
+
+func hasPoint(c Chart, series, group, label string) bool {
+	for _, p := range c.Points {
+		if p.Series == series && p.Group == group && p.Label == label {
+			return true
+		}
+	}
+	return false
+}

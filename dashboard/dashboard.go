@@ -121,6 +121,7 @@ func New(st store.Store, opts Options) http.Handler {
 		"day":     func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 		"when":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"cut":     func(s string) string { return truncate(s, labelRunes) },
+		"wrap":    wrap,
 	}).ParseFS(templateFS, "templates/*.html"))
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {
@@ -136,6 +137,7 @@ func New(st store.Store, opts Options) http.Handler {
 	}
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
 	mux.HandleFunc("GET /methodology", d.methodology)
+	mux.HandleFunc("GET /modules/{name}", d.modulePage)
 	mux.HandleFunc("GET /api/v1/{$}", d.apiIndex)
 	mux.HandleFunc("GET /api/v1/{chart}", d.api)
 	mux.HandleFunc("GET /admin", d.admin)
@@ -196,9 +198,17 @@ type base struct {
 	Min      int64
 	// ClientIDParam keeps the cluster of the history page in the filter.
 	ClientIDParam string
+	// Status says how many clusters the filter covers and how recent the
+	// data is (every page but the error pages).
+	Status string
 }
 
 func (d *dashboard) base(r *http.Request, title string, f filter, versions []string) base {
+	if f.Version != facts.AllVersions && !slices.Contains(versions, f.Version) {
+		// The filter's version is an option of its select, even on a page
+		// that does not list the period's versions.
+		versions = append(slices.Clone(versions), f.Version)
+	}
 	return base{Title: title, Path: r.URL.Path, Pages: pages, Filter: f, Query: template.URL(f.values().Encode()),
 		Versions: versions, Periods: periods, Admin: d.isAdmin(r), AdminOn: d.token != "", Min: d.min}
 }
@@ -211,6 +221,8 @@ type pageData struct {
 	NoReports    bool
 	NoPeriodData bool
 	NoCountries  bool
+	// ModuleUsers: Active counts a module's users (a module's page).
+	ModuleUsers bool
 	// From is the first day drawn (the period's first report), To the
 	// last (today, not over).
 	From, To string
@@ -248,6 +260,7 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 	}
 	in := l.in
 	data := pageData{base: d.base(r, pg.Title, f, l.versions), To: dayKey(f.To)}
+	data.Status = d.statusLine(in, admin)
 	if !admin {
 		data.Versions = nil
 	}
@@ -343,7 +356,11 @@ func newPageInput(f filter, now time.Time, set store.RunSet, rows []store.Rollup
 	in.counts = census.Count(set, census.Query{From: f.From, To: f.To, Version: f.Version})
 	for _, def := range defs {
 		if def.Type == weekly {
-			in.weeks = census.Weekly(set, f.From, f.To, f.Version, def.Dimension)
+			weeks := set
+			if def.Dimension == facts.Version {
+				weeks = withReleaseLines(set)
+			}
+			in.weeks = census.Weekly(weeks, f.From, f.To, f.Version, def.Dimension)
 		}
 	}
 	kinds := f.series()
@@ -368,6 +385,9 @@ func newPageInput(f filter, now time.Time, set store.RunSet, rows []store.Rollup
 		first := run.First
 		if first.Before(f.From) {
 			first = f.From
+		}
+		if last := earlier(run.Last, f.To); !run.First.After(f.To) && last.After(in.last) {
+			in.last = last
 		}
 		if in.first.IsZero() || first.Before(in.first) {
 			in.first = first

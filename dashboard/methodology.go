@@ -24,6 +24,11 @@ type methodChart struct {
 func (d *dashboard) methodology(w http.ResponseWriter, r *http.Request) {
 	f, _ := parseFilter(r.URL.Query(), d.now())
 	data := methodologyData{base: d.base(r, "How the numbers are counted", f, nil), Public: disclosure.Explain(d.min)}
+	if f.Version == facts.AllVersions || d.isAdmin(r) {
+		ctx, cancel := d.ctx(r)
+		defer cancel()
+		data.Status = d.status(ctx, f, d.isAdmin(r))
+	}
 	for _, def := range charts {
 		m := methodChart{ID: def.ID, Title: def.Title, Unit: def.Type.unit(), Partition: def.partition()}
 		switch {

@@ -1,9 +1,14 @@
 package dashboard
 
 import (
+	"cmp"
 	"fmt"
+	"html/template"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mim-metrics/mim-metrics/facts"
 )
 
 // What the templates draw: the geometry of each chart's SVG, computed here,
@@ -16,10 +21,23 @@ const (
 	svgWidth   = 640
 )
 
-var seriesColors = map[string]string{"production": "#2b6cb0", "ci": "#c05621"}
+// layout is one drawing of a chart: wide (desktops) or narrow (phones);
+// the page carries both, the stylesheet shows one, so that a phone's chart
+// is drawn for its width instead of shrunk (labels stay legible).
+type layout struct {
+	Class    string
+	Width    float64
+	Narrow   bool
+	Ticks    int // value ticks, about
+	Dates    int // date labels, at most
+	EndLabel bool
+}
 
-// lineColors are the colors of a time chart's lines, in turn.
-var lineColors = []string{"#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b", "#975a16", "#4a5568"}
+var (
+	wideLayout   = layout{Class: "wide", Width: svgWidth, Ticks: 5, Dates: 7, EndLabel: true}
+	narrowLayout = layout{Class: "narrow", Width: 360, Narrow: true, Ticks: 4, Dates: 3}
+	layouts      = []layout{wideLayout, narrowLayout}
+)
 
 // chartView is one chart as a page shows it.
 type chartView struct {
@@ -34,25 +52,33 @@ type chartView struct {
 	Empty     bool
 	APIJSON   string
 	APICSV    string
+	APISVG    string
+	MethodURL string
 	// Collapse: the table is long (a time chart's), shown on demand.
 	Collapse bool
-	// SeriesColors colors the legend of bar charts.
-	SeriesColors map[string]string
 }
 
-type legendItem struct{ Label, Color string }
+// legendItem is one entry of a legend: a swatch (filled, or a line with
+// its dash) and its label.
+type legendItem struct {
+	Label, Color, Fill, Dash string
+	Line                     bool
+}
 
-// panel is one SVG: a bar chart, or one series' time chart.
+// panel is one SVG: a bar chart, or one series' time chart, in one layout.
 type panel struct {
 	Title string
 	// Label names the SVG for screen readers.
 	Label         string
+	Class         string
 	Width, Height int
 	Texts         []svgText
 	Bars          []svgBar
+	Areas         []svgArea
 	Lines         []svgLine
 	Dots          []svgDot
 	Grid          []svgGrid
+	Marks         []svgMark
 }
 
 type svgText struct {
@@ -64,15 +90,18 @@ type svgText struct {
 
 type svgBar struct {
 	X, Y, W, H float64
-	Color      string
+	Fill       string
 	Tip        string
 	Point      Point
 }
 
+type svgArea struct {
+	D, Fill, Label string
+}
+
 type svgLine struct {
-	D     string
-	Color string
-	Label string
+	D, Color, Dash, Label string
+	Class                 string
 }
 
 type svgDot struct {
@@ -80,6 +109,11 @@ type svgDot struct {
 	Color string
 	Tip   string
 	Point Point
+}
+
+// svgMark is a marker line with its text (the latest release).
+type svgMark struct {
+	X1, Y1, X2, Y2 float64
 }
 
 type svgGrid struct{ X1, Y1, X2, Y2 float64 }
@@ -90,19 +124,30 @@ type svgGrid struct{ X1, Y1, X2, Y2 float64 }
 // (a year of days would otherwise repeat them thousands of times).
 type table struct {
 	Head []tableCol
-	Rows []tableRow
+	// Groups, when set, is a row of headings above Head (a release line
+	// above its versions).
+	Groups []tableGroup
+	Rows   []tableRow
 	// Time: a time table; Sums: its cells are sums (else clusters and shares).
 	Time, Sums bool
+}
+
+type tableGroup struct {
+	Text string
+	Span int
 }
 
 type tableCol struct {
 	Text          string
 	Series, Label string
+	Group         string
 }
 
 type tableRow struct {
-	Day   string
-	Head  []string
+	Day  string
+	Head []string
+	// Link is where the row's first heading leads (a module's page).
+	Link  string
 	Cells []tableCell
 }
 
@@ -187,34 +232,61 @@ func baseText(b Base) string {
 	return s
 }
 
-// newChartView lays a chart out.
+// newChartView lays a chart out; query is the filter, for its links.
 func newChartView(c Chart, query string) chartView {
-	v := chartView{Chart: c, About: c.def.About, SeriesColors: seriesColors,
-		APIJSON: "/api/v1/" + c.ID + ".json", APICSV: "/api/v1/" + c.ID + ".csv"}
+	v := chartView{Chart: c, About: c.def.About,
+		APIJSON: "/api/v1/" + c.ID + ".json", APICSV: "/api/v1/" + c.ID + ".csv", APISVG: "/api/v1/" + c.ID + ".svg",
+		MethodURL: "/methodology"}
 	if query != "" {
 		v.APIJSON += "?" + query
 		v.APICSV += "?" + query
+		v.APISVG += "?" + query
+		v.MethodURL += "?" + query
 	}
+	v.MethodURL += "#chart-" + c.ID
 	v.Unit = c.Unit
 	for _, b := range c.Bases {
 		if b.Group == "" {
 			v.BaseTexts = append(v.BaseTexts, baseText(b))
 		}
 	}
-	switch c.def.Type {
-	case shares:
-		v.Panels = []panel{barsPanel(c)}
-		v.Panels[0].Label = c.Title
-		v.Table = sharesTable(c)
+	switch {
+	case c.def.Type == shares:
+		for _, s := range c.Series {
+			v.Legend = append(v.Legend, legendItem{Label: s, Color: seriesColors[s], Fill: seriesFill[s]})
+		}
+		for _, l := range layouts {
+			p := barsPanel(c, l)
+			p.Label = c.Title
+			v.Panels = append(v.Panels, p)
+		}
+		v.Table = sharesTable(c, query)
+	case c.def.Type == daily:
+		v.Legend = activeLegend()
+		for _, s := range c.Series {
+			for _, l := range layouts {
+				p := activePanel(c, s, l)
+				p.Label = c.Title + ", " + s
+				v.Panels = append(v.Panels, p)
+			}
+		}
+		v.Table = timeTable(c, distinctLabels(c.Points))
+		v.Collapse = len(v.Table.Rows) > 16
+	case c.def.Dimension == facts.Version:
+		v.Legend, v.Panels, v.Table = adoptionView(c)
+		v.Collapse = len(v.Table.Rows) > 16
 	default:
 		labels := distinctLabels(c.Points)
 		for i, l := range labels {
-			v.Legend = append(v.Legend, legendItem{Label: l, Color: lineColors[i%len(lineColors)]})
+			color, dash := lineStyle(i)
+			v.Legend = append(v.Legend, legendItem{Label: l, Color: color, Dash: dash, Line: true})
 		}
 		for _, s := range c.Series {
-			p := timePanel(c, s, labels)
-			p.Label = c.Title + ", " + s
-			v.Panels = append(v.Panels, p)
+			for _, l := range layouts {
+				p := timePanel(c, s, labels, l)
+				p.Label = c.Title + ", " + s
+				v.Panels = append(v.Panels, p)
+			}
 		}
 		v.Table = timeTable(c, labels)
 		v.Collapse = len(v.Table.Rows) > 16
@@ -245,21 +317,19 @@ func distinctLabels(pts []Point) []string {
 type rowKey struct{ Group, Label string }
 
 // barsPanel draws horizontal bars: a row per value (under its group's
-// heading), a bar per series, the length its share.
-func barsPanel(c Chart) panel {
-	const (
-		left   = 200.0
-		right  = 70.0
-		barH   = 11.0
-		gap    = 7.0
-		headH  = 22.0
-		margin = 6.0
-	)
-	p := panel{Width: svgWidth}
+// heading), a bar per series, the length its share. Wide: the label left
+// of the bars; narrow: above them, the bars the whole width.
+func barsPanel(c Chart, l layout) panel {
+	left, right, barH, gap, headH, labelH := 200.0, 70.0, 11.0, 7.0, 22.0, 0.0
+	if l.Narrow {
+		left, right, barH, gap, headH, labelH = 4, 66, 13, 6, 22, 16
+	}
+	const margin = 6.0
+	p := panel{Width: int(l.Width), Class: l.Class}
 	rows, cells := byRow(c)
 	y := margin
 	group := "\x00"
-	scale := float64(svgWidth) - left - right
+	scale := l.Width - left - right
 	for _, rk := range rows {
 		if c.def.Grouped && rk.Group != group {
 			group = rk.Group
@@ -267,9 +337,14 @@ func barsPanel(c Chart) panel {
 			p.Texts = append(p.Texts, svgText{X: 4, Y: y + 15, Text: t, Full: full, Class: "group", AnchorStart: true})
 			y += headH
 		}
-		rowH := float64(len(c.Series))*barH + gap
 		t, full := label(rk.Label)
-		p.Texts = append(p.Texts, svgText{X: left - 8, Y: y + rowH/2 + 2, Text: t, Full: full, Class: "label"})
+		rowH := float64(len(c.Series))*barH + gap
+		if l.Narrow {
+			p.Texts = append(p.Texts, svgText{X: left, Y: y + 12, Text: t, Full: full, Class: "label", AnchorStart: true})
+			y += labelH
+		} else {
+			p.Texts = append(p.Texts, svgText{X: left - 8, Y: y + rowH/2 + 2, Text: t, Full: full, Class: "label"})
+		}
 		for i, s := range c.Series {
 			pt, ok := cells[rk][s]
 			if !ok {
@@ -281,8 +356,8 @@ func barsPanel(c Chart) panel {
 				continue
 			}
 			w := min(pt.Share, 1) * scale
-			p.Bars = append(p.Bars, svgBar{X: left, Y: by, W: w, H: barH - 1, Color: seriesColors[s],
-				Tip: fmt.Sprintf("%s %s: %s", s, rk.Label, display(shares, pt)), Point: pt})
+			p.Bars = append(p.Bars, svgBar{X: left, Y: by, W: w, H: barH - 1, Fill: seriesFill[s],
+				Tip: fmt.Sprintf("%s %s: %s", s, rowName(rk), display(shares, pt)), Point: pt})
 			p.Texts = append(p.Texts, svgText{X: left + w + 4, Y: by + barH - 2, Text: percent(pt.Share), Class: "value", AnchorStart: true})
 		}
 		y += rowH
@@ -290,6 +365,14 @@ func barsPanel(c Chart) panel {
 	p.Grid = append(p.Grid, svgGrid{X1: left, Y1: 0, X2: left, Y2: y})
 	p.Height = int(y + margin)
 	return p
+}
+
+// rowName names a bar's row in its tooltip: "mod_mam rdbms".
+func rowName(rk rowKey) string {
+	if rk.Group != "" {
+		return rk.Group + " " + rk.Label
+	}
+	return rk.Label
 }
 
 // byRow orders a shares chart's points by row, with each series' point.
@@ -336,7 +419,7 @@ func groupsInOrder(rows []rowKey) []string {
 	return out
 }
 
-func sharesTable(c Chart) table {
+func sharesTable(c Chart, query string) table {
 	t := table{}
 	if c.def.Grouped {
 		t.Head = append(t.Head, tableCol{Text: "module"})
@@ -352,6 +435,12 @@ func sharesTable(c Chart) table {
 			r.Head = append(r.Head, rk.Group)
 		}
 		r.Head = append(r.Head, rk.Label)
+		switch {
+		case c.ID == "backends":
+			r.Link = moduleURL(rk.Group, query)
+		case c.ID == "modules" && rk.Label != otherLabel && rk.Label != notReportedLabel:
+			r.Link = moduleURL(rk.Label, query)
+		}
 		for _, s := range c.Series {
 			pt, ok := cells[rk][s]
 			cell := tableCell{Point: pt, Has: ok && pt.Hidden == "", Text: "–"}
@@ -394,95 +483,276 @@ func sharesTable(c Chart) table {
 	return t
 }
 
-// timePanel draws one series' lines over the days (or weeks).
-func timePanel(c Chart, series string, labels []string) panel {
-	const (
-		left   = 48.0
-		right  = 12.0
-		top    = 12.0
-		bottom = 26.0
-		height = 220.0
-	)
-	p := panel{Title: series, Width: svgWidth, Height: int(height)}
+// plotArea is a time chart's frame in one layout.
+type plotArea struct {
+	left, top, w, h float64
+	height          int
+}
+
+func plotOf(l layout, endLabels bool) plotArea {
+	left, right, top, bottom, height := 48.0, 12.0, 12.0, 26.0, 220.0
+	if l.Narrow {
+		left, height = 40, 200
+	}
+	if endLabels && l.EndLabel {
+		right = 100
+	}
+	return plotArea{left: left, top: top, w: l.Width - left - right, h: height - top - bottom, height: int(height)}
+}
+
+// seriesDays lists the days (or weeks) of a series' points, oldest first.
+func seriesDays(c Chart, series string) []string {
 	var days []string
-	seenDay := map[string]bool{}
+	seen := map[string]bool{}
+	for _, pt := range c.Points {
+		if pt.Series == series && !seen[pt.Day] {
+			seen[pt.Day] = true
+			days = append(days, pt.Day)
+		}
+	}
+	return days
+}
+
+// x places the i-th of n days.
+func (a plotArea) x(i, n int) float64 {
+	if n < 2 {
+		return a.left + a.w/2
+	}
+	return a.left + a.w*float64(i)/float64(n-1)
+}
+
+// axes draws the value grid at round ticks up to most, and the dates at
+// regular intervals; it returns the y of a value.
+func (a plotArea) axes(p *panel, l layout, days []string, most float64, percentage, integer, weekly bool) func(float64) float64 {
+	ticks := niceTicks(most, l.Ticks, integer)
+	top := ticks[len(ticks)-1]
+	yOf := func(v float64) float64 { return a.top + a.h - a.h*v/top }
+	for _, t := range ticks {
+		yy := yOf(t)
+		p.Grid = append(p.Grid, svgGrid{X1: a.left, Y1: yy, X2: a.left + a.w, Y2: yy})
+		p.Texts = append(p.Texts, svgText{X: a.left - 4, Y: yy + 4, Text: tickLabel(t, percentage), Class: "axis"})
+	}
+	for _, i := range dateTicks(days, l.Dates, weekly) {
+		xx := a.x(i, len(days))
+		p.Grid = append(p.Grid, svgGrid{X1: xx, Y1: a.top + a.h, X2: xx, Y2: a.top + a.h + 4})
+		t := svgText{X: xx, Y: float64(p.Height) - 8, Text: shortDay(days[i]), Class: "axis date"}
+		switch {
+		case xx < a.left+40:
+			t.AnchorStart = true
+		case xx < a.left+a.w-40:
+			t.Class += " middle"
+		}
+		p.Texts = append(p.Texts, t)
+	}
+	return yOf
+}
+
+// timePanel draws one series' lines over the days (or weeks).
+func timePanel(c Chart, series string, labels []string, l layout) panel {
+	area := plotOf(l, true)
+	p := panel{Title: series, Width: int(l.Width), Height: area.height, Class: l.Class}
+	days := seriesDays(c, series)
 	var most float64
 	byLabel := map[string][]Point{}
 	for _, pt := range c.Points {
 		if pt.Series != series {
 			continue
 		}
-		if !seenDay[pt.Day] {
-			seenDay[pt.Day] = true
-			days = append(days, pt.Day)
-		}
 		most = max(most, primary(c.def.Type, pt))
 		byLabel[pt.Label] = append(byLabel[pt.Label], pt)
 	}
-	if most == 0 {
-		most = 1
-	}
-	plotW := float64(svgWidth) - left - right
-	plotH := height - top - bottom
-	x := func(i int) float64 {
-		if len(days) < 2 {
-			return left + plotW/2
-		}
-		return left + plotW*float64(i)/float64(len(days)-1)
-	}
-	yOf := func(v float64) float64 { return top + plotH - plotH*v/most }
-	// Grid and axis labels: 0, half, the maximum.
-	for _, frac := range []float64{0, 0.5, 1} {
-		yy := yOf(most * frac)
-		p.Grid = append(p.Grid, svgGrid{X1: left, Y1: yy, X2: left + plotW, Y2: yy})
-		p.Texts = append(p.Texts, svgText{X: left - 4, Y: yy + 4, Text: axisLabel(c.def.Type, most*frac), Class: "axis"})
-	}
-	if len(days) > 0 {
-		p.Texts = append(p.Texts, svgText{X: left, Y: height - 8, Text: days[0], Class: "axis", AnchorStart: true})
-		p.Texts = append(p.Texts, svgText{X: left + plotW, Y: height - 8, Text: days[len(days)-1], Class: "axis"})
-	}
+	yOf := area.axes(&p, l, days, most, c.def.Type == weekly, c.def.Type != sums, c.def.Type == weekly)
 	dayIndex := map[string]int{}
 	for i, d := range days {
 		dayIndex[d] = i
 	}
 	// Dots (with their tooltips) while they are few enough to tell apart.
 	dots := len(days) <= 60 && len(days)*len(labels) <= 360
-	for li, l := range labels {
-		color := lineColors[li%len(lineColors)]
+	var ends []endLabel
+	for li, lb := range labels {
+		color, dash := lineStyle(li)
 		var d strings.Builder
 		gap := true
-		for _, pt := range byLabel[l] {
+		lastY := -1.0
+		for _, pt := range byLabel[lb] {
 			if pt.Hidden != "" {
 				gap = true // a hidden number is not drawn as zero
 				continue
 			}
-			xx, yy := x(dayIndex[pt.Day]), yOf(primary(c.def.Type, pt))
+			xx, yy := area.x(dayIndex[pt.Day], len(days)), yOf(primary(c.def.Type, pt))
 			if gap {
 				fmt.Fprintf(&d, "M%.1f %.1f", xx, yy)
 			} else {
 				fmt.Fprintf(&d, "L%.1f %.1f", xx, yy)
 			}
 			gap = false
+			lastY = yy
 			if dots || pt.Partial {
 				p.Dots = append(p.Dots, svgDot{X: xx, Y: yy, Color: color, Point: pt,
-					Tip: fmt.Sprintf("%s %s %s: %s", series, pt.Day, l, display(c.def.Type, pt))})
+					Tip: fmt.Sprintf("%s %s %s: %s", series, pt.Day, lb, display(c.def.Type, pt))})
 			}
 		}
 		if d.Len() > 0 {
-			p.Lines = append(p.Lines, svgLine{D: d.String(), Color: color, Label: l})
+			p.Lines = append(p.Lines, svgLine{D: d.String(), Color: color, Dash: dash, Label: lb})
+			if lastY >= 0 {
+				ends = append(ends, endLabel{text: lb, y: lastY})
+			}
 		}
+	}
+	if l.EndLabel {
+		p.Texts = append(p.Texts, placeEndLabels(ends, area)...)
 	}
 	return p
 }
 
-func axisLabel(t chartType, v float64) string {
-	if t == weekly {
-		return strconv.FormatFloat(v*100, 'f', 0, 64) + "%"
+// endLabel is a line's name at its last point.
+type endLabel struct {
+	text string
+	y    float64
+}
+
+// placeEndLabels writes the lines' names right of their ends, moved apart
+// so that they do not overlap.
+func placeEndLabels(ends []endLabel, a plotArea) []svgText {
+	const lineH = 13.0
+	slices.SortStableFunc(ends, func(x, y endLabel) int { return cmp.Compare(x.y, y.y) })
+	for i := range ends {
+		if i > 0 && ends[i].y < ends[i-1].y+lineH {
+			ends[i].y = ends[i-1].y + lineH
+		}
 	}
-	if v >= 10000 {
-		return strconv.FormatFloat(v/1000, 'f', 0, 64) + "k"
+	// Pushed below the frame: move the column up.
+	if n := len(ends); n > 0 && ends[n-1].y > a.top+a.h+lineH {
+		shift := ends[n-1].y - (a.top + a.h + lineH)
+		for i := range ends {
+			ends[i].y -= shift
+		}
 	}
-	return strconv.FormatFloat(v, 'f', -1, 64)
+	var out []svgText
+	for _, e := range ends {
+		t := truncate(e.text, 14)
+		full := ""
+		if t != e.text {
+			full = e.text
+		}
+		out = append(out, svgText{X: a.left + a.w + 6, Y: e.y + 4, Text: t, Full: full, Class: "label end", AnchorStart: true})
+	}
+	return out
+}
+
+// activeLegend is the active clusters chart's legend: the stack's parts and
+// its total.
+func activeLegend() []legendItem {
+	return []legendItem{
+		{Label: facts.ClustersReturning, Color: palette[0], Fill: palette[0]},
+		{Label: facts.ClustersNew, Color: palette[4], Fill: "url(#hatch-new)"},
+		{Label: "active (total)", Color: "#1a202c", Line: true},
+	}
+}
+
+// activePanel draws one series' active clusters per day as a stack:
+// returning clusters below, new ones above, the total as the stack's top
+// line. A day with a hidden part is a gap (nothing hidden is drawn).
+func activePanel(c Chart, series string, l layout) panel {
+	area := plotOf(l, false)
+	p := panel{Title: series, Width: int(l.Width), Height: area.height, Class: l.Class}
+	days := seriesDays(c, series)
+	type day struct {
+		ret, new Point
+		shown    bool
+	}
+	byDay := make([]day, len(days))
+	index := map[string]int{}
+	for i, d := range days {
+		index[d] = i
+	}
+	var most float64
+	for _, pt := range c.Points {
+		if pt.Series != series {
+			continue
+		}
+		i := index[pt.Day]
+		if pt.Label == facts.ClustersNew {
+			byDay[i].new = pt
+		} else {
+			byDay[i].ret = pt
+		}
+	}
+	for i := range byDay {
+		byDay[i].shown = byDay[i].new.Hidden == "" && byDay[i].ret.Hidden == ""
+		if byDay[i].shown {
+			most = max(most, float64(byDay[i].new.Clusters+byDay[i].ret.Clusters))
+		}
+	}
+	yOf := area.axes(&p, l, days, most, false, true, false)
+	dots := len(days) <= 60
+	// Runs of consecutive shown days, each drawn as areas and a line.
+	var total strings.Builder
+	for start := 0; start < len(byDay); {
+		if !byDay[start].shown {
+			start++
+			continue
+		}
+		end := start
+		for end+1 < len(byDay) && byDay[end+1].shown {
+			end++
+		}
+		xs := func(i int) (float64, float64) { // a lone day gets some width
+			x := area.x(i, len(days))
+			if start == end {
+				return x - 3, x + 3
+			}
+			return x, x
+		}
+		var ret, nw strings.Builder
+		for i := start; i <= end; i++ {
+			x0, x1 := xs(i)
+			r := yOf(float64(byDay[i].ret.Clusters))
+			t := yOf(float64(byDay[i].ret.Clusters + byDay[i].new.Clusters))
+			cmd := "L"
+			if i == start {
+				cmd = "M"
+			}
+			fmt.Fprintf(&ret, "%s%.1f %.1f", cmd, x0, r)
+			fmt.Fprintf(&nw, "%s%.1f %.1f", cmd, x0, t)
+			fmt.Fprintf(&total, "%s%.1f %.1f", cmd, x0, t)
+			if x1 != x0 {
+				fmt.Fprintf(&ret, "L%.1f %.1f", x1, r)
+				fmt.Fprintf(&nw, "L%.1f %.1f", x1, t)
+				fmt.Fprintf(&total, "L%.1f %.1f", x1, t)
+			}
+		}
+		base := yOf(0)
+		for i := end; i >= start; i-- {
+			x0, x1 := xs(i)
+			fmt.Fprintf(&ret, "L%.1f %.1f", x1, base)
+			if x1 != x0 {
+				fmt.Fprintf(&ret, "L%.1f %.1f", x0, base)
+			}
+			r := yOf(float64(byDay[i].ret.Clusters))
+			fmt.Fprintf(&nw, "L%.1f %.1f", x1, r)
+			if x1 != x0 {
+				fmt.Fprintf(&nw, "L%.1f %.1f", x0, r)
+			}
+		}
+		p.Areas = append(p.Areas, svgArea{D: ret.String() + "Z", Fill: palette[0], Label: facts.ClustersReturning},
+			svgArea{D: nw.String() + "Z", Fill: "url(#hatch-new)", Label: facts.ClustersNew})
+		start = end + 1
+	}
+	if total.Len() > 0 {
+		p.Lines = append(p.Lines, svgLine{D: total.String(), Color: "#1a202c", Label: "active (total)"})
+	}
+	for i, d := range byDay {
+		if !d.shown || !(dots || d.new.Partial) {
+			continue
+		}
+		x := area.x(i, len(days))
+		sum := d.ret.Clusters + d.new.Clusters
+		total := Point{Series: series, Label: "active (total)", Day: days[i], Clusters: sum, Partial: d.new.Partial}
+		p.Dots = append(p.Dots, svgDot{X: x, Y: yOf(float64(sum)), Color: "#1a202c", Point: total,
+			Tip: fmt.Sprintf("%s %s: %s active (%d returning, %d new)", series, days[i], clustersText(sum), d.ret.Clusters, d.new.Clusters)})
+	}
+	return p
 }
 
 // timeTable has a row per day (or week) and a column per series and label.
@@ -491,9 +761,13 @@ func timeTable(c Chart, labels []string) table {
 	if c.def.Type == weekly {
 		t.Head[0].Text = "week of"
 	}
+	groups := map[string]string{}
+	for _, pt := range c.Points {
+		groups[pt.Label] = pt.Group
+	}
 	for _, s := range c.Series {
 		for _, l := range labels {
-			t.Head = append(t.Head, tableCol{Text: s + " " + l, Series: s, Label: l})
+			t.Head = append(t.Head, tableCol{Text: s + " " + l, Series: s, Label: l, Group: groups[l]})
 		}
 	}
 	type k struct{ day, series, label string }
@@ -529,4 +803,50 @@ func timeTable(c Chart, labels []string) table {
 		t.Rows = append(t.Rows, r)
 	}
 	return t
+}
+
+// wrap writes a name so that it may wrap after each "_" (module names)
+// and "/" (backends), not inside a word.
+func wrap(s string) template.HTML {
+	e := template.HTMLEscapeString(s)
+	e = strings.ReplaceAll(e, "_", "_<wbr>")
+	return template.HTML(strings.ReplaceAll(e, "/", "/<wbr>"))
+}
+
+// svgFile is a chart as a standalone SVG (the chart's download): its
+// title, the filter, the legend, and the wide drawing of each panel.
+type svgFile struct {
+	Title, Subtitle string
+	Width, Height   int
+	Legend          []svgLegend
+	Panels          []filePanel
+}
+
+type svgLegend struct {
+	legendItem
+	X float64
+}
+
+type filePanel struct {
+	panel
+	Y float64
+}
+
+func newSVGFile(v chartView, subtitle string) svgFile {
+	f := svgFile{Title: v.Title, Subtitle: subtitle, Width: svgWidth}
+	x := 8.0
+	for _, l := range v.Legend {
+		f.Legend = append(f.Legend, svgLegend{legendItem: l, X: x})
+		x += 30 + 6.5*float64(len([]rune(l.Label)))
+	}
+	y := 66.0
+	for _, p := range v.Panels {
+		if p.Class != wideLayout.Class {
+			continue
+		}
+		f.Panels = append(f.Panels, filePanel{panel: p, Y: y})
+		y += float64(p.Height) + 24
+	}
+	f.Height = int(y + 8)
+	return f
 }

@@ -1,11 +1,12 @@
-// mim-metrics dashboard: filters apply on change, tooltips follow the
-// pointer. The pages work without this script.
+// mim-metrics dashboard: filters apply on change (the page says so; the
+// Apply button stays), tooltips follow the pointer and the focus. The
+// pages work without this script.
 (function () {
   "use strict";
   var form = document.querySelector("form.filters");
   if (form) {
-    var apply = form.querySelector(".apply");
-    if (apply) apply.classList.add("js-hidden");
+    var note = form.querySelector(".js-note");
+    if (note) note.hidden = false;
     form.querySelectorAll("select").forEach(function (s) {
       s.addEventListener("change", function () { form.submit(); });
     });
@@ -23,5 +24,11 @@
     tip.style.display = "block";
   }
   document.addEventListener("mousemove", show);
+  document.addEventListener("focusin", function (ev) {
+    var t = ev.target.closest ? ev.target.closest("rect.bar, circle.dot") : null;
+    if (!t) { tip.style.display = "none"; return; }
+    var r = t.getBoundingClientRect();
+    show({ target: t, clientX: r.right, clientY: r.bottom });
+  });
   document.addEventListener("mouseleave", function () { tip.style.display = "none"; });
 })();

@@ -265,7 +265,7 @@ type apiChart struct {
 func readDOM(t *testing.T, b *browser, selector string) []domPoint {
 	t.Helper()
 	return eval[[]domPoint](t, b, `Array.from(document.querySelectorAll(`+strconv.Quote(selector)+`)).map(e => {
-		const th = e.tagName === "TD" ? e.closest("table").querySelectorAll("thead th")[e.cellIndex] : null;
+		const th = e.tagName === "TD" ? e.closest("table").querySelectorAll("thead tr:last-child th")[e.cellIndex] : null;
 		const d = Object.assign({}, th ? th.dataset : {}, e.tagName === "TD" ? e.parentElement.dataset : {}, e.dataset);
 		return {Chart: e.closest("section[data-chart]").dataset.chart,
 			Series: d.series || "", Group: d.group || "", Label: d.label || "", Day: d.day || "",
@@ -307,10 +307,23 @@ func compareWithAPI(t *testing.T, b *browser, base string, q url.Values, admin b
 	t.Helper()
 	cells := readDOM(t, b, "section[data-chart] td[data-clusters], section[data-chart] td[data-hidden]")
 	bars := readDOM(t, b, "section[data-chart] rect.bar")
-	charts := eval[[]string](t, b, `Array.from(document.querySelectorAll("section[data-chart]")).map(s => s.dataset.chart)`)
+	charts := eval[[][2]string](t, b, `Array.from(document.querySelectorAll("section[data-chart]")).map(s => [s.dataset.chart, s.dataset.api])`)
 	out := map[string]apiChart{}
-	for _, id := range charts {
-		api := getAPI(t, base, id, q, admin)
+	for _, ch := range charts {
+		id := ch[0]
+		// The API link of the chart must be the page's filter.
+		link, err := url.Parse(ch[1])
+		if err != nil || link.Path != "/api/v1/"+id+".json" {
+			t.Errorf("%s: API link %q", id, ch[1])
+			continue
+		}
+		lq := link.Query()
+		for k := range q {
+			if lq.Get(k) != q.Get(k) {
+				t.Errorf("%s: API link %q has %s=%q, the page %q", id, ch[1], k, lq.Get(k), q.Get(k))
+			}
+		}
+		api := getAPI(t, base, id, lq, admin)
 		out[id] = api
 		want := map[string]apiPoint{}
 		for _, p := range api.Points {
@@ -431,7 +444,7 @@ func newFilledServer(t *testing.T) *testServer {
 
 var pagePaths = []struct{ path, name string }{
 	{"/", "modules"}, {"/clusters", "clusters"}, {"/shape", "shape"}, {"/features", "features"},
-	{"/traffic", "traffic"}, {"/geography", "geography"},
+	{"/traffic", "traffic"}, {"/geography", "geography"}, {"/modules/mod_vcard", "module-vcard"},
 }
 
 func TestDashboardInBrowser(t *testing.T) {
@@ -455,6 +468,78 @@ func TestDashboardInBrowser(t *testing.T) {
 				t.Errorf("%s: the page is wider than the window", p.path)
 			}
 		}
+	})
+
+	t.Run("every link keeps the filter, at both widths", func(t *testing.T) {
+		want := url.Values{"period": {"90"}, "kind": {"production"}, "version": {"*"}}
+		var start []string
+		for _, p := range pagePaths {
+			start = append(start, srv.url+p.path+"?"+want.Encode())
+		}
+		start = append(start, srv.url+"/methodology?"+want.Encode())
+		for _, w := range widths {
+			b.resize(t, w.width, w.height)
+			checkLinks(t, b, srv, start, want, false)
+		}
+		b.resize(t, 1280, 900)
+	})
+
+	t.Run("phone and desktop layouts", func(t *testing.T) {
+		for _, w := range widths {
+			b.resize(t, w.width, w.height)
+			for _, p := range pagePaths {
+				b.open(t, srv.url+p.path)
+				checkLayout(t, b, w.name+" "+p.path)
+				if w.name == "phone" {
+					b.screenshot(t, shots, "phone-"+p.name)
+				}
+			}
+			b.open(t, srv.url+"/methodology")
+			checkLayout(t, b, w.name+" /methodology")
+		}
+		b.resize(t, 1280, 900)
+	})
+
+	t.Run("keyboard and screen readers", func(t *testing.T) {
+		b.open(t, srv.url+"/clusters")
+		ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
+			t.Fatal(err)
+		}
+		if got := eval[string](t, b, `document.activeElement.className + " " + document.activeElement.getAttribute("href") + " " + (document.activeElement.getBoundingClientRect().left >= 0)`); got != "skip #main true" {
+			t.Errorf("the first Tab focuses %q, want the visible skip link to #main", got)
+		}
+		marks := eval[int](t, b, `Array.from(document.querySelectorAll(".mark")).filter(m => m.getClientRects().length && m.tabIndex === 0 && (m.getAttribute("aria-label") || "").includes(":")).length`)
+		if marks == 0 {
+			t.Errorf("no chart mark can be focused with its value announced")
+		}
+		focus := eval[string](t, b, `(() => { const m = Array.from(document.querySelectorAll(".mark")).find(m => m.getClientRects().length); const before = getComputedStyle(m).strokeWidth; m.focus(); return before + " " + getComputedStyle(m).strokeWidth + " " + (document.activeElement === m) + " " + document.getElementById("tooltip").textContent.includes(":"); })()`)
+		if f := strings.Fields(focus); len(f) != 4 || f[0] == f[1] || f[2] != "true" || f[3] != "true" {
+			t.Errorf("a focused mark (stroke before, after, focused, tooltip) %q: want a visible focus and its value shown", focus)
+		}
+		if !eval[bool](t, b, `document.querySelector("form.filters .apply").offsetParent !== null && !document.querySelector("form.filters .js-note").hidden`) {
+			t.Errorf("the filters have no visible Apply, or do not say they apply on change")
+		}
+	})
+
+	t.Run("gallery", func(t *testing.T) {
+		// The README's pictures: MIM_DASHBOARD_GALLERY=docs rewrites them.
+		dir := os.Getenv("MIM_DASHBOARD_GALLERY")
+		if dir == "" {
+			dir = shots
+		}
+		b.resize(t, 1366, 900)
+		b.open(t, srv.url+"/?period=30")
+		b.shoot(t, dir, "dashboard", chromedp.CaptureScreenshot())
+		b.open(t, srv.url+"/modules/mod_vcard?period=30")
+		b.shoot(t, dir, "dashboard-module", chromedp.CaptureScreenshot())
+		b.open(t, srv.url+"/clusters?period=30&kind=production")
+		b.shoot(t, dir, "dashboard-versions", chromedp.Screenshot(chromedp.CSS(`#chart-versions`)))
+		b.resize(t, 390, 844)
+		b.open(t, srv.url+"/clusters?period=30")
+		b.shoot(t, dir, "dashboard-phone", chromedp.CaptureScreenshot())
+		b.resize(t, 1280, 900)
 	})
 
 	t.Run("kind filter", func(t *testing.T) {
@@ -566,6 +651,16 @@ func TestDashboardInBrowser(t *testing.T) {
 		if injected := eval[int](t, b, `document.querySelectorAll("[onload]").length`); injected != 0 {
 			t.Errorf("%d elements with an onload attribute", injected)
 		}
+		adminWant := url.Values{"period": {"90"}, "kind": {"production"}, "version": {"6.2.1"}}
+		adminStart := []string{srv.url + "/admin?" + adminWant.Encode(), srv.url + "/clusters?" + adminWant.Encode(),
+			srv.url + "/admin/cluster?id=" + url.QueryEscape(srv.clusters[0].ID) + "&" + adminWant.Encode()}
+		for _, w := range widths {
+			b.resize(t, w.width, w.height)
+			checkLinks(t, b, srv, adminStart, adminWant, true)
+			b.open(t, adminStart[0])
+			checkLayout(t, b, w.name+" /admin")
+		}
+		b.resize(t, 1280, 900)
 		b.open(t, srv.url+"/admin/cluster?id="+url.QueryEscape(srv.clusters[len(srv.clusters)-1].ID))
 		if n := eval[int](t, b, `document.querySelectorAll("table.history tbody tr").length`); n == 0 {
 			t.Errorf("the hostile cluster's history is empty")
