@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/contract"
 )
 
 // Fact is one dimension value a cluster reported; Amount is summed over a
@@ -79,7 +79,7 @@ const (
 // value (stanza Amounts summed per type), sorted by dimension and value.
 // country is the sender's country code, or empty. Unknown events and
 // params of the wrong type are ignored.
-func FromEvents(events []metrics.Event, country string) []Fact {
+func FromEvents(events []contract.Event, country string) []Fact {
 	c := collector{index: map[key]int{}}
 	for _, e := range events {
 		c.event(e)
@@ -114,7 +114,7 @@ func (c *collector) add(dimension, value string, amount int64) {
 	c.facts = append(c.facts, Fact{Dimension: dimension, Value: value, Amount: amount})
 }
 
-func (c *collector) event(e metrics.Event) {
+func (c *collector) event(e contract.Event) {
 	p := e.Params
 	switch e.Name {
 	case "host_count":

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/inventory"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/reporting"
@@ -27,7 +28,7 @@ func (f fakeSource) ClusterID(context.Context) (string, error)             { ret
 
 func twoNodes() []metrics.NodeReport {
 	return []metrics.NodeReport{
-		{Node: "a@h", Server: metrics.MongooseIM, Version: "6.4.0", OTP: "25", BuiltinService: true, Events: []metrics.Event{
+		{Node: "a@h", Server: metrics.MongooseIM, Version: "6.4.0", OTP: "25", BuiltinService: true, Events: []contract.Event{
 			{Name: "host_count", Params: map[string]any{"value": int64(3)}},
 			{Name: "domain_count", Params: map[string]any{"value": int64(4)}},
 			{Name: "module_with_opt", Params: map[string]any{"module": "mod_muc", "backend": "mnesia", "online_backend": "cets"}},
@@ -153,7 +154,7 @@ func TestReadyz(t *testing.T) {
 // listed twice costs its own series only.
 func TestOddAnswers(t *testing.T) {
 	e := New(Options{})
-	odd := metrics.NodeReport{Node: "a@h", Server: metrics.MongooseIM, Version: "6.4\xff" + strings.Repeat("x", 5000), Events: []metrics.Event{
+	odd := metrics.NodeReport{Node: "a@h", Server: metrics.MongooseIM, Version: "6.4\xff" + strings.Repeat("x", 5000), Events: []contract.Event{
 		{Name: "module_with_opt", Params: map[string]any{"module": "mod_ping", "backend": "\xfe\xfe"}},
 		{Name: "host_count", Params: map[string]any{"value": "not a number"}},
 		{Name: "xmpp_stanza_count", Params: map[string]any{"stanza_type": "xmppIqSent", "total": int64(-5)}},

@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/contract"
 )
 
 // decoded is one ingest request, decoded and validated: the events kept and
@@ -22,7 +22,7 @@ type decoded struct {
 	// (user_properties.mim_batch, sent by the sidecar to receivers); -1
 	// when absent.
 	Position int64
-	Events   []metrics.Event
+	Events   []contract.Event
 	Dropped  []droppedEvent
 }
 
@@ -135,21 +135,21 @@ func decodeGA4(body []byte) (*decoded, *requestError) {
 	return d, nil
 }
 
-func decodeGA4Event(raw json.RawMessage) (metrics.Event, *dropError) {
+func decodeGA4Event(raw json.RawMessage) (contract.Event, *dropError) {
 	var ev ga4Event
 	if err := strictJSON(raw, &ev); err != nil {
-		return metrics.Event{}, drop(reasonBadValue, "", "an event must be an object with name and params")
+		return contract.Event{}, drop(reasonBadValue, "", "an event must be an object with name and params")
 	}
 	var name string
 	if err := json.Unmarshal(ev.Name, &name); err != nil || len(ev.Name) == 0 {
-		return metrics.Event{}, drop(reasonBadName, "name", "an event's name must be a string")
+		return contract.Event{}, drop(reasonBadName, "name", "an event's name must be a string")
 	}
 	params := map[string]any{}
 	if len(ev.Params) > 0 && !isNull(ev.Params) {
 		dec := json.NewDecoder(bytes.NewReader(ev.Params))
 		dec.UseNumber()
 		if err := dec.Decode(&params); err != nil {
-			return metrics.Event{}, drop(reasonBadValue, "params", "event %q: params must be an object", clip(name))
+			return contract.Event{}, drop(reasonBadValue, "params", "event %q: params must be an object", clip(name))
 		}
 	}
 	return checkEvent(name, params, false)

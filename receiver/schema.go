@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/contract"
 )
 
 // GA4 Measurement Protocol limits, the same the sidecar keeps to
@@ -40,22 +40,22 @@ const (
 // of those that are numbers.
 type eventSchema struct {
 	params  map[string]bool
-	numbers map[string]metrics.Range
+	numbers map[string]contract.Range
 }
 
 var schema = buildSchema()
 
 func buildSchema() map[string]eventSchema {
 	out := map[string]eventSchema{}
-	for _, spec := range metrics.Catalog() {
-		s := eventSchema{params: map[string]bool{}, numbers: map[string]metrics.Range{}}
+	for _, spec := range contract.Catalog() {
+		s := eventSchema{params: map[string]bool{}, numbers: map[string]contract.Range{}}
 		for _, p := range spec.Params {
 			s.params[p] = true
 		}
 		for _, p := range spec.Numbers {
 			r, ok := spec.Ranges[p]
 			if !ok {
-				panic(fmt.Sprintf("receiver: event %s: number %s has no plausible range (metrics/erl)", spec.Name, p))
+				panic(fmt.Sprintf("receiver: event %s: number %s has no plausible range (contract/erl)", spec.Name, p))
 			}
 			s.numbers[p] = r
 		}
@@ -95,39 +95,39 @@ func drop(reason, field, format string, args ...any) *dropError {
 // the catalog's types (int64 numbers, strings). Param values come as
 // decoded by encoding/json with UseNumber (json.Number), or, when text is
 // true, as strings (UA hits carry every value as text).
-func checkEvent(name string, params map[string]any, text bool) (metrics.Event, *dropError) {
+func checkEvent(name string, params map[string]any, text bool) (contract.Event, *dropError) {
 	if err := checkName(name); err != "" {
-		return metrics.Event{}, drop(reasonBadName, "name", "event name %q %s", clip(name), err)
+		return contract.Event{}, drop(reasonBadName, "name", "event name %q %s", clip(name), err)
 	}
 	s, ok := schema[name]
 	if !ok {
-		return metrics.Event{}, drop(reasonUnknownEvent, "name", "event %q is not one of MongooseIM's system metrics events", name)
+		return contract.Event{}, drop(reasonUnknownEvent, "name", "event %q is not one of MongooseIM's system metrics events", name)
 	}
 	if len(params) > maxParams {
-		return metrics.Event{}, drop(reasonTooManyParams, "params", "event %q has %d params, more than %d", name, len(params), maxParams)
+		return contract.Event{}, drop(reasonTooManyParams, "params", "event %q has %d params, more than %d", name, len(params), maxParams)
 	}
 	out := make(map[string]any, len(params))
 	for _, k := range sortedKeys(params) {
 		if err := checkName(k); err != "" {
-			return metrics.Event{}, drop(reasonBadName, "params", "event %q: param name %q %s", name, clip(k), err)
+			return contract.Event{}, drop(reasonBadName, "params", "event %q: param name %q %s", name, clip(k), err)
 		}
 		if !s.params[k] {
-			return metrics.Event{}, drop(reasonUnknownParam, "params."+k, "event %q has no param %q", name, k)
+			return contract.Event{}, drop(reasonUnknownParam, "params."+k, "event %q has no param %q", name, k)
 		}
 		r, number := s.numbers[k]
 		v, derr := convertValue(name, k, params[k], number, text)
 		if derr != nil {
-			return metrics.Event{}, derr
+			return contract.Event{}, derr
 		}
 		if n, ok := v.(int64); ok && !r.Contains(n) {
-			return metrics.Event{}, drop(reasonImplausible, "params."+k,
+			return contract.Event{}, drop(reasonImplausible, "params."+k,
 				"event %q: param %q is %d, outside what a node reports (%d to %d)", name, k, n, r.Min, r.Max)
 		}
 		out[k] = v
 	}
-	e := metrics.Event{Name: name, Params: out}
+	e := contract.Event{Name: name, Params: out}
 	if derr := checkPlausible(e); derr != nil {
-		return metrics.Event{}, derr
+		return contract.Event{}, derr
 	}
 	return e, nil
 }
@@ -221,7 +221,7 @@ var atomParams = map[string]map[string]bool{
 // checkPlausible drops events whose values MongooseIM cannot have sent:
 // odd names, version strings or uptimes (numbers out of their range are
 // dropped by checkEvent).
-func checkPlausible(e metrics.Event) *dropError {
+func checkPlausible(e contract.Event) *dropError {
 	p := e.Params
 	for k := range atomParams[e.Name] {
 		if v, ok := p[k].(string); ok && !atomRe.MatchString(v) {

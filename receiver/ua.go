@@ -4,7 +4,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/contract"
 )
 
 // Universal Analytics Measurement Protocol limits, as the sidecar keeps to
@@ -202,8 +202,8 @@ func eventsFromLegacyReport(entries []legacyEntry) []pendingEvent {
 }
 
 // checkedEvents validates rebuilt events.
-func checkedEvents(pending []pendingEvent) ([]metrics.Event, []droppedEvent) {
-	var kept []metrics.Event
+func checkedEvents(pending []pendingEvent) ([]contract.Event, []droppedEvent) {
+	var kept []contract.Event
 	var dropped []droppedEvent
 	for _, p := range pending {
 		e, derr := checkEvent(p.name, p.params, true)

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
@@ -61,7 +62,7 @@ var ga4ReservedEvents = map[string]bool{
 // a valid, unreserved name of at most 40 characters; at most 25 params with
 // valid, unreserved names; values that are strings of at most 100
 // characters or numbers. The error says what is wrong.
-func validateEvent(e metrics.Event) error {
+func validateEvent(e contract.Event) error {
 	if err := checkGA4Name(e.Name); err != nil {
 		return fmt.Errorf("event name %q %w", e.Name, err)
 	}
@@ -149,7 +150,7 @@ type ga4Event struct {
 	Params map[string]any `json:"params"`
 }
 
-func wireEvent(e metrics.Event) ga4Event {
+func wireEvent(e contract.Event) ga4Event {
 	p := e.Params
 	if p == nil {
 		p = map[string]any{}

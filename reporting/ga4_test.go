@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
 )
@@ -20,27 +21,27 @@ func TestValidateEvent(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		event   metrics.Event
+		event   contract.Event
 		wantErr string
 	}{
-		{"valid", metrics.Event{Name: "cluster", Params: map[string]any{"version": "6.8.0", "node_number": int64(2)}}, ""},
-		{"nil params", metrics.Event{Name: "http_api"}, ""},
-		{"100 characters", metrics.Event{Name: "e", Params: map[string]any{"v": strings.Repeat("é", 100)}}, ""},
-		{"40 character name", metrics.Event{Name: strings.Repeat("e", 40)}, ""},
-		{"empty name", metrics.Event{}, "is empty"},
-		{"dash", metrics.Event{Name: "bad-name"}, "must start with a letter"},
-		{"digit first", metrics.Event{Name: "1st"}, "must start with a letter"},
-		{"41 characters", metrics.Event{Name: strings.Repeat("e", 41)}, "more than 40"},
-		{"reserved name", metrics.Event{Name: "session_start"}, "reserved"},
-		{"reserved prefix", metrics.Event{Name: "firebase_x"}, "reserved prefix"},
-		{"reserved prefix any case", metrics.Event{Name: "Google_x"}, "reserved prefix"},
-		{"26 params", metrics.Event{Name: "e", Params: many}, "26 params"},
-		{"bad param name", metrics.Event{Name: "e", Params: map[string]any{"mod.x": "a"}}, `param name "mod.x"`},
-		{"reserved param prefix", metrics.Event{Name: "e", Params: map[string]any{"ga_session": "a"}}, "reserved prefix"},
-		{"101 characters", metrics.Event{Name: "e", Params: map[string]any{"v": strings.Repeat("x", 101)}}, "101 characters"},
-		{"bool", metrics.Event{Name: "e", Params: map[string]any{"v": true}}, "type bool"},
-		{"nil value", metrics.Event{Name: "e", Params: map[string]any{"v": nil}}, "type <nil>"},
-		{"tuple-like", metrics.Event{Name: "e", Params: map[string]any{"v": []any{"a"}}}, "only strings and numbers"},
+		{"valid", contract.Event{Name: "cluster", Params: map[string]any{"version": "6.8.0", "node_number": int64(2)}}, ""},
+		{"nil params", contract.Event{Name: "http_api"}, ""},
+		{"100 characters", contract.Event{Name: "e", Params: map[string]any{"v": strings.Repeat("é", 100)}}, ""},
+		{"40 character name", contract.Event{Name: strings.Repeat("e", 40)}, ""},
+		{"empty name", contract.Event{}, "is empty"},
+		{"dash", contract.Event{Name: "bad-name"}, "must start with a letter"},
+		{"digit first", contract.Event{Name: "1st"}, "must start with a letter"},
+		{"41 characters", contract.Event{Name: strings.Repeat("e", 41)}, "more than 40"},
+		{"reserved name", contract.Event{Name: "session_start"}, "reserved"},
+		{"reserved prefix", contract.Event{Name: "firebase_x"}, "reserved prefix"},
+		{"reserved prefix any case", contract.Event{Name: "Google_x"}, "reserved prefix"},
+		{"26 params", contract.Event{Name: "e", Params: many}, "26 params"},
+		{"bad param name", contract.Event{Name: "e", Params: map[string]any{"mod.x": "a"}}, `param name "mod.x"`},
+		{"reserved param prefix", contract.Event{Name: "e", Params: map[string]any{"ga_session": "a"}}, "reserved prefix"},
+		{"101 characters", contract.Event{Name: "e", Params: map[string]any{"v": strings.Repeat("x", 101)}}, "101 characters"},
+		{"bool", contract.Event{Name: "e", Params: map[string]any{"v": true}}, "type bool"},
+		{"nil value", contract.Event{Name: "e", Params: map[string]any{"v": nil}}, "type <nil>"},
+		{"tuple-like", contract.Event{Name: "e", Params: map[string]any{"v": []any{"a"}}}, "only strings and numbers"},
 	}
 	for _, tc := range tests {
 		err := validateEvent(tc.event)
@@ -61,7 +62,7 @@ func TestValidateEvent(t *testing.T) {
 func TestGA4BodyShape(t *testing.T) {
 	t.Parallel()
 	d := Destination{Protocol: GA4, ID: "G-ABC", Secret: "s"}
-	reqs, dropped, err := BuildRequests(d, DefaultEndpoint, "cluster-1", time.Time{}, []metrics.NodeReport{{Node: "n", Events: []metrics.Event{
+	reqs, dropped, err := BuildRequests(d, DefaultEndpoint, "cluster-1", time.Time{}, []metrics.NodeReport{{Node: "n", Events: []contract.Event{
 		{Name: "host_count", Params: map[string]any{"value": int64(1)}},
 		{Name: "http_api"},
 	}}})
@@ -97,9 +98,9 @@ func countEvents(t *testing.T, reqs []Request) []int {
 func TestGA4BatchesOf25(t *testing.T) {
 	t.Parallel()
 	ga := fakega.New(t)
-	var evs []metrics.Event
+	var evs []contract.Event
 	for i := range 60 {
-		evs = append(evs, metrics.Event{Name: "outgoing_pool", Params: map[string]any{"value": fmt.Sprintf("pool%d", i)}})
+		evs = append(evs, contract.Event{Name: "outgoing_pool", Params: map[string]any{"value": fmt.Sprintf("pool%d", i)}})
 	}
 	src := &fakeSource{clusterID: "cid", reports: []metrics.NodeReport{
 		{Node: "a@h", Server: metrics.MongooseIM, Events: evs},
@@ -134,13 +135,13 @@ func TestGA4SplitsBodiesUnder130kB(t *testing.T) {
 	ga := fakega.New(t)
 	// 25 params of 100 four-byte characters: about 10 kB per event, so 25
 	// events cannot share one body.
-	var evs []metrics.Event
+	var evs []contract.Event
 	for i := range 25 {
 		p := map[string]any{}
 		for j := range 25 {
 			p[fmt.Sprintf("param_%02d", j)] = strings.Repeat("😀", 99) + string(rune('a'+i%26))
 		}
-		evs = append(evs, metrics.Event{Name: "big_event", Params: p})
+		evs = append(evs, contract.Event{Name: "big_event", Params: p})
 	}
 	reports := []metrics.NodeReport{{Node: "a@h", Server: metrics.MongooseIM, Events: evs}}
 	reqs, dropped, err := BuildRequests(upstreamDestination(false), ga.URL, "cid", time.Time{}, reports)
@@ -178,7 +179,7 @@ func TestGA4SplitsBodiesUnder130kB(t *testing.T) {
 func TestInvalidEventIsDroppedWithWarning(t *testing.T) {
 	t.Parallel()
 	ga := fakega.New(t) // fails the test if anything invalid reaches it
-	events := []metrics.Event{
+	events := []contract.Event{
 		{Name: "host_count", Params: map[string]any{"value": int64(1)}},
 		{Name: "bad-name", Params: map[string]any{"value": int64(1)}},
 		{Name: "session_start"},

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
@@ -68,8 +69,8 @@ func (f *fakeSource) collectStarts() []time.Time {
 }
 
 // mimEvents is a MongooseIM 6.8 report (reference §5.3).
-func mimEvents() []metrics.Event {
-	return []metrics.Event{
+func mimEvents() []contract.Event {
+	return []contract.Event{
 		{Name: "host_count", Params: map[string]any{"value": int64(1)}},
 		{Name: "domain_count", Params: map[string]any{"value": int64(1)}},
 		{Name: "module_with_opt", Params: map[string]any{"module": "mod_adhoc"}},

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
@@ -30,7 +31,7 @@ type uaHit struct{ ec, ea, el string }
 
 // uaHits maps a MongooseIM 6.1+ event to the hits MongooseIM up to 6.0 sent
 // for the same fact (ec = report_name, ea = key, el = value).
-func uaHits(e metrics.Event) []uaHit {
+func uaHits(e contract.Event) []uaHit {
 	p := e.Params
 	one := func(ec, ea string, v any) []uaHit { return []uaHit{{ec, ea, uaValue(v)}} }
 	switch e.Name {

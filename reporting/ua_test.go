@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
 )
@@ -16,26 +17,26 @@ import (
 func TestUAHitMapping(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		event metrics.Event
+		event contract.Event
 		want  []uaHit
 	}{
-		{metrics.Event{Name: "host_count", Params: map[string]any{"value": int64(3)}}, []uaHit{{"hosts", "count", "3"}}},
-		{metrics.Event{Name: "domain_count", Params: map[string]any{"value": int64(7)}}, []uaHit{{"domains", "count", "7"}}},
-		{metrics.Event{Name: "custom_module_count", Params: map[string]any{"value": int64(2)}}, []uaHit{{"custom_modules", "count", "2"}}},
-		{metrics.Event{Name: "module_with_opt", Params: map[string]any{"module": "mod_adhoc"}}, []uaHit{{"mod_adhoc", "none", "none"}}},
-		{metrics.Event{Name: "module_with_opt", Params: map[string]any{"module": "mod_muc", "online_backend": "cets", "backend": "rdbms"}},
+		{contract.Event{Name: "host_count", Params: map[string]any{"value": int64(3)}}, []uaHit{{"hosts", "count", "3"}}},
+		{contract.Event{Name: "domain_count", Params: map[string]any{"value": int64(7)}}, []uaHit{{"domains", "count", "7"}}},
+		{contract.Event{Name: "custom_module_count", Params: map[string]any{"value": int64(2)}}, []uaHit{{"custom_modules", "count", "2"}}},
+		{contract.Event{Name: "module_with_opt", Params: map[string]any{"module": "mod_adhoc"}}, []uaHit{{"mod_adhoc", "none", "none"}}},
+		{contract.Event{Name: "module_with_opt", Params: map[string]any{"module": "mod_muc", "online_backend": "cets", "backend": "rdbms"}},
 			[]uaHit{{"mod_muc", "backend", "rdbms"}, {"mod_muc", "online_backend", "cets"}}},
-		{metrics.Event{Name: "cluster", Params: map[string]any{"uptime": "0000-00:05:00", "version": "5.1.0", "component": int64(0), "node_number": int64(1), "config_type": "toml"}},
+		{contract.Event{Name: "cluster", Params: map[string]any{"uptime": "0000-00:05:00", "version": "5.1.0", "component": int64(0), "node_number": int64(1), "config_type": "toml"}},
 			[]uaHit{{"cluster", "uptime", "0000-00:05:00"}, {"cluster", "number_of_nodes", "1"}, {"cluster", "mim_version", "5.1.0"}, {"cluster", "number_of_components", "0"}, {"cluster", "config_type", "toml"}}},
-		{metrics.Event{Name: "http_api", Params: map[string]any{"mod_bosh": "enabled", "mongoose_client_api": "enabled"}},
+		{contract.Event{Name: "http_api", Params: map[string]any{"mod_bosh": "enabled", "mongoose_client_api": "enabled"}},
 			[]uaHit{{"http_api", "mod_bosh", "enabled"}, {"http_api", "mongoose_client_api", "enabled"}}},
-		{metrics.Event{Name: "http_api", Params: map[string]any{}}, nil},
-		{metrics.Event{Name: "transport_mechanism", Params: map[string]any{"tcp": "enabled"}}, []uaHit{{"transport_mechanism", "tcp", "enabled"}}},
-		{metrics.Event{Name: "tls_option", Params: map[string]any{"mode": "starttls", "module": "fast_tls"}}, []uaHit{{"tls_option", "starttls", "fast_tls"}}},
-		{metrics.Event{Name: "outgoing_pool", Params: map[string]any{"value": "rdbms"}}, []uaHit{{"outgoing_pools", "type", "rdbms"}}},
-		{metrics.Event{Name: "xmpp_stanza_count", Params: map[string]any{"stanza_type": "xmppMessageSent", "total": int64(12), "increment": int64(3)}},
+		{contract.Event{Name: "http_api", Params: map[string]any{}}, nil},
+		{contract.Event{Name: "transport_mechanism", Params: map[string]any{"tcp": "enabled"}}, []uaHit{{"transport_mechanism", "tcp", "enabled"}}},
+		{contract.Event{Name: "tls_option", Params: map[string]any{"mode": "starttls", "module": "fast_tls"}}, []uaHit{{"tls_option", "starttls", "fast_tls"}}},
+		{contract.Event{Name: "outgoing_pool", Params: map[string]any{"value": "rdbms"}}, []uaHit{{"outgoing_pools", "type", "rdbms"}}},
+		{contract.Event{Name: "xmpp_stanza_count", Params: map[string]any{"stanza_type": "xmppMessageSent", "total": int64(12), "increment": int64(3)}},
 			[]uaHit{{"xmppMessageSent", "12", "3"}}},
-		{metrics.Event{Name: "something_new", Params: map[string]any{"b": "x", "a": int64(1)}}, []uaHit{{"something_new", "a", "1"}, {"something_new", "b", "x"}}},
+		{contract.Event{Name: "something_new", Params: map[string]any{"b": "x", "a": int64(1)}}, []uaHit{{"something_new", "a", "1"}, {"something_new", "b", "x"}}},
 	}
 	for _, tc := range tests {
 		if got := uaHits(tc.event); !reflect.DeepEqual(got, tc.want) {
@@ -48,11 +49,11 @@ func TestUAEncodingAndBatches(t *testing.T) {
 	t.Parallel()
 	ga := fakega.New(t)
 	// 45 hits: one per outgoing pool, one with a value that needs escaping.
-	var evs []metrics.Event
+	var evs []contract.Event
 	for i := range 44 {
-		evs = append(evs, metrics.Event{Name: "outgoing_pool", Params: map[string]any{"value": fmt.Sprintf("pool%d", i)}})
+		evs = append(evs, contract.Event{Name: "outgoing_pool", Params: map[string]any{"value": fmt.Sprintf("pool%d", i)}})
 	}
-	evs = append(evs, metrics.Event{Name: "cluster", Params: map[string]any{"version": "6.0.0-12 g&x=y/é"}})
+	evs = append(evs, contract.Event{Name: "cluster", Params: map[string]any{"version": "6.0.0-12 g&x=y/é"}})
 	reports := []metrics.NodeReport{{Node: "mim@h", Server: metrics.MongooseIM, Events: evs}}
 	dest := mustDest(t, "UA-151671255-3")
 
@@ -101,9 +102,9 @@ func TestUAHitSizeLimits(t *testing.T) {
 	t.Parallel()
 	// Values are at most 100 characters, so a hit stays far below 8 KiB;
 	// many long hits still have to respect the 16 KiB batch limit.
-	var evs []metrics.Event
+	var evs []contract.Event
 	for i := range 40 {
-		evs = append(evs, metrics.Event{Name: "outgoing_pool", Params: map[string]any{"value": strings.Repeat("€", 99) + fmt.Sprint(i%10)}})
+		evs = append(evs, contract.Event{Name: "outgoing_pool", Params: map[string]any{"value": strings.Repeat("€", 99) + fmt.Sprint(i%10)}})
 	}
 	reqs, _, err := BuildRequests(mustDest(t, "UA-1-2"), DefaultEndpoint, strings.Repeat("c", 36), time.Time{}, []metrics.NodeReport{{Node: "n", Events: evs}})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/inventory"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/observe"
@@ -23,7 +24,7 @@ import (
 type oneNode struct{}
 
 func (oneNode) Collect(context.Context) ([]metrics.NodeReport, error) {
-	return []metrics.NodeReport{{Node: "a@h", Server: metrics.MongooseIM, Version: "6.4.0", OTP: "25", Events: []metrics.Event{
+	return []metrics.NodeReport{{Node: "a@h", Server: metrics.MongooseIM, Version: "6.4.0", OTP: "25", Events: []contract.Event{
 		{Name: "host_count", Params: map[string]any{"value": int64(1)}},
 		{Name: "domain_count", Params: map[string]any{"value": int64(1)}},
 		{Name: "module_with_opt", Params: map[string]any{"module": "mod_ping"}},

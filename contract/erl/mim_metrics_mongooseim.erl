@@ -17,7 +17,7 @@
 %% The metrics, in the order of their events in a report (MongooseIM 6.1+'s):
 %% each names its event, says what it means and which params it has (the
 %% README's "What is sent"), the fields of metric/2 it needs, and how the
-%% sidecar makes events of their values (see metrics/declare.go).
+%% sidecar makes events of their values (see contract/declare.go and metrics/declared.go).
 %% Each number has its plausible range, {Param, Min, Max}: what one node
 %% can report in one period; the receiver drops values outside. Hosts: a
 %% million static hosts and host types; domains: a hundred million dynamic
