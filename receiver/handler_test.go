@@ -5,10 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -169,7 +171,7 @@ func testStoresSidecarReports(t *testing.T, e *testEnv) {
 	var want []contract.Event
 	var reqs []reporting.Request
 	i := 0
-	for _, era := range sortedKeys(reports) {
+	for _, era := range slices.Sorted(maps.Keys(reports)) {
 		cid := fmt.Sprintf("cluster-%02d", i)
 		i++
 		rs := sidecarRequests(t, testGA4, cid, node(reports[era]))

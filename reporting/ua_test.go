@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -13,37 +12,6 @@ import (
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
 )
-
-func TestUAHitMapping(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		event contract.Event
-		want  []uaHit
-	}{
-		{contract.Event{Name: "host_count", Params: map[string]any{"value": int64(3)}}, []uaHit{{"hosts", "count", "3"}}},
-		{contract.Event{Name: "domain_count", Params: map[string]any{"value": int64(7)}}, []uaHit{{"domains", "count", "7"}}},
-		{contract.Event{Name: "custom_module_count", Params: map[string]any{"value": int64(2)}}, []uaHit{{"custom_modules", "count", "2"}}},
-		{contract.Event{Name: "module_with_opt", Params: map[string]any{"module": "mod_adhoc"}}, []uaHit{{"mod_adhoc", "none", "none"}}},
-		{contract.Event{Name: "module_with_opt", Params: map[string]any{"module": "mod_muc", "online_backend": "cets", "backend": "rdbms"}},
-			[]uaHit{{"mod_muc", "backend", "rdbms"}, {"mod_muc", "online_backend", "cets"}}},
-		{contract.Event{Name: "cluster", Params: map[string]any{"uptime": "0000-00:05:00", "version": "5.1.0", "component": int64(0), "node_number": int64(1), "config_type": "toml"}},
-			[]uaHit{{"cluster", "uptime", "0000-00:05:00"}, {"cluster", "number_of_nodes", "1"}, {"cluster", "mim_version", "5.1.0"}, {"cluster", "number_of_components", "0"}, {"cluster", "config_type", "toml"}}},
-		{contract.Event{Name: "http_api", Params: map[string]any{"mod_bosh": "enabled", "mongoose_client_api": "enabled"}},
-			[]uaHit{{"http_api", "mod_bosh", "enabled"}, {"http_api", "mongoose_client_api", "enabled"}}},
-		{contract.Event{Name: "http_api", Params: map[string]any{}}, nil},
-		{contract.Event{Name: "transport_mechanism", Params: map[string]any{"tcp": "enabled"}}, []uaHit{{"transport_mechanism", "tcp", "enabled"}}},
-		{contract.Event{Name: "tls_option", Params: map[string]any{"mode": "starttls", "module": "fast_tls"}}, []uaHit{{"tls_option", "starttls", "fast_tls"}}},
-		{contract.Event{Name: "outgoing_pool", Params: map[string]any{"value": "rdbms"}}, []uaHit{{"outgoing_pools", "type", "rdbms"}}},
-		{contract.Event{Name: "xmpp_stanza_count", Params: map[string]any{"stanza_type": "xmppMessageSent", "total": int64(12), "increment": int64(3)}},
-			[]uaHit{{"xmppMessageSent", "12", "3"}}},
-		{contract.Event{Name: "something_new", Params: map[string]any{"b": "x", "a": int64(1)}}, []uaHit{{"something_new", "a", "1"}, {"something_new", "b", "x"}}},
-	}
-	for _, tc := range tests {
-		if got := uaHits(tc.event); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("uaHits(%s %v) = %v, want %v", tc.event.Name, tc.event.Params, got, tc.want)
-		}
-	}
-}
 
 func TestUAEncodingAndBatches(t *testing.T) {
 	t.Parallel()
@@ -112,11 +80,11 @@ func TestUAHitSizeLimits(t *testing.T) {
 	}
 	total := 0
 	for i, r := range reqs {
-		if len(r.Body) > maxUABatchBytes {
-			t.Errorf("request %d is %d bytes, more than %d", i, len(r.Body), maxUABatchBytes)
+		if len(r.Body) > contract.MaxUABatchBytes {
+			t.Errorf("request %d is %d bytes, more than %d", i, len(r.Body), contract.MaxUABatchBytes)
 		}
 		for _, line := range strings.Split(string(r.Body), "\n") {
-			if len(line) > maxUAHitBytes {
+			if len(line) > contract.MaxUAHitBytes {
 				t.Errorf("hit of %d bytes", len(line))
 			}
 			if _, err := url.ParseQuery(line); err != nil {

@@ -347,12 +347,12 @@ func (w *world) batches(c *cluster, g int, cycle int64, at time.Time) []store.Ba
 	var out []store.Batch
 	for n, r := range w.report(c, g, cycle) {
 		report := fmt.Sprintf("%s/%d", c.id, at.UnixMicro()+int64(n))
-		for i := 0; i < len(r.Events); i += reporting.MaxGA4Events {
+		for i := 0; i < len(r.Events); i += contract.MaxGA4Events {
 			out = append(out, store.Batch{
 				Received: at, Property: c.property, Kind: c.kind, ClientID: c.id,
-				ReportKey: report, DedupKey: fmt.Sprintf("%s/%d", report, i/reporting.MaxGA4Events),
+				ReportKey: report, DedupKey: fmt.Sprintf("%s/%d", report, i/contract.MaxGA4Events),
 				Country: c.country, Counted: true,
-				Events: r.Events[i:min(i+reporting.MaxGA4Events, len(r.Events))],
+				Events: r.Events[i:min(i+contract.MaxGA4Events, len(r.Events))],
 			})
 		}
 	}
