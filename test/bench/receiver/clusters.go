@@ -61,7 +61,7 @@ func loadGenerations(fixturesDir string, minEvents int) ([]generation, error) {
 		}
 		g := generation{era: filepath.Base(filepath.Dir(p)), events: events}
 		for _, e := range events {
-			if e.Name == "cluster" {
+			if e.Name == contract.Cluster {
 				g.version, _ = e.Params["version"].(string)
 			}
 		}
@@ -250,10 +250,10 @@ func (w *world) report(c *cluster, g int, cycle int64) []metrics.NodeReport {
 				p[k] = v
 			}
 			switch e.Name {
-			case "cluster":
+			case contract.Cluster:
 				p["node_number"] = int64(nodesPerCluster)
 				p["uptime"] = uptime(cycle)
-			case "xmpp_stanza_count":
+			case contract.XMPPStanzaCount:
 				inc := c.stanzaIncrement()
 				p["increment"] = inc
 				p["total"] = inc * (cycle + 1)
@@ -293,15 +293,15 @@ func variation(g generation, seed uint64) []contract.Event {
 			p[k] = v
 		}
 		switch e.Name {
-		case "host_count":
+		case contract.HostCount:
 			p["value"] = hosts
-		case "domain_count":
+		case contract.DomainCount:
 			p["value"] = hosts * int64(1+rng.IntN(4))
-		case "custom_module_count":
+		case contract.CustomModuleCount:
 			p["value"] = int64(rng.IntN(3) * rng.IntN(4))
-		case "cluster":
+		case contract.Cluster:
 			p["component"] = int64(rng.IntN(2) * rng.IntN(8))
-		case "module_with_opt":
+		case contract.ModuleWithOpt:
 			m, _ := p["module"].(string)
 			if _, has := p["backend"]; has {
 				if bs := backends[m]; bs != nil && rng.IntN(2) == 0 {
@@ -319,7 +319,7 @@ func variation(g generation, seed uint64) []contract.Event {
 		}
 		b := backends[m][rng.IntN(len(backends[m]))]
 		for i := 0; i < 3; i++ {
-			out = append(out, contract.Event{Name: "module_with_opt", Params: map[string]any{"module": m, "backend": b}})
+			out = append(out, contract.Event{Name: contract.ModuleWithOpt, Params: map[string]any{"module": m, "backend": b}})
 		}
 	}
 	return out
