@@ -29,7 +29,7 @@ func TestAddAmountsSaturates(t *testing.T) {
 func TestFromEventsSumsSaturate(t *testing.T) {
 	var evs []contract.Event
 	for range 2 {
-		evs = append(evs, contract.Event{Name: "xmpp_stanza_count",
+		evs = append(evs, contract.Event{Name: contract.XMPPStanzaCount,
 			Params: map[string]any{"stanza_type": "xmppMessageSent", "total": int64(1), "increment": int64(math.MaxInt64)}})
 	}
 	fs := FromEvents(evs, "")

@@ -193,7 +193,7 @@ func TestFromEventsAllGoldens(t *testing.T) {
 
 func TestFromEventsCases(t *testing.T) {
 	stanza := func(typ string, inc any) contract.Event {
-		return contract.Event{Name: "xmpp_stanza_count", Params: map[string]any{"stanza_type": typ, "total": int64(1), "increment": inc}}
+		return contract.Event{Name: contract.XMPPStanzaCount, Params: map[string]any{"stanza_type": typ, "total": int64(1), "increment": inc}}
 	}
 	tests := []struct {
 		name   string
@@ -206,21 +206,21 @@ func TestFromEventsCases(t *testing.T) {
 			[]facts.Fact{{"stanza", "xmppIqSent", 2}, {"stanza", "xmppMessageSent", 12}}},
 		{"unknown events and params of the wrong type ignored",
 			[]contract.Event{{Name: "no_such_event", Params: map[string]any{"value": "x"}},
-				{Name: "host_count", Params: map[string]any{"value": "three"}},
-				{Name: "cluster", Params: map[string]any{"version": int64(6), "node_number": "2"}},
-				{Name: "module_with_opt", Params: map[string]any{"backend": "rdbms"}}},
+				{Name: contract.HostCount, Params: map[string]any{"value": "three"}},
+				{Name: contract.Cluster, Params: map[string]any{"version": int64(6), "node_number": "2"}},
+				{Name: contract.ModuleWithOpt, Params: map[string]any{"backend": "rdbms"}}},
 			nil},
 		{"JSON numbers",
-			[]contract.Event{{Name: "host_count", Params: map[string]any{"value": float64(250)}},
-				{Name: "domain_count", Params: map[string]any{"value": json.Number("0")}},
-				{Name: "custom_module_count", Params: map[string]any{"value": int64(0)}}},
+			[]contract.Event{{Name: contract.HostCount, Params: map[string]any{"value": float64(250)}},
+				{Name: contract.DomainCount, Params: map[string]any{"value": json.Number("0")}},
+				{Name: contract.CustomModuleCount, Params: map[string]any{"value": int64(0)}}},
 			[]facts.Fact{f("custom_modules", "no"), f("domains", "0"), f("hosts", "101-1000")}},
 		{"mid-upgrade cluster events from two nodes",
-			[]contract.Event{{Name: "cluster", Params: map[string]any{"version": "6.5.0", "node_number": int64(3), "component": int64(2)}},
-				{Name: "cluster", Params: map[string]any{"version": "6.6.0", "node_number": int64(3), "component": int64(2)}}},
+			[]contract.Event{{Name: contract.Cluster, Params: map[string]any{"version": "6.5.0", "node_number": int64(3), "component": int64(2)}},
+				{Name: contract.Cluster, Params: map[string]any{"version": "6.6.0", "node_number": int64(3), "component": int64(2)}}},
 			[]facts.Fact{f("components", "2-5"), f("node_number", "3"), f("version", "6.5.0"), f("version", "6.6.0")}},
 		{"tls without module",
-			[]contract.Event{{Name: "tls_option", Params: map[string]any{"mode": "tls"}}},
+			[]contract.Event{{Name: contract.TLSOption, Params: map[string]any{"mode": "tls"}}},
 			[]facts.Fact{f("tls", "tls/none")}},
 	}
 	for _, tt := range tests {

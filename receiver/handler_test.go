@@ -344,7 +344,7 @@ func TestBurstAndFlood(t *testing.T) {
 	var events []contract.Event
 	for h := range 200 {
 		for _, ev := range base {
-			if ev.Name == "module_with_opt" || h == 0 {
+			if ev.Name == contract.ModuleWithOpt || h == 0 {
 				events = append(events, ev)
 			}
 		}

@@ -27,8 +27,8 @@ func TestGA4BodyShape(t *testing.T) {
 	t.Parallel()
 	d := Destination{Protocol: GA4, ID: "G-ABC", Secret: "s"}
 	reqs, dropped, err := BuildRequests(d, DefaultEndpoint, "cluster-1", time.Time{}, []metrics.NodeReport{{Node: "n", Events: []contract.Event{
-		{Name: "host_count", Params: map[string]any{"value": int64(1)}},
-		{Name: "http_api"},
+		{Name: contract.HostCount, Params: map[string]any{"value": int64(1)}},
+		{Name: contract.HTTPAPI},
 	}}})
 	if err != nil || len(dropped) != 0 || len(reqs) != 1 {
 		t.Fatalf("BuildRequests = %d requests, %v dropped, %v", len(reqs), dropped, err)
@@ -64,7 +64,7 @@ func TestGA4BatchesOf25(t *testing.T) {
 	ga := fakega.New(t)
 	var evs []contract.Event
 	for i := range 60 {
-		evs = append(evs, contract.Event{Name: "outgoing_pool", Params: map[string]any{"value": fmt.Sprintf("pool%d", i)}})
+		evs = append(evs, contract.Event{Name: contract.OutgoingPool, Params: map[string]any{"value": fmt.Sprintf("pool%d", i)}})
 	}
 	src := &fakeSource{clusterID: "cid", reports: []metrics.NodeReport{
 		{Node: "a@h", Server: metrics.MongooseIM, Events: evs},
@@ -144,12 +144,12 @@ func TestInvalidEventIsDroppedWithWarning(t *testing.T) {
 	t.Parallel()
 	ga := fakega.New(t) // fails the test if anything invalid reaches it
 	events := []contract.Event{
-		{Name: "host_count", Params: map[string]any{"value": int64(1)}},
+		{Name: contract.HostCount, Params: map[string]any{"value": int64(1)}},
 		{Name: "bad-name", Params: map[string]any{"value": int64(1)}},
 		{Name: "session_start"},
-		{Name: "module_with_opt", Params: map[string]any{"module": "mod_x", "backend": strings.Repeat("x", 101)}},
-		{Name: "module_with_opt", Params: map[string]any{"module": "mod_y", "opt": map[string]any{"tuple": 1}}},
-		{Name: "domain_count", Params: map[string]any{"value": int64(2)}},
+		{Name: contract.ModuleWithOpt, Params: map[string]any{"module": "mod_x", "backend": strings.Repeat("x", 101)}},
+		{Name: contract.ModuleWithOpt, Params: map[string]any{"module": "mod_y", "opt": map[string]any{"tuple": 1}}},
+		{Name: contract.DomainCount, Params: map[string]any{"value": int64(2)}},
 	}
 	src := &fakeSource{clusterID: "cid", reports: []metrics.NodeReport{{Node: "mim@h", Server: metrics.MongooseIM, Events: events}}}
 	log, logs := observed()

@@ -19,9 +19,9 @@ func TestUAEncodingAndBatches(t *testing.T) {
 	// 45 hits: one per outgoing pool, one with a value that needs escaping.
 	var evs []contract.Event
 	for i := range 44 {
-		evs = append(evs, contract.Event{Name: "outgoing_pool", Params: map[string]any{"value": fmt.Sprintf("pool%d", i)}})
+		evs = append(evs, contract.Event{Name: contract.OutgoingPool, Params: map[string]any{"value": fmt.Sprintf("pool%d", i)}})
 	}
-	evs = append(evs, contract.Event{Name: "cluster", Params: map[string]any{"version": "6.0.0-12 g&x=y/é"}})
+	evs = append(evs, contract.Event{Name: contract.Cluster, Params: map[string]any{"version": "6.0.0-12 g&x=y/é"}})
 	reports := []metrics.NodeReport{{Node: "mim@h", Server: metrics.MongooseIM, Events: evs}}
 	dest := mustDest(t, "UA-151671255-3")
 
@@ -72,7 +72,7 @@ func TestUAHitSizeLimits(t *testing.T) {
 	// many long hits still have to respect the 16 KiB batch limit.
 	var evs []contract.Event
 	for i := range 40 {
-		evs = append(evs, contract.Event{Name: "outgoing_pool", Params: map[string]any{"value": strings.Repeat("€", 99) + fmt.Sprint(i%10)}})
+		evs = append(evs, contract.Event{Name: contract.OutgoingPool, Params: map[string]any{"value": strings.Repeat("€", 99) + fmt.Sprint(i%10)}})
 	}
 	reqs, _, err := BuildRequests(mustDest(t, "UA-1-2"), DefaultEndpoint, strings.Repeat("c", 36), time.Time{}, []metrics.NodeReport{{Node: "n", Events: evs}})
 	if err != nil {

@@ -113,7 +113,7 @@ func TestExportOrderAndRange(t *testing.T) {
 		}
 		first := got[2]
 		wantEvent := store.StoredEvent{Received: at(0, 3), Property: "G-PROD", Kind: store.Production, ClientID: "c1",
-			ReportKey: "report-1", Country: "PL", Name: "host_count", Params: map[string]any{"value": int64(3)}}
+			ReportKey: "report-1", Country: "PL", Name: contract.HostCount, Params: map[string]any{"value": int64(3)}}
 		if !reflect.DeepEqual(first, wantEvent) {
 			t.Errorf("exported %+v, want %+v", first, wantEvent)
 		}

@@ -50,7 +50,7 @@ func normalized(t testing.TB, evs []contract.Event) []any {
 	}
 	for _, e := range out {
 		m := e.(map[string]any)
-		if m["name"] == "cluster" {
+		if m["name"] == contract.Cluster {
 			p := m["params"].(map[string]any)
 			if u, ok := p["uptime"].(string); ok && uptimeRE.MatchString(u) {
 				p["uptime"] = "<uptime>"
@@ -181,7 +181,7 @@ func goldenJSON(t testing.TB, evs []contract.Event) []byte {
 		var ps []string
 		for _, k := range keys {
 			v := e.Params[k]
-			if s, ok := v.(string); ok && e.Name == "cluster" && k == "uptime" && uptimeRE.MatchString(s) {
+			if s, ok := v.(string); ok && e.Name == contract.Cluster && k == "uptime" && uptimeRE.MatchString(s) {
 				v = "<uptime>"
 			}
 			ps = append(ps, fmt.Sprintf("%s: %s", str(k), str(v)))

@@ -36,9 +36,9 @@ func (s *staticSource) Collect(context.Context) ([]metrics.NodeReport, error) {
 	var out []metrics.NodeReport
 	for _, n := range []string{"mongooseim@a", "mongooseim@b"} {
 		out = append(out, metrics.NodeReport{Node: n, Server: metrics.MongooseIM, Version: "6.4.0", Events: []contract.Event{
-			{Name: "host_count", Params: map[string]any{"value": int64(1)}},
-			{Name: "cluster", Params: map[string]any{"version": "6.4.0", "node_number": int64(2), "uptime": "0000-01:00:00"}},
-			{Name: "module_with_opt", Params: map[string]any{"module": "mod_muc", "backend": "mnesia"}},
+			{Name: contract.HostCount, Params: map[string]any{"value": int64(1)}},
+			{Name: contract.Cluster, Params: map[string]any{"version": "6.4.0", "node_number": int64(2), "uptime": "0000-01:00:00"}},
+			{Name: contract.ModuleWithOpt, Params: map[string]any{"module": "mod_muc", "backend": "mnesia"}},
 		}})
 	}
 	return out, nil
