@@ -116,7 +116,7 @@ func TestGA4RoundTrip(t *testing.T) {
 }
 
 // TestUARoundTrip: every golden report, as the sidecar sends it over UA,
-// maps back to the same events: the inverse of reporting's uaHits.
+// maps back to the same events: contract.EventsFromUAHits reads what contract.UAHits sent.
 func TestUARoundTrip(t *testing.T) {
 	t.Parallel()
 	for era, events := range goldenReports(t) {
