@@ -60,11 +60,6 @@ type ga4Body struct {
 	NonPersonalizedAds json.RawMessage `json:"non_personalized_ads"`
 }
 
-type ga4Event struct {
-	Name   json.RawMessage `json:"name"`
-	Params json.RawMessage `json:"params"`
-}
-
 // decodeGA4 decodes and validates a GA4 Measurement Protocol body.
 func decodeGA4(body []byte) (*decoded, *requestError) {
 	var b ga4Body
