@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/dashboard"
 	"github.com/mim-metrics/mim-metrics/facts"
-	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/store"
 	"github.com/mim-metrics/mim-metrics/test/pgtest"
 )
@@ -58,24 +58,24 @@ func open(t *testing.T, dsn string) store.Store {
 	return st
 }
 
-func event(name string, kv ...any) metrics.Event {
+func event(name string, kv ...any) contract.Event {
 	p := map[string]any{}
 	for i := 0; i < len(kv); i += 2 {
 		p[kv[i].(string)] = kv[i+1]
 	}
-	return metrics.Event{Name: name, Params: p}
+	return contract.Event{Name: name, Params: p}
 }
 
 // report stores one cluster's report of one day (days before now).
-func report(t *testing.T, st store.Store, kind store.Kind, id string, day int, version string, more ...metrics.Event) {
+func report(t *testing.T, st store.Store, kind store.Kind, id string, day int, version string, more ...contract.Event) {
 	t.Helper()
 	reportFrom(t, st, "", kind, id, day, version, more...)
 }
 
 // reportFrom is report with the sender's country.
-func reportFrom(t *testing.T, st store.Store, country string, kind store.Kind, id string, day int, version string, more ...metrics.Event) {
+func reportFrom(t *testing.T, st store.Store, country string, kind store.Kind, id string, day int, version string, more ...contract.Event) {
 	t.Helper()
-	evs := append([]metrics.Event{
+	evs := append([]contract.Event{
 		event("cluster", "uptime", "0001-00:00:00", "version", version, "component", int64(0), "node_number", int64(1), "config_type", "toml"),
 		event("host_count", "value", int64(1)),
 	}, more...)

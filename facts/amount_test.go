@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/contract"
 )
 
 func TestAddAmountsSaturates(t *testing.T) {
@@ -27,9 +27,9 @@ func TestAddAmountsSaturates(t *testing.T) {
 // Two clusters' stanza increments at the limit stay at the limit in one
 // batch's facts.
 func TestFromEventsSumsSaturate(t *testing.T) {
-	var evs []metrics.Event
+	var evs []contract.Event
 	for range 2 {
-		evs = append(evs, metrics.Event{Name: "xmpp_stanza_count",
+		evs = append(evs, contract.Event{Name: contract.XMPPStanzaCount,
 			Params: map[string]any{"stanza_type": "xmppMessageSent", "total": int64(1), "increment": int64(math.MaxInt64)}})
 	}
 	fs := FromEvents(evs, "")

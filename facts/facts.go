@@ -4,12 +4,10 @@
 package facts
 
 import (
-	"encoding/json"
-	"math"
 	"sort"
 	"strconv"
 
-	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/contract"
 )
 
 // Fact is one dimension value a cluster reported; Amount is summed over a
@@ -79,7 +77,7 @@ const (
 // value (stanza Amounts summed per type), sorted by dimension and value.
 // country is the sender's country code, or empty. Unknown events and
 // params of the wrong type are ignored.
-func FromEvents(events []metrics.Event, country string) []Fact {
+func FromEvents(events []contract.Event, country string) []Fact {
 	c := collector{index: map[key]int{}}
 	for _, e := range events {
 		c.event(e)
@@ -114,73 +112,73 @@ func (c *collector) add(dimension, value string, amount int64) {
 	c.facts = append(c.facts, Fact{Dimension: dimension, Value: value, Amount: amount})
 }
 
-func (c *collector) event(e metrics.Event) {
+func (c *collector) event(e contract.Event) {
 	p := e.Params
 	switch e.Name {
-	case "host_count":
-		if n, ok := number(p["value"]); ok {
+	case contract.HostCount:
+		if n, ok := contract.Int(p["value"]); ok {
 			c.add(Hosts, CountBucket(n), 0)
 		}
-	case "domain_count":
-		if n, ok := number(p["value"]); ok {
+	case contract.DomainCount:
+		if n, ok := contract.Int(p["value"]); ok {
 			c.add(Domains, CountBucket(n), 0)
 		}
-	case "custom_module_count":
-		if n, ok := number(p["value"]); ok {
+	case contract.CustomModuleCount:
+		if n, ok := contract.Int(p["value"]); ok {
 			if n > 0 {
 				c.add(CustomModules, "yes", 0)
 			} else {
 				c.add(CustomModules, "no", 0)
 			}
 		}
-	case "module_with_opt":
-		module, ok := text(p["module"])
+	case contract.ModuleWithOpt:
+		module, ok := contract.Text(p["module"])
 		if !ok {
 			return
 		}
 		c.add(Module, module, 0)
-		backend, ok := text(p["backend"])
+		backend, ok := contract.Text(p["backend"])
 		if !ok {
 			backend = "none"
 		}
 		c.add(ModuleBackend, module+"/"+backend, 0)
-		if online, ok := text(p["online_backend"]); ok {
+		if online, ok := contract.Text(p["online_backend"]); ok {
 			c.add(ModuleBackend, module+"/online:"+online, 0)
 		}
-	case "cluster":
-		if v, ok := text(p["version"]); ok {
+	case contract.Cluster:
+		if v, ok := contract.Text(p["version"]); ok {
 			c.add(Version, v, 0)
 		}
-		if n, ok := number(p["node_number"]); ok {
+		if n, ok := contract.Int(p["node_number"]); ok {
 			c.add(NodeNumber, NodeNumberBucket(n), 0)
 		}
-		if n, ok := number(p["component"]); ok {
+		if n, ok := contract.Int(p["component"]); ok {
 			c.add(Components, ComponentsBucket(n), 0)
 		}
-		if v, ok := text(p["config_type"]); ok {
+		if v, ok := contract.Text(p["config_type"]); ok {
 			c.add(ConfigType, v, 0)
 		}
-	case "http_api":
+	case contract.HTTPAPI:
 		for name := range p {
 			c.add(HTTPAPI, name, 0)
 		}
-	case "transport_mechanism":
+	case contract.TransportMechanism:
 		for name := range p {
 			c.add(Transport, name, 0)
 		}
-	case "tls_option":
-		mode, okMode := text(p["mode"])
-		module, okModule := text(p["module"])
+	case contract.TLSOption:
+		mode, okMode := contract.Text(p["mode"])
+		module, okModule := contract.Text(p["module"])
 		if okMode || okModule {
 			c.add(TLS, orNone(mode)+"/"+orNone(module), 0)
 		}
-	case "outgoing_pool":
-		if v, ok := text(p["value"]); ok {
+	case contract.OutgoingPool:
+		if v, ok := contract.Text(p["value"]); ok {
 			c.add(Pool, v, 0)
 		}
-	case "xmpp_stanza_count":
-		if t, ok := text(p["stanza_type"]); ok {
-			n, _ := number(p["increment"])
+	case contract.XMPPStanzaCount:
+		if t, ok := contract.Text(p["stanza_type"]); ok {
+			n, _ := contract.Int(p["increment"])
 			c.add(Stanza, t, max(n, 0))
 		}
 	}
@@ -191,32 +189,6 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
-}
-
-// text returns v when it is a non-empty string.
-func text(v any) (string, bool) {
-	s, ok := v.(string)
-	return s, ok && s != ""
-}
-
-// number returns v as an int64: the receiver gives int64, a JSON decoder
-// float64 or json.Number.
-func number(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int64:
-		return n, true
-	case int:
-		return int64(n), true
-	case float64:
-		if n != math.Trunc(n) || math.Abs(n) > 1<<62 {
-			return 0, false
-		}
-		return int64(n), true
-	case json.Number:
-		i, err := n.Int64()
-		return i, err == nil
-	}
-	return 0, false
 }
 
 // NodeNumberBucket buckets a cluster size: "1".."10", "11-20", "21+"

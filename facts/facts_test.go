@@ -7,13 +7,13 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/facts"
-	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
 // golden reads a fixture's expected events, numbers as int64 as the
 // receiver's validation hands them over.
-func golden(t *testing.T, fixture string) []metrics.Event {
+func golden(t *testing.T, fixture string) []contract.Event {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "test", "fixtures", fixture, "expected.json"))
 	if err != nil {
@@ -26,7 +26,7 @@ func golden(t *testing.T, fixture string) []metrics.Event {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		t.Fatalf("%s: %v", fixture, err)
 	}
-	events := make([]metrics.Event, len(raw))
+	events := make([]contract.Event, len(raw))
 	for i, r := range raw {
 		params := map[string]any{}
 		for k, v := range r.Params {
@@ -40,7 +40,7 @@ func golden(t *testing.T, fixture string) []metrics.Event {
 				t.Fatalf("%s: param %s: %s", fixture, k, v)
 			}
 		}
-		events[i] = metrics.Event{Name: r.Name, Params: params}
+		events[i] = contract.Event{Name: r.Name, Params: params}
 	}
 	return events
 }
@@ -192,35 +192,35 @@ func TestFromEventsAllGoldens(t *testing.T) {
 }
 
 func TestFromEventsCases(t *testing.T) {
-	stanza := func(typ string, inc any) metrics.Event {
-		return metrics.Event{Name: "xmpp_stanza_count", Params: map[string]any{"stanza_type": typ, "total": int64(1), "increment": inc}}
+	stanza := func(typ string, inc any) contract.Event {
+		return contract.Event{Name: contract.XMPPStanzaCount, Params: map[string]any{"stanza_type": typ, "total": int64(1), "increment": inc}}
 	}
 	tests := []struct {
 		name   string
-		events []metrics.Event
+		events []contract.Event
 		want   []facts.Fact
 	}{
 		{"stanza increments summed per type, negative counts 0",
-			[]metrics.Event{stanza("xmppMessageSent", int64(5)), stanza("xmppMessageSent", int64(7)),
+			[]contract.Event{stanza("xmppMessageSent", int64(5)), stanza("xmppMessageSent", int64(7)),
 				stanza("xmppIqSent", int64(-3)), stanza("xmppIqSent", int64(2))},
 			[]facts.Fact{{"stanza", "xmppIqSent", 2}, {"stanza", "xmppMessageSent", 12}}},
 		{"unknown events and params of the wrong type ignored",
-			[]metrics.Event{{Name: "no_such_event", Params: map[string]any{"value": "x"}},
-				{Name: "host_count", Params: map[string]any{"value": "three"}},
-				{Name: "cluster", Params: map[string]any{"version": int64(6), "node_number": "2"}},
-				{Name: "module_with_opt", Params: map[string]any{"backend": "rdbms"}}},
+			[]contract.Event{{Name: "no_such_event", Params: map[string]any{"value": "x"}},
+				{Name: contract.HostCount, Params: map[string]any{"value": "three"}},
+				{Name: contract.Cluster, Params: map[string]any{"version": int64(6), "node_number": "2"}},
+				{Name: contract.ModuleWithOpt, Params: map[string]any{"backend": "rdbms"}}},
 			nil},
 		{"JSON numbers",
-			[]metrics.Event{{Name: "host_count", Params: map[string]any{"value": float64(250)}},
-				{Name: "domain_count", Params: map[string]any{"value": json.Number("0")}},
-				{Name: "custom_module_count", Params: map[string]any{"value": int64(0)}}},
+			[]contract.Event{{Name: contract.HostCount, Params: map[string]any{"value": float64(250)}},
+				{Name: contract.DomainCount, Params: map[string]any{"value": json.Number("0")}},
+				{Name: contract.CustomModuleCount, Params: map[string]any{"value": int64(0)}}},
 			[]facts.Fact{f("custom_modules", "no"), f("domains", "0"), f("hosts", "101-1000")}},
 		{"mid-upgrade cluster events from two nodes",
-			[]metrics.Event{{Name: "cluster", Params: map[string]any{"version": "6.5.0", "node_number": int64(3), "component": int64(2)}},
-				{Name: "cluster", Params: map[string]any{"version": "6.6.0", "node_number": int64(3), "component": int64(2)}}},
+			[]contract.Event{{Name: contract.Cluster, Params: map[string]any{"version": "6.5.0", "node_number": int64(3), "component": int64(2)}},
+				{Name: contract.Cluster, Params: map[string]any{"version": "6.6.0", "node_number": int64(3), "component": int64(2)}}},
 			[]facts.Fact{f("components", "2-5"), f("node_number", "3"), f("version", "6.5.0"), f("version", "6.6.0")}},
 		{"tls without module",
-			[]metrics.Event{{Name: "tls_option", Params: map[string]any{"mode": "tls"}}},
+			[]contract.Event{{Name: contract.TLSOption, Params: map[string]any{"mode": "tls"}}},
 			[]facts.Fact{f("tls", "tls/none")}},
 	}
 	for _, tt := range tests {

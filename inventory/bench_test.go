@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
@@ -13,7 +14,7 @@ func bigReport(node string, hosts int) metrics.NodeReport {
 	r := report(node, nil)
 	for h := 0; h < hosts; h++ {
 		for m := 0; m < 12; m++ {
-			r.Events = append(r.Events, metrics.Event{Name: "module_with_opt", Params: map[string]any{"module": fmt.Sprintf("mod_%d", m), "backend": "rdbms"}})
+			r.Events = append(r.Events, contract.Event{Name: contract.ModuleWithOpt, Params: map[string]any{"module": fmt.Sprintf("mod_%d", m), "backend": "rdbms"}})
 		}
 	}
 	return r

@@ -10,6 +10,7 @@ package inventory
 import (
 	"sort"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
@@ -48,30 +49,30 @@ func Of(r metrics.NodeReport) Node {
 	for _, e := range r.Events {
 		p := e.Params
 		switch e.Name {
-		case "module_with_opt":
+		case contract.ModuleWithOpt:
 			mod, ok := p["module"].(string)
 			if !ok || mod == "" {
 				continue
 			}
 			mods[Module{Module: mod, Backend: stringOr(p["backend"], "none"), OnlineBackend: stringOr(p["online_backend"], "none")}] = true
-		case "transport_mechanism":
+		case contract.TransportMechanism:
 			for k := range p {
 				transports[k] = true
 			}
-		case "http_api":
+		case contract.HTTPAPI:
 			for k := range p {
 				apis[k] = true
 			}
-		case "host_count":
+		case contract.HostCount:
 			inv.Hosts = number(p["value"])
-		case "domain_count":
+		case contract.DomainCount:
 			inv.Domains = number(p["value"])
-		case "custom_module_count":
+		case contract.CustomModuleCount:
 			inv.CustomModules = number(p["value"])
-		case "cluster":
+		case contract.Cluster:
 			inv.Components = number(p["component"])
 			inv.ClusterSize = number(p["node_number"])
-		case "xmpp_stanza_count":
+		case contract.XMPPStanzaCount:
 			t, ok := p["stanza_type"].(string)
 			total := number(p["total"])
 			if !ok || t == "" || total == nil || *total < 0 {
@@ -110,16 +111,10 @@ func stringOr(v any, def string) string {
 	return def
 }
 
+// number is a number param's value (contract.Int), nil when there is none.
 func number(v any) *int64 {
-	var n int64
-	switch v := v.(type) {
-	case int64:
-		n = v
-	case int:
-		n = int64(v)
-	case float64:
-		n = int64(v)
-	default:
+	n, ok := contract.Int(v)
+	if !ok {
 		return nil
 	}
 	return &n

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/etf"
 )
 
@@ -109,19 +110,19 @@ type StanzaTotals map[string]int64
 
 // countEvent is the event name with the count field as its value, when
 // the node answered one.
-func countEvent(fs fields, name, field string) []Event {
+func countEvent(fs fields, name, field string) []contract.Event {
 	n, ok := fs.count(field)
 	if !ok {
 		return nil
 	}
-	return []Event{{Name: name, Params: map[string]any{"value": n}}}
+	return []contract.Event{{Name: name, Params: map[string]any{"value": n}}}
 }
 
 // dropEmpty removes the cluster event when none of its params could be read.
-func dropEmpty(evs []Event) []Event {
+func dropEmpty(evs []contract.Event) []contract.Event {
 	out := evs[:0]
 	for _, e := range evs {
-		if e.Name == "cluster" && len(e.Params) == 0 {
+		if e.Name == contract.Cluster && len(e.Params) == 0 {
 			continue
 		}
 		out = append(out, e)
@@ -147,7 +148,7 @@ func dropEmpty(evs []Event) []Event {
 // Events come out host by host, modules in name order within a host, as in
 // MongooseIM. Events with the same params share one params map (thousands
 // of hosts usually share a handful of configurations).
-func moduleEvents(fs fields) []Event {
+func moduleEvents(fs fields) []contract.Event {
 	v, ok := fs.get("modules")
 	if !ok {
 		return nil
@@ -176,7 +177,7 @@ func moduleEvents(fs fields) []Event {
 			n += int(hosts)
 		}
 	}
-	out := make([]Event, 0, n)
+	out := make([]contract.Event, 0, n)
 	for h := 0; h < int(hosts); h++ {
 		for i := range cols {
 			col := &cols[i]
@@ -204,7 +205,7 @@ func moduleEvents(fs fields) []Event {
 					continue
 				}
 			}
-			out = append(out, Event{Name: "module_with_opt", Params: params})
+			out = append(out, contract.Event{Name: contract.ModuleWithOpt, Params: params})
 		}
 	}
 	return out
@@ -343,12 +344,12 @@ func entryColumns(fs fields, list etf.Term, hosts int64) ([]moduleColumn, bool) 
 // pairModuleEvents reads the field name holding [{Module, {ok, Opts} |
 // {error, Why}}], one event per entry in order (ejabberd: the modules
 // loaded on each host).
-func pairModuleEvents(fs fields, name string) []Event {
+func pairModuleEvents(fs fields, name string) []contract.Event {
 	entries, ok := fs.list(name)
 	if !ok {
 		return nil
 	}
-	var out []Event
+	var out []contract.Event
 	for _, e := range entries {
 		tup, ok := e.(etf.Tuple)
 		if !ok || len(tup) != 2 {
@@ -362,7 +363,7 @@ func pairModuleEvents(fs fields, name string) []Event {
 		}
 		params := map[string]any{"module": mod}
 		if moduleParams(fs, mod, tup[1], params) {
-			out = append(out, Event{Name: "module_with_opt", Params: params})
+			out = append(out, contract.Event{Name: contract.ModuleWithOpt, Params: params})
 		}
 	}
 	return out
@@ -405,7 +406,7 @@ func moduleParams(fs fields, mod string, res etf.Term, params map[string]any) bo
 // config type (configType of the config file's extension) into one event,
 // as MongooseIM 6.1+ does. A param that cannot be read is left out
 // (MongooseIM would lose the whole report).
-func clusterEvent(fs fields, configType func(ext string) string) Event {
+func clusterEvent(fs fields, configType func(ext string) string) contract.Event {
 	p := map[string]any{}
 	if ms, ok := fs.count("uptime_ms"); ok {
 		p["uptime"] = FormatUptime(ms)
@@ -427,7 +428,7 @@ func clusterEvent(fs fields, configType func(ext string) string) Event {
 		ext, _ := etf.Text(v)
 		p["config_type"] = configType(ext)
 	}
-	return Event{Name: "cluster", Params: p}
+	return contract.Event{Name: contract.Cluster, Params: p}
 }
 
 func mimConfigType(ext string) string {
@@ -450,7 +451,7 @@ func ejabberdConfigType(ext string) string {
 
 // flagEvent makes the single http_api or transport_mechanism event of
 // MongooseIM 6.1+: one param per enabled item, possibly none.
-func flagEvent(fs fields, name, field string) Event {
+func flagEvent(fs fields, name, field string) contract.Event {
 	p := map[string]any{}
 	items, _ := fs.list(field)
 	for _, it := range items {
@@ -458,12 +459,12 @@ func flagEvent(fs fields, name, field string) Event {
 			p[s] = "enabled"
 		}
 	}
-	return Event{Name: name, Params: p}
+	return contract.Event{Name: name, Params: p}
 }
 
-func tlsEvents(fs fields) []Event {
+func tlsEvents(fs fields) []contract.Event {
 	items, _ := fs.list("tls_option")
-	var out []Event
+	var out []contract.Event
 	for _, it := range items {
 		tup, ok := it.(etf.Tuple)
 		if !ok || len(tup) != 2 {
@@ -475,23 +476,23 @@ func tlsEvents(fs fields) []Event {
 			fs.warn("tls_option dropped: %s", etf.FormatLimit(it, 100))
 			continue
 		}
-		out = append(out, Event{Name: "tls_option", Params: map[string]any{"mode": mode, "module": mod}})
+		out = append(out, contract.Event{Name: contract.TLSOption, Params: map[string]any{"mode": mode, "module": mod}})
 	}
 	return out
 }
 
 // eachValueEvents makes one event name per identifier in the list field
 // (outgoing_pool: the type of each pool).
-func eachValueEvents(fs fields, name, field string) []Event {
+func eachValueEvents(fs fields, name, field string) []contract.Event {
 	items, _ := fs.list(field)
-	var out []Event
+	var out []contract.Event
 	for _, it := range items {
 		v, ok := ident(it)
 		if !ok {
 			fs.warn("%s dropped: %s is not an identifier", name, etf.FormatLimit(it, 60))
 			continue
 		}
-		out = append(out, Event{Name: name, Params: map[string]any{"value": v}})
+		out = append(out, contract.Event{Name: name, Params: map[string]any{"value": v}})
 	}
 	return out
 }
@@ -499,7 +500,7 @@ func eachValueEvents(fs fields, name, field string) []Event {
 // stanzaCountEvents makes the six xmpp_stanza_count events with the
 // increment against the node's previous report (the total itself on the
 // first report; negative after a counter reset, as in MongooseIM).
-func stanzaCountEvents(fs fields, prev StanzaTotals) ([]Event, StanzaTotals) {
+func stanzaCountEvents(fs fields, prev StanzaTotals) ([]contract.Event, StanzaTotals) {
 	v, ok := fs.get("stanzas")
 	if !ok || etf.IsAtom(v, "none") {
 		return nil, prev
@@ -510,7 +511,7 @@ func stanzaCountEvents(fs fields, prev StanzaTotals) ([]Event, StanzaTotals) {
 		return nil, prev
 	}
 	totals := StanzaTotals{}
-	var out []Event
+	var out []contract.Event
 	for _, it := range items {
 		tup, ok := it.(etf.Tuple)
 		if !ok || len(tup) != 2 {
@@ -527,7 +528,7 @@ func stanzaCountEvents(fs fields, prev StanzaTotals) ([]Event, StanzaTotals) {
 			inc = total - p
 		}
 		totals[typ] = total
-		out = append(out, Event{Name: "xmpp_stanza_count", Params: map[string]any{
+		out = append(out, contract.Event{Name: contract.XMPPStanzaCount, Params: map[string]any{
 			"stanza_type": typ, "total": total, "increment": inc}})
 	}
 	return out, totals

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/etf"
 )
 
@@ -149,22 +150,6 @@ func TestFlavorFromProbe(t *testing.T) {
 	}
 }
 
-func TestCatalogCoversWhitelists(t *testing.T) {
-	names := map[string][]string{}
-	for _, e := range Catalog() {
-		names[e.Name] = e.Params
-	}
-	for _, must := range []string{"mongoose_graphql_handler", "mod_bosh", "mongoose_admin_api", "mod_http_api"} {
-		found := false
-		for _, p := range names["http_api"] {
-			found = found || p == must
-		}
-		if !found {
-			t.Errorf("http_api params miss %s", must)
-		}
-	}
-}
-
 // TestIsIdent checks the identifier filter against its definition, the
 // regular expression ^[A-Za-z][A-Za-z0-9_]{0,99}$, on edge cases and on
 // every short string over a small alphabet.
@@ -188,5 +173,24 @@ func TestIsIdent(t *testing.T) {
 		if got, want := isIdent(s), re.MatchString(s); got != want {
 			t.Errorf("isIdent(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// A declaration whose events key names no builder is refused, naming the
+// builders there are.
+func TestUnknownBuilder(t *testing.T) {
+	d := contract.Declaration{EventSpec: contract.EventSpec{Name: "e"}, Fields: []contract.Field{{Name: "f"}}, Builder: "sum"}
+	if _, err := withBuilders([]contract.Declaration{d}); err == nil || !strings.Contains(err.Error(), "events: want one of") {
+		t.Errorf("builder sum: %v", err)
+	}
+	d.Builder = "count"
+	ms, err := withBuilders([]contract.Declaration{d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := fields{m: etf.Map{{Key: etf.Atom("f"), Value: ok(int64(3))}}, warn: func(string, ...any) {}}
+	evs := ms[0].events(&reading{fs: fs})
+	if len(evs) != 1 || evs[0].Name != "e" || evs[0].Params["value"] != int64(3) {
+		t.Errorf("events %+v", evs)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/etf"
 	"github.com/mim-metrics/mim-metrics/node"
 )
@@ -389,7 +390,7 @@ func messageIncrement(t *testing.T, reps []NodeReport) any {
 		t.Fatalf("reports %+v", reps)
 	}
 	for _, e := range reps[0].Events {
-		if e.Name == "xmpp_stanza_count" && e.Params["stanza_type"] == "xmppMessageSent" {
+		if e.Name == contract.XMPPStanzaCount && e.Params["stanza_type"] == "xmppMessageSent" {
 			return e.Params["increment"]
 		}
 	}

@@ -1,39 +1,19 @@
 package metrics
 
 import (
-	"embed"
-	"fmt"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/etf"
 	"github.com/mim-metrics/mim-metrics/node"
 )
 
-// The gathering is Erlang: the modules in erl/, evaluated on each node by
-// erl_eval (see package node), nothing loaded. mim_metrics_probe asks a
-// node what it runs; mim_metrics_mongooseim and mim_metrics_ejabberd
-// gather every field of a report, each field a clause of their metric/2;
-// mim_metrics_gather computes the fields, each in a process of its own
-// under one time limit.
-//
-//go:embed erl/*.erl
-var erlFS embed.FS
-
-// erlFile returns the text of one module of erl/.
-func erlFile(name string) string {
-	b, err := erlFS.ReadFile("erl/" + name + ".erl")
-	if err != nil {
-		panic(fmt.Sprintf("metrics: the embedded Erlang module %s is missing: %v", name, err))
-	}
-	return string(b)
-}
-
 // The gathers answer the members the node records too: with package
 // node's module, which lists the members.
 var (
-	probeFiles    = []string{erlFile("mim_metrics_probe")}
-	mimFiles      = []string{erlFile("mim_metrics_probe"), erlFile("mim_metrics_gather"), erlFile("mim_metrics_mongooseim"), node.MembersModule()}
-	ejabberdFiles = []string{erlFile("mim_metrics_probe"), erlFile("mim_metrics_gather"), erlFile("mim_metrics_ejabberd"), node.MembersModule()}
+	probeFiles    = []string{contract.ErlModule("mim_metrics_probe")}
+	mimFiles      = []string{contract.ErlModule("mim_metrics_probe"), contract.ErlModule("mim_metrics_gather"), contract.ErlModule("mim_metrics_mongooseim"), node.MembersModule()}
+	ejabberdFiles = []string{contract.ErlModule("mim_metrics_probe"), contract.ErlModule("mim_metrics_gather"), contract.ErlModule("mim_metrics_ejabberd"), node.MembersModule()}
 )
 
 // probeMain is what a probe evaluates.
@@ -72,7 +52,7 @@ func gatherRequest(f Flavor, fieldTimeout time.Duration) etf.Map {
 	quick, slow := gatheredFields(f)
 	apis, transports := f.apiWhitelist(), f.transportHandlers()
 	if f.Server == Ejabberd {
-		apis, transports = ejabberdAPIs, ejabberdTransports
+		apis, transports = contract.EjabberdHTTPHandlers, contract.EjabberdTransports
 	}
 	return etf.Map{
 		{Key: etf.Atom("version"), Value: f.Version},

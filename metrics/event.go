@@ -2,14 +2,7 @@
 // system metrics service, gathered from each cluster node over RPC.
 package metrics
 
-// Event is one report entry in the shape of MongooseIM 6.1+ (a GA4 event):
-// a name and a flat map of params. Param values are strings or int64.
-// Params are read-only: events with equal params may share one map (a
-// cluster with thousands of hosts has thousands of equal module events).
-type Event struct {
-	Name   string         `json:"name"`
-	Params map[string]any `json:"params"`
-}
+import "github.com/mim-metrics/mim-metrics/contract"
 
 // Server names the software a node runs.
 type Server string
@@ -35,7 +28,7 @@ type NodeReport struct {
 	// service_mongoose_system_metrics process runs on the node.
 	BuiltinService bool
 	// Events holds the report, in MongooseIM's order.
-	Events []Event
+	Events []contract.Event
 	// Err is set when the node could not be collected at all; Events is then empty.
 	Err error
 	// Down is set when the node is a member the cluster records but that

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/inventory"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/reporting"
@@ -27,17 +28,17 @@ func (f fakeSource) ClusterID(context.Context) (string, error)             { ret
 
 func twoNodes() []metrics.NodeReport {
 	return []metrics.NodeReport{
-		{Node: "a@h", Server: metrics.MongooseIM, Version: "6.4.0", OTP: "25", BuiltinService: true, Events: []metrics.Event{
-			{Name: "host_count", Params: map[string]any{"value": int64(3)}},
-			{Name: "domain_count", Params: map[string]any{"value": int64(4)}},
-			{Name: "module_with_opt", Params: map[string]any{"module": "mod_muc", "backend": "mnesia", "online_backend": "cets"}},
-			{Name: "module_with_opt", Params: map[string]any{"module": "mod_muc", "backend": "mnesia", "online_backend": "cets"}},
-			{Name: "module_with_opt", Params: map[string]any{"module": "mod_ping"}},
-			{Name: "custom_module_count", Params: map[string]any{"value": int64(2)}},
-			{Name: "cluster", Params: map[string]any{"uptime": "0000-00:00:05", "version": "6.4.0", "component": int64(1), "node_number": int64(2), "config_type": "toml"}},
-			{Name: "http_api", Params: map[string]any{"mongoose_admin_api": "enabled"}},
-			{Name: "transport_mechanism", Params: map[string]any{"tcp": "enabled", "mod_bosh": "enabled"}},
-			{Name: "xmpp_stanza_count", Params: map[string]any{"stanza_type": "xmppMessageSent", "total": int64(7), "increment": int64(7)}},
+		{Node: "a@h", Server: metrics.MongooseIM, Version: "6.4.0", OTP: "25", BuiltinService: true, Events: []contract.Event{
+			{Name: contract.HostCount, Params: map[string]any{"value": int64(3)}},
+			{Name: contract.DomainCount, Params: map[string]any{"value": int64(4)}},
+			{Name: contract.ModuleWithOpt, Params: map[string]any{"module": "mod_muc", "backend": "mnesia", "online_backend": "cets"}},
+			{Name: contract.ModuleWithOpt, Params: map[string]any{"module": "mod_muc", "backend": "mnesia", "online_backend": "cets"}},
+			{Name: contract.ModuleWithOpt, Params: map[string]any{"module": "mod_ping"}},
+			{Name: contract.CustomModuleCount, Params: map[string]any{"value": int64(2)}},
+			{Name: contract.Cluster, Params: map[string]any{"uptime": "0000-00:00:05", "version": "6.4.0", "component": int64(1), "node_number": int64(2), "config_type": "toml"}},
+			{Name: contract.HTTPAPI, Params: map[string]any{"mongoose_admin_api": "enabled"}},
+			{Name: contract.TransportMechanism, Params: map[string]any{"tcp": "enabled", "mod_bosh": "enabled"}},
+			{Name: contract.XMPPStanzaCount, Params: map[string]any{"stanza_type": "xmppMessageSent", "total": int64(7), "increment": int64(7)}},
 		}},
 		{Node: "b@h", Err: errors.New("unreachable")},
 	}
@@ -153,10 +154,10 @@ func TestReadyz(t *testing.T) {
 // listed twice costs its own series only.
 func TestOddAnswers(t *testing.T) {
 	e := New(Options{})
-	odd := metrics.NodeReport{Node: "a@h", Server: metrics.MongooseIM, Version: "6.4\xff" + strings.Repeat("x", 5000), Events: []metrics.Event{
-		{Name: "module_with_opt", Params: map[string]any{"module": "mod_ping", "backend": "\xfe\xfe"}},
-		{Name: "host_count", Params: map[string]any{"value": "not a number"}},
-		{Name: "xmpp_stanza_count", Params: map[string]any{"stanza_type": "xmppIqSent", "total": int64(-5)}},
+	odd := metrics.NodeReport{Node: "a@h", Server: metrics.MongooseIM, Version: "6.4\xff" + strings.Repeat("x", 5000), Events: []contract.Event{
+		{Name: contract.ModuleWithOpt, Params: map[string]any{"module": "mod_ping", "backend": "\xfe\xfe"}},
+		{Name: contract.HostCount, Params: map[string]any{"value": "not a number"}},
+		{Name: contract.XMPPStanzaCount, Params: map[string]any{"stanza_type": "xmppIqSent", "total": int64(-5)}},
 	}}
 	_, _ = e.Source(fakeSource{[]metrics.NodeReport{odd, odd, {Node: "b@h", Server: metrics.MongooseIM, Version: "6.4.0"}}}).Collect(context.Background())
 	text := scrape(t, e)

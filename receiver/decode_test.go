@@ -10,19 +10,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/reporting"
 )
 
 // goldenReports reads every generation's expected.json, with a real uptime
 // in place of the placeholder, as the events a node reports.
-func goldenReports(t testing.TB) map[string][]metrics.Event {
+func goldenReports(t testing.TB) map[string][]contract.Event {
 	t.Helper()
 	files, err := filepath.Glob("../test/fixtures/*/expected.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no golden reports: %v", err)
 	}
-	out := map[string][]metrics.Event{}
+	out := map[string][]contract.Event{}
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
@@ -35,7 +36,7 @@ func goldenReports(t testing.TB) map[string][]metrics.Event {
 }
 
 // mustEvents decodes events with the catalog's types (numbers int64).
-func mustEvents(t testing.TB, raw []byte) []metrics.Event {
+func mustEvents(t testing.TB, raw []byte) []contract.Event {
 	t.Helper()
 	var evs []struct {
 		Name   string                     `json:"name"`
@@ -44,7 +45,7 @@ func mustEvents(t testing.TB, raw []byte) []metrics.Event {
 	if err := json.Unmarshal(raw, &evs); err != nil {
 		t.Fatal(err)
 	}
-	out := make([]metrics.Event, len(evs))
+	out := make([]contract.Event, len(evs))
 	for i, e := range evs {
 		p := map[string]any{}
 		for k, v := range e.Params {
@@ -58,12 +59,12 @@ func mustEvents(t testing.TB, raw []byte) []metrics.Event {
 				t.Fatalf("param %s: %s", k, v)
 			}
 		}
-		out[i] = metrics.Event{Name: e.Name, Params: p}
+		out[i] = contract.Event{Name: e.Name, Params: p}
 	}
 	return out
 }
 
-func node(events []metrics.Event) []metrics.NodeReport {
+func node(events []contract.Event) []metrics.NodeReport {
 	return []metrics.NodeReport{{Node: "mim@sentinel-host-7f3a", Server: metrics.MongooseIM, Events: events}}
 }
 
@@ -94,7 +95,7 @@ func TestGA4RoundTrip(t *testing.T) {
 	t.Parallel()
 	for era, events := range goldenReports(t) {
 		reqs := sidecarRequests(t, "G-TEST1234:secret-abc", "cluster-1", node(events))
-		var got []metrics.Event
+		var got []contract.Event
 		for i, r := range reqs {
 			d, rerr := decodeGA4(r.Body)
 			if rerr != nil {
@@ -115,12 +116,12 @@ func TestGA4RoundTrip(t *testing.T) {
 }
 
 // TestUARoundTrip: every golden report, as the sidecar sends it over UA,
-// maps back to the same events: the inverse of reporting's uaHits.
+// maps back to the same events: contract.EventsFromUAHits reads what contract.UAHits sent.
 func TestUARoundTrip(t *testing.T) {
 	t.Parallel()
 	for era, events := range goldenReports(t) {
 		reqs := sidecarRequests(t, "UA-151671255-3", "cluster-1", node(events))
-		var got []metrics.Event
+		var got []contract.Event
 		for _, r := range reqs {
 			d, rerr := decodeUA(r.Body)
 			if rerr != nil {

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"testing"
+
+	"github.com/mim-metrics/mim-metrics/contract"
 )
 
 var writeCorpus = flag.Bool("write-corpus", false, "rewrite testdata/fuzz from the golden reports")
@@ -113,7 +115,7 @@ func FuzzDecodeReportFile(f *testing.F) {
 // checkKept: every kept event passes validation again, unchanged.
 func checkKept(t *testing.T, d *decoded) {
 	for _, e := range d.Events {
-		again, derr := checkEvent(e.Name, e.Params, false)
+		again, derr := contract.Check(e.Name, e.Params, false)
 		if derr != nil {
 			t.Fatalf("kept event %s fails validation: %v", e.Name, derr)
 		}

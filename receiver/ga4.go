@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"sort"
 	"strconv"
 
-	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/contract"
 )
 
 // decoded is one ingest request, decoded and validated: the events kept and
@@ -22,14 +20,14 @@ type decoded struct {
 	// (user_properties.mim_batch, sent by the sidecar to receivers); -1
 	// when absent.
 	Position int64
-	Events   []metrics.Event
+	Events   []contract.Event
 	Dropped  []droppedEvent
 }
 
 // droppedEvent is an event left out of a good request.
 type droppedEvent struct {
 	Index int // position in the request
-	Err   *dropError
+	Err   *contract.Rejection
 }
 
 // requestError is a request that is refused as a whole (400): the first
@@ -62,15 +60,10 @@ type ga4Body struct {
 	NonPersonalizedAds json.RawMessage `json:"non_personalized_ads"`
 }
 
-type ga4Event struct {
-	Name   json.RawMessage `json:"name"`
-	Params json.RawMessage `json:"params"`
-}
-
 // decodeGA4 decodes and validates a GA4 Measurement Protocol body.
 func decodeGA4(body []byte) (*decoded, *requestError) {
 	var b ga4Body
-	if err := strictJSON(body, &b); err != nil {
+	if err := contract.StrictJSON(body, &b); err != nil {
 		return nil, badRequest("", "the body is not a JSON object: %v", err)
 	}
 	d := &decoded{Position: -1}
@@ -125,7 +118,7 @@ func decodeGA4(body []byte) (*decoded, *requestError) {
 		return nil, rerr
 	}
 	for i, raw := range events {
-		e, derr := decodeGA4Event(raw)
+		e, derr := contract.DecodeGA4Event(raw)
 		if derr != nil {
 			d.Dropped = append(d.Dropped, droppedEvent{Index: i, Err: derr})
 			continue
@@ -133,38 +126,6 @@ func decodeGA4(body []byte) (*decoded, *requestError) {
 		d.Events = append(d.Events, e)
 	}
 	return d, nil
-}
-
-func decodeGA4Event(raw json.RawMessage) (metrics.Event, *dropError) {
-	var ev ga4Event
-	if err := strictJSON(raw, &ev); err != nil {
-		return metrics.Event{}, drop(reasonBadValue, "", "an event must be an object with name and params")
-	}
-	var name string
-	if err := json.Unmarshal(ev.Name, &name); err != nil || len(ev.Name) == 0 {
-		return metrics.Event{}, drop(reasonBadName, "name", "an event's name must be a string")
-	}
-	params := map[string]any{}
-	if len(ev.Params) > 0 && !isNull(ev.Params) {
-		dec := json.NewDecoder(bytes.NewReader(ev.Params))
-		dec.UseNumber()
-		if err := dec.Decode(&params); err != nil {
-			return metrics.Event{}, drop(reasonBadValue, "params", "event %q: params must be an object", clip(name))
-		}
-	}
-	return checkEvent(name, params, false)
-}
-
-// strictJSON decodes one JSON value and refuses trailing data.
-func strictJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("data after the JSON value")
-	}
-	return nil
 }
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
@@ -230,13 +191,4 @@ func validationMessages(d *decoded, rerr *requestError) []validationMessage {
 		msgs = append(msgs, validationMessage{FieldPath: path, Description: dr.Err.Error(), ValidationCode: code})
 	}
 	return msgs
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

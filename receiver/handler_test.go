@@ -5,16 +5,18 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/reporting"
 	"github.com/mim-metrics/mim-metrics/store"
 	"github.com/mim-metrics/mim-metrics/test/pgtest"
@@ -147,10 +149,10 @@ func (e *testEnv) counts(t testing.TB) map[string]int64 {
 	return out
 }
 
-func eventsOf(evs []store.StoredEvent) []metrics.Event {
-	out := make([]metrics.Event, len(evs))
+func eventsOf(evs []store.StoredEvent) []contract.Event {
+	out := make([]contract.Event, len(evs))
 	for i, e := range evs {
-		out[i] = metrics.Event{Name: e.Name, Params: e.Params}
+		out[i] = contract.Event{Name: e.Name, Params: e.Params}
 	}
 	return out
 }
@@ -166,10 +168,10 @@ func TestStoresSidecarReports(t *testing.T) {
 
 func testStoresSidecarReports(t *testing.T, e *testEnv) {
 	reports := goldenReports(t)
-	var want []metrics.Event
+	var want []contract.Event
 	var reqs []reporting.Request
 	i := 0
-	for _, era := range sortedKeys(reports) {
+	for _, era := range slices.Sorted(maps.Keys(reports)) {
 		cid := fmt.Sprintf("cluster-%02d", i)
 		i++
 		rs := sidecarRequests(t, testGA4, cid, node(reports[era]))
@@ -201,7 +203,7 @@ func testStoresSidecarReports(t *testing.T, e *testEnv) {
 
 // normalise orders events for comparison (the store exports them by
 // received time, then as stored).
-func normalise(evs []metrics.Event) []string {
+func normalise(evs []contract.Event) []string {
 	out := make([]string, len(evs))
 	for i, e := range evs {
 		out[i] = fmt.Sprint(e.Name, e.Params)
@@ -339,10 +341,10 @@ func TestBurstAndFlood(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, nil)
 	base := goldenReports(t)["mim-6.2.1"]
-	var events []metrics.Event
+	var events []contract.Event
 	for h := range 200 {
 		for _, ev := range base {
-			if ev.Name == "module_with_opt" || h == 0 {
+			if ev.Name == contract.ModuleWithOpt || h == 0 {
 				events = append(events, ev)
 			}
 		}

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/store"
 )
 
@@ -136,7 +136,7 @@ func keyOf(parts ...string) string {
 }
 
 // eventsHash identifies a list of events (encoding/json sorts map keys).
-func eventsHash(events []metrics.Event) string {
+func eventsHash(events []contract.Event) string {
 	b, _ := json.Marshal(events) // strings and int64 always encode
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])

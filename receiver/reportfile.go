@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"time"
+
+	"github.com/mim-metrics/mim-metrics/contract"
 )
 
 // reportFile is a decoded system_metrics_report.json: the sidecar's
@@ -49,7 +51,7 @@ func decodeReportFile(data []byte) (*reportFile, *requestError) {
 
 func decodeSidecarFile(data []byte) (*reportFile, *requestError) {
 	var f sidecarFile
-	if err := strictJSON(data, &f); err != nil {
+	if err := contract.StrictJSON(data, &f); err != nil {
 		return nil, badRequest("", "the report file is not the sidecar's format: %v", err)
 	}
 	if f.ClientID == nil {
@@ -69,7 +71,7 @@ func decodeSidecarFile(data []byte) (*reportFile, *requestError) {
 	for _, n := range f.Nodes {
 		var d decoded
 		for i, raw := range n.Events {
-			e, derr := decodeGA4Event(raw)
+			e, derr := contract.DecodeGA4Event(raw)
 			if derr != nil {
 				d.Dropped = append(d.Dropped, droppedEvent{Index: i, Err: derr})
 				continue
@@ -83,7 +85,7 @@ func decodeSidecarFile(data []byte) (*reportFile, *requestError) {
 
 func decodeMongooseIMFile(data []byte) (*reportFile, *requestError) {
 	var entries []map[string]json.RawMessage
-	if err := strictJSON(data, &entries); err != nil {
+	if err := contract.StrictJSON(data, &entries); err != nil {
 		return nil, badRequest("", "the report file is not an array of events: %v", err)
 	}
 	var d decoded
@@ -91,7 +93,7 @@ func decodeMongooseIMFile(data []byte) (*reportFile, *requestError) {
 	if !legacy {
 		for i, raw := range entries {
 			b, _ := json.Marshal(raw) // re-encoding decoded JSON cannot fail
-			e, derr := decodeGA4Event(b)
+			e, derr := contract.DecodeGA4Event(b)
 			if derr != nil {
 				d.Dropped = append(d.Dropped, droppedEvent{Index: i, Err: derr})
 				continue

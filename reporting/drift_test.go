@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
@@ -13,7 +14,7 @@ import (
 func TestReportFileDrift(t *testing.T) {
 	node := func(name, version string) metrics.NodeReport {
 		return metrics.NodeReport{Node: name, Server: metrics.MongooseIM, Version: version,
-			Events: []metrics.Event{{Name: "cluster", Params: map[string]any{"version": version}}}}
+			Events: []contract.Event{{Name: contract.Cluster, Params: map[string]any{"version": version}}}}
 	}
 	decode := func(reports []metrics.NodeReport) map[string]json.RawMessage {
 		b, err := encodeReportFile("id", time.Unix(0, 0), reports, nil, nil)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/inventory"
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
@@ -25,13 +26,13 @@ type fileReport struct {
 }
 
 type fileNode struct {
-	Node    string        `json:"node"`
-	Server  string        `json:"server,omitempty"`
-	Version string        `json:"version,omitempty"`
-	Error   string        `json:"error,omitempty"`
-	Down    bool          `json:"down,omitempty"` // a member the cluster records that is not running
-	Events  []ga4Event    `json:"events"`
-	Dropped []fileDropped `json:"dropped,omitempty"`
+	Node    string           `json:"node"`
+	Server  string           `json:"server,omitempty"`
+	Version string           `json:"version,omitempty"`
+	Error   string           `json:"error,omitempty"`
+	Down    bool             `json:"down,omitempty"` // a member the cluster records that is not running
+	Events  []contract.Event `json:"events"`
+	Dropped []fileDropped    `json:"dropped,omitempty"`
 }
 
 type fileDropped struct {
@@ -66,7 +67,7 @@ func encodeReportFile(clientID string, at time.Time, reports []metrics.NodeRepor
 		byNode[d.Node] = append(byNode[d.Node], fileDropped{Event: d.Event, Reason: d.Reason})
 	}
 	for _, r := range reports {
-		n := fileNode{Node: r.Node, Server: string(r.Server), Version: r.Version, Down: r.Down, Events: make([]ga4Event, 0, len(r.Events)), Dropped: byNode[r.Node]}
+		n := fileNode{Node: r.Node, Server: string(r.Server), Version: r.Version, Down: r.Down, Events: make([]contract.Event, 0, len(r.Events)), Dropped: byNode[r.Node]}
 		if r.Err != nil {
 			n.Error = r.Err.Error()
 		}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
 )
@@ -59,7 +60,7 @@ func TestReportFileContent(t *testing.T) {
 	ga := fakega.New(t)
 	log, _ := observed()
 	bad := mimReport("mim2@host2")
-	bad.Events = append(bad.Events, metrics.Event{Name: "bad name"})
+	bad.Events = append(bad.Events, contract.Event{Name: "bad name"})
 	down := metrics.NodeReport{Node: "mim3@host3", Err: errors.New("nodedown")}
 	src := &fakeSource{clusterID: "cid-1", reports: []metrics.NodeReport{mimReport("mim@host1"), bad, down}}
 	cfg := testConfig(t, src, ga.URL, log)

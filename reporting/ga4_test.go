@@ -8,51 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
 )
 
-func TestValidateEvent(t *testing.T) {
+// The sidecar's events pass GA4's rules (contract.CheckGA4Event).
+func TestMongooseIMEventsAreValidGA4(t *testing.T) {
 	t.Parallel()
-	many := map[string]any{}
-	for i := range 26 {
-		many[fmt.Sprintf("p%d", i)] = int64(i)
-	}
-	tests := []struct {
-		name    string
-		event   metrics.Event
-		wantErr string
-	}{
-		{"valid", metrics.Event{Name: "cluster", Params: map[string]any{"version": "6.8.0", "node_number": int64(2)}}, ""},
-		{"nil params", metrics.Event{Name: "http_api"}, ""},
-		{"100 characters", metrics.Event{Name: "e", Params: map[string]any{"v": strings.Repeat("é", 100)}}, ""},
-		{"40 character name", metrics.Event{Name: strings.Repeat("e", 40)}, ""},
-		{"empty name", metrics.Event{}, "is empty"},
-		{"dash", metrics.Event{Name: "bad-name"}, "must start with a letter"},
-		{"digit first", metrics.Event{Name: "1st"}, "must start with a letter"},
-		{"41 characters", metrics.Event{Name: strings.Repeat("e", 41)}, "more than 40"},
-		{"reserved name", metrics.Event{Name: "session_start"}, "reserved"},
-		{"reserved prefix", metrics.Event{Name: "firebase_x"}, "reserved prefix"},
-		{"reserved prefix any case", metrics.Event{Name: "Google_x"}, "reserved prefix"},
-		{"26 params", metrics.Event{Name: "e", Params: many}, "26 params"},
-		{"bad param name", metrics.Event{Name: "e", Params: map[string]any{"mod.x": "a"}}, `param name "mod.x"`},
-		{"reserved param prefix", metrics.Event{Name: "e", Params: map[string]any{"ga_session": "a"}}, "reserved prefix"},
-		{"101 characters", metrics.Event{Name: "e", Params: map[string]any{"v": strings.Repeat("x", 101)}}, "101 characters"},
-		{"bool", metrics.Event{Name: "e", Params: map[string]any{"v": true}}, "type bool"},
-		{"nil value", metrics.Event{Name: "e", Params: map[string]any{"v": nil}}, "type <nil>"},
-		{"tuple-like", metrics.Event{Name: "e", Params: map[string]any{"v": []any{"a"}}}, "only strings and numbers"},
-	}
-	for _, tc := range tests {
-		err := validateEvent(tc.event)
-		switch {
-		case tc.wantErr == "" && err != nil:
-			t.Errorf("%s: unexpected error %v", tc.name, err)
-		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
-			t.Errorf("%s: error %v, want it to contain %q", tc.name, err, tc.wantErr)
-		}
-	}
 	for _, e := range mimEvents() {
-		if err := validateEvent(e); err != nil {
+		if err := contract.CheckGA4Event(e); err != nil {
 			t.Errorf("MongooseIM event %s invalid: %v", e.Name, err)
 		}
 	}
@@ -61,9 +26,9 @@ func TestValidateEvent(t *testing.T) {
 func TestGA4BodyShape(t *testing.T) {
 	t.Parallel()
 	d := Destination{Protocol: GA4, ID: "G-ABC", Secret: "s"}
-	reqs, dropped, err := BuildRequests(d, DefaultEndpoint, "cluster-1", time.Time{}, []metrics.NodeReport{{Node: "n", Events: []metrics.Event{
-		{Name: "host_count", Params: map[string]any{"value": int64(1)}},
-		{Name: "http_api"},
+	reqs, dropped, err := BuildRequests(d, DefaultEndpoint, "cluster-1", time.Time{}, []metrics.NodeReport{{Node: "n", Events: []contract.Event{
+		{Name: contract.HostCount, Params: map[string]any{"value": int64(1)}},
+		{Name: contract.HTTPAPI},
 	}}})
 	if err != nil || len(dropped) != 0 || len(reqs) != 1 {
 		t.Fatalf("BuildRequests = %d requests, %v dropped, %v", len(reqs), dropped, err)
@@ -97,9 +62,9 @@ func countEvents(t *testing.T, reqs []Request) []int {
 func TestGA4BatchesOf25(t *testing.T) {
 	t.Parallel()
 	ga := fakega.New(t)
-	var evs []metrics.Event
+	var evs []contract.Event
 	for i := range 60 {
-		evs = append(evs, metrics.Event{Name: "outgoing_pool", Params: map[string]any{"value": fmt.Sprintf("pool%d", i)}})
+		evs = append(evs, contract.Event{Name: contract.OutgoingPool, Params: map[string]any{"value": fmt.Sprintf("pool%d", i)}})
 	}
 	src := &fakeSource{clusterID: "cid", reports: []metrics.NodeReport{
 		{Node: "a@h", Server: metrics.MongooseIM, Events: evs},
@@ -134,13 +99,13 @@ func TestGA4SplitsBodiesUnder130kB(t *testing.T) {
 	ga := fakega.New(t)
 	// 25 params of 100 four-byte characters: about 10 kB per event, so 25
 	// events cannot share one body.
-	var evs []metrics.Event
+	var evs []contract.Event
 	for i := range 25 {
 		p := map[string]any{}
 		for j := range 25 {
 			p[fmt.Sprintf("param_%02d", j)] = strings.Repeat("😀", 99) + string(rune('a'+i%26))
 		}
-		evs = append(evs, metrics.Event{Name: "big_event", Params: p})
+		evs = append(evs, contract.Event{Name: "big_event", Params: p})
 	}
 	reports := []metrics.NodeReport{{Node: "a@h", Server: metrics.MongooseIM, Events: evs}}
 	reqs, dropped, err := BuildRequests(upstreamDestination(false), ga.URL, "cid", time.Time{}, reports)
@@ -152,10 +117,10 @@ func TestGA4SplitsBodiesUnder130kB(t *testing.T) {
 	}
 	total := 0
 	for i, r := range reqs {
-		if len(r.Body) >= maxGA4BodyBytes {
-			t.Errorf("request %d body is %d bytes, want < %d", i, len(r.Body), maxGA4BodyBytes)
+		if len(r.Body) >= contract.MaxGA4BodyBytes {
+			t.Errorf("request %d body is %d bytes, want < %d", i, len(r.Body), contract.MaxGA4BodyBytes)
 		}
-		if i < len(reqs)-1 && len(r.Body) < maxGA4BodyBytes-15_000 {
+		if i < len(reqs)-1 && len(r.Body) < contract.MaxGA4BodyBytes-15_000 {
 			t.Errorf("request %d body is only %d bytes: batches are not filled", i, len(r.Body))
 		}
 		total += r.Events
@@ -178,13 +143,13 @@ func TestGA4SplitsBodiesUnder130kB(t *testing.T) {
 func TestInvalidEventIsDroppedWithWarning(t *testing.T) {
 	t.Parallel()
 	ga := fakega.New(t) // fails the test if anything invalid reaches it
-	events := []metrics.Event{
-		{Name: "host_count", Params: map[string]any{"value": int64(1)}},
+	events := []contract.Event{
+		{Name: contract.HostCount, Params: map[string]any{"value": int64(1)}},
 		{Name: "bad-name", Params: map[string]any{"value": int64(1)}},
 		{Name: "session_start"},
-		{Name: "module_with_opt", Params: map[string]any{"module": "mod_x", "backend": strings.Repeat("x", 101)}},
-		{Name: "module_with_opt", Params: map[string]any{"module": "mod_y", "opt": map[string]any{"tuple": 1}}},
-		{Name: "domain_count", Params: map[string]any{"value": int64(2)}},
+		{Name: contract.ModuleWithOpt, Params: map[string]any{"module": "mod_x", "backend": strings.Repeat("x", 101)}},
+		{Name: contract.ModuleWithOpt, Params: map[string]any{"module": "mod_y", "opt": map[string]any{"tuple": 1}}},
+		{Name: contract.DomainCount, Params: map[string]any{"value": int64(2)}},
 	}
 	src := &fakeSource{clusterID: "cid", reports: []metrics.NodeReport{{Node: "mim@h", Server: metrics.MongooseIM, Events: events}}}
 	log, logs := observed()

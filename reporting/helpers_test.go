@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
@@ -68,21 +69,21 @@ func (f *fakeSource) collectStarts() []time.Time {
 }
 
 // mimEvents is a MongooseIM 6.8 report (reference §5.3).
-func mimEvents() []metrics.Event {
-	return []metrics.Event{
-		{Name: "host_count", Params: map[string]any{"value": int64(1)}},
-		{Name: "domain_count", Params: map[string]any{"value": int64(1)}},
-		{Name: "module_with_opt", Params: map[string]any{"module": "mod_adhoc"}},
-		{Name: "module_with_opt", Params: map[string]any{"module": "mod_muc", "backend": "rdbms", "online_backend": "cets"}},
-		{Name: "module_with_opt", Params: map[string]any{"module": "mod_push_service_mongoosepush", "api_version": "v3"}},
-		{Name: "custom_module_count", Params: map[string]any{"value": int64(3)}},
-		{Name: "cluster", Params: map[string]any{"uptime": "0000-00:05:00", "version": "6.8.0", "component": int64(0), "node_number": int64(2), "config_type": "toml"}},
-		{Name: "http_api", Params: map[string]any{"mongoose_graphql_handler": "enabled", "mongoose_websocket_handler": "enabled"}},
-		{Name: "transport_mechanism", Params: map[string]any{"mongoose_websocket_handler": "enabled", "tcp": "enabled"}},
-		{Name: "tls_option", Params: map[string]any{"mode": "starttls", "module": "fast_tls"}},
-		{Name: "outgoing_pool", Params: map[string]any{"value": "rdbms"}},
-		{Name: "xmpp_stanza_count", Params: map[string]any{"stanza_type": "xmppMessageSent", "total": int64(12), "increment": int64(3)}},
-		{Name: "xmpp_stanza_count", Params: map[string]any{"stanza_type": "xmppMessageReceived", "total": int64(10), "increment": int64(2)}},
+func mimEvents() []contract.Event {
+	return []contract.Event{
+		{Name: contract.HostCount, Params: map[string]any{"value": int64(1)}},
+		{Name: contract.DomainCount, Params: map[string]any{"value": int64(1)}},
+		{Name: contract.ModuleWithOpt, Params: map[string]any{"module": "mod_adhoc"}},
+		{Name: contract.ModuleWithOpt, Params: map[string]any{"module": "mod_muc", "backend": "rdbms", "online_backend": "cets"}},
+		{Name: contract.ModuleWithOpt, Params: map[string]any{"module": "mod_push_service_mongoosepush", "api_version": "v3"}},
+		{Name: contract.CustomModuleCount, Params: map[string]any{"value": int64(3)}},
+		{Name: contract.Cluster, Params: map[string]any{"uptime": "0000-00:05:00", "version": "6.8.0", "component": int64(0), "node_number": int64(2), "config_type": "toml"}},
+		{Name: contract.HTTPAPI, Params: map[string]any{"mongoose_graphql_handler": "enabled", "mongoose_websocket_handler": "enabled"}},
+		{Name: contract.TransportMechanism, Params: map[string]any{"mongoose_websocket_handler": "enabled", "tcp": "enabled"}},
+		{Name: contract.TLSOption, Params: map[string]any{"mode": "starttls", "module": "fast_tls"}},
+		{Name: contract.OutgoingPool, Params: map[string]any{"value": "rdbms"}},
+		{Name: contract.XMPPStanzaCount, Params: map[string]any{"stanza_type": "xmppMessageSent", "total": int64(12), "increment": int64(3)}},
+		{Name: contract.XMPPStanzaCount, Params: map[string]any{"stanza_type": "xmppMessageReceived", "total": int64(10), "increment": int64(2)}},
 	}
 }
 

@@ -8,15 +8,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
 // previewReport is one node in the preview's JSON.
 type previewReport struct {
-	Node   string          `json:"node"`
-	Server string          `json:"server,omitempty"`
-	Error  string          `json:"error,omitempty"`
-	Events []metrics.Event `json:"events"`
+	Node   string           `json:"node"`
+	Server string           `json:"server,omitempty"`
+	Error  string           `json:"error,omitempty"`
+	Events []contract.Event `json:"events"`
 }
 
 // writeReportsJSON writes the reports as an indented JSON array.
@@ -25,7 +26,7 @@ func writeReportsJSON(w io.Writer, reports []metrics.NodeReport) error {
 	for i, r := range reports {
 		out[i] = previewReport{Node: r.Node, Server: string(r.Server), Events: r.Events}
 		if out[i].Events == nil {
-			out[i].Events = []metrics.Event{}
+			out[i].Events = []contract.Event{}
 		}
 		if r.Err != nil {
 			out[i].Error = r.Err.Error()

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
 )
@@ -88,7 +89,7 @@ func TestPreviewWithoutDestinations(t *testing.T) {
 func TestPreviewListsDroppedEvents(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	r := metrics.NodeReport{Node: "mim@h", Events: []metrics.Event{{Name: "ok"}, {Name: "error"}}}
+	r := metrics.NodeReport{Node: "mim@h", Events: []contract.Event{{Name: "ok"}, {Name: "error"}}}
 	if err := writeRequests(&out, []Destination{upstreamDestination(false)}, DefaultEndpoint, "cid", time.Time{}, []metrics.NodeReport{r}); err != nil {
 		t.Fatal(err)
 	}

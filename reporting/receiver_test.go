@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
 )
@@ -144,7 +145,7 @@ func TestReceiverRequests(t *testing.T) {
 	t.Parallel()
 	big := mimReport("mim@h1")
 	for i := 0; i < 30; i++ { // more than 25 events: two requests
-		big.Events = append(big.Events, metrics.Event{Name: "module_with_opt", Params: map[string]any{"module": fmt.Sprintf("mod_%d", i)}})
+		big.Events = append(big.Events, contract.Event{Name: contract.ModuleWithOpt, Params: map[string]any{"module": fmt.Sprintf("mod_%d", i)}})
 	}
 	reports := []metrics.NodeReport{big, mimReport("mim@h2")}
 	at := time.Date(2026, 12, 4, 3, 0, 0, 123456789, time.UTC)

@@ -4,55 +4,24 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
 )
-
-func TestUAHitMapping(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		event metrics.Event
-		want  []uaHit
-	}{
-		{metrics.Event{Name: "host_count", Params: map[string]any{"value": int64(3)}}, []uaHit{{"hosts", "count", "3"}}},
-		{metrics.Event{Name: "domain_count", Params: map[string]any{"value": int64(7)}}, []uaHit{{"domains", "count", "7"}}},
-		{metrics.Event{Name: "custom_module_count", Params: map[string]any{"value": int64(2)}}, []uaHit{{"custom_modules", "count", "2"}}},
-		{metrics.Event{Name: "module_with_opt", Params: map[string]any{"module": "mod_adhoc"}}, []uaHit{{"mod_adhoc", "none", "none"}}},
-		{metrics.Event{Name: "module_with_opt", Params: map[string]any{"module": "mod_muc", "online_backend": "cets", "backend": "rdbms"}},
-			[]uaHit{{"mod_muc", "backend", "rdbms"}, {"mod_muc", "online_backend", "cets"}}},
-		{metrics.Event{Name: "cluster", Params: map[string]any{"uptime": "0000-00:05:00", "version": "5.1.0", "component": int64(0), "node_number": int64(1), "config_type": "toml"}},
-			[]uaHit{{"cluster", "uptime", "0000-00:05:00"}, {"cluster", "number_of_nodes", "1"}, {"cluster", "mim_version", "5.1.0"}, {"cluster", "number_of_components", "0"}, {"cluster", "config_type", "toml"}}},
-		{metrics.Event{Name: "http_api", Params: map[string]any{"mod_bosh": "enabled", "mongoose_client_api": "enabled"}},
-			[]uaHit{{"http_api", "mod_bosh", "enabled"}, {"http_api", "mongoose_client_api", "enabled"}}},
-		{metrics.Event{Name: "http_api", Params: map[string]any{}}, nil},
-		{metrics.Event{Name: "transport_mechanism", Params: map[string]any{"tcp": "enabled"}}, []uaHit{{"transport_mechanism", "tcp", "enabled"}}},
-		{metrics.Event{Name: "tls_option", Params: map[string]any{"mode": "starttls", "module": "fast_tls"}}, []uaHit{{"tls_option", "starttls", "fast_tls"}}},
-		{metrics.Event{Name: "outgoing_pool", Params: map[string]any{"value": "rdbms"}}, []uaHit{{"outgoing_pools", "type", "rdbms"}}},
-		{metrics.Event{Name: "xmpp_stanza_count", Params: map[string]any{"stanza_type": "xmppMessageSent", "total": int64(12), "increment": int64(3)}},
-			[]uaHit{{"xmppMessageSent", "12", "3"}}},
-		{metrics.Event{Name: "something_new", Params: map[string]any{"b": "x", "a": int64(1)}}, []uaHit{{"something_new", "a", "1"}, {"something_new", "b", "x"}}},
-	}
-	for _, tc := range tests {
-		if got := uaHits(tc.event); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("uaHits(%s %v) = %v, want %v", tc.event.Name, tc.event.Params, got, tc.want)
-		}
-	}
-}
 
 func TestUAEncodingAndBatches(t *testing.T) {
 	t.Parallel()
 	ga := fakega.New(t)
 	// 45 hits: one per outgoing pool, one with a value that needs escaping.
-	var evs []metrics.Event
+	var evs []contract.Event
 	for i := range 44 {
-		evs = append(evs, metrics.Event{Name: "outgoing_pool", Params: map[string]any{"value": fmt.Sprintf("pool%d", i)}})
+		evs = append(evs, contract.Event{Name: contract.OutgoingPool, Params: map[string]any{"value": fmt.Sprintf("pool%d", i)}})
 	}
-	evs = append(evs, metrics.Event{Name: "cluster", Params: map[string]any{"version": "6.0.0-12 g&x=y/é"}})
+	evs = append(evs, contract.Event{Name: contract.Cluster, Params: map[string]any{"version": "6.0.0-12 g&x=y/é"}})
 	reports := []metrics.NodeReport{{Node: "mim@h", Server: metrics.MongooseIM, Events: evs}}
 	dest := mustDest(t, "UA-151671255-3")
 
@@ -101,9 +70,9 @@ func TestUAHitSizeLimits(t *testing.T) {
 	t.Parallel()
 	// Values are at most 100 characters, so a hit stays far below 8 KiB;
 	// many long hits still have to respect the 16 KiB batch limit.
-	var evs []metrics.Event
+	var evs []contract.Event
 	for i := range 40 {
-		evs = append(evs, metrics.Event{Name: "outgoing_pool", Params: map[string]any{"value": strings.Repeat("€", 99) + fmt.Sprint(i%10)}})
+		evs = append(evs, contract.Event{Name: contract.OutgoingPool, Params: map[string]any{"value": strings.Repeat("€", 99) + fmt.Sprint(i%10)}})
 	}
 	reqs, _, err := BuildRequests(mustDest(t, "UA-1-2"), DefaultEndpoint, strings.Repeat("c", 36), time.Time{}, []metrics.NodeReport{{Node: "n", Events: evs}})
 	if err != nil {
@@ -111,11 +80,11 @@ func TestUAHitSizeLimits(t *testing.T) {
 	}
 	total := 0
 	for i, r := range reqs {
-		if len(r.Body) > maxUABatchBytes {
-			t.Errorf("request %d is %d bytes, more than %d", i, len(r.Body), maxUABatchBytes)
+		if len(r.Body) > contract.MaxUABatchBytes {
+			t.Errorf("request %d is %d bytes, more than %d", i, len(r.Body), contract.MaxUABatchBytes)
 		}
 		for _, line := range strings.Split(string(r.Body), "\n") {
-			if len(line) > maxUAHitBytes {
+			if len(line) > contract.MaxUAHitBytes {
 				t.Errorf("hit of %d bytes", len(line))
 			}
 			if _, err := url.ParseQuery(line); err != nil {

@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/store"
 )
 
 // reportEvents is one node's report as a 6.x cluster sends it: ~40 events,
 // ~50 facts.
-func reportEvents(version string) []metrics.Event {
-	events := []metrics.Event{
+func reportEvents(version string) []contract.Event {
+	events := []contract.Event{
 		ev("host_count", "value", 3), ev("domain_count", "value", 3), ev("custom_module_count", "value", 0),
 		clusterEv(version, 3),
 		ev("http_api", "mongoose_bosh_handler", "enabled", "mongoose_graphql_handler", "enabled"),

@@ -11,7 +11,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" for raw access to the test databases
 
-	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/store"
 	"github.com/mim-metrics/mim-metrics/test/pgtest"
 )
@@ -81,7 +81,7 @@ func at(day int, hour int) time.Time {
 	return day0.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour)
 }
 
-func ev(name string, kv ...any) metrics.Event {
+func ev(name string, kv ...any) contract.Event {
 	p := map[string]any{}
 	for i := 0; i < len(kv); i += 2 {
 		v := kv[i+1]
@@ -90,18 +90,18 @@ func ev(name string, kv ...any) metrics.Event {
 		}
 		p[kv[i].(string)] = v
 	}
-	return metrics.Event{Name: name, Params: p}
+	return contract.Event{Name: name, Params: p}
 }
 
-func clusterEv(version string, nodes int) metrics.Event {
+func clusterEv(version string, nodes int) contract.Event {
 	return ev("cluster", "uptime", "0001-02:03:04", "version", version, "component", 0, "node_number", nodes, "config_type", "toml")
 }
 
-func stanzaEv(typ string, inc int) metrics.Event {
+func stanzaEv(typ string, inc int) contract.Event {
 	return ev("xmpp_stanza_count", "stanza_type", typ, "total", 1000, "increment", inc)
 }
 
-func batch(received time.Time, property string, kind store.Kind, client string, events ...metrics.Event) store.Batch {
+func batch(received time.Time, property string, kind store.Kind, client string, events ...contract.Event) store.Batch {
 	return store.Batch{Received: received, Property: property, Kind: kind, ClientID: client, Counted: true, Events: events}
 }
 

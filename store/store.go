@@ -9,8 +9,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/facts"
-	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
 // Kind says whether a property receives real installations' reports or CI
@@ -46,7 +46,7 @@ type Batch struct {
 	// roll-ups (a source address that claims too many clusters).
 	Counted bool
 	// Events are the batch's valid events.
-	Events []metrics.Event
+	Events []contract.Event
 }
 
 // StoredEvent is one raw event as kept, for export.

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/facts"
-	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/store"
 )
 
@@ -113,7 +113,7 @@ func TestExportOrderAndRange(t *testing.T) {
 		}
 		first := got[2]
 		wantEvent := store.StoredEvent{Received: at(0, 3), Property: "G-PROD", Kind: store.Production, ClientID: "c1",
-			ReportKey: "report-1", Country: "PL", Name: "host_count", Params: map[string]any{"value": int64(3)}}
+			ReportKey: "report-1", Country: "PL", Name: contract.HostCount, Params: map[string]any{"value": int64(3)}}
 		if !reflect.DeepEqual(first, wantEvent) {
 			t.Errorf("exported %+v, want %+v", first, wantEvent)
 		}
@@ -393,7 +393,7 @@ func TestAdminViews(t *testing.T) {
 		if err != nil || len(history) != 2 {
 			t.Fatalf("ClusterHistory: %+v, %v", history, err)
 		}
-		wantDay0 := facts.FromEvents([]metrics.Event{clusterEv("6.6.0", 2), clusterEv("6.5.0", 2),
+		wantDay0 := facts.FromEvents([]contract.Event{clusterEv("6.6.0", 2), clusterEv("6.5.0", 2),
 			ev("module_with_opt", "module", "mod_muc", "backend", "mnesia"), ev("module_with_opt", "module", "mod_muc", "backend", "rdbms"),
 			stanzaEv("xmppMessageSent", 110), ev("host_count", "value", 1)}, "PL")
 		if h := history[1]; !h.Day.Equal(at(0, 0)) || h.Property != "G-PROD" || !reflect.DeepEqual(h.Facts, wantDay0) {

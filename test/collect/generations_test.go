@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/erltest"
 )
@@ -37,7 +38,7 @@ var uptimeRE = regexp.MustCompile(`^\d{4,}-\d\d:\d\d:\d\d$`)
 
 // normalized turns events into plain JSON values, with the uptime replaced
 // by the golden files' placeholder.
-func normalized(t testing.TB, evs []metrics.Event) []any {
+func normalized(t testing.TB, evs []contract.Event) []any {
 	t.Helper()
 	b, err := json.Marshal(evs)
 	if err != nil {
@@ -49,7 +50,7 @@ func normalized(t testing.TB, evs []metrics.Event) []any {
 	}
 	for _, e := range out {
 		m := e.(map[string]any)
-		if m["name"] == "cluster" {
+		if m["name"] == contract.Cluster {
 			p := m["params"].(map[string]any)
 			if u, ok := p["uptime"].(string); ok && uptimeRE.MatchString(u) {
 				p["uptime"] = "<uptime>"
@@ -60,11 +61,11 @@ func normalized(t testing.TB, evs []metrics.Event) []any {
 }
 
 // checkCatalog fails on any event or param the catalog does not list.
-func checkCatalog(t testing.TB, evs []metrics.Event) {
+func checkCatalog(t testing.TB, evs []contract.Event) {
 	t.Helper()
 	known := map[string]map[string]bool{}
 	numeric := map[string]bool{} // "event.param"
-	for _, s := range metrics.Catalog() {
+	for _, s := range contract.Catalog() {
 		known[s.Name] = map[string]bool{}
 		for _, p := range s.Params {
 			known[s.Name][p] = true
@@ -76,15 +77,15 @@ func checkCatalog(t testing.TB, evs []metrics.Event) {
 	for _, e := range evs {
 		ps, ok := known[e.Name]
 		if !ok {
-			t.Errorf("event %s is not in metrics.Catalog (and so not in the README)", e.Name)
+			t.Errorf("event %s is not in contract.Catalog (and so not in the README)", e.Name)
 			continue
 		}
 		for p, v := range e.Params {
 			if !ps[p] {
-				t.Errorf("param %s of %s is not in metrics.Catalog", p, e.Name)
+				t.Errorf("param %s of %s is not in contract.Catalog", p, e.Name)
 			}
 			if _, isNumber := v.(int64); isNumber != numeric[e.Name+"."+p] {
-				t.Errorf("param %s of %s is %T; metrics.Catalog says numeric=%t", p, e.Name, v, numeric[e.Name+"."+p])
+				t.Errorf("param %s of %s is %T; contract.Catalog says numeric=%t", p, e.Name, v, numeric[e.Name+"."+p])
 			}
 		}
 	}
@@ -145,10 +146,10 @@ func TestGenerations(t *testing.T) {
 // goldenJSON writes events as the golden files hold them: one event a
 // line, params in the catalog's order (handler names, whose values are
 // all "enabled", in name order), the uptime replaced by "<uptime>".
-func goldenJSON(t testing.TB, evs []metrics.Event) []byte {
+func goldenJSON(t testing.TB, evs []contract.Event) []byte {
 	t.Helper()
 	order := map[string]map[string]int{}
-	for _, s := range metrics.Catalog() {
+	for _, s := range contract.Catalog() {
 		order[s.Name] = map[string]int{}
 		for i, p := range s.Params {
 			order[s.Name][p] = i
@@ -180,7 +181,7 @@ func goldenJSON(t testing.TB, evs []metrics.Event) []byte {
 		var ps []string
 		for _, k := range keys {
 			v := e.Params[k]
-			if s, ok := v.(string); ok && e.Name == "cluster" && k == "uptime" && uptimeRE.MatchString(s) {
+			if s, ok := v.(string); ok && e.Name == contract.Cluster && k == "uptime" && uptimeRE.MatchString(s) {
 				v = "<uptime>"
 			}
 			ps = append(ps, fmt.Sprintf("%s: %s", str(k), str(v)))

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/node"
 	"github.com/mim-metrics/mim-metrics/test/erltest"
@@ -81,7 +82,7 @@ func collectOnce(t *testing.T, seeds []string, cookie string, discover bool) ([]
 }
 
 // eventsJSON renders events for messages and privacy checks.
-func eventsJSON(evs []metrics.Event) string {
+func eventsJSON(evs []contract.Event) string {
 	b, _ := json.MarshalIndent(evs, "", "  ")
 	return string(b)
 }
@@ -97,8 +98,8 @@ func assertNoSentinel(t *testing.T, what, s string, sentinels []string) {
 }
 
 // findEvents returns the events named name.
-func findEvents(evs []metrics.Event, name string) []metrics.Event {
-	var out []metrics.Event
+func findEvents(evs []contract.Event, name string) []contract.Event {
+	var out []contract.Event
 	for _, e := range evs {
 		if e.Name == name {
 			out = append(out, e)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/reporting"
 	"github.com/mim-metrics/mim-metrics/store"
@@ -110,13 +111,13 @@ func activeOn(cs []cluster, d int, keep func(cluster) bool) int {
 
 // goldenEvents reads a generation's expected.json as events, numbers as
 // int64 (as the collector makes them).
-func goldenEvents(t *testing.T, era string) []metrics.Event {
+func goldenEvents(t *testing.T, era string) []contract.Event {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "fixtures", era, "expected.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var evs []metrics.Event
+	var evs []contract.Event
 	if err := json.Unmarshal(raw, &evs); err != nil {
 		t.Fatalf("%s: %v", era, err)
 	}
@@ -124,7 +125,7 @@ func goldenEvents(t *testing.T, era string) []metrics.Event {
 }
 
 // numbersAsInt64 turns the JSON numbers of events into int64.
-func numbersAsInt64(evs []metrics.Event) []metrics.Event {
+func numbersAsInt64(evs []contract.Event) []contract.Event {
 	for _, e := range evs {
 		for k, v := range e.Params {
 			if f, ok := v.(float64); ok {
@@ -136,9 +137,9 @@ func numbersAsInt64(evs []metrics.Event) []metrics.Event {
 }
 
 // eventsFor is what cluster c's node reports on one day.
-func eventsFor(t *testing.T, c cluster, day int, golden map[string][]metrics.Event) []metrics.Event {
+func eventsFor(t *testing.T, c cluster, day int, golden map[string][]contract.Event) []contract.Event {
 	rng := rand.New(rand.NewPCG(uint64(len(c.ID)*31+day), uint64(c.From)))
-	var out []metrics.Event
+	var out []contract.Event
 	for _, e := range golden[c.Era] {
 		p := map[string]any{}
 		for k, v := range e.Params {
@@ -164,10 +165,10 @@ func eventsFor(t *testing.T, c cluster, day int, golden map[string][]metrics.Eve
 			p["increment"] = inc
 			p["total"] = inc * int64(historyDays-day)
 		}
-		out = append(out, metrics.Event{Name: e.Name, Params: p})
+		out = append(out, contract.Event{Name: e.Name, Params: p})
 	}
 	if c.Hostile {
-		out = append(out, metrics.Event{Name: "module_with_opt", Params: map[string]any{"module": hostileModule, "backend": "rdbms"}})
+		out = append(out, contract.Event{Name: "module_with_opt", Params: map[string]any{"module": hostileModule, "backend": "rdbms"}})
 	}
 	return out
 }
@@ -177,7 +178,7 @@ func eventsFor(t *testing.T, c cluster, day int, golden map[string][]metrics.Eve
 // and rolls the days up. send delivers one request of one day.
 func fill(t *testing.T, st store.Store, base string, now time.Time, send func(req reporting.Request, c cluster, received time.Time)) []cluster {
 	t.Helper()
-	golden := map[string][]metrics.Event{}
+	golden := map[string][]contract.Event{}
 	cs := clusters()
 	for _, c := range cs {
 		if golden[c.Era] == nil {
@@ -242,9 +243,9 @@ func mustReceiver(t *testing.T, base, id, secret string) reporting.Destination {
 func addBatch(t *testing.T, st store.Store, r reporting.Request, kind store.Kind, received time.Time) {
 	{
 		var body struct {
-			ClientID        string          `json:"client_id"`
-			TimestampMicros int64           `json:"timestamp_micros"`
-			Events          []metrics.Event `json:"events"`
+			ClientID        string           `json:"client_id"`
+			TimestampMicros int64            `json:"timestamp_micros"`
+			Events          []contract.Event `json:"events"`
 		}
 		if err := json.Unmarshal(r.Body, &body); err != nil {
 			t.Fatalf("request body: %v", err)

@@ -13,6 +13,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/inventory"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/observe"
@@ -23,15 +24,15 @@ import (
 type oneNode struct{}
 
 func (oneNode) Collect(context.Context) ([]metrics.NodeReport, error) {
-	return []metrics.NodeReport{{Node: "a@h", Server: metrics.MongooseIM, Version: "6.4.0", OTP: "25", Events: []metrics.Event{
-		{Name: "host_count", Params: map[string]any{"value": int64(1)}},
-		{Name: "domain_count", Params: map[string]any{"value": int64(1)}},
-		{Name: "module_with_opt", Params: map[string]any{"module": "mod_ping"}},
-		{Name: "custom_module_count", Params: map[string]any{"value": int64(0)}},
-		{Name: "cluster", Params: map[string]any{"uptime": "0000-00:00:01", "version": "6.4.0", "component": int64(0), "node_number": int64(1), "config_type": "toml"}},
-		{Name: "http_api", Params: map[string]any{"mongoose_admin_api": "enabled"}},
-		{Name: "transport_mechanism", Params: map[string]any{"tcp": "enabled"}},
-		{Name: "xmpp_stanza_count", Params: map[string]any{"stanza_type": "xmppMessageSent", "total": int64(1), "increment": int64(1)}},
+	return []metrics.NodeReport{{Node: "a@h", Server: metrics.MongooseIM, Version: "6.4.0", OTP: "25", Events: []contract.Event{
+		{Name: contract.HostCount, Params: map[string]any{"value": int64(1)}},
+		{Name: contract.DomainCount, Params: map[string]any{"value": int64(1)}},
+		{Name: contract.ModuleWithOpt, Params: map[string]any{"module": "mod_ping"}},
+		{Name: contract.CustomModuleCount, Params: map[string]any{"value": int64(0)}},
+		{Name: contract.Cluster, Params: map[string]any{"uptime": "0000-00:00:01", "version": "6.4.0", "component": int64(0), "node_number": int64(1), "config_type": "toml"}},
+		{Name: contract.HTTPAPI, Params: map[string]any{"mongoose_admin_api": "enabled"}},
+		{Name: contract.TransportMechanism, Params: map[string]any{"tcp": "enabled"}},
+		{Name: contract.XMPPStanzaCount, Params: map[string]any{"stanza_type": "xmppMessageSent", "total": int64(1), "increment": int64(1)}},
 	}}}, nil
 }
 func (oneNode) ClusterID(context.Context) (string, error) { return "id", nil }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/contract"
 )
 
 func readme(t *testing.T) string {
@@ -85,14 +85,14 @@ func TestReadmeFlagTable(t *testing.T) {
 var update = flag.Bool("update", false, "rewrite the README's \"What is sent\" table from the declared metrics")
 
 // whatIsSentHeader starts the "What is sent" table; the rows after it, up
-// to the first blank line, are made from metrics.Catalog.
+// to the first blank line, are made from contract.Catalog.
 const whatIsSentHeader = "| event | params | meaning |\n|---|---|---|\n"
 
 // whatIsSentRows is the table the declared metrics give: one row per
 // event, in a report's order.
 func whatIsSentRows() string {
 	var b strings.Builder
-	for _, e := range metrics.Catalog() {
+	for _, e := range contract.Catalog() {
 		params := make([]string, len(e.Params))
 		for i, p := range e.Params {
 			params[i] = "`" + p + "`"
@@ -107,7 +107,7 @@ func whatIsSentRows() string {
 }
 
 // TestReadmeWhatIsSent: the "What is sent" table is the one the declared
-// metrics give (metrics.Catalog): every event and param the code can
+// metrics give (contract.Catalog): every event and param the code can
 // produce, and nothing else. -update rewrites it.
 func TestReadmeWhatIsSent(t *testing.T) {
 	doc := readme(t)

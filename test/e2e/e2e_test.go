@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/test/erltest"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
 )
@@ -175,7 +176,7 @@ func TestReportedToGoogleAnalytics(t *testing.T) {
 	hosts := 0
 	for _, e := range evs {
 		per[e.MeasurementID]++
-		if e.Name == "host_count" && e.MeasurementID == ciProperty {
+		if e.Name == contract.HostCount && e.MeasurementID == ciProperty {
 			hosts++
 		}
 	}
@@ -278,7 +279,7 @@ func TestPeriodicReports(t *testing.T) {
 	cycles := func() int {
 		n := 0
 		for _, e := range ga.Events() {
-			if e.Name == "host_count" && e.MeasurementID == ciProperty {
+			if e.Name == contract.HostCount && e.MeasurementID == ciProperty {
 				n++
 			}
 		}

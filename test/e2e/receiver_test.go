@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
 )
 
@@ -30,7 +31,7 @@ func TestReceiverDestination(t *testing.T) {
 	}
 	hosts := 0
 	for _, e := range recv.Events() {
-		if e.Name == "host_count" {
+		if e.Name == contract.HostCount {
 			hosts++
 		}
 	}

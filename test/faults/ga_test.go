@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/reporting"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
@@ -34,10 +35,10 @@ func (s *staticSource) Collect(context.Context) ([]metrics.NodeReport, error) {
 	s.mu.Unlock()
 	var out []metrics.NodeReport
 	for _, n := range []string{"mongooseim@a", "mongooseim@b"} {
-		out = append(out, metrics.NodeReport{Node: n, Server: metrics.MongooseIM, Version: "6.4.0", Events: []metrics.Event{
-			{Name: "host_count", Params: map[string]any{"value": int64(1)}},
-			{Name: "cluster", Params: map[string]any{"version": "6.4.0", "node_number": int64(2), "uptime": "0000-01:00:00"}},
-			{Name: "module_with_opt", Params: map[string]any{"module": "mod_muc", "backend": "mnesia"}},
+		out = append(out, metrics.NodeReport{Node: n, Server: metrics.MongooseIM, Version: "6.4.0", Events: []contract.Event{
+			{Name: contract.HostCount, Params: map[string]any{"value": int64(1)}},
+			{Name: contract.Cluster, Params: map[string]any{"version": "6.4.0", "node_number": int64(2), "uptime": "0000-01:00:00"}},
+			{Name: contract.ModuleWithOpt, Params: map[string]any{"module": "mod_muc", "backend": "mnesia"}},
 		}})
 	}
 	return out, nil

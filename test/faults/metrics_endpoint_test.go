@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/test/erltest"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
 )
@@ -269,13 +270,13 @@ func TestMetricsEndpoint(t *testing.T) {
 		for _, e := range fixtureEvents(t, "mim-6.4.0") {
 			p := e.Params
 			switch e.Name {
-			case "host_count":
+			case contract.HostCount:
 				add("mim_metrics_hosts", nl, p["value"].(float64))
-			case "domain_count":
+			case contract.DomainCount:
 				add("mim_metrics_domains", nl, p["value"].(float64))
-			case "custom_module_count":
+			case contract.CustomModuleCount:
 				add("mim_metrics_custom_modules", nl, p["value"].(float64))
-			case "module_with_opt":
+			case contract.ModuleWithOpt:
 				backend, online := "none", "none"
 				if b, ok := p["backend"].(string); ok {
 					backend = b
@@ -284,15 +285,15 @@ func TestMetricsEndpoint(t *testing.T) {
 					online = b
 				}
 				add("mim_metrics_module_info", fmt.Sprintf("backend=%s,module=%s,%s,online_backend=%s", backend, p["module"], nl, online), 1)
-			case "transport_mechanism":
+			case contract.TransportMechanism:
 				for k := range p {
 					add("mim_metrics_transport_info", nl+",transport="+k, 1)
 				}
-			case "http_api":
+			case contract.HTTPAPI:
 				for k := range p {
 					add("mim_metrics_http_api_info", "handler="+k+","+nl, 1)
 				}
-			case "xmpp_stanza_count":
+			case contract.XMPPStanzaCount:
 				total := p["total"].(float64)
 				if n == c.nodes[1] && p["stanza_type"] == "xmppMessageSent" {
 					total += 5

@@ -22,9 +22,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/dashboard"
 	"github.com/mim-metrics/mim-metrics/facts"
-	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/receiver"
 	"github.com/mim-metrics/mim-metrics/store"
 	"github.com/mim-metrics/mim-metrics/test/pgtest"
@@ -158,7 +158,7 @@ func population() []cluster {
 	return out
 }
 
-func event(name string, kv ...any) metrics.Event {
+func event(name string, kv ...any) contract.Event {
 	p := map[string]any{}
 	for i := 0; i < len(kv); i += 2 {
 		v := kv[i+1]
@@ -167,7 +167,7 @@ func event(name string, kv ...any) metrics.Event {
 		}
 		p[kv[i].(string)] = v
 	}
-	return metrics.Event{Name: name, Params: p}
+	return contract.Event{Name: name, Params: p}
 }
 
 // batches are a cluster's nodes' reports of one day, as the receiver
@@ -175,7 +175,7 @@ func event(name string, kv ...any) metrics.Event {
 func batches(c cluster, daysAgo int, r dayReport) []store.Batch {
 	var out []store.Batch
 	for n, nd := range r.nodes {
-		evs := []metrics.Event{
+		evs := []contract.Event{
 			event("cluster", "uptime", "0000-01:00:00", "version", r.version, "component", nd.components, "node_number", len(r.nodes), "config_type", "toml"),
 			event("host_count", "value", r.hosts),
 			event("xmpp_stanza_count", "stanza_type", "xmppMessageSent", "total", 1_000_000_000, "increment", r.stanzas),

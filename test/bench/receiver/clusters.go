@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/reporting"
@@ -37,7 +38,7 @@ const (
 type generation struct {
 	era     string // directory name, e.g. "mim-6.2.1"
 	version string // the cluster event's version
-	events  []metrics.Event
+	events  []contract.Event
 }
 
 // loadGenerations reads every golden report under fixturesDir whose report
@@ -60,7 +61,7 @@ func loadGenerations(fixturesDir string, minEvents int) ([]generation, error) {
 		}
 		g := generation{era: filepath.Base(filepath.Dir(p)), events: events}
 		for _, e := range events {
-			if e.Name == "cluster" {
+			if e.Name == contract.Cluster {
 				g.version, _ = e.Params["version"].(string)
 			}
 		}
@@ -81,7 +82,7 @@ func loadGenerations(fixturesDir string, minEvents int) ([]generation, error) {
 // numberParams lists, per event name, the params that are numbers.
 var numberParams = func() map[string]map[string]bool {
 	m := map[string]map[string]bool{}
-	for _, s := range metrics.Catalog() {
+	for _, s := range contract.Catalog() {
 		m[s.Name] = map[string]bool{}
 		for _, n := range s.Numbers {
 			m[s.Name][n] = true
@@ -92,10 +93,10 @@ var numberParams = func() map[string]map[string]bool {
 
 // decodeEvents decodes a JSON array of events as the collector makes them:
 // numeric params are int64, the others strings.
-func decodeEvents(raw []byte) ([]metrics.Event, error) {
+func decodeEvents(raw []byte) ([]contract.Event, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	var events []metrics.Event
+	var events []contract.Event
 	if err := dec.Decode(&events); err != nil {
 		return nil, err
 	}
@@ -213,17 +214,17 @@ type world struct {
 	clusters []*cluster
 
 	mu         sync.Mutex
-	variations map[[2]int][]metrics.Event // by profile and generation
+	variations map[[2]int][]contract.Event // by profile and generation
 	factCache  map[[2]int][]facts.Fact
 }
 
 func newWorld(gens []generation, n int, seed uint64) *world {
-	return &world{gens: gens, clusters: newClusters(n, gens, seed), variations: map[[2]int][]metrics.Event{}, factCache: map[[2]int][]facts.Fact{}}
+	return &world{gens: gens, clusters: newClusters(n, gens, seed), variations: map[[2]int][]contract.Event{}, factCache: map[[2]int][]facts.Fact{}}
 }
 
 // events is one node's report of a profile's variation of generation g
 // (shared: callers copy before changing it).
-func (w *world) events(profile, g int) []metrics.Event {
+func (w *world) events(profile, g int) []contract.Event {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	k := [2]int{profile, g}
@@ -242,22 +243,22 @@ func (w *world) report(c *cluster, g int, cycle int64) []metrics.NodeReport {
 	events := w.events(c.profile, g)
 	reports := make([]metrics.NodeReport, nodesPerCluster)
 	for n := range reports {
-		evs := make([]metrics.Event, len(events))
+		evs := make([]contract.Event, len(events))
 		for i, e := range events {
 			p := make(map[string]any, len(e.Params))
 			for k, v := range e.Params {
 				p[k] = v
 			}
 			switch e.Name {
-			case "cluster":
+			case contract.Cluster:
 				p["node_number"] = int64(nodesPerCluster)
 				p["uptime"] = uptime(cycle)
-			case "xmpp_stanza_count":
+			case contract.XMPPStanzaCount:
 				inc := c.stanzaIncrement()
 				p["increment"] = inc
 				p["total"] = inc * (cycle + 1)
 			}
-			evs[i] = metrics.Event{Name: e.Name, Params: p}
+			evs[i] = contract.Event{Name: e.Name, Params: p}
 		}
 		reports[n] = metrics.NodeReport{
 			Node:   fmt.Sprintf("mongooseim@node%d", n+1),
@@ -279,28 +280,28 @@ func uptime(cycle int64) string {
 // backends swapped, modules added, host and domain counts and the number
 // of external components changed. The same seed always gives the same
 // events.
-func variation(g generation, seed uint64) []metrics.Event {
+func variation(g generation, seed uint64) []contract.Event {
 	rng := rand.New(rand.NewPCG(seed, uint64(len(g.version))))
 	hosts := int64(1 + rng.IntN(3))
 	if rng.IntN(8) == 0 {
 		hosts = int64(4 + rng.IntN(300))
 	}
-	var out []metrics.Event
+	var out []contract.Event
 	for _, e := range g.events {
 		p := make(map[string]any, len(e.Params))
 		for k, v := range e.Params {
 			p[k] = v
 		}
 		switch e.Name {
-		case "host_count":
+		case contract.HostCount:
 			p["value"] = hosts
-		case "domain_count":
+		case contract.DomainCount:
 			p["value"] = hosts * int64(1+rng.IntN(4))
-		case "custom_module_count":
+		case contract.CustomModuleCount:
 			p["value"] = int64(rng.IntN(3) * rng.IntN(4))
-		case "cluster":
+		case contract.Cluster:
 			p["component"] = int64(rng.IntN(2) * rng.IntN(8))
-		case "module_with_opt":
+		case contract.ModuleWithOpt:
 			m, _ := p["module"].(string)
 			if _, has := p["backend"]; has {
 				if bs := backends[m]; bs != nil && rng.IntN(2) == 0 {
@@ -308,7 +309,7 @@ func variation(g generation, seed uint64) []metrics.Event {
 				}
 			}
 		}
-		out = append(out, metrics.Event{Name: e.Name, Params: p})
+		out = append(out, contract.Event{Name: e.Name, Params: p})
 	}
 	// A few more modules, on every host type, as long as the report stays
 	// near 40 events.
@@ -318,7 +319,7 @@ func variation(g generation, seed uint64) []metrics.Event {
 		}
 		b := backends[m][rng.IntN(len(backends[m]))]
 		for i := 0; i < 3; i++ {
-			out = append(out, metrics.Event{Name: "module_with_opt", Params: map[string]any{"module": m, "backend": b}})
+			out = append(out, contract.Event{Name: contract.ModuleWithOpt, Params: map[string]any{"module": m, "backend": b}})
 		}
 	}
 	return out
@@ -346,12 +347,12 @@ func (w *world) batches(c *cluster, g int, cycle int64, at time.Time) []store.Ba
 	var out []store.Batch
 	for n, r := range w.report(c, g, cycle) {
 		report := fmt.Sprintf("%s/%d", c.id, at.UnixMicro()+int64(n))
-		for i := 0; i < len(r.Events); i += reporting.MaxGA4Events {
+		for i := 0; i < len(r.Events); i += contract.MaxGA4Events {
 			out = append(out, store.Batch{
 				Received: at, Property: c.property, Kind: c.kind, ClientID: c.id,
-				ReportKey: report, DedupKey: fmt.Sprintf("%s/%d", report, i/reporting.MaxGA4Events),
+				ReportKey: report, DedupKey: fmt.Sprintf("%s/%d", report, i/contract.MaxGA4Events),
 				Country: c.country, Counted: true,
-				Events: r.Events[i:min(i+reporting.MaxGA4Events, len(r.Events))],
+				Events: r.Events[i:min(i+contract.MaxGA4Events, len(r.Events))],
 			})
 		}
 	}

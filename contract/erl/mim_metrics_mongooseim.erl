@@ -17,8 +17,9 @@
 %% The metrics, in the order of their events in a report (MongooseIM 6.1+'s):
 %% each names its event, says what it means and which params it has (the
 %% README's "What is sent"), the fields of metric/2 it needs, and how the
-%% sidecar makes events of their values (see metrics/declare.go).
-%% Each number has its plausible range, {Param, Min, Max}: what one node
+%% sidecar makes events of their values (see contract/declare.go and
+%% metrics/declared.go). The params that are Erlang atoms (atoms) hold
+%% names only, nothing else is kept. Each number has its plausible range, {Param, Min, Max}: what one node
 %% can report in one period; the receiver drops values outside. Hosts: a
 %% million static hosts and host types; domains: a hundred million dynamic
 %% ones; custom modules: 100,000 loaded; components: a million connected to
@@ -35,7 +36,7 @@
 -metric(#{event => module_with_opt,
           doc => "one per host type and MongooseIM (or ejabberd) module, with its backends; as in MongooseIM, "
                  "every known module is reported for every host type (the host types × modules cross product)",
-          params => [module, backend, online_backend, api_version],
+          params => [module, backend, online_backend, api_version], atoms => [module, backend, online_backend],
           fields => [modules], events => modules}).
 -metric(#{event => custom_module_count,
           doc => "number of loaded modules that are not the server's own; they are never named",
@@ -45,7 +46,7 @@
           doc => "node uptime (`DDDD-HH:MM:SS`), server version, external components connected to this node, "
                  "cluster size, config format (`toml`, `cfg`, `yml`)",
           params => [uptime, version, component, node_number, config_type],
-          numbers => [{component, 0, 1000000}, {node_number, 1, 1000}],
+          numbers => [{component, 0, 1000000}, {node_number, 1, 1000}], atoms => [config_type],
           fields => [{uptime_ms, [quick]}, {node_number, [quick]}, {version, [quick]}, component,
                      {config_path, [quick, {needs, mongoose_config_path}]},
                      {config_path, [quick, {needs, ejabberd_config_path}]}],
@@ -56,15 +57,16 @@
           params => transports, fields => [{transport_mechanism, [quick]}], events => flags}).
 -metric(#{event => tls_option,
           doc => "TLS mode and library of the client listeners (MongooseIM before 6.4, ejabberd)",
-          params => [mode, module], fields => [{tls_option, [quick]}], events => tls}).
+          params => [mode, module], atoms => [mode, module], fields => [{tls_option, [quick]}], events => tls}).
 -metric(#{event => outgoing_pool,
           doc => "type of each outgoing connection pool: `rdbms`, `http`, `redis`, ... (MongooseIM 3.7+)",
-          params => [value], fields => [{outgoing_pool, [quick, {since, {3, 7, 0}}]}], events => each_value}).
+          params => [value], atoms => [value], fields => [{outgoing_pool, [quick, {since, {3, 7, 0}}]}], events => each_value}).
 -metric(#{event => xmpp_stanza_count,
           doc => "messages, IQs and presences sent and received by this node: the total and the increase "
                  "since the previous report (MongooseIM 3.7+)",
           params => [stanza_type, total, increment],
           numbers => [{total, 0, 100000000000000}, {increment, -100000000000000, 100000000000000}],
+          atoms => [stanza_type],
           fields => [{stanzas, [{since, {3, 7, 0}}]}], events => stanzas}).
 %% Never reported, used by the sidecar itself: the members this node knows
 %% (connected, and recorded by Mnesia and CETS: see mim_metrics_members),

@@ -12,7 +12,7 @@
 
 %% The metrics, with MongooseIM's events (described in
 %% mim_metrics_mongooseim.erl), in the order of their events in a report;
-%% see metrics/declare.go.
+%% see contract/declare.go and metrics/declared.go.
 -metric(#{event => host_count, fields => [{host_count, [quick]}], events => count}).
 -metric(#{event => module_with_opt, fields => [host_modules], events => module_pairs}).
 -metric(#{event => custom_module_count, fields => [custom_module_count], events => count}).

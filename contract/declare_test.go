@@ -1,11 +1,9 @@
-package metrics
+package contract
 
 import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/mim-metrics/mim-metrics/etf"
 )
 
 // A declaration reads as the metric it describes: catalog entry, fields
@@ -38,21 +36,19 @@ func TestDeclaration(t *testing.T) {
 	if !reflect.DeepEqual(m.EventSpec, want) {
 		t.Errorf("spec %+v, want %+v", m.EventSpec, want)
 	}
-	wantFields := []field{
-		{name: "pool_count", quick: true, when: gate{since: [3]int{3, 7, 0}}},
-		{name: "other", when: gate{feature: "domain_core"}},
-		{name: "plain"},
+	wantFields := []Field{
+		{Name: "pool_count", Quick: true, Since: [3]int{3, 7, 0}},
+		{Name: "other", Feature: "domain_core"},
+		{Name: "plain"},
 	}
-	if !reflect.DeepEqual(m.fields, wantFields) {
-		t.Errorf("fields %+v, want %+v", m.fields, wantFields)
+	if !reflect.DeepEqual(m.Fields, wantFields) {
+		t.Errorf("fields %+v, want %+v", m.Fields, wantFields)
 	}
-	fs := fields{m: etf.Map{{Key: etf.Atom("pool_count"), Value: ok(int64(3))}}, warn: func(string, ...any) {}}
-	evs := m.events(&reading{fs: fs})
-	if len(evs) != 1 || evs[0].Name != "pool_count" || evs[0].Params["value"] != int64(3) {
-		t.Errorf("events %+v", evs)
+	if m.Builder != "count" {
+		t.Errorf("builder %q, want count", m.Builder)
 	}
 	internal, err := declaration(terms[1].term, nil)
-	if err != nil || internal.Name != "" || internal.fields[0].name != "quoted@atom" || internal.events != nil {
+	if err != nil || internal.Name != "" || internal.Fields[0].Name != "quoted@atom" || internal.Builder != "" {
 		t.Errorf("a declaration of fields alone: %+v, %v", internal, err)
 	}
 }
@@ -60,14 +56,14 @@ func TestDeclaration(t *testing.T) {
 // An event both servers send is described once: the second module's
 // declaration takes the first's doc and params.
 func TestDeclarationOfAKnownEvent(t *testing.T) {
-	m, err := declaration(map[string]any{"event": erlAtom("host_count"), "fields": []any{erlAtom("host_count")}, "events": erlAtom("count")}, mongooseIMMetrics)
+	m, err := declaration(map[string]any{"event": erlAtom(HostCount), "fields": []any{erlAtom(HostCount)}, "events": erlAtom("count")}, mongooseIMDeclarations)
 	if err != nil || m.Doc == "" || !reflect.DeepEqual(m.Params, []string{"value"}) {
 		t.Fatalf("%+v, %v", m.EventSpec, err)
 	}
-	if _, err := declaration(map[string]any{"event": erlAtom("host_count"), "numbers": []any{erlAtom("value")}, "fields": []any{erlAtom("host_count")}, "events": erlAtom("count")}, mongooseIMMetrics); err == nil || !strings.Contains(err.Error(), "without a doc") {
+	if _, err := declaration(map[string]any{"event": erlAtom(HostCount), "numbers": []any{erlAtom("value")}, "fields": []any{erlAtom(HostCount)}, "events": erlAtom("count")}, mongooseIMDeclarations); err == nil || !strings.Contains(err.Error(), "without a doc") {
 		t.Errorf("numbers of a known event given again without its doc: %v", err)
 	}
-	if _, err := declaration(map[string]any{"event": erlAtom("new_one"), "fields": []any{erlAtom("x")}, "events": erlAtom("count")}, mongooseIMMetrics); err == nil || !strings.Contains(err.Error(), "doc") {
+	if _, err := declaration(map[string]any{"event": erlAtom("new_one"), "fields": []any{erlAtom("x")}, "events": erlAtom("count")}, mongooseIMDeclarations); err == nil || !strings.Contains(err.Error(), "doc") {
 		t.Errorf("an undescribed new event: %v", err)
 	}
 }
@@ -77,7 +73,9 @@ func TestBadDeclarations(t *testing.T) {
 	ok := `event => e, doc => "d", params => [value], fields => [f], events => count`
 	for _, c := range []struct{ attr, want string }{
 		{`#{` + ok + `, colour => red}`, "unknown key colour"},
-		{`#{event => e, doc => "d", params => [value], fields => [f], events => sum}`, "events: want one of"},
+		{`#{event => e, doc => "d", params => [value], fields => [f], events => "count"}`, "events: want the name of a builder"},
+		{`#{event => e, doc => "d", params => [value], atoms => [other], fields => [f], events => count}`, "atoms: other is not one of the params"},
+		{`#{event => e, doc => "d", params => [value], numbers => [{value, 0, 1}], atoms => [value], fields => [f], events => count}`, "atoms: value is not one of the params"},
 		{`#{event => e, doc => "d", params => [value], fields => [], events => count}`, "fields: want a list"},
 		{`#{event => e, doc => "d", params => [value], fields => [{f, [slow]}], events => count}`, "unknown option slow"},
 		{`#{event => e, doc => "d", params => [value], fields => [{f, [{since, 3}]}], events => count}`, "unknown option"},

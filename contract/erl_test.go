@@ -1,4 +1,4 @@
-package metrics
+package contract
 
 import (
 	"io/fs"
@@ -27,7 +27,7 @@ func TestErlangModulesCompile(t *testing.T) {
 
 // probeFeatures are the feature names mim_metrics_probe:features/0 knows.
 func probeFeatures(t *testing.T) map[string]bool {
-	src := erlFile("mim_metrics_probe")
+	src := ErlModule("mim_metrics_probe")
 	i := strings.Index(src, "\nfeatures() ->")
 	if i < 0 {
 		t.Fatal("mim_metrics_probe has no features/0")
@@ -47,11 +47,11 @@ func probeFeatures(t *testing.T) map[string]bool {
 // would silently leave the field out.
 func TestDeclaredFeaturesAreProbed(t *testing.T) {
 	known := probeFeatures(t)
-	for _, ms := range [][]metric{mongooseIMMetrics, ejabberdMetrics} {
+	for _, ms := range [][]Declaration{mongooseIMDeclarations, ejabberdDeclarations} {
 		for _, m := range ms {
-			for _, f := range m.fields {
-				if f.when.feature != "" && !known[f.when.feature] {
-					t.Errorf("metric %s: field %s needs feature %q, which mim_metrics_probe:features/0 does not report", m.Name, f.name, f.when.feature)
+			for _, f := range m.Fields {
+				if f.Feature != "" && !known[f.Feature] {
+					t.Errorf("metric %s: field %s needs feature %q, which mim_metrics_probe:features/0 does not report", m.Name, f.Name, f.Feature)
 				}
 			}
 		}
@@ -61,17 +61,17 @@ func TestDeclaredFeaturesAreProbed(t *testing.T) {
 // Every declared field is a clause of the server module's metric/2, and
 // every clause is declared.
 func TestDeclaredFieldsAreClauses(t *testing.T) {
-	for module, ms := range map[string][]metric{"mim_metrics_mongooseim": mongooseIMMetrics, "mim_metrics_ejabberd": ejabberdMetrics} {
+	for module, ms := range map[string][]Declaration{"mim_metrics_mongooseim": mongooseIMDeclarations, "mim_metrics_ejabberd": ejabberdDeclarations} {
 		clauses := map[string]bool{}
-		for _, m := range regexp.MustCompile(`(?m)^metric\((\w+), `).FindAllStringSubmatch(erlFile(module), -1) {
+		for _, m := range regexp.MustCompile(`(?m)^metric\((\w+), `).FindAllStringSubmatch(ErlModule(module), -1) {
 			clauses[m[1]] = true
 		}
 		declared := map[string]bool{}
 		for _, m := range ms {
-			for _, f := range m.fields {
-				declared[f.name] = true
-				if !clauses[f.name] {
-					t.Errorf("%s: field %s is declared but %s has no metric(%s, _) clause", module, f.name, module, f.name)
+			for _, f := range m.Fields {
+				declared[f.Name] = true
+				if !clauses[f.Name] {
+					t.Errorf("%s: field %s is declared but %s has no metric(%s, _) clause", module, f.Name, module, f.Name)
 				}
 			}
 		}
@@ -79,6 +79,22 @@ func TestDeclaredFieldsAreClauses(t *testing.T) {
 			if !declared[c] {
 				t.Errorf("%s: metric(%s, _) is never asked: declare it in a -metric attribute of %s.erl", module, c, module)
 			}
+		}
+	}
+}
+
+func TestCatalogCoversWhitelists(t *testing.T) {
+	names := map[string][]string{}
+	for _, e := range Catalog() {
+		names[e.Name] = e.Params
+	}
+	for _, must := range []string{"mongoose_graphql_handler", "mod_bosh", "mongoose_admin_api", "mod_http_api"} {
+		found := false
+		for _, p := range names[HTTPAPI] {
+			found = found || p == must
+		}
+		if !found {
+			t.Errorf("http_api params miss %s", must)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package metrics
+package contract
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 )
 
 // declared reads the -metric attributes of one of the gathering's modules
-// (see metric). An attribute is a map:
+// (see Declaration). An attribute is a map:
 //
 //	event    the event's name (an atom); without it, fields the collector
 //	         uses itself and never reports
@@ -18,16 +18,19 @@ import (
 //	         its plausible range (the receiver drops values outside)
 //	fields   the fields the gather computes for it: Name, or {Name, Opts}
 //	         with Opts a list of quick, {needs, Feature}, {since, {3, 7, 0}}
-//	events   how the answer becomes events: a name of eventBuilders
+//	atoms    the params whose values are Erlang atoms (module and backend
+//	         names, modes): the receiver drops any other text
+//	events   how the answer becomes events: a builder of the sidecar's
+//	         (metrics/declared.go)
 //
 // An event both modules send is described (doc, params, numbers) once, in
 // the first module read (known).
-func declared(module string, known []metric) ([]metric, error) {
-	terms, err := attributes(erlFile(module), "metric")
+func declared(module string, known []Declaration) ([]Declaration, error) {
+	terms, err := attributes(ErlModule(module), "metric")
 	if err != nil {
 		return nil, fmt.Errorf("%s.erl: %w", module, err)
 	}
-	var out []metric
+	var out []Declaration
 	for _, t := range terms {
 		m, err := declaration(t.term, known)
 		if err != nil {
@@ -38,16 +41,16 @@ func declared(module string, known []metric) ([]metric, error) {
 	return out, nil
 }
 
-// declaration is one -metric attribute's metric.
-func declaration(t any, known []metric) (metric, error) {
-	var m metric
+// declaration is one -metric attribute's declaration.
+func declaration(t any, known []Declaration) (Declaration, error) {
+	var m Declaration
 	d, ok := t.(map[string]any)
 	if !ok {
 		return m, fmt.Errorf("want a map #{event => ..., fields => [...], ...}, got %v", t)
 	}
 	for k := range d {
-		if !slices.Contains([]string{"event", "doc", "params", "numbers", "fields", "events"}, k) {
-			return m, fmt.Errorf("unknown key %s (keys: event, doc, params, numbers, fields, events)", k)
+		if !slices.Contains([]string{"event", "doc", "params", "numbers", "atoms", "fields", "events"}, k) {
+			return m, fmt.Errorf("unknown key %s (keys: event, doc, params, numbers, atoms, fields, events)", k)
 		}
 	}
 	fields, ok := d["fields"].([]any)
@@ -59,7 +62,7 @@ func declaration(t any, known []metric) (metric, error) {
 		if err != nil {
 			return m, fmt.Errorf("fields: %w", err)
 		}
-		m.fields = append(m.fields, fl)
+		m.Fields = append(m.Fields, fl)
 	}
 	name, hasEvent := d["event"]
 	if !hasEvent {
@@ -76,30 +79,29 @@ func declaration(t any, known []metric) (metric, error) {
 	if err := m.describe(d, known); err != nil {
 		return m, fmt.Errorf("event %s: %w", event, err)
 	}
-	how, _ := d["events"].(erlAtom)
-	build, ok := eventBuilders[string(how)]
+	how, ok := d["events"].(erlAtom)
 	if !ok {
-		return m, fmt.Errorf("event %s: events: want one of %v, got %v", event, sortedKeys(eventBuilders), d["events"])
+		return m, fmt.Errorf("event %s: events: want the name of a builder (count, each_value, flags...), got %v", event, d["events"])
 	}
+	m.Builder = string(how)
 	m.Flags = how == "flags"
-	first := m.fields[0].name
-	m.events = func(r *reading) []Event { return build(r, string(event), first) }
 	return m, nil
 }
 
 // describe sets m's doc, params and numbers from d, or from the metric of
 // the same event in known when d has none.
-func (m *metric) describe(d map[string]any, known []metric) error {
+func (m *Declaration) describe(d map[string]any, known []Declaration) error {
 	doc, hasDoc := d["doc"]
 	if !hasDoc {
 		for _, k := range known {
 			if k.Name == m.Name {
 				_, hasParams := d["params"]
 				_, hasNumbers := d["numbers"]
-				if hasParams || hasNumbers {
-					return fmt.Errorf("params or numbers without a doc: %s is described in the first module, give it there", m.Name)
+				_, hasAtoms := d["atoms"]
+				if hasParams || hasNumbers || hasAtoms {
+					return fmt.Errorf("params, numbers or atoms without a doc: %s is described in the first module, give it there", m.Name)
 				}
-				m.Doc, m.Params, m.Numbers, m.Ranges, m.paramsFrom = k.Doc, k.Params, k.Numbers, k.Ranges, k.paramsFrom
+				m.Doc, m.Params, m.Numbers, m.Ranges, m.Atoms, m.ParamsFrom = k.Doc, k.Params, k.Numbers, k.Ranges, k.Atoms, k.ParamsFrom
 				return nil
 			}
 		}
@@ -114,7 +116,7 @@ func (m *metric) describe(d map[string]any, known []metric) error {
 		if p != "handlers" && p != "transports" {
 			return fmt.Errorf("params: want a list of names, handlers or transports, got %s", p)
 		}
-		m.paramsFrom = string(p)
+		m.ParamsFrom = string(p)
 	default:
 		names, err := atomList(p)
 		if err != nil || len(names) == 0 {
@@ -140,6 +142,18 @@ func (m *metric) describe(d map[string]any, known []metric) error {
 			m.Ranges[name] = r
 		}
 	}
+	if a, ok := d["atoms"]; ok {
+		names, err := atomList(a)
+		if err != nil {
+			return fmt.Errorf("atoms: want a list of param names, got %v", a)
+		}
+		for _, name := range names {
+			if !slices.Contains(m.Params, name) || slices.Contains(m.Numbers, name) {
+				return fmt.Errorf("atoms: %s is not one of the params %v that are not numbers", name, m.Params)
+			}
+		}
+		m.Atoms = names
+	}
 	return nil
 }
 
@@ -158,32 +172,32 @@ func rangeOf(t any) (string, Range, error) {
 }
 
 // fieldOf is a fields element: Name or {Name, [quick, {needs, F}, {since, {X, Y, Z}}]}.
-func fieldOf(t any) (field, error) {
+func fieldOf(t any) (Field, error) {
 	if name, ok := t.(erlAtom); ok {
-		return field{name: string(name)}, nil
+		return Field{Name: string(name)}, nil
 	}
 	tup, ok := t.(erlTuple)
 	if !ok || len(tup) != 2 {
-		return field{}, fmt.Errorf("want Name or {Name, Options}, got %v", t)
+		return Field{}, fmt.Errorf("want Name or {Name, Options}, got %v", t)
 	}
 	name, ok1 := tup[0].(erlAtom)
 	opts, ok2 := tup[1].([]any)
 	if !ok1 || !ok2 {
-		return field{}, fmt.Errorf("want {Name, [Option]}, got %v", t)
+		return Field{}, fmt.Errorf("want {Name, [Option]}, got %v", t)
 	}
-	f := field{name: string(name)}
+	f := Field{Name: string(name)}
 	for _, o := range opts {
 		switch o := o.(type) {
 		case erlAtom:
 			if o != "quick" {
 				return f, fmt.Errorf("%s: unknown option %s (quick, {needs, Feature}, {since, {X, Y, Z}})", name, o)
 			}
-			f.quick = true
+			f.Quick = true
 			continue
 		case erlTuple:
 			if len(o) == 2 && o[0] == erlAtom("needs") {
 				if feature, ok := o[1].(erlAtom); ok {
-					f.when.feature = string(feature)
+					f.Feature = string(feature)
 					continue
 				}
 			}
@@ -193,7 +207,7 @@ func fieldOf(t any) (field, error) {
 					for i, n := range gen {
 						v, isInt := n.(int)
 						ok = ok && isInt
-						f.when.since[i] = v
+						f.Since[i] = v
 					}
 					if ok {
 						continue
