@@ -103,7 +103,7 @@ func (s *sqlStore) loadRuns(ctx context.Context, runs []LoadedRun) error {
 		}
 	}
 	ids := map[string]int64{}
-	args := make([]any, 0, len(runs)*6)
+	args := make([]any, 0, len(runs)*runColumns)
 	for _, r := range runs {
 		text := profileText(r.Facts)
 		id, ok := ids[text]
@@ -115,7 +115,7 @@ func (s *sqlStore) loadRuns(ctx context.Context, runs []LoadedRun) error {
 		}
 		args = append(args, r.Property, r.ClientID, string(r.Kind), dayNumber(r.First), dayNumber(r.Last), id)
 	}
-	if err := s.insertRows(ctx, tx, `INSERT INTO cluster_runs (property, client_id, kind, first_day, last_day, profile)`, "", 6, args); err != nil {
+	if err := s.insertRows(ctx, tx, insertRunsHead, "", runColumns, args); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, bumpRollupVersion); err != nil {

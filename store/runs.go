@@ -32,6 +32,11 @@ type RunSet struct {
 	Profiles map[int64][]facts.Fact
 }
 
+const (
+	insertRunsHead = `INSERT INTO cluster_runs (property, client_id, kind, first_day, last_day, profile)`
+	runColumns     = 6
+)
+
 // dayNumber numbers a UTC day: days since 1970-01-01.
 func dayNumber(t time.Time) int64 { return Day(t).Unix() / 86400 }
 
@@ -123,6 +128,7 @@ WHERE last_day >= ? AND first_day <= ?`), d-1, d+1)
 		return nil, err
 	}
 	newIDs := map[string]int64{}
+	var deletes, inserts []any // the rows' keys and values, for statements of many rows
 	for _, p := range profiles {
 		id, err := s.profileID(ctx, tx, p.facts)
 		if err != nil {
@@ -132,17 +138,22 @@ WHERE last_day >= ? AND first_day <= ?`), d-1, d+1)
 		old := near[clusterKey{p.property, p.clientID}]
 		deleted, added := setDay(old, p.property, p.clientID, p.kind, day, id)
 		for _, r := range deleted {
-			if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM cluster_runs WHERE property = ? AND client_id = ? AND first_day = ?`),
-				r.Property, r.ClientID, dayNumber(r.First)); err != nil {
-				return nil, err
-			}
+			deletes = append(deletes, r.Property, r.ClientID, dayNumber(r.First))
 		}
 		for _, r := range added {
-			if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO cluster_runs (property, client_id, kind, first_day, last_day, profile)
-VALUES (?, ?, ?, ?, ?, ?)`), r.Property, r.ClientID, string(r.Kind), dayNumber(r.First), dayNumber(r.Last), r.Profile); err != nil {
-				return nil, err
-			}
+			inserts = append(inserts, r.Property, r.ClientID, string(r.Kind), dayNumber(r.First), dayNumber(r.Last), r.Profile)
 		}
+	}
+	// Deleted first: a run inserted may start on the day a deleted one did.
+	for start := 0; start < len(deletes); start += 3 * maxRowsPerInsert {
+		chunk := deletes[start:min(start+3*maxRowsPerInsert, len(deletes))]
+		keys := strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(chunk)/3), ", ")
+		if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM cluster_runs WHERE (property, client_id, first_day) IN (`+keys+`)`), chunk...); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.insertRows(ctx, tx, insertRunsHead, "", runColumns, inserts); err != nil {
+		return nil, err
 	}
 	return func() {
 		s.profilesMu.Lock()

@@ -117,6 +117,7 @@ var preparedQueries = []string{
 	upsertCluster,
 	insertMark,
 	insertRollupsHead + placeholders(rollupColumns, 1),
+	insertRunsHead + placeholders(runColumns, 1),
 	upsertIngest,
 	savepoint, rollbackToSavepoint, releaseSavepoint,
 }
