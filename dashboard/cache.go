@@ -8,10 +8,9 @@ import (
 // What a page is computed from changes only when days are rolled up
 // (store.RollupVersion), so pages and API calls of the same filter share
 // it until then: a period's runs are read and counted once, not once per
-// request.
+// request (and, with Options.MaxStale, recounted in the background).
 
-// cacheTTL bounds how long an entry is kept (its key names the roll-up
-// version it was computed from: it is never stale, only unused).
+// cacheTTL bounds how long an entry is kept unused.
 const cacheTTL = 10 * time.Minute
 
 // cacheEntries bounds the cache (filters differ by period, kind, version
@@ -68,9 +67,12 @@ func (c *ttlCache[V]) put(key string, v V) {
 }
 
 // loaded is what load returns for a filter: the page input, the versions
-// the admin's filter offers, and the key both were cached under.
+// the admin's filter offers, the key of the charts built from it, and the
+// roll-up version it was counted from, and when.
 type loaded struct {
 	in       *pageInput
 	versions []string
 	key      string
+	version  int64
+	at       time.Time
 }

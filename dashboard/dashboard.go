@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -40,10 +41,15 @@ var staticFS embed.FS
 
 // Options configure the dashboard.
 type Options struct {
-	// MinClusters is the public view's threshold: a value whose daily
-	// distinct clusters never reach it in the period is folded into
-	// "other". Zero or less: 5.
+	// MinClusters is the public view's threshold: no count of fewer
+	// clusters is shown, nor one that could be worked out. Zero or less: 5.
 	MinClusters int
+	// MaxStale lets a page be drawn from the counts of the roll-ups before
+	// the last ones, when those are at most this old, while the new counts
+	// are computed in the background (the receiver rolls up every minute:
+	// without it, every first request after a roll-up counts a period's
+	// runs anew). Zero: always the last roll-ups' counts.
+	MaxStale time.Duration
 	// AdminToken enables the admin view; empty: no admin view.
 	AdminToken string
 	// Now gives the time ("today" ends every period); nil: time.Now.
@@ -55,6 +61,10 @@ type Options struct {
 	// request came over TLS here.
 	Guard Guard
 }
+
+// DefaultMaxStale is the receiver's Options.MaxStale: two of its roll-up
+// minutes.
+const DefaultMaxStale = 2 * time.Minute
 
 // DefaultMinClusters is the public view's default threshold.
 const DefaultMinClusters = 5
@@ -87,8 +97,12 @@ type dashboard struct {
 	guard   Guard
 	mux     *http.ServeMux
 	timeout time.Duration
-	inputs  *ttlCache[loaded]
-	charts  *ttlCache[Chart] // built charts, by input key, chart and view
+	inputs  *ttlCache[loaded] // by filter and charts, whatever the roll-up version
+	// maxStale: Options.MaxStale; refreshing: the inputs being computed.
+	maxStale   time.Duration
+	refreshMu  sync.Mutex
+	refreshing map[string]bool
+	charts     *ttlCache[Chart] // built charts, by input key, chart and view
 }
 
 // New returns the dashboard's handler: the pages at /, /clusters, /shape,
@@ -96,15 +110,17 @@ type dashboard struct {
 // the API under /api/v1/.
 func New(st store.Store, opts Options) http.Handler {
 	d := &dashboard{
-		st:      st,
-		min:     int64(opts.MinClusters),
-		token:   opts.AdminToken,
-		now:     opts.Now,
-		log:     opts.Logger,
-		guard:   opts.Guard,
-		timeout: 20 * time.Second,
-		inputs:  newCache[loaded](time.Now),
-		charts:  newCache[Chart](time.Now),
+		st:         st,
+		min:        int64(opts.MinClusters),
+		token:      opts.AdminToken,
+		now:        opts.Now,
+		log:        opts.Logger,
+		guard:      opts.Guard,
+		timeout:    20 * time.Second,
+		inputs:     newCache[loaded](time.Now),
+		maxStale:   opts.MaxStale,
+		refreshing: map[string]bool{},
+		charts:     newCache[Chart](time.Now),
 	}
 	if d.min <= 0 {
 		d.min = DefaultMinClusters
@@ -320,10 +336,26 @@ func (d *dashboard) load(ctx context.Context, f filter, defs ...chartDef) (loade
 			weeklyDims = append(weeklyDims, def.Dimension)
 		}
 	}
-	key := fmt.Sprint(version, "|", f.values().Encode(), "|", dayKey(f.To), "|", dailyDims, weeklyDims)
-	if l, ok := d.inputs.get(key); ok {
-		return l, nil
+	what := fmt.Sprint(f.values().Encode(), "|", dayKey(f.To), "|", dailyDims, weeklyDims)
+	if l, ok := d.inputs.get(what); ok {
+		if l.version == version {
+			return l, nil
+		}
+		if d.maxStale > 0 && time.Since(l.at) <= d.maxStale {
+			d.refresh(what, version, f, dailyDims, defs)
+			return l, nil
+		}
 	}
+	l, err := d.compute(ctx, what, version, f, dailyDims, defs)
+	if err != nil {
+		return loaded{}, err
+	}
+	d.inputs.put(what, l)
+	return l, nil
+}
+
+// compute reads and counts what the charts of defs need for filter f.
+func (d *dashboard) compute(ctx context.Context, what string, version int64, f filter, dailyDims []string, defs []chartDef) (loaded, error) {
 	set, err := d.st.Runs(ctx, f.From, f.To)
 	if err != nil {
 		return loaded{}, err
@@ -332,9 +364,35 @@ func (d *dashboard) load(ctx context.Context, f filter, defs ...chartDef) (loade
 	if err != nil {
 		return loaded{}, err
 	}
-	l := loaded{in: newPageInput(f, d.now(), set, rows, defs), versions: versionsIn(set), key: key}
-	d.inputs.put(key, l)
-	return l, nil
+	return loaded{in: newPageInput(f, d.now(), set, rows, defs), versions: versionsIn(set),
+		key: fmt.Sprint(version, "|", what), version: version, at: time.Now()}, nil
+}
+
+// refresh computes an input anew in the background, once at a time per
+// key; a failure leaves the cached one (the next request tries again).
+func (d *dashboard) refresh(what string, version int64, f filter, dailyDims []string, defs []chartDef) {
+	d.refreshMu.Lock()
+	if d.refreshing[what] {
+		d.refreshMu.Unlock()
+		return
+	}
+	d.refreshing[what] = true
+	d.refreshMu.Unlock()
+	go func() {
+		defer func() {
+			d.refreshMu.Lock()
+			delete(d.refreshing, what)
+			d.refreshMu.Unlock()
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), d.timeout)
+		defer cancel()
+		l, err := d.compute(ctx, what, version, f, dailyDims, defs)
+		if err != nil {
+			d.log.Warn("dashboard: counting a period anew failed", zap.Error(err))
+			return
+		}
+		d.inputs.put(what, l)
+	}()
 }
 
 // chart builds one chart of a loaded input, or takes it from the cache.

@@ -451,3 +451,35 @@ func TestMethodology(t *testing.T) {
 		}
 	}
 }
+
+// With MaxStale, the first request after a roll-up is drawn from the
+// previous roll-up's counts while the new ones are counted; the next ones
+// have them. Without it, the new counts come at once.
+func TestMaxStaleRecountsInTheBackground(t *testing.T) {
+	st := open(t, "sqlite:"+filepath.Join(t.TempDir(), "d.db"))
+	sample(t, st)
+	stale := server(t, st, dashboard.Options{AdminToken: token, MaxStale: time.Hour})
+	fresh := server(t, st, dashboard.Options{AdminToken: token})
+	users := func(srv *httptest.Server) int64 {
+		p, _ := find(apiJSON(t, srv, "/api/v1/modules?kind=production", "Authorization", "Bearer "+token), "production", "", "mod_vcard")
+		return p.Clusters
+	}
+	if a, b := users(stale), users(fresh); a != 6 || b != 6 {
+		t.Fatalf("mod_vcard: %d and %d clusters, want 6", a, b)
+	}
+	report(t, st, store.Production, "cluster-new", 0, "6.2.1", event("module_with_opt", "module", "mod_vcard", "backend", "mnesia"))
+	rollUp(t, st)
+	if n := users(fresh); n != 7 {
+		t.Errorf("without MaxStale: %d clusters after the roll-up, want 7", n)
+	}
+	if n := users(stale); n != 6 {
+		t.Errorf("with MaxStale, the first request after the roll-up: %d clusters, want the previous 6", n)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for users(stale) != 7 {
+		if time.Now().After(deadline) {
+			t.Fatal("with MaxStale, the new count never came")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

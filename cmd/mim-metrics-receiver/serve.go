@@ -84,7 +84,8 @@ func runServe(ctx context.Context, c *config, log *zap.Logger) error {
 
 	// The dashboard is mounted at "/": the ingest patterns (Register) are
 	// more specific and take precedence.
-	dash := dashboard.New(st, dashboard.Options{MinClusters: c.minClusters, AdminToken: c.adminToken, Guard: guard, Logger: log})
+	dash := dashboard.New(st, dashboard.Options{MinClusters: c.minClusters, AdminToken: c.adminToken, Guard: guard, Logger: log,
+		MaxStale: dashboard.DefaultMaxStale})
 	ingest := http.NewServeMux()
 	rc.Register(ingest)
 	servers := []*http.Server{}
