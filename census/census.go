@@ -35,14 +35,6 @@ func (c *Counts) Value(dimension, value string) int {
 	return c.Values[dimension][value]
 }
 
-// NotReported is the active clusters that could not report dimension.
-func (c *Counts) NotReported(dimension string) int {
-	if c == nil {
-		return 0
-	}
-	return c.Active - c.Covered[dimension]
-}
-
 // Query says what to count: the days [From, To] (UTC dates), and Version
 // (facts.AllVersions or empty: every cluster; else only the days on which a
 // cluster ran that version count, as the cluster's roll-ups do).
