@@ -24,6 +24,8 @@ const (
 	countDropped = "dropped"
 	// countUncounted counts batches stored but left out of the roll-ups.
 	countUncounted = "uncounted"
+	// countImported counts the batches of imported report files.
+	countImported = "imported"
 
 	// countRollUpFailed counts the failed roll-ups of a day (under that
 	// day), retried with a back-off.

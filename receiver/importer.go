@@ -120,7 +120,29 @@ func Import(ctx context.Context, st store.Store, data []byte, opt ImportOptions)
 			res.Duplicates++
 		}
 	}
+	if err := st.AddIngestCounts(ctx, importCounts(opt, res)); err != nil {
+		return res, fmt.Errorf("count the import in the ingest health: %w", err)
+	}
 	return res, nil
+}
+
+// importCounts is an import in the ingest health, under the day of the
+// import and the property it was stored as: batches stored and already
+// stored, events dropped by reason.
+func importCounts(opt ImportOptions, res ImportResult) []store.IngestCount {
+	day := store.Day(opt.Now)
+	var out []store.IngestCount
+	add := func(name, reason string, n int) {
+		if n > 0 {
+			out = append(out, store.IngestCount{Day: day, Property: opt.Property, Name: name, Reason: reason, N: int64(n)})
+		}
+	}
+	add(countImported, "batches stored", res.Batches)
+	add(countImported, "batches already stored", res.Duplicates)
+	for reason, n := range res.Dropped {
+		add(countDropped, reason+" (import)", n)
+	}
+	return out
 }
 
 // keyOf joins parts unambiguously and hashes them (report and dedup keys

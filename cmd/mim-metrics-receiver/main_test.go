@@ -171,6 +171,23 @@ func TestImportExport(t *testing.T) {
 	if want := file + ": 0 batches stored (0 events), 2 already stored, 1 events dropped (1 implausible value)\n"; r.code != 0 || r.stdout != want {
 		t.Errorf("import again: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
+	// The ingest health counts both imports.
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := st.IngestCounts(context.Background(), time.Now().AddDate(0, 0, -1), time.Now())
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, c := range counts {
+		got[c.Name+"/"+c.Reason] += c.N
+	}
+	if want := map[string]int64{"imported/batches stored": 2, "imported/batches already stored": 2, "dropped/implausible value (import)": 2}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("ingest health after two imports: %v, want %v", got, want)
+	}
 	r = run(t, []string{"MIM_RECEIVER_DB=" + db}, "export")
 	if r.code != 0 {
 		t.Fatalf("export: %d %s", r.code, r.stderr)
