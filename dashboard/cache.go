@@ -13,14 +13,11 @@ import (
 // cacheTTL bounds how long an entry is kept unused.
 const cacheTTL = 10 * time.Minute
 
-// cacheEntries bounds the cache (filters differ by period, kind, version
-// and the set of charts).
-const cacheEntries = 64
-
-// ttlCache keeps recent values by key, for cacheTTL, at most cacheEntries.
+// ttlCache keeps recent values by key, for cacheTTL, at most max of them.
 type ttlCache[V any] struct {
 	mu      sync.Mutex
 	now     func() time.Time
+	max     int
 	entries map[string]cached[V]
 }
 
@@ -29,8 +26,8 @@ type cached[V any] struct {
 	at time.Time
 }
 
-func newCache[V any](now func() time.Time) *ttlCache[V] {
-	return &ttlCache[V]{now: now, entries: map[string]cached[V]{}}
+func newCache[V any](now func() time.Time, max int) *ttlCache[V] {
+	return &ttlCache[V]{now: now, max: max, entries: map[string]cached[V]{}}
 }
 
 // get returns the value of key if it is fresh.
@@ -60,7 +57,7 @@ func (c *ttlCache[V]) put(key string, v V) {
 			oldest = k
 		}
 	}
-	if len(c.entries) >= cacheEntries && oldest != "" {
+	if len(c.entries) >= c.max && oldest != "" {
 		delete(c.entries, oldest)
 	}
 	c.entries[key] = cached[V]{v: v, at: at}

@@ -102,7 +102,8 @@ type dashboard struct {
 	maxStale   time.Duration
 	refreshMu  sync.Mutex
 	refreshing map[string]bool
-	charts     *ttlCache[Chart] // built charts, by input key, chart and view
+	charts     *ttlCache[Chart]         // built charts, by input key, chart and view
+	drawn      *ttlCache[template.HTML] // drawn charts, by input key, chart, view and filter
 }
 
 // New returns the dashboard's handler: the pages at /, /clusters, /shape,
@@ -117,10 +118,11 @@ func New(st store.Store, opts Options) http.Handler {
 		log:        opts.Logger,
 		guard:      opts.Guard,
 		timeout:    20 * time.Second,
-		inputs:     newCache[loaded](time.Now),
+		inputs:     newCache[loaded](time.Now, 64), // filters: periods, kinds, versions, chart sets
 		maxStale:   opts.MaxStale,
 		refreshing: map[string]bool{},
-		charts:     newCache[Chart](time.Now),
+		charts:     newCache[Chart](time.Now, 512), // and charts, two views
+		drawn:      newCache[template.HTML](time.Now, 512),
 	}
 	if d.min <= 0 {
 		d.min = DefaultMinClusters
@@ -311,7 +313,7 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 				data.NoCountries = true
 				continue
 			}
-			data.Charts = append(data.Charts, newChartView(d.chart(l, def, admin), query))
+			data.Charts = append(data.Charts, d.renderedChart(l, def, admin, query))
 		}
 	}
 	d.render(w, r, http.StatusOK, "page", data)
@@ -393,6 +395,25 @@ func (d *dashboard) refresh(what string, version int64, f filter, dailyDims []st
 		}
 		d.inputs.put(what, l)
 	}()
+}
+
+// renderedChart is a chart drawn (its section of the page) once per input,
+// view and filter: a year's charts are hundreds of kilobytes of SVG and
+// tables, drawn again for every request otherwise.
+func (d *dashboard) renderedChart(l loaded, def chartDef, admin bool, query string) chartView {
+	key := fmt.Sprint(l.key, "|", def.ID, "|", admin, "|", query)
+	if h, ok := d.drawn.get(key); ok {
+		return chartView{HTML: h}
+	}
+	v := newChartView(d.chart(l, def, admin), query)
+	var buf bytes.Buffer
+	if err := d.tmpl.ExecuteTemplate(&buf, "chart", v); err != nil {
+		d.log.Error("dashboard: drawing a chart", zap.String("chart", def.ID), zap.Error(err))
+		return v // the page's rendering fails the same way and says so
+	}
+	h := template.HTML(buf.String()) // html/template's output: escaped already
+	d.drawn.put(key, h)
+	return chartView{HTML: h}
 }
 
 // chart builds one chart of a loaded input, or takes it from the cache.

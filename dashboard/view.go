@@ -39,8 +39,10 @@ var (
 	layouts      = []layout{wideLayout, narrowLayout}
 )
 
-// chartView is one chart as a page shows it.
+// chartView is one chart as a page shows it; HTML, when set, is the chart
+// drawn already (its section), which the page shows as it is.
 type chartView struct {
+	HTML template.HTML
 	Chart
 	About string
 	Unit  string
