@@ -150,5 +150,6 @@ func Explain(k int64) []string {
 		"Where a chart's values add up to its clusters (buckets with their “not reported”, a module's backends, the versions of a week, new and returning clusters of a day), a small count could be worked out by subtracting the others from the total. So more values are “withheld”, from the chart's end, until the hidden ones together hold at least " + n(k) + " clusters more than the least they could, and none of them could have only one count.",
 		"Where “not reported” would be small, it is not shown, and the shares are of all active clusters instead of those that could report the value.",
 		"The version filter is for the admin view: one version's numbers beside those of all versions could be subtracted.",
+		"What the rule does not cover: the same value's counts over two periods (30 and 90 days) are each protected, not their difference, which says how many clusters stopped reporting it.",
 	}
 }
