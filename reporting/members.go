@@ -52,6 +52,17 @@ func (w *memberWatch) check(log *zap.Logger, now time.Time, reports []metrics.No
 				zap.String("what", "member_down"), zap.String("node", r.Node), zap.Error(r.Err))
 		}
 	}
+	// The members are the cluster's record as a node that answered gave
+	// it: a cycle where none answered (a seed busy past its time limit)
+	// says nothing of who left, and forgets no one (else a member still
+	// down would be told about again).
+	answered := false
+	for _, r := range reports {
+		answered = answered || r.Err == nil
+	}
+	if !answered {
+		return
+	}
 	for n := range w.lastCollected {
 		if !members[n] {
 			delete(w.lastCollected, n)

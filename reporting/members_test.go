@@ -33,9 +33,13 @@ func TestMemberWatch(t *testing.T) {
 		{[]metrics.NodeReport{up("a@h"), down("b@h"), failed},
 			[]string{"warn: b@h is a member of the cluster but not running: last collected 2026-01-02T03:04:05Z"}},
 		{[]metrics.NodeReport{up("a@h"), down("b@h")}, nil},
+		// A cycle where no node answered (the seed past its time limit)
+		// has no record: b is not forgotten, nor told about again after.
+		{[]metrics.NodeReport{{Node: "a@h", Err: errors.New("node a@h: timeout")}}, nil},
+		{[]metrics.NodeReport{up("a@h"), down("b@h")}, nil},
 		{[]metrics.NodeReport{up("a@h"), up("b@h")}, []string{"info: b@h is running again: it was collected"}},
 		{[]metrics.NodeReport{up("a@h"), down("b@h"), down("d@h")}, []string{
-			"warn: b@h is a member of the cluster but not running: last collected 2026-01-02T03:07:05Z",
+			"warn: b@h is a member of the cluster but not running: last collected 2026-01-02T03:09:05Z",
 			"warn: d@h is a member of the cluster but not running: last collected " + neverCollected}},
 		{[]metrics.NodeReport{up("a@h")}, nil}, // b and d left the cluster
 		{[]metrics.NodeReport{up("a@h"), down("b@h")}, []string{
