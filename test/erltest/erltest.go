@@ -432,9 +432,11 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 
 // Compile compiles every .erl file in srcDir into outDir with erlc and
 // copies .app files along, so a fixture directory becomes a code path.
-// A directory with a file named inherits (holding the name of a sibling
-// directory) states only what differs from that one: the sibling is
-// compiled first, and srcDir's modules and .app files replace its own.
+// A directory with a file named inherits states only what differs from
+// another: its first line names a sibling directory, compiled first, whose
+// modules and .app files srcDir's own replace; each further line
+// "without M" drops module M of the sibling (a generation that no longer
+// has it).
 func Compile(srcDir, outDir string) error { return compileDepth(srcDir, outDir, 0) }
 
 // maxInherits bounds a chain of inherits files (a cycle fails).
@@ -445,12 +447,8 @@ func compileDepth(srcDir, outDir string, depth int) error {
 		return fmt.Errorf("%s: more than %d inherits in a row (a cycle?)", srcDir, maxInherits)
 	}
 	if b, err := os.ReadFile(filepath.Join(srcDir, "inherits")); err == nil {
-		parent := strings.TrimSpace(string(b))
-		if parent == "" || strings.ContainsAny(parent, "/\\") {
-			return fmt.Errorf("%s/inherits: want the name of a sibling directory, got %q", srcDir, parent)
-		}
-		if err := compileDepth(filepath.Join(filepath.Dir(srcDir), parent), outDir, depth+1); err != nil {
-			return fmt.Errorf("%s inherits %s: %w", srcDir, parent, err)
+		if err := compileInherited(srcDir, outDir, string(b), depth); err != nil {
+			return err
 		}
 	}
 	srcs, err := filepath.Glob(filepath.Join(srcDir, "*.erl"))
@@ -474,6 +472,32 @@ func compileDepth(srcDir, outDir string, depth int) error {
 		}
 		if err := os.WriteFile(filepath.Join(outDir, filepath.Base(a)), b, 0o644); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// compileInherited compiles the sibling named by srcDir's inherits file
+// (text) into outDir and drops the modules its "without" lines name.
+func compileInherited(srcDir, outDir, text string, depth int) error {
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	parent := strings.TrimSpace(lines[0])
+	if parent == "" || strings.ContainsAny(parent, "/\\") {
+		return fmt.Errorf("%s/inherits: want the name of a sibling directory on the first line, got %q", srcDir, parent)
+	}
+	if err := compileDepth(filepath.Join(filepath.Dir(srcDir), parent), outDir, depth+1); err != nil {
+		return fmt.Errorf("%s inherits %s: %w", srcDir, parent, err)
+	}
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) != 2 || f[0] != "without" || strings.ContainsAny(f[1], "/\\.") {
+			return fmt.Errorf("%s/inherits: want \"without <module>\" after the first line, got %q", srcDir, l)
+		}
+		if err := os.Remove(filepath.Join(outDir, f[1]+".beam")); err != nil {
+			return fmt.Errorf("%s/inherits: without %s: %s has no such module", srcDir, f[1], parent)
 		}
 	}
 	return nil

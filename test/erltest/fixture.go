@@ -1,9 +1,13 @@
 package erltest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -23,6 +27,48 @@ var (
 func fixturesDir() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "fixtures")
+}
+
+// FixturesDir is test/fixtures, for a test or a benchmark that reads its
+// files (expected.json) itself.
+func FixturesDir() string { return fixturesDir() }
+
+// Generations lists the MongooseIM generation fixtures, the directories
+// mim-X.Y.Z of test/fixtures, oldest first: the one list every test,
+// benchmark and document uses (a new directory is a new generation).
+func Generations() ([]string, error) {
+	dirs, err := filepath.Glob(filepath.Join(fixturesDir(), "mim-*"))
+	if err != nil {
+		return nil, err
+	}
+	type gen struct {
+		name string
+		v    [3]int
+	}
+	var gens []gen
+	for _, d := range dirs {
+		name := filepath.Base(d)
+		parts := strings.Split(strings.TrimPrefix(name, "mim-"), ".")
+		g := gen{name: name}
+		for i := range g.v {
+			if len(parts) != 3 {
+				return nil, fmt.Errorf("test/fixtures/%s: want a directory named mim-X.Y.Z", name)
+			}
+			if g.v[i], err = strconv.Atoi(parts[i]); err != nil {
+				return nil, fmt.Errorf("test/fixtures/%s: want a directory named mim-X.Y.Z", name)
+			}
+		}
+		gens = append(gens, g)
+	}
+	if len(gens) == 0 {
+		return nil, fmt.Errorf("no generation fixtures (mim-X.Y.Z) under %s", fixturesDir())
+	}
+	slices.SortFunc(gens, func(a, b gen) int { return slices.Compare(a.v[:], b.v[:]) })
+	names := make([]string, len(gens))
+	for i, g := range gens {
+		names[i] = g.name
+	}
+	return names, nil
 }
 
 // compileFixture compiles the fixture directory name (e.g. "mim-6.4.0")

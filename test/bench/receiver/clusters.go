@@ -18,6 +18,7 @@ import (
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/reporting"
 	"github.com/mim-metrics/mim-metrics/store"
+	"github.com/mim-metrics/mim-metrics/test/erltest"
 )
 
 // The properties the simulated clusters report to; the receiver under
@@ -45,12 +46,13 @@ type generation struct {
 // has at least minEvents events (the oldest generations report only a
 // handful, far from a real report's ~40).
 func loadGenerations(fixturesDir string, minEvents int) ([]generation, error) {
-	paths, err := filepath.Glob(filepath.Join(fixturesDir, "mim-*", "expected.json"))
-	if err != nil || len(paths) == 0 {
-		return nil, fmt.Errorf("no golden reports (mim-*/expected.json) under %s", fixturesDir)
+	names, err := erltest.Generations()
+	if err != nil {
+		return nil, err
 	}
 	var gens []generation
-	for _, p := range paths {
+	for _, name := range names {
+		p := filepath.Join(fixturesDir, name, "expected.json")
 		raw, err := os.ReadFile(p)
 		if err != nil {
 			return nil, err
