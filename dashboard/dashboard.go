@@ -154,6 +154,7 @@ func New(st store.Store, opts Options) http.Handler {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
 	mux.HandleFunc("GET /methodology", d.methodology)
 	mux.HandleFunc("GET /modules/{name}", d.modulePage)
+	mux.HandleFunc("GET /features/{feature}/{name}", d.featurePage)
 	mux.HandleFunc("GET /api/v1/{$}", d.apiIndex)
 	mux.HandleFunc("GET /api/v1/{chart}", d.api)
 	mux.HandleFunc("GET /admin", d.admin)
@@ -237,8 +238,9 @@ type pageData struct {
 	NoReports    bool
 	NoPeriodData bool
 	NoCountries  bool
-	// ModuleUsers: Active counts a module's users (a module's page).
-	ModuleUsers bool
+	// UsersOf: Active counts the users of "the module" (or feature) of a
+	// drill-down page.
+	UsersOf string
 	// From is the first day drawn (the period's first report), To the
 	// last (today, not over).
 	From, To string
@@ -252,14 +254,8 @@ type activeSummary struct {
 }
 
 func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
-	f, err := parseFilter(r.URL.Query(), d.now())
-	if err != nil {
-		d.fail(w, r, http.StatusBadRequest, "Bad filter: "+err.Error())
-		return
-	}
-	admin := d.isAdmin(r)
-	if !admin && f.Version != facts.AllVersions {
-		d.fail(w, r, http.StatusNotFound, versionHidden)
+	f, admin, ok := d.pageFilter(w, r)
+	if !ok {
 		return
 	}
 	ctx, cancel := d.ctx(r)
@@ -315,6 +311,23 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 		}
 	}
 	d.render(w, r, http.StatusOK, "page", data)
+}
+
+// pageFilter reads a page's filter and whether the request is the
+// admin's; false: the error page is written (a bad filter, or a version
+// filter in public).
+func (d *dashboard) pageFilter(w http.ResponseWriter, r *http.Request) (filter, bool, bool) {
+	f, err := parseFilter(r.URL.Query(), d.now())
+	if err != nil {
+		d.fail(w, r, http.StatusBadRequest, "Bad filter: "+err.Error())
+		return filter{}, false, false
+	}
+	admin := d.isAdmin(r)
+	if !admin && f.Version != facts.AllVersions {
+		d.fail(w, r, http.StatusNotFound, versionHidden)
+		return filter{}, false, false
+	}
+	return f, admin, true
 }
 
 // load reads what the charts of defs need for filter f: the cluster runs
