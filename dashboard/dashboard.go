@@ -78,7 +78,7 @@ type pageDef struct {
 
 var pages = []pageDef{
 	{Path: "/", Title: "Modules", Charts: []string{"backends", "modules"}},
-	{Path: "/clusters", Title: "Clusters", Charts: []string{"active", "versions"}},
+	{Path: "/clusters", Title: "Clusters", Charts: []string{"active", "versions", "support"}},
 	{Path: "/shape", Title: "Cluster shape", Charts: []string{"nodes", "hosts", "domains", "config-type", "custom-modules", "components"}},
 	{Path: "/features", Title: "Features", Charts: []string{"transports", "http-apis", "tls", "pools"}},
 	{Path: "/traffic", Title: "Traffic", Charts: []string{"stanzas", "stanza-volume"}},
@@ -377,7 +377,11 @@ func (d *dashboard) compute(ctx context.Context, what string, version int64, f f
 	if err != nil {
 		return loaded{}, err
 	}
-	return loaded{in: newPageInput(f, d.now(), set, rows, defs), versions: versionsIn(set),
+	in := newPageInput(f, d.now(), set, rows, defs)
+	if slices.ContainsFunc(defs, func(def chartDef) bool { return def.Dimension == supportDimension }) {
+		in.countSupport(set, d.min)
+	}
+	return loaded{in: in, versions: versionsIn(set),
 		key: fmt.Sprint(version, "|", what), version: version, at: time.Now()}, nil
 }
 
@@ -426,7 +430,7 @@ func newPageInput(f filter, now time.Time, set store.RunSet, rows []store.Rollup
 	in := &pageInput{f: f, today: store.Day(now), daily: map[valueKey]map[string]store.RollupRow{}}
 	in.counts = census.Count(set, census.Query{From: f.From, To: f.To, Version: f.Version})
 	for _, def := range defs {
-		if def.Type == weekly {
+		if def.Type == weekly && def.Dimension != supportDimension {
 			weeks := set
 			if def.Dimension == facts.Version {
 				weeks = withReleaseLines(set)
