@@ -1,0 +1,17 @@
+-- The admin view's cluster list sorted by version, nodes or hosts in SQL:
+-- each cluster's latest profile described in sortable columns, set by the
+-- roll-ups (store/describe.go). described_day is the day of the profile
+-- described (days since 1970-01-01), -1: not yet described.
+ALTER TABLE clusters ADD COLUMN version_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE clusters ADD COLUMN nodes_rank INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE clusters ADD COLUMN hosts_rank INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE clusters ADD COLUMN described_day INTEGER NOT NULL DEFAULT -1;
+CREATE INDEX clusters_version_key ON clusters (version_key);
+CREATE INDEX clusters_nodes_rank ON clusters (nodes_rank);
+CREATE INDEX clusters_hosts_rank ON clusters (hosts_rank);
+-- The clusters a roll-up describes although their profile did not change.
+CREATE INDEX clusters_undescribed ON clusters (last_seen) WHERE described_day < 0;
+
+-- The clusters already kept are described when their days are rolled up
+-- again (those whose facts the retention kept).
+INSERT INTO dirty_marks (day) SELECT DISTINCT day FROM facts;
