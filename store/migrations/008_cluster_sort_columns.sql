@@ -1,4 +1,5 @@
--- The admin view's cluster list sorted by version, nodes or hosts in SQL:
+-- The admin view at a million clusters. The cluster list sorted by
+-- version, nodes or hosts in SQL:
 -- each cluster's latest profile described in sortable columns, set by the
 -- roll-ups (store/describe.go). described_day is the day of the profile
 -- described (days since 1970-01-01), -1: not yet described.
@@ -9,6 +10,9 @@ ALTER TABLE clusters ADD COLUMN described_day INTEGER NOT NULL DEFAULT -1;
 CREATE INDEX clusters_version_key ON clusters (version_key);
 CREATE INDEX clusters_nodes_rank ON clusters (nodes_rank);
 CREATE INDEX clusters_hosts_rank ON clusters (hosts_rank);
+-- The last report per property (Store.LastReports) without reading every
+-- cluster: each property's latest last_seen is the end of its range.
+CREATE INDEX clusters_property_last_seen ON clusters (property, last_seen);
 -- The clusters a roll-up describes although their profile did not change.
 CREATE INDEX clusters_undescribed ON clusters (last_seen) WHERE described_day < 0;
 
