@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -29,8 +30,11 @@ type apiChart struct {
 	First       string `json:"first_report,omitempty"`
 	Today       string `json:"today"`
 	MinClusters int64  `json:"min_clusters,omitempty"`
-	// Module is the module of a module page's chart.
-	Module string `json:"module,omitempty"`
+	// Module is the module of a module page's chart; Feature and Value
+	// the feature and value of a feature page's.
+	Module  string `json:"module,omitempty"`
+	Feature string `json:"feature,omitempty"`
+	Value   string `json:"value,omitempty"`
 }
 
 // api answers /api/v1/{chart}.json (or no suffix) and /api/v1/{chart}.csv.
@@ -45,13 +49,13 @@ func (d *dashboard) api(w http.ResponseWriter, r *http.Request) {
 		name = strings.TrimSuffix(name, ".json")
 	}
 	def, ok := chartByID(name)
-	module := r.URL.Query().Get("module")
-	if !ok {
-		def, ok = moduleChartByID(name)
-		if ok && (module == "" || len(module) > 200) {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "say which module: module=mod_vcard"})
-			return
-		}
+	sub, src, isDrill, problem := drillOfAPI(name, r.URL.Query())
+	if problem != "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": problem})
+		return
+	}
+	if isDrill {
+		def, ok = chartOf(sub, name)
 	}
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no chart " + strconv.Quote(truncate(name, 40)) + "; GET /api/v1/ lists them"})
@@ -71,11 +75,11 @@ func (d *dashboard) api(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	var chart Chart
 	var in *pageInput
-	if _, isModule := moduleChartByID(def.ID); isModule {
+	if isDrill {
 		var named bool
-		chart, in, named, err = d.moduleAPIChart(ctx, f, def, module, admin)
+		chart, in, named, err = d.drillAPIChart(ctx, f, def, sub, src, admin)
 		if err == nil && !named {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no module of that name is run by enough clusters to be shown publicly"})
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no " + sub.Noun + " of that name is run by enough clusters to be shown publicly"})
 			return
 		}
 	} else {
@@ -97,8 +101,8 @@ func (d *dashboard) api(w http.ResponseWriter, r *http.Request) {
 	if !admin {
 		out.MinClusters = d.min
 	}
-	if _, isModule := moduleChartByID(def.ID); isModule {
-		out.Module = module
+	if isDrill {
+		out.Module, out.Feature, out.Value = sub.API.Get("module"), sub.API.Get("feature"), sub.API.Get("value")
 	}
 	switch format {
 	case "csv":
@@ -199,4 +203,35 @@ func kindText(kind string) string {
 		return "production and CI"
 	}
 	return kind
+}
+
+// drillOfAPI says whether an API chart name is a drill-down page's, and
+// for which subject; problem is what the request lacks.
+func drillOfAPI(name string, q url.Values) (sub subject, src drillSource, ok bool, problem string) {
+	if _, isModule := moduleChartByID(name); isModule {
+		module := q.Get("module")
+		if module == "" || len(module) > 200 {
+			return subject{}, nil, false, "say which module: module=mod_vcard"
+		}
+		return moduleSubject(module), moduleSource{}, true, ""
+	}
+	if _, isFeature := featureChartByID(name); isFeature {
+		f, known := featureByName(q.Get("feature"))
+		value := q.Get("value")
+		if !known || value == "" || len(value) > 200 {
+			return subject{}, nil, false, "say which feature and value: feature=transport&value=tcp (transport, http-api, pool or tls)"
+		}
+		return featureSubject(f, value), featureSource{}, true, ""
+	}
+	return subject{}, nil, false, ""
+}
+
+// chartOf finds one of a subject's charts.
+func chartOf(sub subject, id string) (chartDef, bool) {
+	for _, c := range sub.Charts {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return chartDef{}, false
 }

@@ -75,6 +75,8 @@ var charts = []chartDef{
 		About: "Distinct clusters that reported each day: new (first seen that day) and returning; together, the day's active clusters."},
 	{ID: "versions", Title: "Version adoption", Dimension: facts.Version, Type: weekly,
 		About: "Per ISO week, the clusters that ran each release line (6.5 is 6.5.0, 6.5.1, …) and each version, as a share of the week's active clusters; a cluster upgraded during the week counts under both versions (the stack is then scaled to 100 %). Each line keeps its colour whatever the period."},
+	{ID: "support", Title: "Clusters on a supported or an older line", Dimension: supportDimension, Type: weekly,
+		About: "Per ISO week, the clusters that ran a version of a supported release line (the newest two lines that at least K clusters ran in the period, named in the unit), and those that ran any other version, as a share of the week's active clusters; a cluster that upgraded during the week counts under both."},
 	{ID: "nodes", Title: "Nodes per cluster", Dimension: facts.NodeNumber, Type: shares},
 	{ID: "hosts", Title: "Hosts (host types) per cluster", Dimension: facts.Hosts, Type: shares},
 	{ID: "domains", Title: "Domains per cluster", Dimension: facts.Domains, Type: shares},
@@ -183,6 +185,10 @@ type pageInput struct {
 	counts map[store.Kind]*census.Counts
 	// weeks: each ISO week's distinct clusters (version adoption).
 	weeks []census.Week
+	// support: each ISO week's clusters on a supported line or an older
+	// one; supported: those lines (support.go).
+	support   []census.Week
+	supported []string
 	// daily: per kind, dimension, value and day, the day's roll-up (active
 	// clusters, stanza sums).
 	daily map[valueKey]map[string]store.RollupRow
@@ -496,12 +502,16 @@ func (b builder) backends(c *Chart, s store.Kind) {
 	}
 }
 
-// weekly computes the version adoption points for s: each ISO week's
-// distinct clusters per version, shares of the week's active clusters.
+// weekly computes a weekly chart's points for s: each ISO week's
+// distinct clusters per value, shares of the week's active clusters.
 func (b builder) weekly(c *Chart, s store.Kind) {
 	dim := c.def.Dimension
+	weeks := b.in.weeks
+	if dim == supportDimension {
+		weeks, c.Unit = b.in.support, supportUnit(b.in.supported, b.k)
+	}
 	seen := map[string]int{}
-	for _, w := range b.in.weeks {
+	for _, w := range weeks {
 		if counts := w.Counts[s]; counts != nil {
 			for v, n := range counts.Values[dim] {
 				seen[v] += n
@@ -514,7 +524,7 @@ func (b builder) weekly(c *Chart, s store.Kind) {
 		// clusters of it: else it is in "other" every week (a week's 0
 		// would name it).
 		most := map[string]int{}
-		for _, w := range b.in.weeks {
+		for _, w := range weeks {
 			if counts := w.Counts[s]; counts != nil {
 				for v, n := range counts.Values[dim] {
 					most[v] = max(most[v], n)
@@ -526,7 +536,7 @@ func (b builder) weekly(c *Chart, s store.Kind) {
 	if dim == facts.Version {
 		slices.SortFunc(labels, func(x, y cell) int { return compareVersions(y.Label, x.Label) })
 	}
-	for _, w := range b.in.weeks {
+	for _, w := range weeks {
 		if w.To.Before(b.in.first) {
 			continue // nothing is drawn before the first report
 		}

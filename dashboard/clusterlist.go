@@ -12,8 +12,8 @@ import (
 )
 
 // The admin view's cluster list, paged in SQL (store.ClusterLister):
-// searchable by client id prefix, sorted by last seen, first seen, kind or
-// id, 50 a page; and a cluster's page, led by its change log.
+// searchable by client id prefix, sorted by last seen, first seen,
+// version, nodes, hosts, kind or id, 50 a page; and a cluster's page, led by its change log.
 
 const clustersPerPage = 50
 
@@ -28,7 +28,8 @@ type listQuery struct {
 var listSorts = []struct {
 	Sort store.ClusterSort
 	Text string
-}{{store.SortLastSeen, "last seen"}, {store.SortFirstSeen, "first seen"}, {store.SortKind, "kind"}, {store.SortClientID, "client id"}}
+}{{store.SortLastSeen, "last seen"}, {store.SortFirstSeen, "first seen"}, {store.SortVersion, "version"}, {store.SortNodes, "nodes"},
+	{store.SortHosts, "hosts"}, {store.SortKind, "kind"}, {store.SortClientID, "client id"}}
 
 func parseListQuery(q url.Values) listQuery {
 	l := listQuery{Sort: store.SortLastSeen, Prefix: strings.TrimSpace(truncate(q.Get("q"), 100))}

@@ -78,7 +78,7 @@ type pageDef struct {
 
 var pages = []pageDef{
 	{Path: "/", Title: "Modules", Charts: []string{"backends", "modules"}},
-	{Path: "/clusters", Title: "Clusters", Charts: []string{"active", "versions"}},
+	{Path: "/clusters", Title: "Clusters", Charts: []string{"active", "versions", "support"}},
 	{Path: "/shape", Title: "Cluster shape", Charts: []string{"nodes", "hosts", "domains", "config-type", "custom-modules", "components"}},
 	{Path: "/features", Title: "Features", Charts: []string{"transports", "http-apis", "tls", "pools"}},
 	{Path: "/traffic", Title: "Traffic", Charts: []string{"stanzas", "stanza-volume"}},
@@ -156,6 +156,7 @@ func New(st store.Store, opts Options) http.Handler {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
 	mux.HandleFunc("GET /methodology", d.methodology)
 	mux.HandleFunc("GET /modules/{name}", d.modulePage)
+	mux.HandleFunc("GET /features/{feature}/{name}", d.featurePage)
 	mux.HandleFunc("GET /api/v1/{$}", d.apiIndex)
 	mux.HandleFunc("GET /api/v1/{chart}", d.api)
 	mux.HandleFunc("GET /admin", d.admin)
@@ -239,8 +240,9 @@ type pageData struct {
 	NoReports    bool
 	NoPeriodData bool
 	NoCountries  bool
-	// ModuleUsers: Active counts a module's users (a module's page).
-	ModuleUsers bool
+	// UsersOf: Active counts the users of "the module" (or feature) of a
+	// drill-down page.
+	UsersOf string
 	// From is the first day drawn (the period's first report), To the
 	// last (today, not over).
 	From, To string
@@ -254,14 +256,8 @@ type activeSummary struct {
 }
 
 func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
-	f, err := parseFilter(r.URL.Query(), d.now())
-	if err != nil {
-		d.fail(w, r, http.StatusBadRequest, "Bad filter: "+err.Error())
-		return
-	}
-	admin := d.isAdmin(r)
-	if !admin && f.Version != facts.AllVersions {
-		d.fail(w, r, http.StatusNotFound, versionHidden)
+	f, admin, ok := d.pageFilter(w, r)
+	if !ok {
 		return
 	}
 	ctx, cancel := d.ctx(r)
@@ -319,6 +315,23 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 	d.render(w, r, http.StatusOK, "page", data)
 }
 
+// pageFilter reads a page's filter and whether the request is the
+// admin's; false: the error page is written (a bad filter, or a version
+// filter in public).
+func (d *dashboard) pageFilter(w http.ResponseWriter, r *http.Request) (filter, bool, bool) {
+	f, err := parseFilter(r.URL.Query(), d.now())
+	if err != nil {
+		d.fail(w, r, http.StatusBadRequest, "Bad filter: "+err.Error())
+		return filter{}, false, false
+	}
+	admin := d.isAdmin(r)
+	if !admin && f.Version != facts.AllVersions {
+		d.fail(w, r, http.StatusNotFound, versionHidden)
+		return filter{}, false, false
+	}
+	return f, admin, true
+}
+
 // load reads what the charts of defs need for filter f: the cluster runs
 // of the period (every share and weekly chart's distinct clusters), and
 // the daily roll-ups of the charts drawn per day. It also returns the
@@ -366,7 +379,11 @@ func (d *dashboard) compute(ctx context.Context, what string, version int64, f f
 	if err != nil {
 		return loaded{}, err
 	}
-	return loaded{in: newPageInput(f, d.now(), set, rows, defs), versions: versionsIn(set),
+	in := newPageInput(f, d.now(), set, rows, defs)
+	if slices.ContainsFunc(defs, func(def chartDef) bool { return def.Dimension == supportDimension }) {
+		in.countSupport(set, d.min)
+	}
+	return loaded{in: in, versions: versionsIn(set),
 		key: fmt.Sprint(version, "|", what), version: version, at: time.Now()}, nil
 }
 
@@ -434,7 +451,7 @@ func newPageInput(f filter, now time.Time, set store.RunSet, rows []store.Rollup
 	in := &pageInput{f: f, today: store.Day(now), daily: map[valueKey]map[string]store.RollupRow{}}
 	in.counts = census.Count(set, census.Query{From: f.From, To: f.To, Version: f.Version})
 	for _, def := range defs {
-		if def.Type == weekly {
+		if def.Type == weekly && def.Dimension != supportDimension {
 			weeks := set
 			if def.Dimension == facts.Version {
 				weeks = withReleaseLines(set)

@@ -445,7 +445,8 @@ func TestMethodology(t *testing.T) {
 			t.Errorf("what cannot report %s is not on the page", spec.Name)
 		}
 	}
-	for _, want := range []string{"fewer than 7 clusters", `id="chart-backends"`, `id="chart-stanzas"`, "ISO week"} {
+	for _, want := range []string{"fewer than 7 clusters", `id="chart-backends"`, `id="chart-stanzas"`, "ISO week",
+		"a supported line is one of the newest 2 release lines run by at least 7 clusters"} {
 		if !strings.Contains(body, template.HTMLEscapeString(want)) && !strings.Contains(body, want) {
 			t.Errorf("the methodology page does not say %q", want)
 		}

@@ -50,7 +50,8 @@ var knownValues = map[string][]string{
 	facts.Transport: {"tcp", "mod_bosh", "mod_websockets", "mongoose_bosh_handler", "mongoose_websocket_handler"},
 	facts.TLS: {"starttls/fast_tls", "starttls/just_tls", "starttls_required/fast_tls", "starttls_required/just_tls",
 		"tls/fast_tls", "tls/just_tls"},
-	facts.Pool:     {"rdbms", "http", "redis", "rabbit", "cassandra", "elastic", "ldap"},
-	facts.Stanza:   {"xmppMessageSent", "xmppMessageReceived", "xmppIqSent", "xmppIqReceived", "xmppPresenceSent", "xmppPresenceReceived"},
-	facts.Clusters: {facts.ClustersNew, facts.ClustersReturning},
+	facts.Pool:       {"rdbms", "http", "redis", "rabbit", "cassandra", "elastic", "ldap"},
+	facts.Stanza:     {"xmppMessageSent", "xmppMessageReceived", "xmppIqSent", "xmppIqReceived", "xmppPresenceSent", "xmppPresenceReceived"},
+	facts.Clusters:   {facts.ClustersNew, facts.ClustersReturning},
+	supportDimension: {supportedLabel, olderLabel},
 }

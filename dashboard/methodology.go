@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/mim-metrics/mim-metrics/disclosure"
 	"github.com/mim-metrics/mim-metrics/facts"
@@ -43,6 +44,11 @@ func (d *dashboard) methodology(w http.ResponseWriter, r *http.Request) {
 		}
 		if spec, ok := facts.SpecOf(def.Dimension); ok {
 			m.Rule, m.NotReported = spec.Rule, spec.NotReported
+		}
+		if def.Dimension == supportDimension {
+			m.Unit = supportUnit(nil, d.min)
+			m.Unit = strings.TrimSuffix(m.Unit, " (none in this period)") + " (the lines are named on the chart)"
+			m.Rule = "under the support of each version it ran in the week: a cluster that upgraded during the week counts under both"
 		}
 		data.Charts = append(data.Charts, m)
 	}

@@ -3,18 +3,26 @@ package dashboard
 import (
 	"testing"
 
-	"github.com/mim-metrics/mim-metrics/census"
 	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/store"
 )
 
-func moduleFor(t *testing.T, set store.RunSet, q, module string, hide bool) *moduleInput {
+// drillFor is a drill-down page's input over set, as loadDrill reads it.
+func drillFor(t *testing.T, set store.RunSet, q string, sub subject, hide bool, weekly ...string) *drillInput {
 	t.Helper()
-	f := mustFilter(t, q)
 	def, _ := chartByID("backends")
-	in := newPageInput(f, testToday, set, nil, []chartDef{def})
-	return &moduleInput{builder: builder{in: in, hide: hide, k: 3}, module: module, set: set,
-		weeks: census.Weekly(set, f.From, f.To, f.Version, facts.Module, facts.ModuleBackend)}
+	in := newPageInput(mustFilter(t, q), testToday, set, nil, []chartDef{def})
+	return newDrillInput(builder{in: in, hide: hide, k: 3}, set, sub, weekly...)
+}
+
+type moduleChecked struct {
+	*drillInput
+}
+
+func (m moduleChecked) build(def chartDef) Chart { return m.drillInput.build(def, moduleSource{}) }
+
+func moduleFor(t *testing.T, set store.RunSet, q, module string, hide bool) moduleChecked {
+	return moduleChecked{drillFor(t, set, q, moduleSubject(module), hide, facts.Module, facts.ModuleBackend)}
 }
 
 func vcard(version, backend string) []facts.Fact {
@@ -73,10 +81,10 @@ func TestModulePage(t *testing.T) {
 		}
 	}
 	custom := runSet(fakeCluster{id: "x", kind: store.Production, from: 3, to: 0, facts: factsOf(facts.Module, "mod_secret_sentinel")})
-	if moduleFor(t, custom, "", "mod_secret_sentinel", true).moduleHasPage("mod_secret_sentinel") {
+	if moduleFor(t, custom, "", "mod_secret_sentinel", true).hasPage() {
 		t.Errorf("the public view names a custom module of one cluster")
 	}
-	if !moduleFor(t, custom, "", "mod_secret_sentinel", false).moduleHasPage("mod_secret_sentinel") {
+	if !moduleFor(t, custom, "", "mod_secret_sentinel", false).hasPage() {
 		t.Errorf("the admin view has no page for the custom module")
 	}
 }

@@ -442,6 +442,10 @@ func sharesTable(c Chart, query string) table {
 			r.Link = moduleURL(rk.Group, query)
 		case c.ID == "modules" && rk.Label != otherLabel && rk.Label != notReportedLabel:
 			r.Link = moduleURL(rk.Label, query)
+		case rk.Label != otherLabel && rk.Label != notReportedLabel:
+			if f, ok := featureOfChart(c.ID); ok {
+				r.Link = featureURL(f, rk.Label, query)
+			}
 		}
 		for _, s := range c.Series {
 			pt, ok := cells[rk][s]

@@ -26,6 +26,11 @@ const (
 	SortFirstSeen ClusterSort = "first_seen"
 	SortKind      ClusterSort = "kind"
 	SortClientID  ClusterSort = "client_id"
+	// By the latest profile (store/describe.go): the highest version, the
+	// node count, the host count bucket.
+	SortVersion ClusterSort = "version"
+	SortNodes   ClusterSort = "nodes"
+	SortHosts   ClusterSort = "hosts"
 )
 
 // ClusterListQuery selects one page of the cluster list.
@@ -65,6 +70,9 @@ var clusterOrder = map[ClusterSort]string{
 	SortFirstSeen: "first_seen %[1]s, property %[1]s, client_id %[1]s",
 	SortKind:      "kind %[1]s, last_seen %[2]s, property %[1]s, client_id %[1]s",
 	SortClientID:  "client_id %[1]s, property %[1]s",
+	SortVersion:   "version_key %[1]s, property %[1]s, client_id %[1]s",
+	SortNodes:     "nodes_rank %[1]s, property %[1]s, client_id %[1]s",
+	SortHosts:     "hosts_rank %[1]s, property %[1]s, client_id %[1]s",
 }
 
 // ClusterPage implements ClusterLister.

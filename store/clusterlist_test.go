@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/store"
 )
 
@@ -148,4 +149,51 @@ func BenchmarkClusterPage(b *testing.B) {
 			b.ReportMetric(float64(took[len(took)*95/100].Microseconds())/1000, "p95-ms")
 		})
 	}
+}
+
+// The list sorts by each cluster's latest profile: its highest version
+// (6.10.0 after 6.9.1), node count and host count; a day rolled up again
+// does not bring back an older profile.
+func TestClusterPageSortsByLatestProfile(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s store.Store) {
+		ctx := ctxT(t)
+		lister := s.(store.ClusterLister)
+		hosts := func(n int) contract.Event { return ev("host_count", "value", n) }
+		// x: 6.4.0 on 12 nodes, then 6.10.0 on 2 nodes with 50 hosts; y:
+		// 6.9.1 on 11 nodes, 1 host; z: 6.5.0 on 5 nodes, 5 hosts.
+		add(t, s, batch(at(0, 1), "G-PROD", store.Production, "x", clusterEv("6.4.0", 12), hosts(1)))
+		add(t, s, batch(at(2, 1), "G-PROD", store.Production, "x", clusterEv("6.10.0", 2), hosts(50)))
+		for d := 0; d < 3; d++ {
+			add(t, s, batch(at(d, 2), "G-PROD", store.Production, "y", clusterEv("6.9.1", 11), hosts(1)))
+			add(t, s, batch(at(d, 3), "G-PROD", store.Production, "z", clusterEv("6.5.0", 5), hosts(5)))
+		}
+		for _, d := range []int{0, 1, 2, 0} { // day 0 twice: again after day 2
+			if d == 0 {
+				add(t, s, batch(at(0, 4), "G-PROD", store.Production, "x", clusterEv("6.4.0", 12), hosts(1)))
+			}
+			if err := s.RollUp(ctx, at(d, 0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range []struct {
+			sort store.ClusterSort
+			want string
+		}{{store.SortVersion, "x,y,z"}, {store.SortNodes, "y,z,x"}, {store.SortHosts, "x,z,y"}} {
+			cs, _, err := lister.ClusterPage(ctx, store.ClusterListQuery{Since: at(0, 0), Sort: c.sort, Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, cl := range cs {
+				got = append(got, cl.ClientID)
+			}
+			if strings.Join(got, ",") != c.want {
+				t.Errorf("by %s, highest first: %v, want %s", c.sort, got, c.want)
+			}
+			asc, _, err := lister.ClusterPage(ctx, store.ClusterListQuery{Since: at(0, 0), Sort: c.sort, Ascending: true, Limit: 1})
+			if err != nil || len(asc) != 1 || asc[0].ClientID != c.want[len(c.want)-1:] {
+				t.Errorf("by %s, lowest first: %+v %v, want %s", c.sort, asc, err, c.want[len(c.want)-1:])
+			}
+		}
+	})
 }

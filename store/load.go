@@ -123,3 +123,46 @@ func (s *sqlStore) loadRuns(ctx context.Context, runs []LoadedRun) error {
 	}
 	return tx.Commit()
 }
+
+// LoadedCluster is a cluster's row computed elsewhere: when it was first
+// and last seen, and the facts of its latest profile (its version, nodes
+// and hosts, as the cluster list sorts by them).
+type LoadedCluster struct {
+	Property, ClientID  string
+	Kind                Kind
+	FirstSeen, LastSeen time.Time
+	Latest              []facts.Fact
+}
+
+const (
+	insertClustersHead = `INSERT INTO clusters (property, client_id, kind, first_seen, last_seen, counted, version_key, nodes_rank, hosts_rank, described_day)`
+	loadedClusterCols  = 10
+)
+
+// LoadClusters writes cluster rows computed elsewhere, in one transaction:
+// the receiver benchmark's million clusters of the admin view. The
+// clusters must not be stored yet. s must be a store of this package.
+func LoadClusters(ctx context.Context, s Store, clusters []LoadedCluster) error {
+	st, ok := s.(*sqlStore)
+	if !ok {
+		return errors.New("load clusters: not a store of package store")
+	}
+	tx, err := st.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("load clusters: %w", err)
+	}
+	defer tx.Rollback()
+	args := make([]any, 0, len(clusters)*loadedClusterCols)
+	for _, c := range clusters {
+		d := describe(c.Latest)
+		args = append(args, c.Property, c.ClientID, string(c.Kind), micros(c.FirstSeen), micros(c.LastSeen), 1,
+			d.versionKey, d.nodesRank, d.hostsRank, dayNumber(c.LastSeen))
+	}
+	if err := st.insertRows(ctx, tx, insertClustersHead, "", loadedClusterCols, args); err != nil {
+		return fmt.Errorf("load clusters: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("load clusters: %w", err)
+	}
+	return nil
+}

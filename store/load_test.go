@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/store"
 )
 
@@ -38,6 +40,40 @@ func TestLoadRollups(t *testing.T) {
 		}
 		if err := store.LoadRollups(ctxT(t), nil, first); err == nil {
 			t.Error("LoadRollups into a nil store: no error")
+		}
+	})
+}
+
+// LoadClusters' rows are listed and sorted as the roll-ups' are.
+func TestLoadClusters(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s store.Store) {
+		latest := func(version, nodes string) []facts.Fact {
+			return []facts.Fact{{Dimension: facts.Version, Value: version}, {Dimension: facts.NodeNumber, Value: nodes}}
+		}
+		cs := []store.LoadedCluster{
+			{Property: "G-PROD", ClientID: "a", Kind: store.Production, FirstSeen: at(-3, 0), LastSeen: at(0, 1), Latest: latest("6.9.0", "4")},
+			{Property: "G-PROD", ClientID: "b", Kind: store.Production, FirstSeen: at(-2, 0), LastSeen: at(0, 2), Latest: latest("6.10.0", "2")},
+			{Property: "G-CI", ClientID: "c", Kind: store.CI, FirstSeen: at(-1, 0), LastSeen: at(0, 3), Latest: latest("5.1.0", "11-20")},
+		}
+		if err := store.LoadClusters(ctxT(t), s, cs); err != nil {
+			t.Fatal(err)
+		}
+		lister := s.(store.ClusterLister)
+		for sort, want := range map[store.ClusterSort]string{store.SortLastSeen: "c,b,a", store.SortVersion: "b,a,c", store.SortNodes: "c,a,b"} {
+			got, _, err := lister.ClusterPage(ctxT(t), store.ClusterListQuery{Since: at(-5, 0), Sort: sort, Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, c := range got {
+				ids = append(ids, c.ClientID)
+			}
+			if strings.Join(ids, ",") != want {
+				t.Errorf("by %s: %v, want %s", sort, ids, want)
+			}
+		}
+		if err := store.LoadClusters(ctxT(t), nil, cs); err == nil {
+			t.Error("LoadClusters into a nil store: no error")
 		}
 	})
 }

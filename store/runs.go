@@ -127,6 +127,10 @@ WHERE last_day >= ? AND first_day <= ?`), d-1, d+1)
 	if _, err := tx.ExecContext(ctx, bumpRollupVersion); err != nil {
 		return nil, err
 	}
+	undescribed, err := s.undescribed(ctx, tx, day)
+	if err != nil {
+		return nil, err
+	}
 	newIDs := map[string]int64{}
 	var deletes, inserts []any // the rows' keys and values, for statements of many rows
 	for _, p := range profiles {
@@ -136,6 +140,11 @@ WHERE last_day >= ? AND first_day <= ?`), d-1, d+1)
 		}
 		newIDs[profileText(p.facts)] = id
 		old := near[clusterKey{p.property, p.clientID}]
+		if profileIsNew(old, day, id) || undescribed[[2]string{p.property, p.clientID}] {
+			if err := s.describeCluster(ctx, tx, p.property, p.clientID, day, p.facts); err != nil {
+				return nil, err
+			}
+		}
 		deleted, added := setDay(old, p.property, p.clientID, p.kind, day, id)
 		for _, r := range deleted {
 			deletes = append(deletes, r.Property, r.ClientID, dayNumber(r.First))

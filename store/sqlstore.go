@@ -751,23 +751,30 @@ WHERE day >= ? AND day <= ? ORDER BY day, property, name, reason`), dayText(from
 	return out, nil
 }
 
+// maxProperties bounds LastReports' walk over the properties (a receiver
+// has a few).
+const maxProperties = 10000
+
+// LastReports walks the properties one at a time, each from the indexes
+// (the primary key gives the next property, clusters_property_last_seen
+// its latest report): a few index reads per property, however many
+// clusters.
 func (s *sqlStore) LastReports(ctx context.Context) (map[string]time.Time, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT property, MAX(last_seen) FROM clusters GROUP BY property`)
-	if err != nil {
-		return nil, fmt.Errorf("last reports: %w", err)
-	}
-	defer rows.Close()
 	out := map[string]time.Time{}
-	for rows.Next() {
-		var property string
-		var last int64
-		if err := rows.Scan(&property, &last); err != nil {
+	after := ""
+	for range maxProperties {
+		var property sql.NullString
+		if err := s.r.QueryRowContext(ctx, s.rebind(`SELECT MIN(property) FROM clusters WHERE property > ?`), after).Scan(&property); err != nil {
 			return nil, fmt.Errorf("last reports: %w", err)
 		}
-		out[property] = fromMicros(last)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("last reports: %w", err)
+		if !property.Valid {
+			break
+		}
+		var last int64
+		if err := s.r.QueryRowContext(ctx, s.rebind(`SELECT MAX(last_seen) FROM clusters WHERE property = ?`), property.String).Scan(&last); err != nil {
+			return nil, fmt.Errorf("last reports: %w", err)
+		}
+		out[property.String], after = fromMicros(last), property.String
 	}
 	return out, nil
 }

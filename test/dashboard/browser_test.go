@@ -445,6 +445,7 @@ func newFilledServer(t *testing.T) *testServer {
 var pagePaths = []struct{ path, name string }{
 	{"/", "modules"}, {"/clusters", "clusters"}, {"/shape", "shape"}, {"/features", "features"},
 	{"/traffic", "traffic"}, {"/geography", "geography"}, {"/modules/mod_vcard", "module-vcard"},
+	{"/features/transport/tcp", "feature-tcp"},
 }
 
 func TestDashboardInBrowser(t *testing.T) {

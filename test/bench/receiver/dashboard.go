@@ -33,6 +33,12 @@ func measureDashboard(ctx context.Context, st store.Store, kind string, w *world
 		return nil, err
 	}
 	logf("%s: dashboard: %d pages and API calls, %d requests each", kind, len(calls), o.reps)
+	return timeCalls(ctx, st, h, kind, calls, o)
+}
+
+// timeCalls times each call of h on st: a first request right after a
+// roll-up, then o.reps requests (fewer past o.budget).
+func timeCalls(ctx context.Context, st store.Store, h http.Handler, kind string, calls []dashboardCall, o options) ([]dashboardRow, error) {
 	var rows []dashboardRow
 	for _, c := range calls {
 		r := dashboardRow{store: kind, call: c, reps: o.reps}

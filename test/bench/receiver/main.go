@@ -60,18 +60,21 @@ type options struct {
 	quick      bool
 	keep       bool
 	budget     time.Duration
+	// adminClusters: the client ids of the admin phase.
+	adminClusters int
 }
 
 var (
 	knownStores = []string{"sqlite", "postgres"}
-	knownPhases = []string{"ingest", "scale", "dashboard"}
+	knownPhases = []string{"ingest", "scale", "dashboard", "admin"}
 )
 
 func parseFlags(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("receiver", flag.ContinueOnError)
 	storesFlag := fs.String("stores", "sqlite,postgres", "stores to measure, comma-separated: sqlite, postgres")
-	phasesFlag := fs.String("phases", "ingest,scale,dashboard", "phases to run, comma-separated: ingest, scale, dashboard (dashboard needs scale)")
+	phasesFlag := fs.String("phases", "ingest,scale,dashboard,admin", "phases to run, comma-separated: ingest, scale, dashboard (dashboard needs scale), admin (/admin among -admin-clusters client ids)")
+	fs.IntVar(&o.adminClusters, "admin-clusters", 1_000_000, "client ids of the admin phase (rows of the clusters table, loaded directly)")
 	fs.DurationVar(&o.duration, "duration", 60*time.Second, "how long each ingest measurement (HTTP, then raw AddBatch) sends")
 	fs.IntVar(&o.clients, "clients", 4, "concurrent senders (ingest, and loading the raw days)")
 	fs.IntVar(&o.clusters, "clusters", 10000, "simulated clusters (3 nodes each, reporting every 3 hours)")
@@ -82,7 +85,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the SQLite databases (the directory is printed) for a look afterwards")
 	fs.DurationVar(&o.budget, "call-budget", 20*time.Second, "stop timing a dashboard call after this long (at least 5 requests)")
-	fs.BoolVar(&o.quick, "quick", false, "a short run: -duration 10s -clusters 1000 -reps 10 (unless given)")
+	fs.BoolVar(&o.quick, "quick", false, "a short run: -duration 10s -clusters 1000 -reps 10 -admin-clusters 100000 (unless given)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -100,6 +103,9 @@ func parseFlags(args []string) (options, error) {
 		}
 		if !set["reps"] {
 			o.reps = 10
+		}
+		if !set["admin-clusters"] {
+			o.adminClusters = 100_000
 		}
 	}
 	var err error
@@ -123,6 +129,8 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("-raw-days must be between 0 and 90")
 	case o.reps < 3:
 		return o, errors.New("-reps must be at least 3")
+	case o.adminClusters < 1000 || o.adminClusters > 10_000_000:
+		return o, errors.New("-admin-clusters must be between 1000 and 10000000")
 	}
 	return o, nil
 }
@@ -272,6 +280,21 @@ func measureAll(ctx context.Context, w *world, work string, o options, res *resu
 				res.ingest = append(res.ingest, r)
 				runtime.GC()
 			}
+		}
+	}
+	if slices.Contains(o.phases, "admin") {
+		res.adminLoad = map[string]time.Duration{}
+		for _, srv := range servers {
+			rows, took, err := measureAdminList(ctx, srv, o)
+			if ctx.Err() != nil {
+				return
+			}
+			res.adminList = append(res.adminList, rows...)
+			res.adminLoad[srv.kind] = took
+			if err != nil {
+				fail("%s: admin: %v", srv.kind, err)
+			}
+			runtime.GC()
 		}
 	}
 	if !slices.Contains(o.phases, "scale") {

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -49,6 +50,8 @@ type dashboardCall struct {
 	path  string
 	api   bool // an API call (JSON or CSV), else a page
 	admin bool // with the admin token
+	// target is the call's p95 target; zero: a page's or an API call's.
+	target time.Duration
 }
 
 // newDashboard is the dashboard's handler on st and the calls to time:
