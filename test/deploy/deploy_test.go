@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mim-metrics/mim-metrics/test/testkit"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -32,11 +34,8 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		defer os.RemoveAll(dir)
-		bin = filepath.Join(dir, "mim-metrics")
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/mim-metrics")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		if bin, err = testkit.Build(dir, "./cmd/mim-metrics"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		return m.Run()

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/test/testkit"
+
 	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/test/erltest"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
@@ -60,11 +62,9 @@ func TestMain(m *testing.M) {
 }
 
 func setup() error {
-	bin = filepath.Join(workDir, "mim-metrics")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/mim-metrics")
-	cmd.Dir = filepath.Join("..", "..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, out)
+	var err error
+	if bin, err = testkit.Build(workDir, "./cmd/mim-metrics"); err != nil {
+		return err
 	}
 	cookieFile = filepath.Join(workDir, "cookie")
 	if err := os.WriteFile(cookieFile, []byte(cookie+"\n"), 0o400); err != nil {
@@ -73,7 +73,6 @@ func setup() error {
 	start := func(args ...string) (*erltest.Node, error) {
 		return erltest.StartFixture("mim-6.2.1", erltest.Options{Cookie: cookie, Args: args})
 	}
-	var err error
 	if mimA, err = start(); err != nil {
 		return err
 	}

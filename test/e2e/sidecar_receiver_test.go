@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 
 	"github.com/mim-metrics/mim-metrics/test/fakega"
 )
@@ -29,13 +30,7 @@ var receiverBuild struct {
 func receiverBinary(t *testing.T) string {
 	t.Helper()
 	receiverBuild.once.Do(func() {
-		receiverBuild.path = filepath.Join(workDir, "mim-metrics-receiver")
-		cmd := exec.Command("go", "build", "-o", receiverBuild.path, "./cmd/mim-metrics-receiver")
-		cmd.Dir = filepath.Join("..", "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			receiverBuild.err = fmt.Errorf("build the receiver: %v\n%s", err, out)
-		}
+		receiverBuild.path, receiverBuild.err = testkit.Build(workDir, "./cmd/mim-metrics-receiver")
 	})
 	if receiverBuild.err != nil {
 		t.Fatal(receiverBuild.err)

@@ -18,13 +18,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 
 	"github.com/mim-metrics/mim-metrics/node"
 	"github.com/mim-metrics/mim-metrics/test/erltest"
@@ -95,15 +96,10 @@ func setup() error {
 	if err := os.Chmod(workDir, 0o755); err != nil {
 		return err
 	}
-	bin = filepath.Join(workDir, "mim-metrics")
 	var wg sync.WaitGroup
 	var buildErr, nodeErr error
 	wg.Go(func() {
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/mim-metrics")
-		cmd.Dir = filepath.Join("..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("build: %v\n%s", err, out)
-		}
+		bin, buildErr = testkit.Build(workDir, "./cmd/mim-metrics")
 	})
 	wg.Go(func() {
 		shared, nodeErr = erltest.StartFixture("mim-6.4.0", erltest.Options{})

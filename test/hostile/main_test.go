@@ -6,7 +6,6 @@ package hostile_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 
 	"github.com/mim-metrics/mim-metrics/store"
 	"github.com/mim-metrics/mim-metrics/test/pgtest"
@@ -47,12 +48,9 @@ func TestMain(m *testing.M) {
 		// MIM_HOSTILE_BINARY: attack another build (an older one, to see
 		// the findings fail).
 		if binary = os.Getenv("MIM_HOSTILE_BINARY"); binary == "" {
-			binary = filepath.Join(dir, "mim-metrics-receiver")
-			build := exec.Command("go", "build", "-o", binary, "./cmd/mim-metrics-receiver")
-			build.Dir = filepath.Join("..", "..")
-			build.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if out, err := build.CombinedOutput(); err != nil {
-				fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+			var err error
+			if binary, err = testkit.Build(dir, "./cmd/mim-metrics-receiver"); err != nil {
+				fmt.Fprintln(os.Stderr, err)
 				return 1
 			}
 		}
@@ -72,29 +70,11 @@ func forEachDB(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, pg.NewDatabase(t)) })
 }
 
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // receiverProc is a running `mim-metrics-receiver serve`.
 type receiverProc struct {
 	URL    string
 	cmd    *exec.Cmd
-	logs   *syncBuffer
+	logs   *testkit.SyncBuffer
 	done   chan error
 	client *http.Client
 	once   sync.Once
@@ -107,7 +87,7 @@ func start(t *testing.T, dsn string, extra ...string) *receiverProc {
 	t.Helper()
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--db", dsn, "--property", property + ":" + secret,
 		"--admin-token", adminToken, "--log-format", "json"}, extra...)
-	p := &receiverProc{cmd: exec.Command(binary, args...), logs: &syncBuffer{}, done: make(chan error, 1),
+	p := &receiverProc{cmd: exec.Command(binary, args...), logs: &testkit.SyncBuffer{}, done: make(chan error, 1),
 		client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	p.cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin"}
 	stdout, err := p.cmd.StdoutPipe()

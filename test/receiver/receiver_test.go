@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/test/testkit"
+
 	"github.com/mim-metrics/mim-metrics/test/erltest"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
 	"github.com/mim-metrics/mim-metrics/test/pgtest"
@@ -78,15 +80,12 @@ func TestMain(m *testing.M) {
 // setup builds both binaries and starts a two-node fixture cluster
 // (MongooseIM 6.2.1; the second node has generated sentinel hosts).
 func setup() error {
-	sidecarBin = filepath.Join(workDir, "mim-metrics")
-	receiverBin = filepath.Join(workDir, "mim-metrics-receiver")
-	for bin, pkg := range map[string]string{sidecarBin: "./cmd/mim-metrics", receiverBin: "./cmd/mim-metrics-receiver"} {
-		cmd := exec.Command("go", "build", "-o", bin, pkg)
-		cmd.Dir = filepath.Join("..", "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("build %s: %v\n%s", pkg, err, out)
-		}
+	var err error
+	if sidecarBin, err = testkit.Build(workDir, "./cmd/mim-metrics"); err != nil {
+		return err
+	}
+	if receiverBin, err = testkit.Build(workDir, "./cmd/mim-metrics-receiver"); err != nil {
+		return err
 	}
 	cookieFile = filepath.Join(workDir, "cookie")
 	if err := os.WriteFile(cookieFile, []byte(cookie+"\n"), 0o400); err != nil {
@@ -95,7 +94,6 @@ func setup() error {
 	start := func(args ...string) (*erltest.Node, error) {
 		return erltest.StartFixture("mim-6.2.1", erltest.Options{Cookie: cookie, Args: args})
 	}
-	var err error
 	if mimA, err = start(); err != nil {
 		return err
 	}
@@ -110,31 +108,12 @@ func setup() error {
 	return nil
 }
 
-// syncBuffer is a bytes.Buffer safe for a process writing and a test
-// reading.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // receiverProc is a running `mim-metrics-receiver serve`.
 type receiverProc struct {
 	URL  string // http://127.0.0.1:PORT
 	db   string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testkit.SyncBuffer
 	done chan error
 
 	stopOnce sync.Once
@@ -160,7 +139,7 @@ func startReceiver(t *testing.T, db string, extra ...string) *receiverProc {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	args := append([]string{"serve", "--listen", addr, "--db", db,
 		"--property", property + ":" + propertySecret + ":ci"}, extra...)
-	p := &receiverProc{URL: "http://" + addr, db: db, out: &syncBuffer{}, done: make(chan error, 1)}
+	p := &receiverProc{URL: "http://" + addr, db: db, out: &testkit.SyncBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(receiverBin, args...)
 	p.cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out

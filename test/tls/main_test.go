@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mim-metrics/mim-metrics/test/testkit"
+
 	"github.com/mim-metrics/mim-metrics/test/certtest"
 	"github.com/mim-metrics/mim-metrics/test/erltest"
 )
@@ -62,15 +64,10 @@ func TestMain(m *testing.M) {
 
 // setup builds the binary while it makes the certificates.
 func setup() error {
-	bin = filepath.Join(workDir, "mim-metrics")
 	var wg sync.WaitGroup
 	var buildErr error
 	wg.Go(func() {
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/mim-metrics")
-		cmd.Dir = filepath.Join("..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("build: %v\n%s", err, out)
-		}
+		bin, buildErr = testkit.Build(workDir, "./cmd/mim-metrics")
 	})
 	defer wg.Wait()
 	var err error
