@@ -130,34 +130,10 @@ func (b builder) adoption(c *Chart, s store.Kind) {
 			c.Points = append(c.Points, p)
 		}
 		// The lines, of the week's active clusters.
-		lineTable := disclosure.Table{Total: active, Partition: true}
-		var lineOther int64
-		for l, n := range weekLines {
-			if !slices.Contains(lines, l) {
-				lineOther += int64(n)
-			}
-		}
-		for _, l := range lines {
-			lineTable.Cells = append(lineTable.Cells, disclosure.Cell{N: int64(weekLines[l])})
-		}
-		if lineOther > 0 {
-			lineTable.Cells = append(lineTable.Cells, disclosure.Cell{N: lineOther, Other: true})
-		}
+		lineTable, lineOther := namedTable(lines, weekLines, active)
 		lineVerdicts := b.protect(lineTable).Cells
 		// Every version, of the week's active clusters.
-		versionTable := disclosure.Table{Total: active, Partition: true}
-		var versionOther int64
-		for v, n := range weekVersions {
-			if !slices.Contains(versions, v) {
-				versionOther += int64(n)
-			}
-		}
-		for _, v := range versions {
-			versionTable.Cells = append(versionTable.Cells, disclosure.Cell{N: int64(weekVersions[v])})
-		}
-		if versionOther > 0 {
-			versionTable.Cells = append(versionTable.Cells, disclosure.Cell{N: versionOther, Other: true})
-		}
+		versionTable, versionOther := namedTable(versions, weekVersions, active)
 		versionVerdicts := b.protect(versionTable).Cells
 		// Each line's versions, of the line's clusters.
 		for i, l := range lines {
@@ -453,3 +429,22 @@ func adoptionPanel(c Chart, series string, lines []string, latest string, l layo
 
 // hiddenBand is the stack's band of what the public view hides.
 const hiddenBand = "\x00hidden"
+
+// namedTable is the partition of total into the named values' counts, in
+// their order, and an "other" of the values not named (its count too).
+func namedTable(names []string, counts map[string]int, total int64) (disclosure.Table, int64) {
+	t := disclosure.Table{Total: total, Partition: true}
+	var other int64
+	for v, n := range counts {
+		if !slices.Contains(names, v) {
+			other += int64(n)
+		}
+	}
+	for _, v := range names {
+		t.Cells = append(t.Cells, disclosure.Cell{N: int64(counts[v])})
+	}
+	if other > 0 {
+		t.Cells = append(t.Cells, disclosure.Cell{N: other, Other: true})
+	}
+	return t, other
+}

@@ -96,13 +96,15 @@ var charts = []chartDef{
 }
 
 // chartByID finds a chart definition.
-func chartByID(id string) (chartDef, bool) {
-	for _, c := range charts {
-		if c.ID == id {
-			return c, true
-		}
+func chartByID(id string) (chartDef, bool) { return findChart(charts, id) }
+
+// findChart finds the chart of id among defs.
+func findChart(defs []chartDef, id string) (chartDef, bool) {
+	i := slices.IndexFunc(defs, func(c chartDef) bool { return c.ID == id })
+	if i < 0 {
+		return chartDef{}, false
 	}
-	return chartDef{}, false
+	return defs[i], true
 }
 
 // partition says whether the chart's values (with "not reported") add up

@@ -59,14 +59,7 @@ var featureCharts = []chartDef{
 		About: "Clusters that reported without the value, then with it (enabled), or with it, then without it (dropped), within the period; as a share of the clusters that run it."},
 }
 
-func featureChartByID(id string) (chartDef, bool) {
-	for _, c := range featureCharts {
-		if c.ID == id {
-			return c, true
-		}
-	}
-	return chartDef{}, false
-}
+func featureChartByID(id string) (chartDef, bool) { return findChart(featureCharts, id) }
 
 // featureURL is a feature value's page, with the filter. A slash of the
 // value (TLS modes: starttls/fast_tls) is escaped within the last segment.

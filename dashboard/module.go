@@ -33,14 +33,7 @@ var moduleCharts = []chartDef{
 		About: "Clusters that reported without the module, then with it (enabled), or with it, then without it (dropped), within the period; as a share of the clusters that run it."},
 }
 
-func moduleChartByID(id string) (chartDef, bool) {
-	for _, c := range moduleCharts {
-		if c.ID == id {
-			return c, true
-		}
-	}
-	return chartDef{}, false
-}
+func moduleChartByID(id string) (chartDef, bool) { return findChart(moduleCharts, id) }
 
 // moduleURL is a module's page, with the filter.
 func moduleURL(module, query string) string {

@@ -5,12 +5,16 @@ package testkit
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"testing"
+	"time"
 )
 
 // Build builds the command package pkg of this module ("./cmd/mim-metrics")
@@ -60,4 +64,22 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Deps lists the packages the command in the current directory links (go
+// list -deps .), failing the test unless the list holds mustHave (a sign
+// the listing worked).
+func Deps(t testing.TB, mustHave string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 10 || !slices.Contains(deps, mustHave) {
+		t.Fatalf("go list -deps gave %d packages, without %s: %v", len(deps), mustHave, deps)
+	}
+	return deps
 }
