@@ -17,6 +17,7 @@ import (
 	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 )
 
 type fileShape struct {
@@ -65,7 +66,7 @@ func TestReportFileContent(t *testing.T) {
 	src := &fakeSource{clusterID: "cid-1", reports: []metrics.NodeReport{mimReport("mim@host1"), bad, down}}
 	cfg := testConfig(t, src, ga.URL, log)
 	now := time.Date(2026, 8, 4, 12, 30, 0, 0, time.UTC)
-	cfg.Clock = newFakeClock(now)
+	cfg.Clock = testkit.NewManualClock[Timer](now)
 	if _, err := newService(t, cfg).RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}

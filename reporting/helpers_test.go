@@ -15,6 +15,7 @@ import (
 
 	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 )
 
 // fakeSource returns fixed reports. It records when Collect starts.
@@ -171,90 +172,10 @@ func zapField(key, value string) zapcore.Field {
 	return zap.String(key, value)
 }
 
-// fakeClock is a manual clock: timers fire only when Advance passes them.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*fakeTimer
-	armed  chan struct{} // one token per NewTimer or Reset
-}
-
-func newFakeClock(start time.Time) *fakeClock {
-	return &fakeClock{now: start, armed: make(chan struct{}, 100)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) NewTimer(d time.Duration) Timer {
-	t := &fakeTimer{c: c, ch: make(chan time.Time, 1)}
-	c.mu.Lock()
-	c.timers = append(c.timers, t)
-	c.mu.Unlock()
-	t.Reset(d)
-	return t
-}
-
-// Advance moves the clock and fires the timers that are due.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	for _, t := range c.timers {
-		t.fireIfDueLocked()
-	}
-}
-
-// waitArmed waits until the service has armed a timer.
-func (c *fakeClock) waitArmed(t *testing.T) {
-	t.Helper()
-	select {
-	case <-c.armed:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the service never armed its timer")
-	}
-}
-
-type fakeTimer struct {
-	c      *fakeClock
-	ch     chan time.Time
-	at     time.Time
-	active bool
-}
-
-func (t *fakeTimer) C() <-chan time.Time { return t.ch }
-
-func (t *fakeTimer) Reset(d time.Duration) {
-	t.c.mu.Lock()
-	t.at, t.active = t.c.now.Add(d), true
-	t.fireIfDueLocked()
-	t.c.mu.Unlock()
-	t.c.armed <- struct{}{}
-}
-
-func (t *fakeTimer) Stop() {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	t.active = false
-}
-
-func (t *fakeTimer) fireIfDueLocked() {
-	if t.active && !t.at.After(t.c.now) {
-		t.active = false
-		select {
-		case t.ch <- t.c.now:
-		default:
-		}
-	}
-}
-
 // gatedSource's Collect reports when it starts (fake time and context)
 // and then waits for a release or for its context to end.
 type gatedSource struct {
-	clock   *fakeClock
+	clock   *testkit.ManualClock[Timer]
 	reports []metrics.NodeReport
 	started chan collectStart
 	release chan struct{}
@@ -265,7 +186,7 @@ type collectStart struct {
 	ctx context.Context
 }
 
-func newGatedSource(clock *fakeClock) *gatedSource {
+func newGatedSource(clock *testkit.ManualClock[Timer]) *gatedSource {
 	return &gatedSource{clock: clock, reports: []metrics.NodeReport{mimReport("mim@h")},
 		started: make(chan collectStart, 10), release: make(chan struct{})}
 }

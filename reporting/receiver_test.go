@@ -16,6 +16,7 @@ import (
 	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 )
 
 const receiverSecret = "RecvSecret-7f3a-Value"
@@ -231,7 +232,7 @@ func TestReceiverRetriesSameRequest(t *testing.T) {
 	t.Parallel()
 	recv := fakega.New(t)
 	recv.Script(fakega.Status(http.StatusServiceUnavailable), fakega.Status(http.StatusServiceUnavailable))
-	clock := newFakeClock(time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC))
+	clock := testkit.NewManualClock[Timer](time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC))
 	src := &fakeSource{clusterID: "cid", reports: []metrics.NodeReport{mimReport("n1@h")}}
 	cfg := testConfig(t, src, DefaultEndpoint, zap.NewNop())
 	cfg.Clock = clock
@@ -287,7 +288,7 @@ func TestReceiverSecretNeverShown(t *testing.T) {
 func TestPreviewShowsReceiverRequests(t *testing.T) {
 	t.Parallel()
 	recv := fakega.New(t)
-	clock := newFakeClock(time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC))
+	clock := testkit.NewManualClock[Timer](time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC))
 	src := &fakeSource{clusterID: "cid", reports: []metrics.NodeReport{mimReport("n1@h"), mimReport("n2@h")}}
 	cfg := testConfig(t, src, DefaultEndpoint, zap.NewNop())
 	cfg.Clock = clock

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 )
 
 // system_metrics_are_not_reported_when_not_allowed
@@ -87,7 +88,7 @@ func TestScheduleIsFixedRate(t *testing.T) {
 	ga := fakega.New(t)
 	log, _ := observed()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := newFakeClock(t0)
+	clock := testkit.NewManualClock[Timer](t0)
 	src := newGatedSource(clock)
 	cfg := testConfig(t, src, ga.URL, log)
 	cfg.Clock = clock
@@ -95,14 +96,14 @@ func TestScheduleIsFixedRate(t *testing.T) {
 	cfg.Period = 3 * time.Hour
 	runService(t, newService(t, cfg), 2*time.Second)
 
-	clock.waitArmed(t)
+	clock.WaitArmed(t)
 	clock.Advance(5*time.Minute - time.Second)
 	src.noStart(t)
 	clock.Advance(time.Second)
 	if s := src.nextStart(t); !s.at.Equal(t0.Add(5 * time.Minute)) {
 		t.Errorf("first cycle at %v, want after the initial delay", s.at.Sub(t0))
 	}
-	clock.waitArmed(t)
+	clock.WaitArmed(t)
 	clock.Advance(time.Hour) // the cycle takes an hour
 	src.releaseOne(t)
 	if !ga.WaitFor(5*time.Second, func() bool { return ga.RequestCount() == 1 }) {
@@ -114,7 +115,7 @@ func TestScheduleIsFixedRate(t *testing.T) {
 	if s := src.nextStart(t); !s.at.Equal(t0.Add(3*time.Hour + 5*time.Minute)) {
 		t.Errorf("second cycle at %v, want 3h05m (fixed rate)", s.at.Sub(t0))
 	}
-	clock.waitArmed(t)
+	clock.WaitArmed(t)
 	src.releaseOne(t)
 	clock.Advance(3 * time.Hour)
 	if s := src.nextStart(t); !s.at.Equal(t0.Add(6*time.Hour + 5*time.Minute)) {
@@ -129,7 +130,7 @@ func TestStuckCycleIsCancelledAtNextTick(t *testing.T) {
 	ga := fakega.New(t)
 	log, logs := observed()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := newFakeClock(t0)
+	clock := testkit.NewManualClock[Timer](t0)
 	src := newGatedSource(clock)
 	cfg := testConfig(t, src, ga.URL, log)
 	cfg.Clock = clock
@@ -137,9 +138,9 @@ func TestStuckCycleIsCancelledAtNextTick(t *testing.T) {
 	cfg.Period = time.Hour
 	runService(t, newService(t, cfg), 2*time.Second)
 
-	clock.waitArmed(t)
+	clock.WaitArmed(t)
 	first := src.nextStart(t)
-	clock.waitArmed(t)
+	clock.WaitArmed(t)
 	clock.Advance(time.Hour)
 	second := src.nextStart(t)
 	if !second.at.Equal(t0.Add(time.Hour)) {
@@ -163,7 +164,7 @@ func TestMissedTicksAreSkipped(t *testing.T) {
 	ga := fakega.New(t)
 	log, logs := observed()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := newFakeClock(t0)
+	clock := testkit.NewManualClock[Timer](t0)
 	src := newGatedSource(clock)
 	cfg := testConfig(t, src, ga.URL, log)
 	cfg.Clock = clock
@@ -171,9 +172,9 @@ func TestMissedTicksAreSkipped(t *testing.T) {
 	cfg.Period = 3 * time.Hour
 	runService(t, newService(t, cfg), 2*time.Second)
 
-	clock.waitArmed(t)
+	clock.WaitArmed(t)
 	src.nextStart(t)
-	clock.waitArmed(t)
+	clock.WaitArmed(t)
 	src.releaseOne(t)
 	if !ga.WaitFor(5*time.Second, func() bool { return ga.RequestCount() == 1 }) {
 		t.Fatal("first report not sent")
@@ -182,7 +183,7 @@ func TestMissedTicksAreSkipped(t *testing.T) {
 	if s := src.nextStart(t); !s.at.Equal(t0.Add(10 * time.Hour)) {
 		t.Errorf("late cycle at %v", s.at.Sub(t0))
 	}
-	clock.waitArmed(t)
+	clock.WaitArmed(t)
 	src.releaseOne(t)
 	src.noStart(t)
 	clock.Advance(2*time.Hour - time.Second) // the grid's next tick is 12h

@@ -31,6 +31,7 @@ import (
 	"github.com/mim-metrics/mim-metrics/receiver"
 	"github.com/mim-metrics/mim-metrics/reporting"
 	"github.com/mim-metrics/mim-metrics/store"
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 )
 
 const adminToken = "test-admin-token-9f2c"
@@ -401,8 +402,8 @@ func newFilledServer(t *testing.T) *testServer {
 	}
 	t.Cleanup(func() { st.Close() })
 	now := time.Now().UTC()
-	var clockMu sync.Mutex
-	clock := now
+	// The receiver's clock: at each report's time as it is posted.
+	clock := testkit.NewManualClock[testkit.Timer](now)
 	rc, err := receiver.New(receiver.Config{
 		Store: st,
 		Properties: []receiver.Property{
@@ -412,11 +413,7 @@ func newFilledServer(t *testing.T) *testServer {
 		// Every simulated cluster sends from 127.0.0.1.
 		MaxClustersPerAddress: 1000,
 		AddressLimit:          receiver.Limit{Rate: rate.Inf, Burst: 1},
-		Now: func() time.Time {
-			clockMu.Lock()
-			defer clockMu.Unlock()
-			return clock
-		},
+		Now:                   clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -431,9 +428,7 @@ func newFilledServer(t *testing.T) *testServer {
 			addBatch(t, st, r, c.Kind, received)
 			return
 		}
-		clockMu.Lock()
-		clock = received
-		clockMu.Unlock()
+		clock.Set(received)
 		post(t, r)
 	})
 	if err := rc.FlushCounts(ctx); err != nil {

@@ -51,6 +51,8 @@ import (
 	"syscall"
 	"text/template"
 	"time"
+
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 )
 
 // The two virtual hosts of the test config. They are sentinels: no report
@@ -450,7 +452,7 @@ func (e *Ejabberd) prepare() error {
 	ports := map[int]bool{}
 	for _, p := range []*int{&c.C2SPort, &c.HTTPPort, &c.ServicePort} {
 		for {
-			port, err := freePort()
+			port, err := testkit.FreePort()
 			if err != nil {
 				return err
 			}

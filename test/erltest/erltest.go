@@ -23,6 +23,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 )
 
 // Available reports whether erl, erlc and epmd are on PATH.
@@ -53,7 +55,7 @@ func StartEPMD() (int, error) {
 		return epmdPort, nil
 	}
 	for attempt := 0; attempt < 5; attempt++ {
-		port, err := freePort()
+		port, err := testkit.FreePort()
 		if err != nil {
 			return 0, err
 		}
@@ -152,15 +154,6 @@ func Cleanup() {
 		_ = epmdCmd.Wait()
 		epmdCmd = nil
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func waitPort(port int, d time.Duration) bool {
@@ -350,10 +343,6 @@ func erlAddress(ip net.IP) string {
 	}
 	return "{" + strings.Join(parts, ",") + "}"
 }
-
-// FreePort returns a loopback TCP port that was free a moment ago, for
-// Options.DistPort.
-func FreePort() (int, error) { return freePort() }
 
 // Output returns what the node printed so far.
 func (n *Node) Output() string {

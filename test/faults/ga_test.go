@@ -3,7 +3,6 @@ package faults_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/reporting"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 )
 
 // staticSource reports two MongooseIM nodes with a few valid events and
@@ -97,13 +97,11 @@ func (c *countingTransport) stats() (inFlight, most, total int, mostBy map[strin
 
 // closedPort returns a loopback URL nothing listens on.
 func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := testkit.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
+	return fmt.Sprintf("http://127.0.0.1:%d", port)
 }
 
 var gaDestinations = []string{"G-FAULTS1:faults-secret-0123456789", "G-FAULTS2:faults-secret-9876543210"}
@@ -176,7 +174,7 @@ func TestGAFaults(t *testing.T) {
 			cfg.RequestTimeout = c.reqTO
 			cfg.HTTPClient = client
 			cfg.Logger = zap.New(core)
-			clock := newManualClock()
+			clock := testkit.NewManualClock[reporting.Timer](time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC))
 			cfg.Clock = clock
 			svc, err := reporting.NewService(cfg)
 			if err != nil {
@@ -324,74 +322,5 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("%s: not within a minute", what)
 		}
 		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// manualClock is a reporting.Clock that moves only when Advance says.
-type manualClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*manualTimer
-}
-
-func newManualClock() *manualClock {
-	return &manualClock{now: time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)}
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) NewTimer(d time.Duration) reporting.Timer {
-	t := &manualTimer{c: c, ch: make(chan time.Time, 1)}
-	c.mu.Lock()
-	c.timers = append(c.timers, t)
-	c.mu.Unlock()
-	t.Reset(d)
-	return t
-}
-
-// Advance moves the clock by d and fires the timers that are due.
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	for _, t := range c.timers {
-		t.fireIfDue(c.now)
-	}
-}
-
-type manualTimer struct {
-	c     *manualClock
-	ch    chan time.Time
-	at    time.Time
-	armed bool
-}
-
-func (t *manualTimer) C() <-chan time.Time { return t.ch }
-
-func (t *manualTimer) Reset(d time.Duration) {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	t.at, t.armed = t.c.now.Add(d), true
-	t.fireIfDue(t.c.now)
-}
-
-func (t *manualTimer) Stop() {
-	t.c.mu.Lock()
-	defer t.c.mu.Unlock()
-	t.armed = false
-}
-
-// fireIfDue sends the time once the timer is due (the clock's lock held).
-func (t *manualTimer) fireIfDue(now time.Time) {
-	if t.armed && !now.Before(t.at) {
-		t.armed = false
-		select {
-		case t.ch <- now:
-		default:
-		}
 	}
 }

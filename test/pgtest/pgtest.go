@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -34,6 +33,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 )
 
 // ErrNotInstalled is returned by Start when no PostgreSQL server binaries
@@ -117,7 +117,7 @@ func Start() (*Server, error) {
 	}
 	// A port that was free may be taken before postgres binds it: retry.
 	for attempt := 0; ; attempt++ {
-		if s.port, err = freePort(); err != nil {
+		if s.port, err = testkit.FreePort(); err != nil {
 			s.cleanup()
 			return nil, err
 		}
@@ -190,15 +190,6 @@ func trimSpace(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func (s *Server) dataDir() string { return filepath.Join(s.dir, "data") }

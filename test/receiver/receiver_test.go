@@ -119,23 +119,15 @@ type receiverProc struct {
 	stopOnce sync.Once
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // startReceiver starts the receiver on a free loopback port with db and
 // the e2e property (kind ci), and waits until it accepts connections. It
 // is stopped with SIGTERM when the test ends, and must then exit 0.
 func startReceiver(t *testing.T, db string, extra ...string) *receiverProc {
 	t.Helper()
-	port := freePort(t)
+	port, err := testkit.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	args := append([]string{"serve", "--listen", addr, "--db", db,
 		"--property", property + ":" + propertySecret + ":ci"}, extra...)

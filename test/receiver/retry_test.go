@@ -15,6 +15,7 @@ import (
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/node"
 	"github.com/mim-metrics/mim-metrics/reporting"
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 )
 
 // recordingTransport passes requests to the real transport and records the
@@ -104,28 +105,6 @@ func (rt *recordingTransport) waitFor(timeout time.Duration, cond func() bool) b
 	return true
 }
 
-// fixedClock is a clock that stands still: every cycle has the same time,
-// as a cycle run twice would. The schedule's timers are not used by
-// RunOnce.
-type fixedClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fixedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fixedClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func (c *fixedClock) NewTimer(time.Duration) reporting.Timer { panic("fixedClock: no timers") }
-
 // replaySource collects through src, or, when replaying, returns the
 // last collection again: the same cycle, sent twice.
 type replaySource struct {
@@ -182,7 +161,7 @@ type sidecar struct {
 	svc        *reporting.Service
 	source     *replaySource
 	transport  *recordingTransport
-	clock      *fixedClock
+	clock      *testkit.ManualClock[reporting.Timer] // stands still: a cycle run twice has one time
 	reportFile string
 }
 
@@ -193,7 +172,7 @@ func newSidecar(t *testing.T, receiverURL string, retry reporting.RetryPolicy) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &sidecar{transport: newRecordingTransport(), clock: &fixedClock{now: time.Now()},
+	s := &sidecar{transport: newRecordingTransport(), clock: testkit.NewManualClock[reporting.Timer](time.Now()),
 		source:     &replaySource{src: reporting.WithTimeout(metrics.NewCollector(cl, nil), 30*time.Second)},
 		reportFile: filepath.Join(t.TempDir(), "system_metrics_report.json")}
 	cfg := reporting.DefaultConfig()
@@ -256,7 +235,7 @@ func TestRetriedRequestsStoredOnce(t *testing.T) {
 	stored, _ = export(t, db)
 	sameReports(t, "after the same cycle twice", sent, storedReports(stored))
 
-	sc.clock.set(sc.clock.Now().Add(3 * time.Hour))
+	sc.clock.Advance(3 * time.Hour)
 	sc.once(t, "the next cycle")
 	stored, _ = export(t, db)
 	both := append(append([]string(nil), sent...), sentReports(readReportFile(t, sc.reportFile))...)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mim-metrics/mim-metrics/test/erltest"
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 )
 
 // TestWithoutEPMD: a node started with -erl_epmd_port (no EPMD knows it)
@@ -14,7 +15,7 @@ import (
 // EPMD answering, the error suggests --dist-port.
 func TestWithoutEPMD(t *testing.T) {
 	t.Parallel()
-	port, err := erltest.FreePort()
+	port, err := testkit.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +23,7 @@ func TestWithoutEPMD(t *testing.T) {
 	plainNode := erltest.StartFixtureT(t, gen, erltest.Options{Alive: erltest.UniqueName("withepmd")})
 	// No EPMD at all for the sidecar: ERL_EPMD_PORT is a port nothing
 	// listens on.
-	closed, err := erltest.FreePort()
+	closed, err := testkit.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestWithoutEPMD(t *testing.T) {
 // of a Kubernetes StatefulSet are).
 func TestWithoutEPMDCluster(t *testing.T) {
 	t.Parallel()
-	port, err := erltest.FreePort()
+	port, err := testkit.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func TestWithoutEPMDCluster(t *testing.T) {
 	first := erltest.StartFixtureT(t, gen, erltest.Options{Alive: erltest.UniqueName("podA"), Long: true, Host: "127.0.0.1", Cookie: cookie, DistPort: port})
 	second := erltest.StartFixtureT(t, gen, erltest.Options{Alive: erltest.UniqueName("podB"), Long: true, Host: "127.0.0.2", Cookie: cookie, DistPort: port,
 		Eval: fmt.Sprintf("true = net_kernel:connect_node('%s')", first.Name)})
-	closed, err := erltest.FreePort()
+	closed, err := testkit.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/mim-metrics/mim-metrics/receiver"
 	"github.com/mim-metrics/mim-metrics/store"
 	"github.com/mim-metrics/mim-metrics/test/pgtest"
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 	"golang.org/x/time/rate"
 )
 
@@ -216,7 +217,7 @@ func load(t *testing.T, st store.Store, pop []cluster, ciCap int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	var clock time.Time
+	clock := testkit.NewManualClock[testkit.Timer](time.Time{})
 	rc, err := receiver.New(receiver.Config{
 		Store: st,
 		Properties: []receiver.Property{
@@ -227,7 +228,7 @@ func load(t *testing.T, st store.Store, pop []cluster, ciCap int) {
 		MaxClustersPerAddressOf: map[string]int{"G-CI": ciCap},
 		ClientLimit:             receiver.Limit{Rate: rate.Inf, Burst: 1},
 		AddressLimit:            receiver.Limit{Rate: rate.Inf, Burst: 1},
-		Now:                     func() time.Time { return clock },
+		Now:                     clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +249,7 @@ func load(t *testing.T, st store.Store, pop []cluster, ciCap int) {
 				address = natAddress
 			}
 			for _, b := range batches(c, d, r) {
-				clock = b.Received
+				clock.Set(b.Received)
 				post(t, srv.URL, b, address)
 			}
 		}
