@@ -195,15 +195,10 @@ func goldenJSON(t testing.TB, evs []contract.Event) []byte {
 // increments kept per node.
 func TestTwoNodeCluster(t *testing.T) {
 	t.Parallel()
-	cookie := erltest.RandomCookie()
-	a := erltest.StartFixtureT(t, "mim-6.2.1", erltest.Options{Cookie: cookie})
-	b := erltest.StartFixtureT(t, "mim-6.2.1", erltest.Options{Cookie: cookie})
+	a, _ := erltest.StartTwoNodesT(t, "mim-6.2.1", erltest.TwoNodes{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if out, err := a.Eval(ctx, "net_adm:ping('"+b.Name+"')"); err != nil || !strings.Contains(out, "pong") {
-		t.Fatalf("join: %v %s", err, out)
-	}
-	reports, _, col := collectOnce(t, []string{a.Name}, cookie, true)
+	reports, _, col := collectOnce(t, []string{a.Name}, a.Cookie, true)
 	if len(reports) != 2 {
 		t.Fatalf("got %d reports, want one per node", len(reports))
 	}

@@ -65,9 +65,8 @@ func TestDownMemberEveryGeneration(t *testing.T) {
 		t.Run(era, func(t *testing.T) {
 			t.Parallel()
 			cookie := erltest.RandomCookie()
-			a := erltest.StartFixtureT(t, era, erltest.Options{Cookie: cookie, Eval: "ok = mnesia:start()"})
-			b := erltest.StartFixtureT(t, era, erltest.Options{Cookie: cookie,
-				Eval: "ok = mnesia:start(), {ok, [_]} = mnesia:change_config(extra_db_nodes, ['" + a.Name + "'])"})
+			a, b := erltest.StartTwoNodesT(t, era, erltest.TwoNodes{Cookie: cookie,
+				A: erltest.Options{Eval: "ok = mnesia:start()"}, Join: erltest.JoinMnesia})
 			cl, err := node.Start(context.Background(), node.Options{Seeds: []string{a.Name}, Cookie: cookie, Discover: true})
 			if err != nil {
 				t.Fatal(err)
@@ -170,9 +169,9 @@ func TestDownMemberCETS(t *testing.T) {
 			}
 			writeList(aName, bName)
 			args := []string{"-fixture_cets_file", list}
-			a := erltest.StartFixtureT(t, era, erltest.Options{Alive: strings.TrimSuffix(aName, "@localhost"), Cookie: cookie, Args: args})
-			b := erltest.StartFixtureT(t, era, erltest.Options{Alive: strings.TrimSuffix(bName, "@localhost"), Cookie: cookie, Args: args,
-				Eval: "pong = net_adm:ping('" + aName + "')"})
+			a, b := erltest.StartTwoNodesT(t, era, erltest.TwoNodes{Cookie: cookie,
+				A: erltest.Options{Alive: strings.TrimSuffix(aName, "@localhost"), Args: args},
+				B: erltest.Options{Alive: strings.TrimSuffix(bName, "@localhost"), Args: args}})
 			cl, err := node.Start(context.Background(), node.Options{Seeds: []string{a.Name}, Cookie: cookie, Discover: true})
 			if err != nil {
 				t.Fatal(err)

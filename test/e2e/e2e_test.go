@@ -70,22 +70,10 @@ func setup() error {
 	if err := os.WriteFile(cookieFile, []byte(cookie+"\n"), 0o400); err != nil {
 		return err
 	}
-	start := func(args ...string) (*erltest.Node, error) {
-		return erltest.StartFixture("mim-6.2.1", erltest.Options{Cookie: cookie, Args: args})
-	}
-	if mimA, err = start(); err != nil {
-		return err
-	}
 	// The second node has generated hosts with sentinel names.
-	if mimB, err = start("-fixture_hosts", "3"); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if out, err := mimA.Eval(ctx, "net_adm:ping('"+mimB.Name+"')"); err != nil || !strings.Contains(out, "pong") {
-		return fmt.Errorf("join: %v %s", err, out)
-	}
-	return nil
+	mimA, mimB, err = erltest.StartTwoNodes("mim-6.2.1", erltest.TwoNodes{Cookie: cookie,
+		B: erltest.Options{Args: []string{"-fixture_hosts", "3"}}})
+	return err
 }
 
 // result is what one run of the binary did.

@@ -172,9 +172,7 @@ func downMemberTold(t *testing.T, seed, cookie string, m recordedMember) {
 func TestDownMemberToldMnesia(t *testing.T) {
 	t.Parallel()
 	cookie := erltest.RandomCookie()
-	a := erltest.StartFixtureT(t, "mim-6.2.1", erltest.Options{Cookie: cookie})
-	b := erltest.StartFixtureT(t, "mim-6.2.1", erltest.Options{Cookie: cookie,
-		Eval: "{ok, [_]} = mnesia:change_config(extra_db_nodes, ['" + a.Name + "'])"})
+	a, b := erltest.StartTwoNodesT(t, "mim-6.2.1", erltest.TwoNodes{Cookie: cookie, Join: erltest.JoinMnesia})
 	eval := func(t *testing.T, n *erltest.Node, expr, want string) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
