@@ -35,6 +35,8 @@ const (
 	fixtureClusterID = "d613125a-4f3f-431a-8a9a-24b4c5540a31"
 	property         = "G-E2E"
 	propertySecret   = "e2e-secret-7f3a"
+	// A property given without a kind: production.
+	prodProperty, prodSecret = "G-E2EPROD", "e2e-prod-secret-5c1d"
 )
 
 var (
@@ -328,10 +330,10 @@ func sentinels(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append(out, mimA.Name, mimB.Name, cookie)
+	return append(out, mimA.Name, mimB.Name, cookie, propertySecret, prodSecret)
 }
 
-// noSentinels fails t if any private name is in text.
+// noSentinels fails t if any private name or secret is in text.
 func noSentinels(t *testing.T, where, text string) {
 	t.Helper()
 	for _, s := range sentinels(t) {
@@ -345,15 +347,17 @@ func noSentinels(t *testing.T, where, text string) {
 // delivers both nodes' reports to a running receiver (SQLite) and nothing
 // to Google; the receiver's export holds exactly what the report file
 // says was sent, one report per node, under the cluster's client id and
-// the property's kind; nothing private is stored.
+// the property's kind (production: the property is given without one);
+// no node name, host name, cookie or secret is in the sidecar's log (the
+// secret), the export, the receiver's log or its database files.
 func TestOnceDeliversToReceiver(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "receiver.db")
-	recv := startReceiver(t, db)
+	recv := startReceiver(t, db, "--property", prodProperty+":"+prodSecret)
 	ga := fakega.New(t)
 	args, file := sidecarArgs(t, ga)
-	receiverURL := strings.Replace(recv.URL, "://", "://"+property+":"+propertySecret+"@", 1)
+	receiverURL := strings.Replace(recv.URL, "://", "://"+prodProperty+":"+prodSecret+"@", 1)
 	r := run(t, sidecarBin, nil, append([]string{"once", "--upstream=false", "--receiver", receiverURL}, args...)...)
 	if r.code != 0 {
 		t.Fatalf("once: exit %d\n%s\n%s\nreceiver:\n%s", r.code, r.stdout, r.stderr, recv.out.String())
@@ -361,19 +365,23 @@ func TestOnceDeliversToReceiver(t *testing.T) {
 	if n := ga.RequestCount(); n != 0 {
 		t.Errorf("%d requests went to Google with --upstream=false", n)
 	}
-	if strings.Contains(r.stdout+r.stderr, propertySecret) {
+	if strings.Contains(r.stdout+r.stderr, prodSecret) {
 		t.Error("the sidecar's log shows the receiver's secret")
 	}
 	sent := readReportFile(t, file)
-	if len(sent.Nodes) != 2 {
-		t.Fatalf("the report file has %d nodes, want 2", len(sent.Nodes))
+	events := 0
+	for _, n := range sent.Nodes {
+		events += len(n.Events)
+	}
+	if len(sent.Nodes) != 2 || events == 0 {
+		t.Fatalf("the report file has %d nodes, %d events; want 2 nodes and their events", len(sent.Nodes), events)
 	}
 	stored, raw := export(t, db)
 	sameReports(t, "once", sentReports(sent), storedReports(stored))
 	for _, e := range stored {
-		if e.ClientID != fixtureClusterID || e.Property != property || e.Kind != "ci" {
-			t.Errorf("stored event %s under client %q, property %q, kind %q; want %s, %s, ci",
-				e.Name, e.ClientID, e.Property, e.Kind, fixtureClusterID, property)
+		if e.ClientID != fixtureClusterID || e.Property != prodProperty || e.Kind != "production" {
+			t.Errorf("stored event %s under client %q, property %q, kind %q; want %s, %s, production",
+				e.Name, e.ClientID, e.Property, e.Kind, fixtureClusterID, prodProperty)
 			break
 		}
 	}
