@@ -11,28 +11,19 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"runtime/debug"
-	"syscall"
+
+	"github.com/mim-metrics/mim-metrics/internal/program"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = ""
 
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
+func versionString() string { return program.Version(version) }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(Main(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+	program.Run(func(ctx context.Context) int {
+		return Main(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	})
 }
 
 // Exit codes.
@@ -58,9 +49,9 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdin 
 		fmt.Fprintf(stdout, "%s %s\n", progName, versionString())
 		return exitOK
 	}
-	log := newLogger(c.logFormat, c.logLevel, stderr)
+	log := program.NewLogger(c.logFormat, c.logLevel, stderr)
 	if c.command == "serve" {
-		log = newLogger(c.logFormat, c.logLevel, stdout)
+		log = program.NewLogger(c.logFormat, c.logLevel, stdout)
 	}
 	defer func() { _ = log.Sync() }()
 	switch c.command {

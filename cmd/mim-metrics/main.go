@@ -11,31 +11,19 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"runtime/debug"
-	"syscall"
 
+	"github.com/mim-metrics/mim-metrics/internal/program"
 	"github.com/mim-metrics/mim-metrics/node"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = ""
 
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
+func versionString() string { return program.Version(version) }
 
 func main() {
 	node.LimitProcs()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(Main(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	program.Run(func(ctx context.Context) int { return Main(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr) })
 }
 
 // Exit codes.
@@ -64,7 +52,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	if c.command == "preview" {
 		logTo = stderr
 	}
-	log := newLogger(c.logFormat, c.logLevel, logTo)
+	log := program.NewLogger(c.logFormat, c.logLevel, logTo)
 	defer func() { _ = log.Sync() }()
 	for _, w := range c.dist.warnings {
 		log.Warn(w)
