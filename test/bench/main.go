@@ -34,6 +34,7 @@ import (
 	"github.com/mim-metrics/mim-metrics/etf"
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/node"
+	"github.com/mim-metrics/mim-metrics/test/bench/benchkit"
 	"github.com/mim-metrics/mim-metrics/test/erltest"
 )
 
@@ -123,7 +124,7 @@ func run() int {
 		logf("erl, erlc and epmd must be on PATH")
 		return 2
 	}
-	root, err := moduleRoot()
+	root, err := benchkit.ModuleRoot()
 	if err != nil {
 		logf("%v", err)
 		return 2
@@ -163,8 +164,7 @@ func run() int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	started := time.Now()
-	loadStart := loadAvg()
+	run := benchkit.Start("go run ./test/bench")
 	var rows []row
 	for _, era := range o.fixtures {
 		for _, hosts := range o.sizes {
@@ -185,7 +185,7 @@ func run() int {
 		}
 		mem = &m
 	}
-	report := renderReport(rows, mem, o, time.Since(started), loadStart, loadAvg())
+	report := renderReport(rows, mem, o, run)
 	fmt.Print(report)
 	if o.out != "" {
 		if err := os.WriteFile(o.out, []byte(report), 0o644); err != nil {
@@ -202,26 +202,6 @@ func run() int {
 	}
 	fmt.Fprintln(os.Stderr, "all targets met")
 	return 0
-}
-
-// moduleRoot finds the directory of go.mod from the working directory up.
-func moduleRoot() (string, error) {
-	d, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			if _, err := os.Stat(filepath.Join(d, "test", "fixtures")); err == nil {
-				return d, nil
-			}
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", errors.New("run from inside the mim-metrics module (no go.mod with test/fixtures above the working directory)")
-		}
-		d = parent
-	}
 }
 
 // row is one line of the table.

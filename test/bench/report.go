@@ -2,15 +2,15 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"time"
+
+	"github.com/mim-metrics/mim-metrics/test/bench/benchkit"
 )
 
 // renderReport formats the results as Markdown.
-func renderReport(rows []row, mem *memResult, o options, took time.Duration, loadStart, loadEnd string) string {
+func renderReport(rows []row, mem *memResult, o options, run *benchkit.Run) string {
 	var b strings.Builder
 	b.WriteString("### Collection (median of the timed runs, after 2 warm-ups)\n\n")
 	b.WriteString("| fixture | hosts | nodes | ours | in-node | ratio | ours − in-node | round trips/node (first, later) | bytes from the seed | bytes from another node | events/node | gathers in parallel | first collection | runs |\n")
@@ -50,34 +50,9 @@ func renderReport(rows []row, mem *memResult, o options, took time.Duration, loa
 	if mem != nil {
 		fmt.Fprintf(&b, "- resident memory ≤ %s after %d cycles, growth ≤ %s from cycle 100\n", mb(maxRSS), mem.wantCycles, mb(maxRSSGrowth))
 	}
-	if len(missed) == 0 {
-		b.WriteString("\nAll met.\n")
-	} else {
-		b.WriteString("\nMissed:\n\n")
-		for _, m := range missed {
-			fmt.Fprintf(&b, "- %s\n", m)
-		}
-	}
-	b.WriteString("\n### Machine\n\n")
-	for _, l := range machine() {
-		fmt.Fprintf(&b, "- %s\n", l)
-	}
-	fmt.Fprintf(&b, "- benchmark took %s; load average at start %s, at end %s\n", took.Round(time.Second), loadStart, loadEnd)
+	benchkit.WriteOutcome(&b, missed)
+	run.WriteMachine(&b, "the collector with that GOMAXPROCS, as mim-metrics runs (node.LimitProcs)", erlangVersion())
 	return b.String()
-}
-
-// loadAvg is the 1, 5 and 15 minute load averages (other work on the
-// machine skews the times).
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 func mbSigned(b int64) string {
@@ -87,51 +62,12 @@ func mbSigned(b int64) string {
 	return "+" + mb(b)
 }
 
-// machine describes where the benchmark ran.
-func machine() []string {
-	var out []string
-	out = append(out, fmt.Sprintf("%d CPUs (nproc), %s", runtime.NumCPU(), cpuModel()))
-	out = append(out, "memory: "+memTotal())
-	out = append(out, fmt.Sprintf("%s %s/%s; the collector with GOMAXPROCS %d, as mim-metrics runs (node.LimitProcs)",
-		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0)))
-	if v, err := exec.Command("erl", "-noshell", "-eval",
-		`io:format("Erlang/OTP ~s, ERTS ~s", [erlang:system_info(otp_release), erlang:system_info(version)]), halt().`).Output(); err == nil {
-		out = append(out, strings.TrimSpace(string(v)))
-	}
-	if k, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		out = append(out, "Linux "+strings.TrimSpace(string(k)))
-	}
-	out = append(out, "date: "+time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	return out
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
+// erlangVersion is the OTP release and ERTS version of the erl on PATH.
+func erlangVersion() string {
+	v, err := exec.Command("erl", "-noshell", "-eval",
+		`io:format("Erlang/OTP ~s, ERTS ~s", [erlang:system_info(otp_release), erlang:system_info(version)]), halt().`).Output()
 	if err != nil {
-		return "unknown CPU"
+		return "Erlang: unknown version"
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown CPU"
-}
-
-func memTotal() string {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return "unknown"
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "MemTotal:") {
-			f := strings.Fields(l)
-			if len(f) >= 2 {
-				var kb int64
-				fmt.Sscan(f[1], &kb)
-				return fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
-			}
-		}
-	}
-	return "unknown"
+	return strings.TrimSpace(string(v))
 }

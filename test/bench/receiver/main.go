@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/mim-metrics/mim-metrics/store"
+	"github.com/mim-metrics/mim-metrics/test/bench/benchkit"
 )
 
 func main() {
@@ -170,7 +171,7 @@ func run() int {
 		logf("%v", err)
 		return 2
 	}
-	root, err := moduleRoot()
+	root, err := benchkit.ModuleRoot()
 	if err != nil {
 		logf("%v", err)
 		return 2
@@ -212,15 +213,14 @@ func run() int {
 		defer os.RemoveAll(work)
 	}
 
-	started := time.Now()
-	loadStart := loadAvg()
+	run := benchkit.Start("go run ./test/bench/receiver")
 	res := &results{opts: o, events: w.eventsPerReport()}
 	measureAll(ctx, w, work, o, res)
 	if ctx.Err() != nil {
 		logf("interrupted")
 		return 130
 	}
-	report := renderReport(res, time.Since(started), loadStart, loadAvg())
+	report := renderReport(res, run)
 	fmt.Print(report)
 	if o.out != "" {
 		if err := os.WriteFile(o.out, []byte(report), 0o644); err != nil {
@@ -356,24 +356,4 @@ func ingestOnce(ctx context.Context, w *world, srv *dbServer, kind string, mode 
 		err = fmt.Errorf("close: %w", closeErr)
 	}
 	return r, err
-}
-
-// moduleRoot finds the directory of go.mod from the working directory up.
-func moduleRoot() (string, error) {
-	d, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			if _, err := os.Stat(filepath.Join(d, "test", "fixtures")); err == nil {
-				return d, nil
-			}
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", errors.New("run from inside the mim-metrics module (no go.mod with test/fixtures above the working directory)")
-		}
-		d = parent
-	}
 }

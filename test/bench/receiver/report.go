@@ -2,14 +2,14 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"runtime"
 	"strings"
 	"time"
+
+	"github.com/mim-metrics/mim-metrics/test/bench/benchkit"
 )
 
 // renderReport formats the results as Markdown.
-func renderReport(r *results, took time.Duration, loadStart, loadEnd string) string {
+func renderReport(r *results, run *benchkit.Run) string {
 	var b strings.Builder
 	o := r.opts
 	if len(r.ingest) > 0 {
@@ -88,83 +88,12 @@ func renderReport(r *results, took time.Duration, loadStart, loadEnd string) str
 	fmt.Fprintf(&b, "- roll-ups and runs of a year of %d clusters ≤ %s\n", rollUpClusters, mb(maxYearBytes))
 	fmt.Fprintf(&b, "- dashboard p95 ≤ %s for a page, ≤ %s for an API call (the first request after a roll-up is shown beside it)\n", ms(maxPageP95), ms(maxAPIP95))
 	fmt.Fprintf(&b, "- /admin p95 ≤ %s among the admin phase's client ids (page 200: ≤ %s)\n", ms(maxAdminListP95), ms(maxDeepPageP95))
-	if missed := checkTargets(r); len(missed) == 0 {
-		b.WriteString("\nAll met.\n")
-	} else {
-		b.WriteString("\nMissed:\n\n")
-		for _, m := range missed {
-			fmt.Fprintf(&b, "- %s\n", m)
-		}
-	}
-	b.WriteString("\n### Machine\n\n")
-	for _, l := range machine() {
-		fmt.Fprintf(&b, "- %s\n", l)
-	}
-	fmt.Fprintf(&b, "- `go run ./test/bench/receiver %s` took %s; load average at start %s, at end %s\n",
-		strings.Join(os.Args[1:], " "), took.Round(time.Second), loadStart, loadEnd)
+	benchkit.WriteOutcome(&b, checkTargets(r))
+	run.WriteMachine(&b, postgresVersion())
 	return b.String()
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
-
-// loadAvg is the 1, 5 and 15 minute load averages (other work on the
-// machine skews the times).
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-// machine describes where the benchmark ran.
-func machine() []string {
-	var out []string
-	out = append(out, fmt.Sprintf("%d CPUs (nproc), %s", runtime.NumCPU(), cpuModel()))
-	out = append(out, "memory: "+memTotal())
-	out = append(out, fmt.Sprintf("%s %s/%s, GOMAXPROCS %d", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0)))
-	out = append(out, postgresVersion())
-	if k, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		out = append(out, "Linux "+strings.TrimSpace(string(k)))
-	}
-	out = append(out, "date: "+time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	return out
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown CPU"
-}
-
-func memTotal() string {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return "unknown"
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "MemTotal:") {
-			f := strings.Fields(l)
-			if len(f) >= 2 {
-				var kb int64
-				fmt.Sscan(f[1], &kb)
-				return fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
-			}
-		}
-	}
-	return "unknown"
-}
 
 // callsTable writes the timed calls as a Markdown table.
 func callsTable(b *strings.Builder, rows []dashboardRow) {
