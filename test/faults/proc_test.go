@@ -1,7 +1,6 @@
 package faults_test
 
 import (
-	"bytes"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -16,33 +15,16 @@ import (
 
 	"github.com/mim-metrics/mim-metrics/test/erltest"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 )
-
-// syncBuf is a goroutine-safe bytes.Buffer.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // proc is a running mim-metrics binary. While it runs, a monitor reads
 // its sockets every few milliseconds and records every remote endpoint
 // that is not on the loopback interface.
 type proc struct {
 	cmd    *exec.Cmd
-	stdout syncBuf
-	stderr syncBuf
+	stdout testkit.SyncBuffer
+	stderr testkit.SyncBuffer
 	exited chan struct{}
 
 	mu       sync.Mutex

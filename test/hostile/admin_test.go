@@ -81,8 +81,8 @@ func TestAdminSessions(t *testing.T) {
 			t.Errorf("X-Forwarded-Proto from an untrusted peer: %+v, want not Secure", c)
 		}
 		// A new admin token ends every session.
-		a.stop(t)
-		b.stop(t)
+		a.Stop(t)
+		b.Stop(t)
 		c := start(t, dsn, "--admin-token", "another-admin-token-3b9f71")
 		if got := adminPage(t, c, c2); got != http.StatusUnauthorized {
 			t.Errorf("a session after the token changed: %d, want 401", got)

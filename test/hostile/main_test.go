@@ -5,18 +5,14 @@
 package hostile_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -70,81 +66,20 @@ func forEachDB(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, pg.NewDatabase(t)) })
 }
 
-// receiverProc is a running `mim-metrics-receiver serve`.
+// receiverProc is a running `mim-metrics-receiver serve` and a client
+// that does not follow redirects.
 type receiverProc struct {
-	URL    string
-	cmd    *exec.Cmd
-	logs   *testkit.SyncBuffer
-	done   chan error
+	*testkit.Receiver
 	client *http.Client
-	once   sync.Once
 }
 
-// start runs serve on a free loopback port with the test property and
-// admin token, JSON logs, and waits until it listens. It is stopped with
-// SIGTERM when t ends.
+// start runs serve with the test property and admin token, and more
+// args; it is stopped with SIGTERM when t ends, and must then exit 0.
 func start(t *testing.T, dsn string, extra ...string) *receiverProc {
 	t.Helper()
-	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--db", dsn, "--property", property + ":" + secret,
-		"--admin-token", adminToken, "--log-format", "json"}, extra...)
-	p := &receiverProc{cmd: exec.Command(binary, args...), logs: &testkit.SyncBuffer{}, done: make(chan error, 1),
+	args := append([]string{"--db", dsn, "--property", property + ":" + secret, "--admin-token", adminToken}, extra...)
+	return &receiverProc{Receiver: testkit.StartReceiver(t, binary, args...),
 		client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	p.cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin"}
-	stdout, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.cmd.Stderr = p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<16), 1<<20)
-		sent := false
-		for sc.Scan() {
-			p.logs.Write(append(sc.Bytes(), '\n'))
-			var l struct{ Msg, Address, Serves string }
-			if !sent && json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "listening" && l.Serves == "listen" {
-				addr <- l.Address
-				sent = true
-			}
-		}
-		p.done <- p.cmd.Wait()
-	}()
-	t.Cleanup(func() { p.stop(t) })
-	select {
-	case a := <-addr:
-		scheme := "http"
-		if strings.Contains(strings.Join(extra, " "), "--tls-cert") {
-			scheme = "https"
-		}
-		p.URL = scheme + "://" + a
-		return p
-	case err := <-p.done:
-		t.Fatalf("serve exited at start: %v\n%s", err, p.logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve does not listen after 30 s:\n%s", p.logs.String())
-	}
-	return nil
-}
-
-// stop sends SIGTERM and waits (bounded) for exit 0.
-func (p *receiverProc) stop(t *testing.T) {
-	p.once.Do(func() {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-p.done:
-			if err != nil {
-				t.Errorf("exit after SIGTERM: %v\n%s", err, p.logs.String())
-			}
-		case <-time.After(30 * time.Second):
-			_ = p.cmd.Process.Kill()
-			<-p.done
-			t.Errorf("no exit within 30 s of SIGTERM")
-		}
-	})
 }
 
 // do sends a request and returns the status, the body and the answer.
@@ -205,7 +140,7 @@ func waitFor(d time.Duration, cond func() bool) bool {
 // logLines are the process's JSON log lines whose message contains msg.
 func (p *receiverProc) logLines(msg string) int {
 	n := 0
-	for _, line := range strings.Split(p.logs.String(), "\n") {
+	for _, line := range strings.Split(p.Logs.String(), "\n") {
 		var l struct{ Msg string }
 		if json.Unmarshal([]byte(line), &l) == nil && strings.Contains(l.Msg, msg) {
 			n++

@@ -57,7 +57,7 @@ func TestFullDisk(t *testing.T) {
 	}
 	p := start(t, "sqlite:"+filepath.Join(dir, "r.db"))
 	t.Cleanup(func() {
-		p.stop(t)
+		p.Stop(t)
 		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
 			t.Errorf("umount %s: %v %s", dir, err, out)
 		}
@@ -138,7 +138,7 @@ func TestDatabaseOutageLogs(t *testing.T) {
 		t.Errorf("/healthz after the outage: %d %s", code, body)
 	}
 	if start, end := p.logLines("the store refuses writes"), p.logLines("the store takes writes again"); start != 1 || end != 1 {
-		t.Errorf("log lines: %d at the start, %d at the end of the outage; want 1 and 1\n%s", start, end, p.logs.String())
+		t.Errorf("log lines: %d at the start, %d at the end of the outage; want 1 and 1\n%s", start, end, p.Logs.String())
 	}
 	if n := p.logLines("could not be stored"); n != 0 {
 		t.Errorf("%d per-request warnings", n)

@@ -67,7 +67,7 @@ func TestPoisonPill(t *testing.T) {
 			}
 		}
 		// The jobs run at start: a restart rolls up now rather than in a minute.
-		p.stop(t)
+		p.Stop(t)
 		p = start(t, dsn)
 		st := openStore(t, dsn)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -78,7 +78,7 @@ func TestPoisonPill(t *testing.T) {
 			left, err = st.DaysToRollUp(ctx)
 			return err == nil && len(left) == 0
 		}) {
-			t.Fatalf("days still not rolled up after 30 s: %v\n%s", left, p.logs.String())
+			t.Fatalf("days still not rolled up after 30 s: %v\n%s", left, p.Logs.String())
 		}
 		rows, err := st.Rollups(ctx, store.RollupQuery{From: poisonDay, To: now, Version: facts.AllVersions,
 			Dimensions: []string{facts.Stanza, facts.Version}})
@@ -101,8 +101,8 @@ func TestPoisonPill(t *testing.T) {
 		if string(gotJSON) != string(wantJSON) {
 			t.Errorf("roll-ups:\n%s\nwant\n%s", gotJSON, wantJSON)
 		}
-		if strings.Contains(p.logs.String(), "roll-up of a day fails") {
-			t.Errorf("a roll-up failed:\n%s", p.logs.String())
+		if strings.Contains(p.Logs.String(), "roll-up of a day fails") {
+			t.Errorf("a roll-up failed:\n%s", p.Logs.String())
 		}
 	})
 }

@@ -88,7 +88,7 @@ func TestTLS(t *testing.T) {
 	}
 
 	second := writeCert(t, certFile, keyFile, "second")
-	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := p.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	var cn string
@@ -104,7 +104,7 @@ func TestTLS(t *testing.T) {
 	if err := os.WriteFile(certFile, []byte("not a certificate"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGHUP)
+	_ = p.Signal(syscall.SIGHUP)
 	if !waitFor(10*time.Second, func() bool { return p.logLines("could not be reloaded") > 0 }) {
 		t.Error("a broken certificate file: no warning")
 	}

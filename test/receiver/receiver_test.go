@@ -11,15 +11,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -99,72 +95,13 @@ func setup() error {
 	return err
 }
 
-// receiverProc is a running `mim-metrics-receiver serve`.
-type receiverProc struct {
-	URL  string // http://127.0.0.1:PORT
-	db   string
-	cmd  *exec.Cmd
-	out  *testkit.SyncBuffer
-	done chan error
-
-	stopOnce sync.Once
-}
-
-// startReceiver starts the receiver on a free loopback port with db and
-// the e2e property (kind ci), and waits until it accepts connections. It
-// is stopped with SIGTERM when the test ends, and must then exit 0.
-func startReceiver(t *testing.T, db string, extra ...string) *receiverProc {
+// startReceiver starts the receiver with db and the e2e property (kind
+// ci), and more args; it is stopped with SIGTERM when the test ends, and
+// must then exit 0.
+func startReceiver(t *testing.T, db string, extra ...string) *testkit.Receiver {
 	t.Helper()
-	port, err := testkit.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	args := append([]string{"serve", "--listen", addr, "--db", db,
-		"--property", property + ":" + propertySecret + ":ci"}, extra...)
-	p := &receiverProc{URL: "http://" + addr, db: db, out: &testkit.SyncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(receiverBin, args...)
-	p.cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() { p.stop(t) })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return p
-		}
-		select {
-		case err := <-p.done:
-			p.done <- err
-			t.Fatalf("the receiver exited at start: %v\n%s", err, p.out.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the receiver does not listen on %s after 30s:\n%s", addr, p.out.String())
-		}
-	}
-}
-
-// stop sends SIGTERM and waits (bounded) for a clean exit.
-func (p *receiverProc) stop(t *testing.T) {
-	p.stopOnce.Do(func() {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-p.done:
-			if err != nil {
-				t.Errorf("the receiver's exit after SIGTERM: %v\n%s", err, p.out.String())
-			}
-		case <-time.After(15 * time.Second):
-			_ = p.cmd.Process.Kill()
-			<-p.done
-			t.Errorf("the receiver did not exit within 15s of SIGTERM\n%s", p.out.String())
-		}
-	})
+	return testkit.StartReceiver(t, receiverBin, append([]string{"--db", db,
+		"--property", property + ":" + propertySecret + ":ci"}, extra...)...)
 }
 
 // result is what one run of a binary did.
@@ -360,7 +297,7 @@ func TestOnceDeliversToReceiver(t *testing.T) {
 	receiverURL := strings.Replace(recv.URL, "://", "://"+prodProperty+":"+prodSecret+"@", 1)
 	r := run(t, sidecarBin, nil, append([]string{"once", "--upstream=false", "--receiver", receiverURL}, args...)...)
 	if r.code != 0 {
-		t.Fatalf("once: exit %d\n%s\n%s\nreceiver:\n%s", r.code, r.stdout, r.stderr, recv.out.String())
+		t.Fatalf("once: exit %d\n%s\n%s\nreceiver:\n%s", r.code, r.stdout, r.stderr, recv.Logs.String())
 	}
 	if n := ga.RequestCount(); n != 0 {
 		t.Errorf("%d requests went to Google with --upstream=false", n)
@@ -386,8 +323,8 @@ func TestOnceDeliversToReceiver(t *testing.T) {
 		}
 	}
 	noSentinels(t, "the export", raw)
-	noSentinels(t, "the receiver's log", recv.out.String())
-	recv.stop(t) // the database files are complete once it has exited
+	noSentinels(t, "the receiver's log", recv.Logs.String())
+	recv.Stop(t) // the database files are complete once it has exited
 	files, _ := filepath.Glob(filepath.Join(dir, "receiver.db*"))
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -411,7 +348,7 @@ func TestUAToReceiver(t *testing.T) {
 	args = append(args, "--ga-endpoint", recv.URL) // the last --ga-endpoint wins
 	r := run(t, sidecarBin, nil, append([]string{"once", "--upstream=false", "--tracking-id", ua}, args...)...)
 	if r.code != 0 {
-		t.Fatalf("once: exit %d\n%s\n%s\nreceiver:\n%s", r.code, r.stdout, r.stderr, recv.out.String())
+		t.Fatalf("once: exit %d\n%s\n%s\nreceiver:\n%s", r.code, r.stdout, r.stderr, recv.Logs.String())
 	}
 	var sent []string
 	for _, n := range readReportFile(t, file).Nodes {

@@ -290,7 +290,7 @@ func TestPostgresOutage(t *testing.T) {
 	}
 	if !ok {
 		n, all := sc.transport.count(http.StatusServiceUnavailable)
-		t.Fatalf("while PostgreSQL is down: %d of %d attempts answered 503 within 60s\nreceiver:\n%s", n, all, recv.out.String())
+		t.Fatalf("while PostgreSQL is down: %d of %d attempts answered 503 within 60s\nreceiver:\n%s", n, all, recv.Logs.String())
 	}
 	if n, _ := sc.transport.count(http.StatusOK); n != 0 {
 		t.Errorf("%d requests answered 2xx while PostgreSQL was down", n)
