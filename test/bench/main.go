@@ -23,7 +23,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -151,19 +150,12 @@ func run() int {
 	defer os.RemoveAll(build)
 	fx := &fixtures{root: filepath.Join(root, "test", "fixtures"), build: build, compiled: map[string]string{}}
 
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			logf("%v", err)
-			return 2
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			logf("%v", err)
-			return 2
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := benchkit.StartCPUProfile(o.cpuProfile)
+	if err != nil {
+		logf("%v", err)
+		return 2
 	}
+	defer stopProfile()
 	run := benchkit.Start("go run ./test/bench")
 	var rows []row
 	for _, era := range o.fixtures {

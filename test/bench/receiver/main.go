@@ -32,7 +32,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -179,19 +178,12 @@ func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			logf("%v", err)
-			return 2
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			logf("%v", err)
-			return 2
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := benchkit.StartCPUProfile(o.cpuProfile)
+	if err != nil {
+		logf("%v", err)
+		return 2
 	}
+	defer stopProfile()
 	gens, err := loadGenerations(filepath.Join(root, "test", "fixtures"), 20)
 	if err != nil {
 		logf("%v", err)
