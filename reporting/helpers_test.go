@@ -15,6 +15,7 @@ import (
 
 	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/metrics"
+	"github.com/mim-metrics/mim-metrics/test/fakega"
 	"github.com/mim-metrics/mim-metrics/test/testkit"
 )
 
@@ -170,6 +171,33 @@ func runService(t *testing.T, s *Service, limit time.Duration) (stop func()) {
 
 func zapField(key, value string) zapcore.Field {
 	return zap.String(key, value)
+}
+
+// schedule is a running service on a manual clock, collecting from a
+// gated source and sending to a fake Google Analytics.
+type schedule struct {
+	t0    time.Time // when the clock started
+	clock *testkit.ManualClock[Timer]
+	src   *gatedSource
+	ga    *fakega.Server
+	logs  *observer.ObservedLogs
+}
+
+// runSchedule runs a service with initialDelay and period until the test
+// ends.
+func runSchedule(t *testing.T, initialDelay, period time.Duration) schedule {
+	t.Helper()
+	s := schedule{t0: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ga: fakega.New(t)}
+	s.clock = testkit.NewManualClock[Timer](s.t0)
+	s.src = newGatedSource(s.clock)
+	log, logs := observed()
+	s.logs = logs
+	cfg := testConfig(t, s.src, s.ga.URL, log)
+	cfg.Clock = s.clock
+	cfg.InitialDelay = initialDelay
+	cfg.Period = period
+	runService(t, newService(t, cfg), 2*time.Second)
+	return s
 }
 
 // gatedSource's Collect reports when it starts (fake time and context)

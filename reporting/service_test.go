@@ -12,7 +12,6 @@ import (
 
 	"github.com/mim-metrics/mim-metrics/metrics"
 	"github.com/mim-metrics/mim-metrics/test/fakega"
-	"github.com/mim-metrics/mim-metrics/test/testkit"
 )
 
 // system_metrics_are_not_reported_when_not_allowed
@@ -85,16 +84,8 @@ func TestPeriodicReportsWithMillisecondIntervals(t *testing.T) {
 // cycle).
 func TestScheduleIsFixedRate(t *testing.T) {
 	t.Parallel()
-	ga := fakega.New(t)
-	log, _ := observed()
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := testkit.NewManualClock[Timer](t0)
-	src := newGatedSource(clock)
-	cfg := testConfig(t, src, ga.URL, log)
-	cfg.Clock = clock
-	cfg.InitialDelay = 5 * time.Minute
-	cfg.Period = 3 * time.Hour
-	runService(t, newService(t, cfg), 2*time.Second)
+	sch := runSchedule(t, 5*time.Minute, 3*time.Hour)
+	t0, clock, src, ga := sch.t0, sch.clock, sch.src, sch.ga
 
 	clock.WaitArmed(t)
 	clock.Advance(5*time.Minute - time.Second)
@@ -127,16 +118,8 @@ func TestScheduleIsFixedRate(t *testing.T) {
 // new one starts on time.
 func TestStuckCycleIsCancelledAtNextTick(t *testing.T) {
 	t.Parallel()
-	ga := fakega.New(t)
-	log, logs := observed()
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := testkit.NewManualClock[Timer](t0)
-	src := newGatedSource(clock)
-	cfg := testConfig(t, src, ga.URL, log)
-	cfg.Clock = clock
-	cfg.InitialDelay = 0
-	cfg.Period = time.Hour
-	runService(t, newService(t, cfg), 2*time.Second)
+	sch := runSchedule(t, 0, time.Hour)
+	t0, clock, src, logs := sch.t0, sch.clock, sch.src, sch.logs
 
 	clock.WaitArmed(t)
 	first := src.nextStart(t)
@@ -161,16 +144,8 @@ func TestStuckCycleIsCancelledAtNextTick(t *testing.T) {
 // burst; the schedule stays on its grid.
 func TestMissedTicksAreSkipped(t *testing.T) {
 	t.Parallel()
-	ga := fakega.New(t)
-	log, logs := observed()
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := testkit.NewManualClock[Timer](t0)
-	src := newGatedSource(clock)
-	cfg := testConfig(t, src, ga.URL, log)
-	cfg.Clock = clock
-	cfg.InitialDelay = 0
-	cfg.Period = 3 * time.Hour
-	runService(t, newService(t, cfg), 2*time.Second)
+	sch := runSchedule(t, 0, 3*time.Hour)
+	t0, clock, src, ga, logs := sch.t0, sch.clock, sch.src, sch.ga, sch.logs
 
 	clock.WaitArmed(t)
 	src.nextStart(t)
