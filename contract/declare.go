@@ -22,6 +22,11 @@ import (
 //	         names, modes): the receiver drops any other text
 //	events   how the answer becomes events: a builder of the sidecar's
 //	         (metrics/declared.go)
+//	dimension  the receiver's dimension the event states (an atom), for
+//	         an event that states one count (params [value], a number),
+//	         one name (params [value]) or names (flags): its facts,
+//	         combining rule and "not reported" come from the declaration
+//	         (package facts)
 //
 // An event both modules send is described (doc, params, numbers) once, in
 // the first module read (known).
@@ -49,8 +54,8 @@ func declaration(t any, known []Declaration) (Declaration, error) {
 		return m, fmt.Errorf("want a map #{event => ..., fields => [...], ...}, got %v", t)
 	}
 	for k := range d {
-		if !slices.Contains([]string{"event", "doc", "params", "numbers", "atoms", "fields", "events"}, k) {
-			return m, fmt.Errorf("unknown key %s (keys: event, doc, params, numbers, atoms, fields, events)", k)
+		if !slices.Contains([]string{"event", "doc", "params", "numbers", "atoms", "fields", "events", "dimension"}, k) {
+			return m, fmt.Errorf("unknown key %s (keys: event, doc, params, numbers, atoms, fields, events, dimension)", k)
 		}
 	}
 	fields, ok := d["fields"].([]any)
@@ -85,7 +90,26 @@ func declaration(t any, known []Declaration) (Declaration, error) {
 	}
 	m.Builder = string(how)
 	m.Flags = how == "flags"
+	if err := m.dimension(d["dimension"]); err != nil {
+		return m, fmt.Errorf("event %s: dimension: %w", event, err)
+	}
 	return m, nil
+}
+
+// dimension sets m's Dimension from the attribute's value (nil: none).
+func (m *Declaration) dimension(v any) error {
+	if v == nil {
+		return nil
+	}
+	name, ok := v.(erlAtom)
+	if !ok || name == "" {
+		return fmt.Errorf("want the dimension's name (an atom), got %v", v)
+	}
+	if !m.Flags && !slices.Equal(m.Params, []string{"value"}) {
+		return fmt.Errorf("only an event of flags or of one param, value, states a dimension by itself; %s has %v", m.Name, m.Params)
+	}
+	m.Dimension = string(name)
+	return nil
 }
 
 // describe sets m's doc, params and numbers from d, or from the metric of
@@ -98,10 +122,11 @@ func (m *Declaration) describe(d map[string]any, known []Declaration) error {
 				_, hasParams := d["params"]
 				_, hasNumbers := d["numbers"]
 				_, hasAtoms := d["atoms"]
-				if hasParams || hasNumbers || hasAtoms {
-					return fmt.Errorf("params, numbers or atoms without a doc: %s is described in the first module, give it there", m.Name)
+				_, hasDimension := d["dimension"]
+				if hasParams || hasNumbers || hasAtoms || hasDimension {
+					return fmt.Errorf("params, numbers, atoms or dimension without a doc: %s is described in the first module, give it there", m.Name)
 				}
-				m.Doc, m.Params, m.Numbers, m.Ranges, m.Atoms, m.ParamsFrom = k.Doc, k.Params, k.Numbers, k.Ranges, k.Atoms, k.ParamsFrom
+				m.Doc, m.Params, m.Numbers, m.Ranges, m.Atoms, m.ParamsFrom, m.Dimension = k.Doc, k.Params, k.Numbers, k.Ranges, k.Atoms, k.ParamsFrom, k.Dimension
 				return nil
 			}
 		}

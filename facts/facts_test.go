@@ -35,6 +35,9 @@ func golden(t *testing.T, fixture string) []contract.Event {
 			if json.Unmarshal(v, &n) == nil {
 				params[k] = n
 			} else if err := json.Unmarshal(v, &s); err == nil {
+				if s == "<uptime>" { // the goldens' placeholder for the clock's
+					s = "0000-01:02:03"
+				}
 				params[k] = s
 			} else {
 				t.Fatalf("%s: param %s: %s", fixture, k, v)
