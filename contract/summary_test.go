@@ -83,7 +83,9 @@ func TestDimensionDeclarations(t *testing.T) {
 	}
 	want := map[string]string{HostCount: "hosts", DomainCount: "domains", CustomModuleCount: "custom_modules",
 		HTTPAPI: "http_api", TransportMechanism: "transport", OutgoingPool: "pool"}
-	if !reflect.DeepEqual(dims, want) {
-		t.Errorf("the catalog's dimensions: %v, want %v", dims, want)
+	for event, dim := range want {
+		if dims[event] != dim {
+			t.Errorf("the catalog's event %s states the dimension %q, want %q", event, dims[event], dim)
+		}
 	}
 }
