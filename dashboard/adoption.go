@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mim-metrics/mim-metrics/census"
 	"github.com/mim-metrics/mim-metrics/disclosure"
 	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/store"
@@ -85,12 +86,12 @@ func newestFirst(a, b string) int {
 }
 
 // adoption computes the version adoption points for s.
-func (b builder) adoption(c *Chart, s store.Kind) {
+func (b builder) adoption(c *Chart, s store.Kind, weeks []census.Week) {
 	// The labels: every version and line of the period; in public only
 	// those that some week has k clusters of.
 	most := map[string]int{}
 	mostLine := map[string]int{}
-	for _, w := range b.in.weeks {
+	for _, w := range weeks {
 		if counts := w.Counts[s]; counts != nil {
 			versions, lines := splitVersions(counts.Values[facts.Version])
 			for v, n := range versions {
@@ -112,7 +113,7 @@ func (b builder) adoption(c *Chart, s store.Kind) {
 		return out
 	}
 	versions, lines := named(most), named(mostLine)
-	for _, w := range b.in.weeks {
+	for _, w := range weeks {
 		if w.To.Before(b.in.first) {
 			continue // nothing is drawn before the first report
 		}
@@ -292,7 +293,7 @@ func adoptionView(c Chart) ([]legendItem, []panel, table) {
 			pt, ok := cells[key{d, cl.series, cl.group, cl.label}]
 			cell := tableCell{Point: pt, Has: ok && pt.Hidden == "", Text: "–"}
 			if ok {
-				cell.Text = display(weekly, pt)
+				cell.Text = ofShares{}.display(pt)
 			}
 			r.Cells = append(r.Cells, cell)
 		}
@@ -420,7 +421,7 @@ func adoptionPanel(c Chart, series string, lines []string, latest string, l layo
 				below = tops[bi-1][di]
 			}
 			p.Dots = append(p.Dots, svgDot{X: area.x(di, len(days)), Y: yOf((tops[bi][di] + below) / 2), Color: lineColor(l), Point: pt,
-				Tip: fmt.Sprintf("%s week of %s, %s: %s", series, d, l, display(weekly, pt))})
+				Tip: fmt.Sprintf("%s week of %s, %s: %s", series, d, l, ofShares{}.display(pt))})
 		}
 	}
 	slices.SortStableFunc(p.Dots, func(a, b svgDot) int { return cmp.Compare(a.X, b.X) })
