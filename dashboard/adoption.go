@@ -85,100 +85,126 @@ func newestFirst(a, b string) int {
 	return compareVersions(b, a)
 }
 
-// adoption computes the version adoption points for s.
+// adoption computes the version adoption points for s: per week, each
+// named release line, each line's named versions, and an "other" of the
+// rest.
 func (b builder) adoption(c *Chart, s store.Kind, weeks []census.Week) {
-	// The labels: every version and line of the period; in public only
-	// those that some week has k clusters of.
-	most := map[string]int{}
-	mostLine := map[string]int{}
-	for _, w := range weeks {
-		if counts := w.Counts[s]; counts != nil {
-			versions, lines := splitVersions(counts.Values[facts.Version])
-			for v, n := range versions {
-				most[v] = max(most[v], n)
-			}
-			for l, n := range lines {
-				mostLine[l] = max(mostLine[l], n)
-			}
-		}
-	}
-	named := func(m map[string]int) []string {
-		var out []string
-		for v, n := range m {
-			if !b.hide || int64(n) >= b.k {
-				out = append(out, v)
-			}
-		}
-		slices.SortFunc(out, newestFirst)
-		return out
-	}
-	versions, lines := named(most), named(mostLine)
+	versions, lines := b.adoptionLabels(weeks, s)
 	for _, w := range weeks {
 		if w.To.Before(b.in.first) {
 			continue // nothing is drawn before the first report
 		}
-		counts := w.Counts[s]
-		var active int64
-		var weekVersions, weekLines map[string]int
-		if counts != nil {
-			active = int64(counts.Active)
-			weekVersions, weekLines = splitVersions(counts.Values[facts.Version])
-		}
-		partial := !w.Monday.AddDate(0, 0, 6).Before(b.in.today)
-		add := func(group, label string, n int64, v disclosure.Verdict) {
-			p := b.sharePoint(s, group, label, n, active, v)
-			p.Day, p.Partial = dayKey(w.Monday), partial
-			c.Points = append(c.Points, p)
-		}
-		// The lines, of the week's active clusters.
-		lineTable, lineOther := namedTable(lines, weekLines, active)
-		lineVerdicts := b.protect(lineTable).Cells
-		// Every version, of the week's active clusters.
-		versionTable, versionOther := namedTable(versions, weekVersions, active)
-		versionVerdicts := b.protect(versionTable).Cells
-		// Each line's versions, of the line's clusters.
-		for i, l := range lines {
-			add("", l, int64(weekLines[l]), lineVerdicts[i])
-			var idx []int
-			t := disclosure.Table{Total: int64(weekLines[l]), Partition: true}
-			var unnamed int64
+		b.adoptionWeek(c, s, w, versions, lines)
+	}
+}
+
+// adoptionLabels lists the versions and lines of the period, newest
+// first; in public only those that some week has k clusters of.
+func (b builder) adoptionLabels(weeks []census.Week, s store.Kind) (versions, lines []string) {
+	most, mostLine := map[string]int{}, map[string]int{}
+	for _, w := range weeks {
+		if counts := w.Counts[s]; counts != nil {
+			weekVersions, weekLines := splitVersions(counts.Values[facts.Version])
 			for v, n := range weekVersions {
-				if releaseLine(v) == l && !slices.Contains(versions, v) {
-					unnamed += int64(n)
-				}
+				most[v] = max(most[v], n)
 			}
-			for vi, v := range versions {
-				if releaseLine(v) == l {
-					idx = append(idx, vi)
-					t.Cells = append(t.Cells, disclosure.Cell{N: int64(weekVersions[v])})
-				}
+			for l, n := range weekLines {
+				mostLine[l] = max(mostLine[l], n)
 			}
-			if unnamed > 0 {
-				t.Cells = append(t.Cells, disclosure.Cell{N: unnamed, Other: true})
-			}
-			inLine := b.protect(t).Cells
-			for j, vi := range idx {
-				v := worst(versionVerdicts[vi], inLine[j])
-				if lineVerdicts[i] != disclosure.Shown && v == disclosure.Shown {
-					// The line's versions would add up to the hidden line.
-					v = disclosure.Withheld
-				}
-				add(l, versions[vi], int64(weekVersions[versions[vi]]), v)
-			}
-		}
-		// Versions of lines left unnamed still count in the week's table.
-		for vi, v := range versions {
-			if !slices.Contains(lines, releaseLine(v)) {
-				add(releaseLine(v), v, int64(weekVersions[v]), worst(versionVerdicts[vi], disclosure.Withheld))
-			}
-		}
-		if lineOther > 0 {
-			add("", otherLabel, lineOther, lineVerdicts[len(lines)])
-		}
-		if versionOther > 0 {
-			add(otherLabel, otherLabel, versionOther, versionVerdicts[len(versions)])
 		}
 	}
+	return b.nameable(most), b.nameable(mostLine)
+}
+
+// nameable lists the values the view may name, given each one's most
+// clusters in a week: every one for the admin, those of k in public.
+func (b builder) nameable(most map[string]int) []string {
+	var out []string
+	for v, n := range most {
+		if !b.hide || int64(n) >= b.k {
+			out = append(out, v)
+		}
+	}
+	slices.SortFunc(out, newestFirst)
+	return out
+}
+
+// adoptionWeek adds one week's points for s: the named lines and
+// versions, each as a share of the week's active clusters.
+func (b builder) adoptionWeek(c *Chart, s store.Kind, w census.Week, versions, lines []string) {
+	var active int64
+	var weekVersions, weekLines map[string]int
+	if counts := w.Counts[s]; counts != nil {
+		active = int64(counts.Active)
+		weekVersions, weekLines = splitVersions(counts.Values[facts.Version])
+	}
+	partial := !w.Monday.AddDate(0, 0, 6).Before(b.in.today)
+	add := func(group, label string, n int64, v disclosure.Verdict) {
+		p := b.sharePoint(s, group, label, n, active, v)
+		p.Day, p.Partial = dayKey(w.Monday), partial
+		c.Points = append(c.Points, p)
+	}
+	// The lines, and every version, of the week's active clusters.
+	lineTable, lineOther := namedTable(lines, weekLines, active)
+	lineVerdicts := b.protect(lineTable).Cells
+	versionTable, versionOther := namedTable(versions, weekVersions, active)
+	versionVerdicts := b.protect(versionTable).Cells
+	for i, l := range lines {
+		add("", l, int64(weekLines[l]), lineVerdicts[i])
+		idx := versionsOfLine(l, versions)
+		inLine := b.protect(lineTableOf(l, idx, versions, weekVersions, weekLines)).Cells
+		for j, vi := range idx {
+			v := worst(versionVerdicts[vi], inLine[j])
+			if lineVerdicts[i] != disclosure.Shown && v == disclosure.Shown {
+				v = disclosure.Withheld // the line's versions would add up to the hidden line
+			}
+			add(l, versions[vi], int64(weekVersions[versions[vi]]), v)
+		}
+	}
+	// Versions of lines left unnamed still count in the week's table.
+	for vi, v := range versions {
+		if !slices.Contains(lines, releaseLine(v)) {
+			add(releaseLine(v), v, int64(weekVersions[v]), worst(versionVerdicts[vi], disclosure.Withheld))
+		}
+	}
+	if lineOther > 0 {
+		add("", otherLabel, lineOther, lineVerdicts[len(lines)])
+	}
+	if versionOther > 0 {
+		add(otherLabel, otherLabel, versionOther, versionVerdicts[len(versions)])
+	}
+}
+
+// versionsOfLine lists the indexes of the line's versions among versions.
+func versionsOfLine(line string, versions []string) []int {
+	var idx []int
+	for vi, v := range versions {
+		if releaseLine(v) == line {
+			idx = append(idx, vi)
+		}
+	}
+	return idx
+}
+
+// lineTableOf is a line's table of the week: its named versions (idx,
+// among versions) and an "other" of its unnamed ones, out of the line's
+// clusters. A version hidden by it or by the week's table of every
+// version is hidden.
+func lineTableOf(line string, idx []int, versions []string, weekVersions, weekLines map[string]int) disclosure.Table {
+	t := disclosure.Table{Total: int64(weekLines[line]), Partition: true}
+	for _, vi := range idx {
+		t.Cells = append(t.Cells, disclosure.Cell{N: int64(weekVersions[versions[vi]])})
+	}
+	var unnamed int64
+	for v, n := range weekVersions {
+		if releaseLine(v) == line && !slices.Contains(versions, v) {
+			unnamed += int64(n)
+		}
+	}
+	if unnamed > 0 {
+		t.Cells = append(t.Cells, disclosure.Cell{N: unnamed, Other: true})
+	}
+	return t
 }
 
 // worst is the verdict that hides more.
