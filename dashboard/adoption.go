@@ -220,27 +220,7 @@ func worst(a, b disclosure.Verdict) disclosure.Verdict {
 // fixed, its name at its end), and a table of the lines with their
 // versions under them.
 func adoptionView(c Chart) ([]legendItem, []panel, table) {
-	var lines []string
-	versionsOf := map[string][]string{}
-	for _, p := range c.Points {
-		if p.Group == "" {
-			if !slices.Contains(lines, p.Label) {
-				lines = append(lines, p.Label)
-			}
-		} else if !slices.Contains(versionsOf[p.Group], p.Label) {
-			versionsOf[p.Group] = append(versionsOf[p.Group], p.Label)
-		}
-	}
-	order := func(a, b string) int {
-		switch {
-		case a == otherLabel:
-			return 1
-		case b == otherLabel:
-			return -1
-		}
-		return newestFirst(a, b)
-	}
-	slices.SortFunc(lines, order)
+	lines, versionsOf := adoptionLines(c)
 	latest := ""
 	for _, l := range lines {
 		if _, _, ok := releaseNumbers(l); ok {
@@ -264,34 +244,69 @@ func adoptionView(c Chart) ([]legendItem, []panel, table) {
 			panels = append(panels, p)
 		}
 	}
-	// The table: per series, each line, then its versions.
-	t := table{Head: []tableCol{{Text: "week of"}}, Time: true}
-	type col struct{ series, group, label string }
-	var cols []col
-	t.Groups = []tableGroup{{Text: "", Span: 1}}
-	for _, s := range c.Series {
-		for _, l := range lines {
-			span := 1
-			cols = append(cols, col{s, "", l})
-			t.Head = append(t.Head, tableCol{Text: "all " + l, Series: s, Label: l})
-			vs := versionsOf[l]
-			slices.SortFunc(vs, order)
-			for _, v := range vs {
-				cols = append(cols, col{s, l, v})
-				t.Head = append(t.Head, tableCol{Text: v, Series: s, Label: v, Group: l})
-				span++
+	return legend, panels, adoptionTable(c, lines, versionsOf)
+}
+
+// adoptionLines lists the chart's lines, newest first ("other" last), and
+// the versions drawn of each line (or of a line left unnamed).
+func adoptionLines(c Chart) ([]string, map[string][]string) {
+	var lines []string
+	versionsOf := map[string][]string{}
+	for _, p := range c.Points {
+		if p.Group == "" {
+			if !slices.Contains(lines, p.Label) {
+				lines = append(lines, p.Label)
 			}
-			t.Groups = append(t.Groups, tableGroup{Text: s + " " + l, Span: span})
+		} else if !slices.Contains(versionsOf[p.Group], p.Label) {
+			versionsOf[p.Group] = append(versionsOf[p.Group], p.Label)
 		}
 	}
-	// Versions whose line is not named (public): after the lines.
-	for g, vs := range versionsOf {
+	slices.SortFunc(lines, otherLast)
+	for _, vs := range versionsOf {
+		slices.SortFunc(vs, otherLast)
+	}
+	return lines, versionsOf
+}
+
+// otherLast orders lines or versions newest first, "other" last.
+func otherLast(a, b string) int {
+	switch {
+	case a == otherLabel:
+		return 1
+	case b == otherLabel:
+		return -1
+	}
+	return newestFirst(a, b)
+}
+
+// adoptionCol is a column of the adoption table: a line's (no group) or
+// a version's.
+type adoptionCol struct{ series, group, label string }
+
+// adoptionTable has a row per week, newest first, and per series a column
+// per line followed by its versions; then the versions of lines left
+// unnamed (public).
+func adoptionTable(c Chart, lines []string, versionsOf map[string][]string) table {
+	t := table{Head: []tableCol{{Text: "week of"}}, Time: true, Groups: []tableGroup{{Text: "", Span: 1}}}
+	var cols []adoptionCol
+	for _, s := range c.Series {
+		for _, l := range lines {
+			cols = append(cols, adoptionCol{s, "", l})
+			t.Head = append(t.Head, tableCol{Text: "all " + l, Series: s, Label: l})
+			for _, v := range versionsOf[l] {
+				cols = append(cols, adoptionCol{s, l, v})
+				t.Head = append(t.Head, tableCol{Text: v, Series: s, Label: v, Group: l})
+			}
+			t.Groups = append(t.Groups, tableGroup{Text: s + " " + l, Span: 1 + len(versionsOf[l])})
+		}
+	}
+	for _, g := range sortedKeys(versionsOf) {
 		if slices.Contains(lines, g) {
 			continue
 		}
 		for _, s := range c.Series {
-			for _, v := range vs {
-				cols = append(cols, col{s, g, v})
+			for _, v := range versionsOf[g] {
+				cols = append(cols, adoptionCol{s, g, v})
 				t.Head = append(t.Head, tableCol{Text: v, Series: s, Label: v, Group: g})
 				t.Groups = append(t.Groups, tableGroup{Text: s + " " + g, Span: 1})
 			}
@@ -325,7 +340,7 @@ func adoptionView(c Chart) ([]legendItem, []panel, table) {
 		}
 		t.Rows = append(t.Rows, r)
 	}
-	return legend, panels, t
+	return t
 }
 
 // lineColor is a release line's colour; "other" is grey.
