@@ -4,7 +4,7 @@ package dashboard
 // nobody reported is shown as zero instead of being left out (the seed's
 // finding: "no user installation reported the LDAP backend of mod_vcard").
 // Derived from MongooseIM's config_metrics/1 implementations 3.6–6.8
-// (see metrics/erl/mim_metrics_mongooseim.erl) and the golden reports of
+// (see contract/erl/mim_metrics_mongooseim.erl) and the golden reports of
 // test/fixtures/*/expected.json.
 
 // knownBackends lists, per module, the backends MongooseIM can report for it;
