@@ -18,9 +18,11 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/dashboard"
 	"github.com/mim-metrics/mim-metrics/receiver"
 	"github.com/mim-metrics/mim-metrics/store"
+	"github.com/mim-metrics/mim-metrics/test/testkit"
 )
 
 // TestInCopy runs in the copy TestThrowawayMetric made: clusters send the
@@ -59,7 +61,8 @@ func TestInCopy(t *testing.T) {
 	ingest := httptest.NewServer(mux)
 	defer ingest.Close()
 	for i, v := range values {
-		post(t, ingest.URL, fmt.Sprintf("throwaway-cluster-%d", i), fmt.Sprintf("198.18.0.%d", i+1), reportOf(golden, v), now)
+		sender := testkit.GA4Sender{Base: ingest.URL, Property: "G-THROWAWAY", Secret: "throwaway-secret", Address: fmt.Sprintf("198.18.0.%d", i+1)}
+		sender.Send(t, fmt.Sprintf("throwaway-cluster-%d", i), reportOf(golden, v), now)
 	}
 	if err := rc.FlushCounts(ctx); err != nil {
 		t.Fatal(err)
@@ -158,8 +161,8 @@ func goldenEvents(t *testing.T) []map[string]any {
 
 // reportOf is the golden report with the metric's value v, or, for "",
 // as the version before 6.6.0 sends it: without the metric.
-func reportOf(golden []map[string]any, v string) []map[string]any {
-	var out []map[string]any
+func reportOf(golden []map[string]any, v string) []contract.Event {
+	var out []contract.Event
 	for _, e := range golden {
 		params, _ := e["params"].(map[string]any)
 		switch {
@@ -175,37 +178,9 @@ func reportOf(golden []map[string]any, v string) []map[string]any {
 			p["version"] = "6.5.0"
 			params = p
 		}
-		out = append(out, map[string]any{"name": e["name"], "params": params})
+		out = append(out, contract.Event{Name: e["name"].(string), Params: params})
 	}
 	return out
-}
-
-// post sends one cluster's report as a GA4 request from address, through
-// batches of at most 25 events.
-func post(t *testing.T, base, clientID, address string, events []map[string]any, at time.Time) {
-	for len(events) > 0 {
-		n := min(len(events), 25)
-		body, err := json.Marshal(map[string]any{"client_id": clientID, "timestamp_micros": at.UnixMicro(), "events": events[:n]})
-		if err != nil {
-			t.Fatal(err)
-		}
-		events = events[n:]
-		req, err := http.NewRequest("POST", base+"/mp/collect?measurement_id=G-THROWAWAY&api_secret=throwaway-secret", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Forwarded-For", address)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		answer, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			t.Fatalf("POST %s's report: %s %s", clientID, resp.Status, answer)
-		}
-	}
 }
 
 type chart struct {
