@@ -3,7 +3,8 @@
 // least once in the period, how many could report each dimension at all,
 // and how many were active. Each dimension's values are combined per
 // cluster by its rule (facts.Specs): a cluster counts once under the
-// largest bucket of a bucketed dimension, under every value of the others.
+// largest bucket of a bucketed dimension, under every value of the others
+// (and of a dimension that has no spec yet).
 package census
 
 import (
@@ -189,7 +190,14 @@ func newCounter(set store.RunSet, version string, only []string) *counter {
 			}
 			si, ok := specIndex[f.Dimension]
 			if !ok {
-				continue
+				if _, known := facts.SpecOf(f.Dimension); known || len(only) > 0 && !slices.Contains(only, f.Dimension) {
+					continue
+				}
+				// A dimension of no spec yet (a metric added before its
+				// rule): each value, covered by the clusters that stated one.
+				si = len(c.specs)
+				specIndex[f.Dimension] = si
+				c.specs = append(c.specs, facts.Spec{Name: f.Dimension, Combine: facts.EachValue})
 			}
 			key := facts.Fact{Dimension: f.Dimension, Value: f.Value}
 			n, seen := numbers[key]

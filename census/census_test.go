@@ -185,3 +185,35 @@ func TestWeeklyIsCountPerWeek(t *testing.T) {
 		t.Errorf("last week ends %s, want %s", last.To, to)
 	}
 }
+
+// A dimension facts has no spec of (a metric added before its rule) is
+// counted each value, covered by the clusters that stated one: counted by
+// Count, and by Weekly when asked for.
+func TestDimensionWithoutSpec(t *testing.T) {
+	const dim = "made_up_queue"
+	set := store.RunSet{Profiles: map[int64][]facts.Fact{
+		1: {{Dimension: facts.Version, Value: "6.5.0"}, {Dimension: dim, Value: "1-10"}},
+		2: {{Dimension: facts.Version, Value: "6.5.0"}, {Dimension: dim, Value: "1-10"}, {Dimension: dim, Value: "11+"}},
+		3: {{Dimension: facts.Version, Value: "6.2.1"}},
+	}, Runs: []store.Run{
+		{Property: "P", ClientID: "a", Kind: store.Production, First: day(0), Last: day(3), Profile: 1},
+		{Property: "P", ClientID: "a", Kind: store.Production, First: day(4), Last: day(5), Profile: 2},
+		{Property: "P", ClientID: "b", Kind: store.Production, First: day(0), Last: day(5), Profile: 1},
+		{Property: "P", ClientID: "c", Kind: store.Production, First: day(0), Last: day(5), Profile: 3},
+	}}
+	c := Count(set, Query{From: day(0), To: day(6)})[store.Production]
+	if c.Active != 3 || c.Covered[dim] != 2 || c.Value(dim, "1-10") != 2 || c.Value(dim, "11+") != 1 {
+		t.Errorf("counts %+v: want 3 active, 2 covered, 2 under 1-10 and 1 under 11+", c)
+	}
+	w := Weekly(set, day(0), day(6), "", dim)
+	var under11 int
+	for _, week := range w {
+		under11 = max(under11, week.Counts[store.Production].Value(dim, "11+"))
+	}
+	if under11 != 1 {
+		t.Errorf("weeks %+v: want a week with 1 cluster under 11+", w)
+	}
+	if w := Weekly(set, day(0), day(6), "", facts.Module); w[0].Counts[store.Production].Values[dim] != nil {
+		t.Errorf("Weekly of another dimension counted %s", dim)
+	}
+}

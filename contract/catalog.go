@@ -53,6 +53,10 @@ type EventSpec struct {
 	// Flags: the event has a param for each item enabled (of Params), its
 	// value "enabled".
 	Flags bool
+	// Dimension is the receiver's dimension the event states by itself
+	// (its number, its value or its flags' names); empty for the events
+	// package facts reads by hand (module_with_opt, cluster...).
+	Dimension string
 }
 
 // Range is the plausible values of a number param, Min to Max included.

@@ -84,8 +84,8 @@ var (
 // and the catalog's rules (its params, numbers in their declared ranges,
 // atoms, the cluster's version and uptime), and returns it with its
 // params in the catalog's types: int64 numbers, strings. Param values
-// come as decoded by encoding/json with UseNumber (json.Number), as
-// int64, or, when text is true, as strings (UA hits carry every value as
+// come as decoded by encoding/json (json.Number, or a float64 that is a
+// whole number), as Go integers, or, when text is true, as strings (UA hits carry every value as
 // text).
 func Check(name string, params map[string]any, text bool) (Event, *Rejection) {
 	if err := CheckGA4Name(name); err != nil {
@@ -151,6 +151,11 @@ func typedValue(event, param string, v any, number, text bool) (any, *Rejection)
 			n, err = strconv.ParseInt(v, 10, 64)
 		case int64:
 			n = v
+		case int, float64:
+			var ok bool
+			if n, ok = Int(v); !ok {
+				return nil, Reject(ReasonWrongType, field, "event %q: param %q must be an integer, got %v", event, param, v)
+			}
 		default:
 			return nil, Reject(ReasonWrongType, field, "event %q: param %q must be an integer, got %s", event, param, typeName(v))
 		}

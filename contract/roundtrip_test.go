@@ -23,10 +23,10 @@ func withDeclared(t *testing.T, src string) []EventSpec {
 		}
 		added = append(added, d)
 	}
-	saved, savedRules := catalog, rules
+	saved, savedRules, savedDimensions := catalog, rules, dimensions
 	catalog = buildCatalog(mongooseIMDeclarations, ejabberdDeclarations, added)
-	rules = buildRules(catalog)
-	t.Cleanup(func() { catalog, rules = saved, savedRules })
+	rules, dimensions = buildRules(catalog), buildDimensions(catalog)
+	t.Cleanup(func() { catalog, rules, dimensions = saved, savedRules, savedDimensions })
 	return Catalog()
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mim-metrics/mim-metrics/census"
 	"github.com/mim-metrics/mim-metrics/disclosure"
 	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/store"
@@ -84,100 +85,126 @@ func newestFirst(a, b string) int {
 	return compareVersions(b, a)
 }
 
-// adoption computes the version adoption points for s.
-func (b builder) adoption(c *Chart, s store.Kind) {
-	// The labels: every version and line of the period; in public only
-	// those that some week has k clusters of.
-	most := map[string]int{}
-	mostLine := map[string]int{}
-	for _, w := range b.in.weeks {
+// adoption computes the version adoption points for s: per week, each
+// named release line, each line's named versions, and an "other" of the
+// rest.
+func (b builder) adoption(c *Chart, s store.Kind, weeks []census.Week) {
+	versions, lines := b.adoptionLabels(weeks, s)
+	for _, w := range weeks {
+		if w.To.Before(b.in.first) {
+			continue // nothing is drawn before the first report
+		}
+		b.adoptionWeek(c, s, w, versions, lines)
+	}
+}
+
+// adoptionLabels lists the versions and lines of the period, newest
+// first; in public only those that some week has k clusters of.
+func (b builder) adoptionLabels(weeks []census.Week, s store.Kind) (versions, lines []string) {
+	most, mostLine := map[string]int{}, map[string]int{}
+	for _, w := range weeks {
 		if counts := w.Counts[s]; counts != nil {
-			versions, lines := splitVersions(counts.Values[facts.Version])
-			for v, n := range versions {
+			weekVersions, weekLines := splitVersions(counts.Values[facts.Version])
+			for v, n := range weekVersions {
 				most[v] = max(most[v], n)
 			}
-			for l, n := range lines {
+			for l, n := range weekLines {
 				mostLine[l] = max(mostLine[l], n)
 			}
 		}
 	}
-	named := func(m map[string]int) []string {
-		var out []string
-		for v, n := range m {
-			if !b.hide || int64(n) >= b.k {
-				out = append(out, v)
-			}
-		}
-		slices.SortFunc(out, newestFirst)
-		return out
-	}
-	versions, lines := named(most), named(mostLine)
-	for _, w := range b.in.weeks {
-		if w.To.Before(b.in.first) {
-			continue // nothing is drawn before the first report
-		}
-		counts := w.Counts[s]
-		var active int64
-		var weekVersions, weekLines map[string]int
-		if counts != nil {
-			active = int64(counts.Active)
-			weekVersions, weekLines = splitVersions(counts.Values[facts.Version])
-		}
-		partial := !w.Monday.AddDate(0, 0, 6).Before(b.in.today)
-		add := func(group, label string, n int64, v disclosure.Verdict) {
-			p := b.sharePoint(s, group, label, n, active, v)
-			p.Day, p.Partial = dayKey(w.Monday), partial
-			c.Points = append(c.Points, p)
-		}
-		// The lines, of the week's active clusters.
-		lineTable, lineOther := namedTable(lines, weekLines, active)
-		lineVerdicts := b.protect(lineTable).Cells
-		// Every version, of the week's active clusters.
-		versionTable, versionOther := namedTable(versions, weekVersions, active)
-		versionVerdicts := b.protect(versionTable).Cells
-		// Each line's versions, of the line's clusters.
-		for i, l := range lines {
-			add("", l, int64(weekLines[l]), lineVerdicts[i])
-			var idx []int
-			t := disclosure.Table{Total: int64(weekLines[l]), Partition: true}
-			var unnamed int64
-			for v, n := range weekVersions {
-				if releaseLine(v) == l && !slices.Contains(versions, v) {
-					unnamed += int64(n)
-				}
-			}
-			for vi, v := range versions {
-				if releaseLine(v) == l {
-					idx = append(idx, vi)
-					t.Cells = append(t.Cells, disclosure.Cell{N: int64(weekVersions[v])})
-				}
-			}
-			if unnamed > 0 {
-				t.Cells = append(t.Cells, disclosure.Cell{N: unnamed, Other: true})
-			}
-			inLine := b.protect(t).Cells
-			for j, vi := range idx {
-				v := worst(versionVerdicts[vi], inLine[j])
-				if lineVerdicts[i] != disclosure.Shown && v == disclosure.Shown {
-					// The line's versions would add up to the hidden line.
-					v = disclosure.Withheld
-				}
-				add(l, versions[vi], int64(weekVersions[versions[vi]]), v)
-			}
-		}
-		// Versions of lines left unnamed still count in the week's table.
-		for vi, v := range versions {
-			if !slices.Contains(lines, releaseLine(v)) {
-				add(releaseLine(v), v, int64(weekVersions[v]), worst(versionVerdicts[vi], disclosure.Withheld))
-			}
-		}
-		if lineOther > 0 {
-			add("", otherLabel, lineOther, lineVerdicts[len(lines)])
-		}
-		if versionOther > 0 {
-			add(otherLabel, otherLabel, versionOther, versionVerdicts[len(versions)])
+	return b.nameable(most), b.nameable(mostLine)
+}
+
+// nameable lists the values the view may name, given each one's most
+// clusters in a week: every one for the admin, those of k in public.
+func (b builder) nameable(most map[string]int) []string {
+	var out []string
+	for v, n := range most {
+		if !b.hide || int64(n) >= b.k {
+			out = append(out, v)
 		}
 	}
+	slices.SortFunc(out, newestFirst)
+	return out
+}
+
+// adoptionWeek adds one week's points for s: the named lines and
+// versions, each as a share of the week's active clusters.
+func (b builder) adoptionWeek(c *Chart, s store.Kind, w census.Week, versions, lines []string) {
+	var active int64
+	var weekVersions, weekLines map[string]int
+	if counts := w.Counts[s]; counts != nil {
+		active = int64(counts.Active)
+		weekVersions, weekLines = splitVersions(counts.Values[facts.Version])
+	}
+	partial := !w.Monday.AddDate(0, 0, 6).Before(b.in.today)
+	add := func(group, label string, n int64, v disclosure.Verdict) {
+		p := b.sharePoint(s, group, label, n, active, v)
+		p.Day, p.Partial = dayKey(w.Monday), partial
+		c.Points = append(c.Points, p)
+	}
+	// The lines, and every version, of the week's active clusters.
+	lineTable, lineOther := namedTable(lines, weekLines, active)
+	lineVerdicts := b.protect(lineTable).Cells
+	versionTable, versionOther := namedTable(versions, weekVersions, active)
+	versionVerdicts := b.protect(versionTable).Cells
+	for i, l := range lines {
+		add("", l, int64(weekLines[l]), lineVerdicts[i])
+		idx := versionsOfLine(l, versions)
+		inLine := b.protect(lineTableOf(l, idx, versions, weekVersions, weekLines)).Cells
+		for j, vi := range idx {
+			v := worst(versionVerdicts[vi], inLine[j])
+			if lineVerdicts[i] != disclosure.Shown && v == disclosure.Shown {
+				v = disclosure.Withheld // the line's versions would add up to the hidden line
+			}
+			add(l, versions[vi], int64(weekVersions[versions[vi]]), v)
+		}
+	}
+	// Versions of lines left unnamed still count in the week's table.
+	for vi, v := range versions {
+		if !slices.Contains(lines, releaseLine(v)) {
+			add(releaseLine(v), v, int64(weekVersions[v]), worst(versionVerdicts[vi], disclosure.Withheld))
+		}
+	}
+	if lineOther > 0 {
+		add("", otherLabel, lineOther, lineVerdicts[len(lines)])
+	}
+	if versionOther > 0 {
+		add(otherLabel, otherLabel, versionOther, versionVerdicts[len(versions)])
+	}
+}
+
+// versionsOfLine lists the indexes of the line's versions among versions.
+func versionsOfLine(line string, versions []string) []int {
+	var idx []int
+	for vi, v := range versions {
+		if releaseLine(v) == line {
+			idx = append(idx, vi)
+		}
+	}
+	return idx
+}
+
+// lineTableOf is a line's table of the week: its named versions (idx,
+// among versions) and an "other" of its unnamed ones, out of the line's
+// clusters. A version hidden by it or by the week's table of every
+// version is hidden.
+func lineTableOf(line string, idx []int, versions []string, weekVersions, weekLines map[string]int) disclosure.Table {
+	t := disclosure.Table{Total: int64(weekLines[line]), Partition: true}
+	for _, vi := range idx {
+		t.Cells = append(t.Cells, disclosure.Cell{N: int64(weekVersions[versions[vi]])})
+	}
+	var unnamed int64
+	for v, n := range weekVersions {
+		if releaseLine(v) == line && !slices.Contains(versions, v) {
+			unnamed += int64(n)
+		}
+	}
+	if unnamed > 0 {
+		t.Cells = append(t.Cells, disclosure.Cell{N: unnamed, Other: true})
+	}
+	return t
 }
 
 // worst is the verdict that hides more.
@@ -193,27 +220,7 @@ func worst(a, b disclosure.Verdict) disclosure.Verdict {
 // fixed, its name at its end), and a table of the lines with their
 // versions under them.
 func adoptionView(c Chart) ([]legendItem, []panel, table) {
-	var lines []string
-	versionsOf := map[string][]string{}
-	for _, p := range c.Points {
-		if p.Group == "" {
-			if !slices.Contains(lines, p.Label) {
-				lines = append(lines, p.Label)
-			}
-		} else if !slices.Contains(versionsOf[p.Group], p.Label) {
-			versionsOf[p.Group] = append(versionsOf[p.Group], p.Label)
-		}
-	}
-	order := func(a, b string) int {
-		switch {
-		case a == otherLabel:
-			return 1
-		case b == otherLabel:
-			return -1
-		}
-		return newestFirst(a, b)
-	}
-	slices.SortFunc(lines, order)
+	lines, versionsOf := adoptionLines(c)
 	latest := ""
 	for _, l := range lines {
 		if _, _, ok := releaseNumbers(l); ok {
@@ -237,34 +244,69 @@ func adoptionView(c Chart) ([]legendItem, []panel, table) {
 			panels = append(panels, p)
 		}
 	}
-	// The table: per series, each line, then its versions.
-	t := table{Head: []tableCol{{Text: "week of"}}, Time: true}
-	type col struct{ series, group, label string }
-	var cols []col
-	t.Groups = []tableGroup{{Text: "", Span: 1}}
-	for _, s := range c.Series {
-		for _, l := range lines {
-			span := 1
-			cols = append(cols, col{s, "", l})
-			t.Head = append(t.Head, tableCol{Text: "all " + l, Series: s, Label: l})
-			vs := versionsOf[l]
-			slices.SortFunc(vs, order)
-			for _, v := range vs {
-				cols = append(cols, col{s, l, v})
-				t.Head = append(t.Head, tableCol{Text: v, Series: s, Label: v, Group: l})
-				span++
+	return legend, panels, adoptionTable(c, lines, versionsOf)
+}
+
+// adoptionLines lists the chart's lines, newest first ("other" last), and
+// the versions drawn of each line (or of a line left unnamed).
+func adoptionLines(c Chart) ([]string, map[string][]string) {
+	var lines []string
+	versionsOf := map[string][]string{}
+	for _, p := range c.Points {
+		if p.Group == "" {
+			if !slices.Contains(lines, p.Label) {
+				lines = append(lines, p.Label)
 			}
-			t.Groups = append(t.Groups, tableGroup{Text: s + " " + l, Span: span})
+		} else if !slices.Contains(versionsOf[p.Group], p.Label) {
+			versionsOf[p.Group] = append(versionsOf[p.Group], p.Label)
 		}
 	}
-	// Versions whose line is not named (public): after the lines.
-	for g, vs := range versionsOf {
+	slices.SortFunc(lines, otherLast)
+	for _, vs := range versionsOf {
+		slices.SortFunc(vs, otherLast)
+	}
+	return lines, versionsOf
+}
+
+// otherLast orders lines or versions newest first, "other" last.
+func otherLast(a, b string) int {
+	switch {
+	case a == otherLabel:
+		return 1
+	case b == otherLabel:
+		return -1
+	}
+	return newestFirst(a, b)
+}
+
+// adoptionCol is a column of the adoption table: a line's (no group) or
+// a version's.
+type adoptionCol struct{ series, group, label string }
+
+// adoptionTable has a row per week, newest first, and per series a column
+// per line followed by its versions; then the versions of lines left
+// unnamed (public).
+func adoptionTable(c Chart, lines []string, versionsOf map[string][]string) table {
+	t := table{Head: []tableCol{{Text: "week of"}}, Time: true, Groups: []tableGroup{{Text: "", Span: 1}}}
+	var cols []adoptionCol
+	for _, s := range c.Series {
+		for _, l := range lines {
+			cols = append(cols, adoptionCol{s, "", l})
+			t.Head = append(t.Head, tableCol{Text: "all " + l, Series: s, Label: l})
+			for _, v := range versionsOf[l] {
+				cols = append(cols, adoptionCol{s, l, v})
+				t.Head = append(t.Head, tableCol{Text: v, Series: s, Label: v, Group: l})
+			}
+			t.Groups = append(t.Groups, tableGroup{Text: s + " " + l, Span: 1 + len(versionsOf[l])})
+		}
+	}
+	for _, g := range sortedKeys(versionsOf) {
 		if slices.Contains(lines, g) {
 			continue
 		}
 		for _, s := range c.Series {
-			for _, v := range vs {
-				cols = append(cols, col{s, g, v})
+			for _, v := range versionsOf[g] {
+				cols = append(cols, adoptionCol{s, g, v})
 				t.Head = append(t.Head, tableCol{Text: v, Series: s, Label: v, Group: g})
 				t.Groups = append(t.Groups, tableGroup{Text: s + " " + g, Span: 1})
 			}
@@ -292,13 +334,13 @@ func adoptionView(c Chart) ([]legendItem, []panel, table) {
 			pt, ok := cells[key{d, cl.series, cl.group, cl.label}]
 			cell := tableCell{Point: pt, Has: ok && pt.Hidden == "", Text: "–"}
 			if ok {
-				cell.Text = display(weekly, pt)
+				cell.Text = ofShares{}.display(pt)
 			}
 			r.Cells = append(r.Cells, cell)
 		}
 		t.Rows = append(t.Rows, r)
 	}
-	return legend, panels, t
+	return t
 }
 
 // lineColor is a release line's colour; "other" is grey.
@@ -420,7 +462,7 @@ func adoptionPanel(c Chart, series string, lines []string, latest string, l layo
 				below = tops[bi-1][di]
 			}
 			p.Dots = append(p.Dots, svgDot{X: area.x(di, len(days)), Y: yOf((tops[bi][di] + below) / 2), Color: lineColor(l), Point: pt,
-				Tip: fmt.Sprintf("%s week of %s, %s: %s", series, d, l, display(weekly, pt))})
+				Tip: fmt.Sprintf("%s week of %s, %s: %s", series, d, l, ofShares{}.display(pt))})
 		}
 	}
 	slices.SortStableFunc(p.Dots, func(a, b svgDot) int { return cmp.Compare(a.X, b.X) })

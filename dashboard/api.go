@@ -48,7 +48,7 @@ func (d *dashboard) api(w http.ResponseWriter, r *http.Request) {
 	} else {
 		name = strings.TrimSuffix(name, ".json")
 	}
-	def, ok := chartByID(name)
+	def, ok := findChart(d.charts, name)
 	sub, src, isDrill, problem := drillOfAPI(name, r.URL.Query())
 	if problem != "" {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": problem})
@@ -164,8 +164,8 @@ func (d *dashboard) apiIndex(w http.ResponseWriter, r *http.Request) {
 		SVG   string `json:"svg"`
 	}
 	var list []entry
-	for _, c := range charts {
-		list = append(list, entry{c.ID, c.Title, string(c.Type), "/api/v1/" + c.ID + ".json", "/api/v1/" + c.ID + ".csv", "/api/v1/" + c.ID + ".svg"})
+	for _, c := range d.charts {
+		list = append(list, entry{c.ID, c.Title, c.Kind.name(), "/api/v1/" + c.ID + ".json", "/api/v1/" + c.ID + ".csv", "/api/v1/" + c.ID + ".svg"})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"charts": list,
@@ -227,11 +227,11 @@ func drillOfAPI(name string, q url.Values) (sub subject, src drillSource, ok boo
 }
 
 // chartOf finds one of a subject's charts.
-func chartOf(sub subject, id string) (chartDef, bool) {
-	for _, c := range sub.Charts {
-		if c.ID == id {
-			return c, true
-		}
-	}
-	return chartDef{}, false
+func chartOf(sub subject, id string) (ChartDef, bool) { return findChart(sub.Charts, id) }
+
+// isDrillChart says whether id names a drill-down page's chart.
+func isDrillChart(id string) bool {
+	_, module := moduleChartByID(id)
+	_, feature := featureChartByID(id)
+	return module || feature
 }

@@ -21,8 +21,10 @@ func yearOfRuns() (store.RunSet, []store.RollupRow) {
 		for m, bes := range knownBackends {
 			f = append(f, facts.Fact{Dimension: facts.Module, Value: m}, facts.Fact{Dimension: facts.ModuleBackend, Value: m + "/" + bes[int(p)%len(bes)]})
 		}
-		for dim, vals := range knownValues {
-			f = append(f, facts.Fact{Dimension: dim, Value: vals[int(p)%len(vals)]})
+		for _, def := range builtinCharts {
+			if vals := def.Known; vals != nil {
+				f = append(f, facts.Fact{Dimension: def.Dimension, Value: vals[int(p)%len(vals)]})
+			}
 		}
 		set.Profiles[p] = f
 	}
@@ -52,16 +54,13 @@ func BenchmarkPages(b *testing.B) {
 	d := New(nil, Options{Now: func() time.Time { return testToday }}).(*dashboard)
 	set, rows := yearOfRuns()
 	f, _ := parseFilter(map[string][]string{"period": {"365"}}, testToday)
+	pages := pagesOf(builtinCharts)
 	for _, pg := range pages {
-		var defs []chartDef
-		for _, id := range pg.Charts {
-			def, _ := chartByID(id)
-			defs = append(defs, def)
-		}
+		defs := pg.Charts
 		b.Run(pg.Title, func(b *testing.B) {
 			var size int
 			for b.Loop() {
-				bl := builder{in: newPageInput(f, testToday, set, rows, defs), hide: true, k: 5}
+				bl := builder{in: newPageInput(f, testToday, set, rows, defs, 5), hide: true, k: 5}
 				data := pageData{base: base{Title: pg.Title, Path: pg.Path, Pages: pages, Filter: f, Periods: periods}}
 				for _, def := range defs {
 					data.Charts = append(data.Charts, newChartView(bl.build(def), ""))

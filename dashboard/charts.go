@@ -1,649 +1,210 @@
 package dashboard
 
 import (
-	"cmp"
-	"math"
+	"fmt"
+	"html/template"
 	"slices"
-	"strconv"
-	"strings"
-	"time"
 
-	"github.com/mim-metrics/mim-metrics/census"
-	"github.com/mim-metrics/mim-metrics/disclosure"
 	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/store"
 )
 
-// chartType says what a chart's numbers are.
-type chartType string
+// ChartDef declares one chart: everything the dashboard needs to count it,
+// draw it on its page, serve it at /api/v1/{ID}.json (.csv, .svg) and
+// explain it on /methodology. A chart is one declaration: the built-in
+// ones are the list below; Options.Charts adds more.
+type ChartDef struct {
+	// ID names the chart in its API's URL and its page's anchor.
+	ID string
+	// Page is the page that draws it, after the page's built-in charts.
+	Page  Page
+	Title string
+	// About says in a sentence what is counted (drawn under the title).
+	About string
+	// Dimension is the facts dimension counted (facts.Module...), or one
+	// of the store's roll-ups that facts has no spec of yet.
+	Dimension string
+	// Kind is what the numbers are: Shares, Weekly, Daily or Sums.
+	Kind Kind
+	// Known lists the values drawn (as 0) even when no cluster reported
+	// them, in their order; nil: a bucketed dimension's buckets.
+	Known []string
+	// Empty, when set, is shown instead of the chart when no cluster of
+	// the period reported the dimension.
+	Empty template.HTML
+	// Unit, when set, says what the numbers are instead of the kind's
+	// words.
+	Unit string
+	// Partition: the values (with "not reported") add up to the clusters,
+	// or nearly so (a cluster from two countries), so the public view
+	// withholds more of a table. A bucketed dimension always is.
+	Partition bool
+	// OfActive: shares of every active cluster, not of those that could
+	// report the dimension (every version reports it).
+	OfActive bool
 
+	// link is where a row of its table leads (a module's page, a feature
+	// value's); nil: nowhere.
+	link func(rk rowKey, query string) string
+	// drill fills a drill-down page's chart (module.go, feature.go).
+	drill func(m *drillInput, c *Chart, s store.Kind)
+}
+
+// Page is one page of charts, named by its path.
+type Page string
+
+// The pages of charts.
 const (
-	// shares: per value, the distinct clusters that reported it at least
-	// once in the period, and their share of the chart's base.
-	shares chartType = "shares"
-	// daily: per value and day, the day's distinct clusters.
-	daily chartType = "daily"
-	// weekly: per value and ISO week, the week's distinct clusters and
-	// their share of the week's active clusters.
-	weekly chartType = "weekly"
-	// sums: per value and day, the sum of the amounts (stanza increments).
-	sums chartType = "sums"
+	ModulesPage   Page = "/"
+	ClustersPage  Page = "/clusters"
+	ShapePage     Page = "/shape"
+	FeaturesPage  Page = "/features"
+	TrafficPage   Page = "/traffic"
+	GeographyPage Page = "/geography"
 )
 
-// unit says, in words, what a chart type's numbers are (the API's "unit").
-func (t chartType) unit() string {
-	switch t {
-	case shares:
-		return "distinct clusters that reported the value at least once in the period, and their share of the base"
-	case daily:
-		return "distinct clusters per day"
-	case weekly:
-		return "distinct clusters per ISO week (Monday to Sunday), and their share of the week's active clusters"
-	case sums:
-		return "stanzas per day: the sum of the increments the clusters reported that day"
-	}
-	return ""
+// pageDef is one page: its title, and its charts (those that name it).
+type pageDef struct {
+	Path   string
+	Title  string
+	Charts []ChartDef
 }
 
-// otherLabel stands, in the public view, for the rare values of no known
-// name; it is never counted.
-const otherLabel = "other"
-
-// notReportedLabel is the part of a chart's clusters whose versions could
-// not report its dimension.
-const notReportedLabel = "not reported"
-
-// chartDef is one chart: what it counts and how.
-type chartDef struct {
-	ID        string
-	Title     string
-	About     string
-	Dimension string
-	Type      chartType
-	// Grouped: values are "group/label" (module/backend), drawn per group,
-	// each group's shares of the clusters that run the module.
-	Grouped bool
+type pageTitle struct {
+	Page  Page
+	Title string
 }
 
-// charts lists every chart, by id.
-var charts = []chartDef{
-	{ID: "backends", Title: "Backends per module", Dimension: facts.ModuleBackend, Type: shares, Grouped: true,
+// pageTitles names the pages, in the order of the menu.
+var pageTitles = []pageTitle{
+	{ModulesPage, "Modules"},
+	{ClustersPage, "Clusters"},
+	{ShapePage, "Cluster shape"},
+	{FeaturesPage, "Features"},
+	{TrafficPage, "Traffic"},
+	{GeographyPage, "Geography"},
+}
+
+// The built-in charts, in the order their pages draw them.
+var builtinCharts = []ChartDef{
+	{ID: "backends", Page: ModulesPage, Title: "Backends per module", Dimension: facts.ModuleBackend, Kind: backendShares, link: linkModuleOfGroup,
 		About: "Per module, the clusters that reported each backend, as a share of the clusters that run the module; a cluster with two backends counts under both. A known backend nobody reported is shown as 0."},
-	{ID: "modules", Title: "Modules", Dimension: facts.Module, Type: shares,
+	{ID: "modules", Page: ModulesPage, Title: "Modules", Dimension: facts.Module, Kind: Shares, OfActive: true, link: linkModule,
 		About: "The clusters that run each module, as a share of the active clusters."},
-	{ID: "active", Title: "Active clusters per day", Dimension: facts.Clusters, Type: daily,
+	{ID: "active", Page: ClustersPage, Title: "Active clusters per day", Dimension: facts.Clusters, Kind: activeDaily,
+		Known: []string{facts.ClustersNew, facts.ClustersReturning},
 		About: "Distinct clusters that reported each day: new (first seen that day) and returning; together, the day's active clusters."},
-	{ID: "versions", Title: "Version adoption", Dimension: facts.Version, Type: weekly,
+	{ID: "versions", Page: ClustersPage, Title: "Version adoption", Dimension: facts.Version, Kind: adoptionWeekly,
 		About: "Per ISO week, the clusters that ran each release line (6.5 is 6.5.0, 6.5.1, …) and each version, as a share of the week's active clusters; a cluster upgraded during the week counts under both versions (the stack is then scaled to 100 %). Each line keeps its colour whatever the period."},
-	{ID: "support", Title: "Clusters on a supported or an older line", Dimension: supportDimension, Type: weekly,
+	{ID: "support", Page: ClustersPage, Title: "Clusters on a supported or an older line", Dimension: supportDimension, Kind: supportWeekly,
+		Known: []string{supportedLabel, olderLabel},
 		About: "Per ISO week, the clusters that ran a version of a supported release line (the newest two lines that at least K clusters ran in the period, named in the unit), and those that ran any other version, as a share of the week's active clusters; a cluster that upgraded during the week counts under both."},
-	{ID: "nodes", Title: "Nodes per cluster", Dimension: facts.NodeNumber, Type: shares},
-	{ID: "hosts", Title: "Hosts (host types) per cluster", Dimension: facts.Hosts, Type: shares},
-	{ID: "domains", Title: "Domains per cluster", Dimension: facts.Domains, Type: shares},
-	{ID: "config-type", Title: "Configuration file type", Dimension: facts.ConfigType, Type: shares},
-	{ID: "custom-modules", Title: "Clusters with custom modules", Dimension: facts.CustomModules, Type: shares},
-	{ID: "components", Title: "External components per cluster", Dimension: facts.Components, Type: shares},
-	{ID: "transports", Title: "Transports", Dimension: facts.Transport, Type: shares},
-	{ID: "http-apis", Title: "HTTP APIs", Dimension: facts.HTTPAPI, Type: shares},
-	{ID: "tls", Title: "TLS mode / library", Dimension: facts.TLS, Type: shares},
-	{ID: "pools", Title: "Outgoing pool types", Dimension: facts.Pool, Type: shares},
-	{ID: "stanzas", Title: "Stanzas per day", Dimension: facts.Stanza, Type: sums,
+	{ID: "nodes", Page: ShapePage, Title: "Nodes per cluster", Dimension: facts.NodeNumber, Kind: Shares},
+	{ID: "hosts", Page: ShapePage, Title: "Hosts (host types) per cluster", Dimension: facts.Hosts, Kind: Shares},
+	{ID: "domains", Page: ShapePage, Title: "Domains per cluster", Dimension: facts.Domains, Kind: Shares},
+	{ID: "config-type", Page: ShapePage, Title: "Configuration file type", Dimension: facts.ConfigType, Kind: Shares},
+	{ID: "custom-modules", Page: ShapePage, Title: "Clusters with custom modules", Dimension: facts.CustomModules, Kind: Shares},
+	{ID: "components", Page: ShapePage, Title: "External components per cluster", Dimension: facts.Components, Kind: Shares},
+	{ID: "transports", Page: FeaturesPage, Title: "Transports", Dimension: facts.Transport, Kind: Shares, link: transportFeature.link,
+		Known: []string{"tcp", "mod_bosh", "mod_websockets", "mongoose_bosh_handler", "mongoose_websocket_handler"}},
+	{ID: "http-apis", Page: FeaturesPage, Title: "HTTP APIs", Dimension: facts.HTTPAPI, Kind: Shares, link: httpAPIFeature.link},
+	{ID: "tls", Page: FeaturesPage, Title: "TLS mode / library", Dimension: facts.TLS, Kind: Shares, link: tlsFeature.link,
+		Known: []string{"starttls/fast_tls", "starttls/just_tls", "starttls_required/fast_tls", "starttls_required/just_tls",
+			"tls/fast_tls", "tls/just_tls"}},
+	{ID: "pools", Page: FeaturesPage, Title: "Outgoing pool types", Dimension: facts.Pool, Kind: Shares, link: poolFeature.link,
+		Known: []string{"rdbms", "http", "redis", "rabbit", "cassandra", "elastic", "ldap"}},
+	{ID: "stanzas", Page: TrafficPage, Title: "Stanzas per day", Dimension: facts.Stanza, Kind: Sums,
+		Known: []string{"xmppMessageSent", "xmppMessageReceived", "xmppIqSent", "xmppIqReceived", "xmppPresenceSent", "xmppPresenceReceived"},
 		About: "Sum over clusters of the stanza counters' increments reported each day, per stanza type."},
-	{ID: "stanza-volume", Title: "Traffic per cluster", Dimension: facts.StanzaVolume, Type: shares,
+	{ID: "stanza-volume", Page: TrafficPage, Title: "Traffic per cluster", Dimension: facts.StanzaVolume, Kind: Shares,
 		About: "Clusters by the stanzas they counted on their busiest day of the period (all types and nodes summed)."},
-	{ID: "countries", Title: "Clusters per country", Dimension: facts.Country, Type: shares,
+	{ID: "countries", Page: GeographyPage, Title: "Clusters per country", Dimension: facts.Country, Kind: Shares, Partition: true,
+		Empty: "No country data: the receiver keeps a sender's country only when started with <code>--geoip-db FILE</code>.",
 		About: "Clusters per country of the sender (when the receiver has a GeoIP database); a cluster whose nodes report from two countries counts under both."},
 }
 
-// chartByID finds a chart definition.
-func chartByID(id string) (chartDef, bool) { return findChart(charts, id) }
-
-// findChart finds the chart of id among defs.
-func findChart(defs []chartDef, id string) (chartDef, bool) {
-	i := slices.IndexFunc(defs, func(c chartDef) bool { return c.ID == id })
-	if i < 0 {
-		return chartDef{}, false
+// known lists the values drawn even when no cluster reported them: the
+// declared ones, or a bucketed dimension's buckets.
+func (def ChartDef) known() []string {
+	if def.Known != nil {
+		return def.Known
 	}
-	return defs[i], true
+	if spec, ok := facts.SpecOf(def.Dimension); ok && spec.Combine == facts.LargestValue {
+		return spec.Values
+	}
+	return nil
 }
 
 // partition says whether the chart's values (with "not reported") add up
-// to its clusters: one value per cluster, or nearly so (a module's
-// backends, countries). The public view withholds more of such a table.
-func (def chartDef) partition() bool {
-	if def.Grouped || def.Dimension == facts.Country || def.Type == weekly || def.Type == daily {
+// to its clusters: one value per cluster, or nearly so. The public view
+// withholds more of such a table.
+func (def ChartDef) partition() bool {
+	if def.Partition || def.Kind.partition() {
 		return true
 	}
 	spec, ok := facts.SpecOf(def.Dimension)
 	return ok && spec.Combine == facts.LargestValue
 }
 
-// Point is one number of a chart, as the API gives it and the page draws it.
-type Point struct {
-	// Series is the property kind: production or ci.
-	Series string `json:"series"`
-	// Group is the module of a backend (backends chart only).
-	Group string `json:"group,omitempty"`
-	// Label is the dimension value, "other" or "not reported".
-	Label string `json:"label"`
-	// Day is the day (daily, sums) or the ISO week's Monday (weekly).
-	Day string `json:"day,omitempty"`
-	// Clusters is the distinct clusters: of the period (shares), the day
-	// (daily, sums: those that reported the sum) or the week (weekly).
-	Clusters int64 `json:"clusters"`
-	// Share is Clusters divided by the base (shares) or the week's active
-	// clusters (weekly).
-	Share float64 `json:"share"`
-	// Sum is the sum of the amounts (stanza increments).
-	Sum int64 `json:"sum,omitempty"`
-	// Hidden says why the numbers are not given: in the public view "fewer
-	// than K clusters" or "withheld" (so that a small number cannot be
-	// worked out from the others); "not reported" when no cluster of the
-	// series could report the value. Clusters, Share and Sum are then 0.
-	Hidden string `json:"hidden,omitempty"`
-	// Partial: the day or week is not over.
-	Partial bool `json:"partial,omitempty"`
+// unit says what the chart's numbers are.
+func (def ChartDef) unit() string {
+	if def.Unit != "" {
+		return def.Unit
+	}
+	return def.Kind.unit()
 }
 
-// Base is what one series' (and group's) shares are of.
-type Base struct {
-	Series string `json:"series"`
-	Group  string `json:"group,omitempty"`
-	// Of names the base: "active clusters", "clusters that run mod_vcard",
-	// "clusters that could report it".
-	Of string `json:"of"`
-	// Clusters is the base's distinct clusters in the period.
-	Clusters int64 `json:"clusters"`
-	// Active is the series' distinct active clusters in the period.
-	Active int64 `json:"active"`
-	// NotReported is the active clusters whose versions could not report
-	// the chart's dimension.
-	NotReported int64 `json:"not_reported"`
-	// Hidden and NotReportedHidden say why those are not given (public).
-	Hidden            string `json:"hidden,omitempty"`
-	NotReportedHidden string `json:"not_reported_hidden,omitempty"`
+// knownOfDimension lists the known values of a dimension as its first
+// chart declares them (a feature page's value is known before any report).
+func knownOfDimension(defs []ChartDef, dim string) []string {
+	i := slices.IndexFunc(defs, func(c ChartDef) bool { return c.Dimension == dim })
+	if i < 0 {
+		return nil
+	}
+	return defs[i].known()
 }
 
-// Chart is one chart's data.
-type Chart struct {
-	ID     string   `json:"chart"`
-	Title  string   `json:"title"`
-	Type   string   `json:"type"`
-	Unit   string   `json:"unit"`
-	Series []string `json:"series"`
-	// Bases says what each series' shares are of (shares charts).
-	Bases  []Base  `json:"bases,omitempty"`
-	Points []Point `json:"points"`
-	def    chartDef
+// findChart finds the chart of id among defs (an id from a URL).
+func findChart(defs []ChartDef, id string) (ChartDef, bool) {
+	i := slices.IndexFunc(defs, func(c ChartDef) bool { return c.ID == id })
+	if i < 0 {
+		return ChartDef{}, false
+	}
+	return defs[i], true
 }
 
-// dayKey is a day as points and tables write it.
-func dayKey(t time.Time) string { return t.Format(time.DateOnly) }
-
-// pageInput is what a page's charts are computed from, read once.
-type pageInput struct {
-	f filter
-	// counts: each kind's distinct clusters of the period.
-	counts map[store.Kind]*census.Counts
-	// weeks: each ISO week's distinct clusters (version adoption).
-	weeks []census.Week
-	// support: each ISO week's clusters on a supported line or an older
-	// one; supported: those lines (support.go).
-	support   []census.Week
-	supported []string
-	// daily: per kind, dimension, value and day, the day's roll-up (active
-	// clusters, stanza sums).
-	daily map[valueKey]map[string]store.RollupRow
-	// first is the first day of the period with a report; zero: none.
-	first time.Time
-	// last is the last day of the period with a report.
-	last time.Time
-	// today is the current (partial) day.
-	today time.Time
-}
-
-type valueKey struct {
-	Kind      store.Kind
-	Dimension string
-	Value     string
-}
-
-// empty says whether no cluster was active in the period.
-func (in *pageInput) empty() bool { return in.first.IsZero() }
-
-// days lists the period's days from its first report on.
-func (in *pageInput) days() []time.Time {
-	var out []time.Time
-	for _, d := range in.f.days() {
-		if !d.Before(in.first) {
-			out = append(out, d)
+// allCharts is the built-in charts and the extra ones, each checked.
+func allCharts(extra []ChartDef) ([]ChartDef, error) {
+	all := slices.Concat(builtinCharts, extra)
+	ids := map[string]bool{}
+	for _, def := range all {
+		switch {
+		case def.ID == "" || def.Title == "" || def.Dimension == "" || def.Kind == nil:
+			return nil, fmt.Errorf("chart %q: a chart declares its ID, Title, Dimension and Kind", def.ID)
+		case ids[def.ID] || isDrillChart(def.ID):
+			return nil, fmt.Errorf("chart %q: that ID is taken", def.ID)
+		case !slices.ContainsFunc(pageTitles, func(p pageTitle) bool { return p.Page == def.Page }):
+			return nil, fmt.Errorf("chart %q: no page %q (dashboard.ModulesPage, ClustersPage, ...)", def.ID, def.Page)
+		case def.drill != nil:
+			return nil, fmt.Errorf("chart %q: a drill-down page's chart is not a page's", def.ID)
 		}
+		ids[def.ID] = true
+	}
+	return all, nil
+}
+
+// pagesOf lists the pages, each with the charts that name it, in their
+// order.
+func pagesOf(defs []ChartDef) []pageDef {
+	var out []pageDef
+	for _, p := range pageTitles {
+		pg := pageDef{Path: string(p.Page), Title: p.Title}
+		for _, def := range defs {
+			if def.Page == p.Page {
+				pg.Charts = append(pg.Charts, def)
+			}
+		}
+		out = append(out, pg)
 	}
 	return out
-}
-
-// builder builds charts from a page's input, for the public view (hide:
-// the disclosure rule with threshold k) or the admin's.
-type builder struct {
-	in   *pageInput
-	hide bool
-	k    int64
-}
-
-// fewer is the public label of a rare count.
-func (b builder) fewer() string { return "fewer than " + strconv.FormatInt(b.k, 10) + " clusters" }
-
-const withheldLabel = "withheld"
-
-// hiddenText is what the public view shows of a count under a verdict.
-func (b builder) hiddenText(v disclosure.Verdict) string {
-	switch v {
-	case disclosure.Rare:
-		return b.fewer()
-	case disclosure.Withheld:
-		return withheldLabel
-	}
-	return ""
-}
-
-// protect applies the disclosure rule to a table (nothing is hidden in the
-// admin view).
-func (b builder) protect(t disclosure.Table) disclosure.Result {
-	if !b.hide {
-		return disclosure.Result{Cells: make([]disclosure.Verdict, len(t.Cells))}
-	}
-	return disclosure.Protect(t, b.k)
-}
-
-// build computes one chart.
-func (b builder) build(def chartDef) Chart {
-	c := Chart{ID: def.ID, Title: def.Title, Type: string(def.Type), Unit: def.Type.unit(), def: def}
-	for _, s := range b.in.f.series() {
-		c.Series = append(c.Series, string(s))
-		switch def.Type {
-		case shares:
-			if def.Grouped {
-				b.backends(&c, s)
-			} else {
-				b.shares(&c, s)
-			}
-		case weekly:
-			if def.Dimension == facts.Version {
-				b.adoption(&c, s)
-			} else {
-				b.weekly(&c, s)
-			}
-		case daily:
-			b.activeDaily(&c, s)
-		case sums:
-			b.sums(&c, s)
-		}
-	}
-	return c
-}
-
-// cell is one value of a table being built.
-type cell struct {
-	Group, Label string
-	N            int64
-	Known        bool
-}
-
-// orderValues lists a dimension's values for one series: the known ones in
-// their order (present when nobody reported them), then the others, most
-// clusters first.
-func orderValues(dim string, reported map[string]int) []cell {
-	var out []cell
-	known := knownOf(dim)
-	for _, v := range known {
-		out = append(out, cell{Label: v, N: int64(reported[v]), Known: true})
-	}
-	var others []cell
-	for v, n := range reported {
-		if !slices.Contains(known, v) {
-			others = append(others, cell{Label: v, N: int64(n)})
-		}
-	}
-	slices.SortFunc(others, byClustersThenLabel)
-	return append(out, others...)
-}
-
-// byClustersThenLabel orders cells most clusters first, then by label.
-func byClustersThenLabel(a, b cell) int {
-	if c := cmp.Compare(b.N, a.N); c != 0 {
-		return c
-	}
-	return strings.Compare(a.Label, b.Label)
-}
-
-// tableOf is the disclosure table of cells (and an "other" of other
-// clusters) out of total.
-func tableOf(cells []cell, other, total int64, partition bool) disclosure.Table {
-	t := disclosure.Table{Total: total, Partition: partition}
-	for _, cl := range cells {
-		t.Cells = append(t.Cells, disclosure.Cell{N: cl.N})
-	}
-	if other > 0 {
-		t.Cells = append(t.Cells, disclosure.Cell{N: other, Other: true})
-	}
-	return t
-}
-
-// foldUnknown merges, in the public view, the rare values of no known name
-// into one "other" cell.
-func (b builder) foldUnknown(cells []cell) (out []cell, other int64) {
-	if !b.hide {
-		return cells, 0
-	}
-	for _, c := range cells {
-		if !c.Known && c.N > 0 && c.N < b.k {
-			other += c.N
-			continue
-		}
-		out = append(out, c)
-	}
-	return out, other
-}
-
-// sharesOf fills in a share, or rounds it.
-func shareOf(n, base int64) float64 {
-	if base <= 0 {
-		return 0
-	}
-	return round(float64(n)/float64(base), 4)
-}
-
-func round(x float64, digits int) float64 {
-	p := math.Pow(10, float64(digits))
-	return math.Round(x*p) / p
-}
-
-// shares computes a (non-grouped) shares chart's points and base for s.
-func (b builder) shares(c *Chart, s store.Kind) {
-	def := c.def
-	counts := b.in.counts[s]
-	active := int64(0)
-	var covered int64
-	var reported map[string]int
-	if counts != nil {
-		active, covered, reported = int64(counts.Active), int64(counts.Covered[def.Dimension]), counts.Values[def.Dimension]
-	}
-	notReported := active - covered
-	cells, other := b.foldUnknown(orderValues(def.Dimension, reported))
-	base := Base{Series: string(s), Of: "clusters that could report it", Clusters: covered, Active: active, NotReported: notReported}
-	if def.Dimension == facts.Module {
-		base.Of = "active clusters"
-	}
-
-	table := tableOf(cells, other, active, def.partition())
-	var verdicts []disclosure.Verdict
-	var nrVerdict disclosure.Verdict
-	if def.partition() {
-		// The values and "not reported" add up to the active clusters.
-		table.Cells = append(table.Cells, disclosure.Cell{N: notReported})
-		r := b.protect(table)
-		verdicts, nrVerdict = r.Cells[:len(r.Cells)-1], r.Cells[len(r.Cells)-1]
-		if r.TotalHidden {
-			base.Hidden = b.fewer()
-		}
-	} else {
-		// "Not reported" and the clusters that could report it add up to
-		// the active clusters; the values are shares of the latter.
-		pair := b.protect(disclosure.Table{Cells: []disclosure.Cell{{N: covered}, {N: notReported}}, Total: active, Partition: true})
-		nrVerdict = pair.Cells[1]
-		if pair.TotalHidden {
-			base.Hidden = b.fewer()
-		}
-		table.Total = covered
-		if pair.Cells[0] != disclosure.Shown {
-			table.Total = active
-		}
-		verdicts = b.protect(table).Cells
-		if b.hide && table.Total > 0 && table.Total < b.k {
-			base.Hidden = b.fewer()
-		}
-	}
-	if nrVerdict != disclosure.Shown {
-		// The clusters that could report it would tell how many could not:
-		// the shares are of every active cluster.
-		base.Clusters, base.Of = active, "active clusters"
-		base.NotReported, base.NotReportedHidden = 0, b.hiddenText(nrVerdict)
-	}
-	if base.Hidden != "" {
-		base.Clusters, base.Active = 0, 0
-	}
-	c.Bases = append(c.Bases, base)
-	denominator := covered
-	if base.Of == "active clusters" {
-		denominator = active
-	}
-	for i, cl := range cells {
-		p := b.sharePoint(s, "", cl.Label, cl.N, denominator, verdicts[i])
-		if denominator == 0 && active > 0 && p.Hidden == "" {
-			p.Hidden = notReportedLabel // no cluster could report it: no share, not 0 %
-		}
-		c.Points = append(c.Points, p)
-	}
-	if other > 0 {
-		c.Points = append(c.Points, b.sharePoint(s, "", otherLabel, other, denominator, verdicts[len(cells)]))
-	}
-}
-
-func (b builder) sharePoint(s store.Kind, group, label string, n, base int64, v disclosure.Verdict) Point {
-	p := Point{Series: string(s), Group: group, Label: label}
-	if v != disclosure.Shown {
-		p.Hidden = b.hiddenText(v)
-		return p
-	}
-	p.Clusters, p.Share = n, shareOf(n, base)
-	return p
-}
-
-// backends computes the backends chart's points for s: per module, its
-// backends as shares of the clusters that run it.
-func (b builder) backends(c *Chart, s store.Kind) {
-	counts := b.in.counts[s]
-	var modules map[string]int
-	byModule := map[string]map[string]int{}
-	if counts != nil {
-		modules = counts.Values[facts.Module]
-		for v, n := range counts.Values[facts.ModuleBackend] {
-			m, be := splitGroup(v)
-			if byModule[m] == nil {
-				byModule[m] = map[string]int{}
-			}
-			byModule[m][be] = n
-		}
-	}
-	// Known modules, and those reported with a backend; most users first.
-	var groups []string
-	for m := range knownBackends {
-		groups = append(groups, m)
-	}
-	for m, bes := range byModule {
-		if _, known := knownBackends[m]; known {
-			continue
-		}
-		if len(bes) == 1 && bes["none"] > 0 {
-			continue // a module without backends: the modules chart shows it
-		}
-		groups = append(groups, m)
-	}
-	slices.SortFunc(groups, func(x, y string) int {
-		if c := cmp.Compare(modules[y], modules[x]); c != 0 {
-			return c
-		}
-		return strings.Compare(x, y)
-	})
-	for _, m := range groups {
-		users := int64(modules[m])
-		var cells []cell
-		for _, be := range knownBackends[m] {
-			cells = append(cells, cell{Group: m, Label: be, N: int64(byModule[m][be]), Known: true})
-		}
-		var others []cell
-		for be, n := range byModule[m] {
-			if !slices.Contains(knownBackends[m], be) {
-				others = append(others, cell{Group: m, Label: be, N: int64(n)})
-			}
-		}
-		slices.SortFunc(others, byClustersThenLabel)
-		cells, other := b.foldUnknown(append(cells, others...))
-		r := b.protect(tableOf(cells, other, users, true))
-		base := Base{Series: string(s), Group: m, Of: "clusters that run " + m, Clusters: users}
-		if r.TotalHidden {
-			base.Clusters, base.Hidden = 0, b.fewer()
-		}
-		c.Bases = append(c.Bases, base)
-		for i, cl := range cells {
-			c.Points = append(c.Points, b.sharePoint(s, m, cl.Label, cl.N, users, r.Cells[i]))
-		}
-		if other > 0 {
-			c.Points = append(c.Points, b.sharePoint(s, m, otherLabel, other, users, r.Cells[len(cells)]))
-		}
-	}
-}
-
-// weekly computes a weekly chart's points for s: each ISO week's
-// distinct clusters per value, shares of the week's active clusters.
-func (b builder) weekly(c *Chart, s store.Kind) {
-	dim := c.def.Dimension
-	weeks := b.in.weeks
-	if dim == supportDimension {
-		weeks, c.Unit = b.in.support, supportUnit(b.in.supported, b.k)
-	}
-	seen := map[string]int{}
-	for _, w := range weeks {
-		if counts := w.Counts[s]; counts != nil {
-			for v, n := range counts.Values[dim] {
-				seen[v] += n
-			}
-		}
-	}
-	labels := orderValues(dim, seen)
-	if b.hide {
-		// A value of no known name is named only if some week has k
-		// clusters of it: else it is in "other" every week (a week's 0
-		// would name it).
-		most := map[string]int{}
-		for _, w := range weeks {
-			if counts := w.Counts[s]; counts != nil {
-				for v, n := range counts.Values[dim] {
-					most[v] = max(most[v], n)
-				}
-			}
-		}
-		labels = slices.DeleteFunc(labels, func(l cell) bool { return !l.Known && int64(most[l.Label]) < b.k })
-	}
-	if dim == facts.Version {
-		slices.SortFunc(labels, func(x, y cell) int { return compareVersions(y.Label, x.Label) })
-	}
-	for _, w := range weeks {
-		if w.To.Before(b.in.first) {
-			continue // nothing is drawn before the first report
-		}
-		counts := w.Counts[s]
-		var active int64
-		var values map[string]int
-		if counts != nil {
-			active, values = int64(counts.Active), counts.Values[dim]
-		}
-		week := make([]cell, len(labels))
-		var unnamed int64 // the clusters of values left out of labels
-		for i, l := range labels {
-			week[i] = cell{Label: l.Label, N: int64(values[l.Label]), Known: l.Known}
-		}
-		for v, n := range values {
-			if !slices.ContainsFunc(labels, func(l cell) bool { return l.Label == v }) {
-				unnamed += int64(n)
-			}
-		}
-		cells, other := b.foldUnknown(week)
-		other += unnamed
-		r := b.protect(tableOf(cells, other, active, true))
-		partial := !w.Monday.AddDate(0, 0, 6).Before(b.in.today)
-		for i, cl := range cells {
-			p := b.sharePoint(s, "", cl.Label, cl.N, active, r.Cells[i])
-			p.Day, p.Partial = dayKey(w.Monday), partial
-			c.Points = append(c.Points, p)
-		}
-		if other > 0 {
-			p := b.sharePoint(s, "", otherLabel, other, active, r.Cells[len(cells)])
-			p.Day, p.Partial = dayKey(w.Monday), partial
-			c.Points = append(c.Points, p)
-		}
-	}
-}
-
-// activeDaily computes the active clusters per day for s: new and
-// returning, which add up to the day's active clusters.
-func (b builder) activeDaily(c *Chart, s store.Kind) {
-	for _, d := range b.in.days() {
-		day := dayKey(d)
-		newN := b.in.daily[valueKey{s, facts.Clusters, facts.ClustersNew}][day].Clusters
-		returning := b.in.daily[valueKey{s, facts.Clusters, facts.ClustersReturning}][day].Clusters
-		r := b.protect(disclosure.Table{Cells: []disclosure.Cell{{N: newN}, {N: returning}}, Total: newN + returning, Partition: true})
-		for i, part := range []struct {
-			label string
-			n     int64
-		}{{facts.ClustersNew, newN}, {facts.ClustersReturning, returning}} {
-			p := Point{Series: string(s), Label: part.label, Day: day, Partial: d.Equal(b.in.today)}
-			if r.Cells[i] == disclosure.Shown {
-				p.Clusters = part.n
-			} else {
-				p.Hidden = b.hiddenText(r.Cells[i])
-			}
-			c.Points = append(c.Points, p)
-		}
-	}
-}
-
-// sums computes the stanzas per day for s: a day's sum of a type is shown
-// publicly only when at least k clusters reported it; a type of no known
-// name only in the admin view.
-func (b builder) sums(c *Chart, s store.Kind) {
-	dim := c.def.Dimension
-	reported := map[string]int{}
-	for k, byDay := range b.in.daily {
-		if k.Kind == s && k.Dimension == dim {
-			for _, row := range byDay {
-				reported[k.Value] += int(row.Clusters)
-			}
-		}
-	}
-	labels := orderValues(dim, reported)
-	for _, d := range b.in.days() {
-		day := dayKey(d)
-		for _, l := range labels {
-			if b.hide && !l.Known {
-				continue
-			}
-			row := b.in.daily[valueKey{s, dim, l.Label}][day]
-			p := Point{Series: string(s), Label: l.Label, Day: day, Partial: d.Equal(b.in.today)}
-			if b.hide && row.Clusters > 0 && row.Clusters < b.k {
-				p.Hidden = b.fewer()
-			} else {
-				p.Clusters, p.Sum = row.Clusters, row.Sum
-			}
-			c.Points = append(c.Points, p)
-		}
-	}
-}
-
-// splitGroup splits "module/backend" at the first slash.
-func splitGroup(v string) (group, label string) {
-	g, l, ok := strings.Cut(v, "/")
-	if !ok {
-		return v, ""
-	}
-	return g, l
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -109,13 +109,20 @@ func factsOf(kv ...string) []facts.Fact {
 
 func buildChart(t *testing.T, set store.RunSet, q, id string, hide bool) Chart {
 	t.Helper()
-	def, ok := chartByID(id)
+	def := builtin(t, id)
+	f := mustFilter(t, q)
+	in := newPageInput(f, testToday, set, nil, []ChartDef{def}, 3)
+	return builder{in: in, hide: hide, k: 3}.build(def)
+}
+
+// builtin is the built-in chart of id.
+func builtin(t *testing.T, id string) ChartDef {
+	t.Helper()
+	def, ok := findChart(builtinCharts, id)
 	if !ok {
 		t.Fatalf("no chart %s", id)
 	}
-	f := mustFilter(t, q)
-	in := newPageInput(f, testToday, set, nil, []chartDef{def})
-	return builder{in: in, hide: hide, k: 3}.build(def)
+	return def
 }
 
 func baseOf(t *testing.T, c Chart, series, group string) Base {

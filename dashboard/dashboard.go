@@ -60,6 +60,12 @@ type Options struct {
 	// (behind a trusted proxy too); nil: no limit, HTTPS only when the
 	// request came over TLS here.
 	Guard Guard
+	// Charts are drawn beside the built-in ones: each on its page after
+	// the page's own, at /api/v1/{ID}.json and on /methodology, through
+	// the same public rule. A declaration without an ID, a title, a
+	// dimension or a kind, with an ID already taken or of no page, is a
+	// defect: New panics naming it.
+	Charts []ChartDef
 }
 
 // DefaultMaxStale is the receiver's Options.MaxStale: two of its roll-up
@@ -68,22 +74,6 @@ const DefaultMaxStale = 2 * time.Minute
 
 // DefaultMinClusters is the public view's default threshold.
 const DefaultMinClusters = 5
-
-// pageDef is one page: its charts.
-type pageDef struct {
-	Path   string
-	Title  string
-	Charts []string
-}
-
-var pages = []pageDef{
-	{Path: "/", Title: "Modules", Charts: []string{"backends", "modules"}},
-	{Path: "/clusters", Title: "Clusters", Charts: []string{"active", "versions", "support"}},
-	{Path: "/shape", Title: "Cluster shape", Charts: []string{"nodes", "hosts", "domains", "config-type", "custom-modules", "components"}},
-	{Path: "/features", Title: "Features", Charts: []string{"transports", "http-apis", "tls", "pools"}},
-	{Path: "/traffic", Title: "Traffic", Charts: []string{"stanzas", "stanza-volume"}},
-	{Path: "/geography", Title: "Geography", Charts: []string{"countries"}},
-}
 
 const adminCookie = "mim_metrics_admin"
 
@@ -102,8 +92,12 @@ type dashboard struct {
 	maxStale   time.Duration
 	refreshMu  sync.Mutex
 	refreshing map[string]bool
-	charts     *ttlCache[Chart]         // built charts, by input key, chart and view
+	built      *ttlCache[Chart]         // built charts, by input key, chart and view
 	drawn      *ttlCache[template.HTML] // drawn charts, by input key, chart, view and filter
+	// charts: the built-in charts and Options.Charts; pages: the pages
+	// with their charts.
+	charts []ChartDef
+	pages  []pageDef
 }
 
 // New returns the dashboard's handler: the pages at /, /clusters, /shape,
@@ -121,9 +115,14 @@ func New(st store.Store, opts Options) http.Handler {
 		inputs:     newCache[loaded](time.Now, 64), // filters: periods, kinds, versions, chart sets
 		maxStale:   opts.MaxStale,
 		refreshing: map[string]bool{},
-		charts:     newCache[Chart](time.Now, 512), // and charts, two views
+		built:      newCache[Chart](time.Now, 512), // and charts, two views
 		drawn:      newCache[template.HTML](time.Now, 512),
 	}
+	var err error
+	if d.charts, err = allCharts(opts.Charts); err != nil {
+		panic("dashboard: " + err.Error()) // a declaration's defect, like a template's
+	}
+	d.pages = pagesOf(d.charts)
 	if d.min <= 0 {
 		d.min = DefaultMinClusters
 	}
@@ -146,7 +145,7 @@ func New(st store.Store, opts Options) http.Handler {
 		panic(err) // the embedded directory exists: a build defect
 	}
 	mux := http.NewServeMux()
-	for _, pg := range pages {
+	for _, pg := range d.pages {
 		path := pg.Path
 		if path == "/" {
 			path = "/{$}"
@@ -228,7 +227,7 @@ func (d *dashboard) base(r *http.Request, title string, f filter, versions []str
 		// that does not list the period's versions.
 		versions = append(slices.Clone(versions), f.Version)
 	}
-	return base{Title: title, Path: r.URL.Path, Pages: pages, Filter: f, Query: template.URL(f.values().Encode()),
+	return base{Title: title, Path: r.URL.Path, Pages: d.pages, Filter: f, Query: template.URL(f.values().Encode()),
 		Versions: versions, Periods: periods, Admin: d.isAdmin(r), AdminOn: d.token != "", Min: d.min}
 }
 
@@ -239,13 +238,21 @@ type pageData struct {
 	Active       []activeSummary
 	NoReports    bool
 	NoPeriodData bool
-	NoCountries  bool
+	// Notes replace the charts that no cluster of the period reported
+	// (their declaration's Empty).
+	Notes []note
 	// UsersOf: Active counts the users of "the module" (or feature) of a
 	// drill-down page.
 	UsersOf string
 	// From is the first day drawn (the period's first report), To the
 	// last (today, not over).
 	From, To string
+}
+
+// note is a chart's Empty message, shown instead of it.
+type note struct {
+	ID   string
+	Text template.HTML
 }
 
 // activeSummary is one series' distinct active clusters of the period.
@@ -262,11 +269,7 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 	}
 	ctx, cancel := d.ctx(r)
 	defer cancel()
-	var defs []chartDef
-	for _, id := range pg.Charts {
-		c, _ := chartByID(id)
-		defs = append(defs, c)
-	}
+	defs := pg.Charts
 	l, err := d.load(ctx, f, defs...)
 	if err != nil {
 		d.unavailable(w, r, err)
@@ -305,8 +308,8 @@ func (d *dashboard) page(w http.ResponseWriter, r *http.Request, pg pageDef) {
 		}
 		query := f.values().Encode()
 		for _, def := range defs {
-			if def.Dimension == facts.Country && !hasCountries(in) {
-				data.NoCountries = true
+			if def.Empty != "" && !in.reported(def.Dimension) {
+				data.Notes = append(data.Notes, note{ID: "no-" + def.ID, Text: def.Empty})
 				continue
 			}
 			data.Charts = append(data.Charts, d.renderedChart(l, def, admin, query))
@@ -336,22 +339,13 @@ func (d *dashboard) pageFilter(w http.ResponseWriter, r *http.Request) (filter, 
 // of the period (every share and weekly chart's distinct clusters), and
 // the daily roll-ups of the charts drawn per day. It also returns the
 // server versions reported in the period, newest first.
-func (d *dashboard) load(ctx context.Context, f filter, defs ...chartDef) (loaded, error) {
+func (d *dashboard) load(ctx context.Context, f filter, defs ...ChartDef) (loaded, error) {
 	version, err := d.st.RollupVersion(ctx)
 	if err != nil {
 		return loaded{}, err
 	}
-	dailyDims := []string{facts.Clusters}
-	var weeklyDims []string
-	for _, def := range defs {
-		switch def.Type {
-		case sums:
-			dailyDims = append(dailyDims, def.Dimension)
-		case weekly:
-			weeklyDims = append(weeklyDims, def.Dimension)
-		}
-	}
-	what := fmt.Sprint(f.values().Encode(), "|", dayKey(f.To), "|", dailyDims, weeklyDims)
+	dailyDims, weekly := inputsOf(defs)
+	what := fmt.Sprint(f.values().Encode(), "|", dayKey(f.To), "|", dailyDims, weekly)
 	if l, ok := d.inputs.get(what); ok {
 		if l.version == version {
 			return l, nil
@@ -369,8 +363,26 @@ func (d *dashboard) load(ctx context.Context, f filter, defs ...chartDef) (loade
 	return l, nil
 }
 
+// inputsOf lists what the charts of defs read beyond the period's distinct
+// clusters: the dimensions of the daily roll-ups (the active clusters
+// always), and the charts that count ISO weeks.
+func inputsOf(defs []ChartDef) (dailyDims, weekly []string) {
+	dailyDims = []string{facts.Clusters}
+	for _, def := range defs {
+		for _, dim := range def.Kind.rollups(def) {
+			if !slices.Contains(dailyDims, dim) {
+				dailyDims = append(dailyDims, dim)
+			}
+		}
+		if def.Kind.weekly() {
+			weekly = append(weekly, def.ID)
+		}
+	}
+	return dailyDims, weekly
+}
+
 // compute reads and counts what the charts of defs need for filter f.
-func (d *dashboard) compute(ctx context.Context, what string, version int64, f filter, dailyDims []string, defs []chartDef) (loaded, error) {
+func (d *dashboard) compute(ctx context.Context, what string, version int64, f filter, dailyDims []string, defs []ChartDef) (loaded, error) {
 	set, err := d.st.Runs(ctx, f.From, f.To)
 	if err != nil {
 		return loaded{}, err
@@ -379,17 +391,14 @@ func (d *dashboard) compute(ctx context.Context, what string, version int64, f f
 	if err != nil {
 		return loaded{}, err
 	}
-	in := newPageInput(f, d.now(), set, rows, defs)
-	if slices.ContainsFunc(defs, func(def chartDef) bool { return def.Dimension == supportDimension }) {
-		in.countSupport(set, d.min)
-	}
+	in := newPageInput(f, d.now(), set, rows, defs, d.min)
 	return loaded{in: in, versions: versionsIn(set),
 		key: fmt.Sprint(version, "|", what), version: version, at: time.Now()}, nil
 }
 
 // refresh computes an input anew in the background, once at a time per
 // key; a failure leaves the cached one (the next request tries again).
-func (d *dashboard) refresh(what string, version int64, f filter, dailyDims []string, defs []chartDef) {
+func (d *dashboard) refresh(what string, version int64, f filter, dailyDims []string, defs []ChartDef) {
 	d.refreshMu.Lock()
 	if d.refreshing[what] {
 		d.refreshMu.Unlock()
@@ -417,7 +426,7 @@ func (d *dashboard) refresh(what string, version int64, f filter, dailyDims []st
 // renderedChart is a chart drawn (its section of the page) once per input,
 // view and filter: a year's charts are hundreds of kilobytes of SVG and
 // tables, drawn again for every request otherwise.
-func (d *dashboard) renderedChart(l loaded, def chartDef, admin bool, query string) chartView {
+func (d *dashboard) renderedChart(l loaded, def ChartDef, admin bool, query string) chartView {
 	key := fmt.Sprint(l.key, "|", def.ID, "|", admin, "|", query)
 	if h, ok := d.drawn.get(key); ok {
 		return chartView{HTML: h}
@@ -434,30 +443,25 @@ func (d *dashboard) renderedChart(l loaded, def chartDef, admin bool, query stri
 }
 
 // chart builds one chart of a loaded input, or takes it from the cache.
-func (d *dashboard) chart(l loaded, def chartDef, admin bool) Chart {
+func (d *dashboard) chart(l loaded, def ChartDef, admin bool) Chart {
 	key := fmt.Sprint(l.key, "|", def.ID, "|", admin)
-	if c, ok := d.charts.get(key); ok {
+	if c, ok := d.built.get(key); ok {
 		return c
 	}
 	c := builder{in: l.in, hide: !admin, k: d.min}.build(def)
-	d.charts.put(key, c)
+	d.built.put(key, c)
 	return c
 }
 
 // newPageInput computes what the charts of defs are drawn from: the
 // period's and weeks' distinct clusters from the runs, the daily roll-ups
-// indexed, the first day with a report.
-func newPageInput(f filter, now time.Time, set store.RunSet, rows []store.RollupRow, defs []chartDef) *pageInput {
-	in := &pageInput{f: f, today: store.Day(now), daily: map[valueKey]map[string]store.RollupRow{}}
+// indexed, the first day with a report; k is the public threshold (the
+// supported lines are those of k clusters).
+func newPageInput(f filter, now time.Time, set store.RunSet, rows []store.RollupRow, defs []ChartDef, k int64) *pageInput {
+	in := &pageInput{f: f, today: store.Day(now), daily: map[valueKey]map[string]store.RollupRow{}, weeks: map[string][]census.Week{}}
 	in.counts = census.Count(set, census.Query{From: f.From, To: f.To, Version: f.Version})
 	for _, def := range defs {
-		if def.Type == weekly && def.Dimension != supportDimension {
-			weeks := set
-			if def.Dimension == facts.Version {
-				weeks = withReleaseLines(set)
-			}
-			in.weeks = census.Weekly(weeks, f.From, f.To, f.Version, def.Dimension)
-		}
+		def.Kind.count(in, set, def, k)
 	}
 	kinds := f.series()
 	for _, row := range rows {
@@ -507,9 +511,15 @@ func versionsIn(set store.RunSet) []string {
 	return out
 }
 
-func hasCountries(in *pageInput) bool {
+// reported says whether a cluster of the period reported a value of dim.
+func (in *pageInput) reported(dim string) bool {
 	for _, c := range in.counts {
-		if len(c.Values[facts.Country]) > 0 {
+		if len(c.Values[dim]) > 0 {
+			return true
+		}
+	}
+	for k := range in.daily {
+		if k.Dimension == dim {
 			return true
 		}
 	}

@@ -32,7 +32,7 @@ type subject struct {
 	// Known: the value is known before any report.
 	Known bool
 	// Charts are the page's charts, in order.
-	Charts []chartDef
+	Charts []ChartDef
 }
 
 // Labels of the enabled-and-dropped charts.
@@ -66,8 +66,7 @@ func (m *drillInput) hasPage() bool {
 // loadDrill reads a drill-down page's input for filter f; weekly lists
 // the dimensions counted per ISO week.
 func (d *dashboard) loadDrill(ctx context.Context, f filter, sub subject, admin bool, weekly ...string) (*drillInput, error) {
-	def, _ := chartByID("backends")
-	l, err := d.load(ctx, f, def)
+	l, err := d.load(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +155,7 @@ func (m *drillInput) versions(c *Chart, s store.Kind) {
 			}
 		}
 	})
-	cells := orderValues(facts.Version, byVersion)
+	cells := orderValues(nil, byVersion)
 	slices.SortStableFunc(cells, func(a, b cell) int { return newestFirst(a.Label, b.Label) })
 	cells, other := m.foldUnknown(cells)
 	m.sharesOfUsers(c, s, cells, other, true)
@@ -200,20 +199,18 @@ func (m *drillInput) sharesOfUsers(c *Chart, s store.Kind, cells []cell, other i
 	}
 }
 
-// drillSource is how a kind of drill-down page reads its input and builds
-// its charts.
+// drillSource is how a kind of drill-down page reads its input (its
+// charts' declarations say how each is filled).
 type drillSource interface {
 	load(ctx context.Context, d *dashboard, f filter, sub subject, admin bool) (*drillInput, error)
-	// fill adds series s's points (and bases) to chart c.
-	fill(m *drillInput, c *Chart, s store.Kind)
 }
 
 // build computes one of a drill-down page's charts.
-func (m *drillInput) build(def chartDef, src drillSource) Chart {
-	c := Chart{ID: def.ID, Title: def.Title, Type: string(def.Type), Unit: def.Type.unit(), def: def}
+func (m *drillInput) build(def ChartDef) Chart {
+	c := Chart{ID: def.ID, Title: def.Title, Type: def.Kind.name(), Unit: def.unit(), def: def}
 	for _, s := range m.in.f.series() {
 		c.Series = append(c.Series, string(s))
-		src.fill(m, &c, s)
+		def.drill(m, &c, s)
 	}
 	return c
 }
@@ -248,7 +245,7 @@ func (d *dashboard) drillPage(w http.ResponseWriter, r *http.Request, sub subjec
 		data.UsersOf = "the " + sub.Noun
 		query := f.values().Encode()
 		for _, def := range sub.Charts {
-			v := newChartView(m.build(def, src), query)
+			v := newChartView(m.build(def), query)
 			v.APIJSON, v.APICSV, v.APISVG = withSubject(v.APIJSON, sub), withSubject(v.APICSV, sub), withSubject(v.APISVG, sub)
 			data.Charts = append(data.Charts, v)
 		}
@@ -267,7 +264,7 @@ func withSubject(link string, sub subject) string {
 
 // drillAPIChart answers a drill-down chart of the API: the chart, or false
 // when the public view does not name the subject.
-func (d *dashboard) drillAPIChart(ctx context.Context, f filter, def chartDef, sub subject, src drillSource, admin bool) (Chart, *pageInput, bool, error) {
+func (d *dashboard) drillAPIChart(ctx context.Context, f filter, def ChartDef, sub subject, src drillSource, admin bool) (Chart, *pageInput, bool, error) {
 	m, err := src.load(ctx, d, f, sub, admin)
 	if err != nil {
 		return Chart{}, nil, false, err
@@ -275,5 +272,5 @@ func (d *dashboard) drillAPIChart(ctx context.Context, f filter, def chartDef, s
 	if !m.hasPage() {
 		return Chart{}, nil, false, nil
 	}
-	return m.build(def, src), m.in, true, nil
+	return m.build(def), m.in, true, nil
 }

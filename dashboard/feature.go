@@ -17,18 +17,18 @@ import (
 // /api/v1/feature-….json?feature=transport&value=mod_bosh. A value has a
 // public page when known before any report or run by at least K clusters.
 
-// feature is one kind of feature: its name in URLs, its dimension and the
-// chart of the features page that links to its values.
+// feature is one kind of feature: its name in URLs and its dimension.
 type feature struct {
-	Name, Dimension, Noun, Chart string
+	Name, Dimension, Noun string
 }
 
-var features = []feature{
-	{Name: "transport", Dimension: facts.Transport, Noun: "transport", Chart: "transports"},
-	{Name: "http-api", Dimension: facts.HTTPAPI, Noun: "HTTP API", Chart: "http-apis"},
-	{Name: "pool", Dimension: facts.Pool, Noun: "pool type", Chart: "pools"},
-	{Name: "tls", Dimension: facts.TLS, Noun: "TLS mode", Chart: "tls"},
-}
+var (
+	transportFeature = feature{Name: "transport", Dimension: facts.Transport, Noun: "transport"}
+	httpAPIFeature   = feature{Name: "http-api", Dimension: facts.HTTPAPI, Noun: "HTTP API"}
+	poolFeature      = feature{Name: "pool", Dimension: facts.Pool, Noun: "pool type"}
+	tlsFeature       = feature{Name: "tls", Dimension: facts.TLS, Noun: "TLS mode"}
+	features         = []feature{transportFeature, httpAPIFeature, poolFeature, tlsFeature}
+)
 
 func featureByName(name string) (feature, bool) {
 	for _, f := range features {
@@ -39,27 +39,24 @@ func featureByName(name string) (feature, bool) {
 	return feature{}, false
 }
 
-// featureOfChart is the feature whose values a chart of the features page
-// lists.
-func featureOfChart(chartID string) (feature, bool) {
-	for _, f := range features {
-		if f.Chart == chartID {
-			return f, true
-		}
+// link leads a chart's row of a value of the feature to the value's page.
+func (f feature) link(rk rowKey, query string) string {
+	if !named(rk.Label) {
+		return ""
 	}
-	return feature{}, false
+	return featureURL(f, rk.Label, query)
 }
 
-var featureCharts = []chartDef{
-	{ID: "feature-weeks", Title: "Clusters week by week", Type: weekly,
+var featureCharts = []ChartDef{
+	{ID: "feature-weeks", Title: "Clusters week by week", Kind: Weekly, drill: (*drillInput).valueWeeks,
 		About: "Per ISO week, the clusters that reported the value, as a share of the week's active clusters."},
-	{ID: "feature-versions", Title: "Versions that run it", Dimension: facts.Version, Type: shares,
+	{ID: "feature-versions", Title: "Versions that run it", Dimension: facts.Version, Kind: Shares, drill: (*drillInput).versions,
 		About: "The clusters that reported the value on each server version in the period, as a share of the clusters that run it; a cluster upgraded during the period counts under both versions."},
-	{ID: "feature-changes", Title: "Enabled and dropped in the period", Type: shares,
+	{ID: "feature-changes", Title: "Enabled and dropped in the period", Kind: Shares, drill: (*drillInput).changes,
 		About: "Clusters that reported without the value, then with it (enabled), or with it, then without it (dropped), within the period; as a share of the clusters that run it."},
 }
 
-func featureChartByID(id string) (chartDef, bool) { return findChart(featureCharts, id) }
+func featureChartByID(id string) (ChartDef, bool) { return findChart(featureCharts, id) }
 
 // featureURL is a feature value's page, with the filter. A slash of the
 // value (TLS modes: starttls/fast_tls) is escaped within the last segment.
@@ -73,14 +70,14 @@ func featureURL(f feature, value, query string) string {
 
 // featureSubject is a feature value's page.
 func featureSubject(f feature, value string) subject {
-	charts := make([]chartDef, len(featureCharts))
+	charts := make([]ChartDef, len(featureCharts))
 	for i, def := range featureCharts {
 		if def.Dimension == "" {
 			def.Dimension = f.Dimension
 		}
 		charts[i] = def
 	}
-	known := slices.Contains(knownValues[f.Dimension], value)
+	known := slices.Contains(knownOfDimension(builtinCharts, f.Dimension), value)
 	return subject{Dimension: f.Dimension, Value: value, Noun: f.Noun,
 		API: url.Values{"feature": {f.Name}, "value": {value}}, Known: known, Charts: charts}
 }
@@ -90,18 +87,6 @@ type featureSource struct{}
 
 func (featureSource) load(ctx context.Context, d *dashboard, f filter, sub subject, admin bool) (*drillInput, error) {
 	return d.loadDrill(ctx, f, sub, admin, sub.Dimension)
-}
-
-// fill adds series s of one of the feature's charts.
-func (featureSource) fill(m *drillInput, c *Chart, s store.Kind) {
-	switch c.ID {
-	case "feature-weeks":
-		m.valueWeeks(c, s)
-	case "feature-versions":
-		m.versions(c, s)
-	case "feature-changes":
-		m.changes(c, s)
-	}
 }
 
 // valueWeeks: per ISO week, the clusters that reported the value, as a

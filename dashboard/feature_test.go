@@ -36,7 +36,7 @@ func TestFeaturePage(t *testing.T) {
 	m := featureFor(t, set, "period=30", "transport", "mod_bosh", false)
 	build := func(id string) Chart {
 		def, _ := chartOf(m.subject, id)
-		return m.build(def, featureSource{})
+		return m.build(def)
 	}
 	weeks := build("feature-weeks")
 	// This week: a, c run it, b and d do not: 2 of 4. In the first week
@@ -68,7 +68,7 @@ func TestFeaturePage(t *testing.T) {
 	// value of one cluster has no page; a known value has one.
 	pub := featureFor(t, set, "period=30", "transport", "mod_bosh", true)
 	for _, def := range pub.Charts {
-		for _, p := range pub.build(def, featureSource{}).Points {
+		for _, p := range pub.build(def).Points {
 			if p.Hidden == "" && p.Clusters > 0 && p.Clusters < 3 {
 				t.Errorf("public %s: %+v under 3 clusters", def.ID, p)
 			}

@@ -1,12 +1,10 @@
 package dashboard
 
-import "github.com/mim-metrics/mim-metrics/facts"
-
-// The values the dashboard knows before any report arrives, so that a value
+// The backends the dashboard knows before any report arrives, so that a value
 // nobody reported is shown as zero instead of being left out (the seed's
 // finding: "no user installation reported the LDAP backend of mod_vcard").
 // Derived from MongooseIM's config_metrics/1 implementations 3.6–6.8
-// (see metrics/erl/mim_metrics_mongooseim.erl) and the golden reports of
+// (see contract/erl/mim_metrics_mongooseim.erl) and the golden reports of
 // test/fixtures/*/expected.json.
 
 // knownBackends lists, per module, the backends MongooseIM can report for it;
@@ -31,27 +29,4 @@ var knownBackends = map[string][]string{
 	"mod_pubsub_old":        {"mnesia", "rdbms"},
 	"mod_roster":            {"mnesia", "rdbms"},
 	"mod_vcard":             {"mnesia", "rdbms", "ldap"},
-}
-
-// knownOf lists a dimension's values shown even when no cluster reported
-// them, in the order they are drawn: a bucketed dimension's buckets, or
-// knownValues. Dimensions with neither show what was reported, most
-// clusters first.
-func knownOf(dim string) []string {
-	if spec, ok := facts.SpecOf(dim); ok && spec.Combine == facts.LargestValue {
-		return spec.Values
-	}
-	return knownValues[dim]
-}
-
-// knownValues lists, per dimension of several values per cluster, the
-// values known before any report.
-var knownValues = map[string][]string{
-	facts.Transport: {"tcp", "mod_bosh", "mod_websockets", "mongoose_bosh_handler", "mongoose_websocket_handler"},
-	facts.TLS: {"starttls/fast_tls", "starttls/just_tls", "starttls_required/fast_tls", "starttls_required/just_tls",
-		"tls/fast_tls", "tls/just_tls"},
-	facts.Pool:       {"rdbms", "http", "redis", "rabbit", "cassandra", "elastic", "ldap"},
-	facts.Stanza:     {"xmppMessageSent", "xmppMessageReceived", "xmppIqSent", "xmppIqReceived", "xmppPresenceSent", "xmppPresenceReceived"},
-	facts.Clusters:   {facts.ClustersNew, facts.ClustersReturning},
-	supportDimension: {supportedLabel, olderLabel},
 }

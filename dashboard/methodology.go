@@ -2,7 +2,6 @@ package dashboard
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/mim-metrics/mim-metrics/disclosure"
 	"github.com/mim-metrics/mim-metrics/facts"
@@ -30,26 +29,9 @@ func (d *dashboard) methodology(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		data.Status = d.status(ctx, f, d.isAdmin(r))
 	}
-	for _, def := range charts {
-		m := methodChart{ID: def.ID, Title: def.Title, Unit: def.Type.unit(), Partition: def.partition()}
-		switch {
-		case def.Grouped:
-			m.Base = "the clusters that run the module"
-		case def.Type == shares && def.Dimension == facts.Module:
-			m.Base = "the active clusters"
-		case def.Type == shares:
-			m.Base = "the clusters that could report it (all active clusters when few could not)"
-		case def.Type == weekly:
-			m.Base = "the week's active clusters"
-		}
-		if spec, ok := facts.SpecOf(def.Dimension); ok {
-			m.Rule, m.NotReported = spec.Rule, spec.NotReported
-		}
-		if def.Dimension == supportDimension {
-			m.Unit = supportUnit(nil, d.min)
-			m.Unit = strings.TrimSuffix(m.Unit, " (none in this period)") + " (the lines are named on the chart)"
-			m.Rule = "under the support of each version it ran in the week: a cluster that upgraded during the week counts under both"
-		}
+	for _, def := range d.charts {
+		m := methodChart{ID: def.ID, Title: def.Title, Unit: def.unit(), Partition: def.partition()}
+		def.Kind.explain(&m, def, d.min)
 		data.Charts = append(data.Charts, m)
 	}
 	d.render(w, r, http.StatusOK, "methodology", data)

@@ -22,18 +22,33 @@ import (
 // period, has a page (a rare custom module is never named), and every
 // table goes through the disclosure rule.
 
-var moduleCharts = []chartDef{
-	{ID: "module-backends", Title: "Backends week by week", Dimension: facts.ModuleBackend, Type: weekly, Grouped: true,
+var moduleCharts = []ChartDef{
+	{ID: "module-backends", Title: "Backends week by week", Dimension: facts.ModuleBackend, Kind: Weekly, drill: (*drillInput).backendWeeks,
+		Unit:  "distinct clusters per ISO week (Monday to Sunday), and their share of the week's clusters that run the module",
 		About: "Per ISO week, the clusters that reported each backend of the module, as a share of the week's clusters that run it; a cluster with two backends counts under both."},
-	{ID: "module-backend-shares", Title: "Backends in the period", Dimension: facts.ModuleBackend, Type: shares, Grouped: true,
+	{ID: "module-backend-shares", Title: "Backends in the period", Dimension: facts.ModuleBackend, Kind: backendShares, drill: (*drillInput).moduleBackends,
 		About: "The clusters that reported each backend at least once in the period, as a share of the clusters that run the module."},
-	{ID: "module-versions", Title: "Versions that run it", Dimension: facts.Version, Type: shares,
+	{ID: "module-versions", Title: "Versions that run it", Dimension: facts.Version, Kind: Shares, drill: (*drillInput).versions,
 		About: "The clusters that ran the module on each server version in the period, as a share of the clusters that run it; a cluster upgraded during the period counts under both versions."},
-	{ID: "module-changes", Title: "Enabled and dropped in the period", Dimension: facts.Module, Type: shares,
+	{ID: "module-changes", Title: "Enabled and dropped in the period", Dimension: facts.Module, Kind: Shares, drill: (*drillInput).changes,
 		About: "Clusters that reported without the module, then with it (enabled), or with it, then without it (dropped), within the period; as a share of the clusters that run it."},
 }
 
-func moduleChartByID(id string) (chartDef, bool) { return findChart(moduleCharts, id) }
+func moduleChartByID(id string) (ChartDef, bool) { return findChart(moduleCharts, id) }
+
+// linkModuleOfGroup leads a backend's row to its module's page.
+func linkModuleOfGroup(rk rowKey, query string) string { return moduleURL(rk.Group, query) }
+
+// linkModule leads a module's row to its page.
+func linkModule(rk rowKey, query string) string {
+	if !named(rk.Label) {
+		return ""
+	}
+	return moduleURL(rk.Label, query)
+}
+
+// named: a row of a value, not "other" or "not reported".
+func named(label string) bool { return label != otherLabel && label != notReportedLabel }
 
 // moduleURL is a module's page, with the filter.
 func moduleURL(module, query string) string {
@@ -58,32 +73,23 @@ func (moduleSource) load(ctx context.Context, d *dashboard, f filter, sub subjec
 	return d.loadDrill(ctx, f, sub, admin, facts.Module, facts.ModuleBackend)
 }
 
-// fill adds series s of one of the module's charts.
-func (moduleSource) fill(m *drillInput, c *Chart, s store.Kind) {
-	switch c.ID {
-	case "module-backends":
-		c.Unit = "distinct clusters per ISO week (Monday to Sunday), and their share of the week's clusters that run the module"
-		m.backendWeeks(c, s)
-	case "module-backend-shares":
-		all := Chart{def: c.def}
-		m.backends(&all, s)
-		for _, p := range all.Points {
-			if p.Group == m.Value {
-				c.Points = append(c.Points, p)
-			}
+// moduleBackends: the module's backends in the period, as the backends
+// chart counts them.
+func (m *drillInput) moduleBackends(c *Chart, s store.Kind) {
+	all := Chart{def: c.def}
+	m.backends(&all, s)
+	for _, p := range all.Points {
+		if p.Group == m.Value {
+			c.Points = append(c.Points, p)
 		}
-		for _, b := range all.Bases {
-			if b.Group == m.Value {
-				c.Bases = append(c.Bases, b)
-			}
+	}
+	for _, b := range all.Bases {
+		if b.Group == m.Value {
+			c.Bases = append(c.Bases, b)
 		}
-		if !slices.ContainsFunc(all.Bases, func(b Base) bool { return b.Group == m.Value }) {
-			c.Bases = append(c.Bases, m.usersBase(s))
-		}
-	case "module-versions":
-		m.versions(c, s)
-	case "module-changes":
-		m.changes(c, s)
+	}
+	if !slices.ContainsFunc(all.Bases, func(b Base) bool { return b.Group == m.Value }) {
+		c.Bases = append(c.Bases, m.usersBase(s))
 	}
 }
 

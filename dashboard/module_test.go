@@ -10,8 +10,7 @@ import (
 // drillFor is a drill-down page's input over set, as loadDrill reads it.
 func drillFor(t *testing.T, set store.RunSet, q string, sub subject, hide bool, weekly ...string) *drillInput {
 	t.Helper()
-	def, _ := chartByID("backends")
-	in := newPageInput(mustFilter(t, q), testToday, set, nil, []chartDef{def})
+	in := newPageInput(mustFilter(t, q), testToday, set, nil, nil, 3)
 	return newDrillInput(builder{in: in, hide: hide, k: 3}, set, sub, weekly...)
 }
 
@@ -19,7 +18,7 @@ type moduleChecked struct {
 	*drillInput
 }
 
-func (m moduleChecked) build(def chartDef) Chart { return m.drillInput.build(def, moduleSource{}) }
+func (m moduleChecked) build(def ChartDef) Chart { return m.drillInput.build(def) }
 
 func moduleFor(t *testing.T, set store.RunSet, q, module string, hide bool) moduleChecked {
 	return moduleChecked{drillFor(t, set, q, moduleSubject(module), hide, facts.Module, facts.ModuleBackend)}

@@ -61,7 +61,7 @@ func supportedLines(set store.RunSet, f filter, k int64) []string {
 // profile's versions get supportedLabel or olderLabel as one more
 // (marked) version, the weeks are counted, and the marked values become
 // the weeks' supportDimension.
-func (in *pageInput) countSupport(set store.RunSet, k int64) {
+func (in *pageInput) countSupport(set store.RunSet, id string, k int64) {
 	f := in.f
 	in.supported = supportedLines(set, f, k)
 	marked := store.RunSet{Runs: set.Runs, Profiles: make(map[int64][]facts.Fact, len(set.Profiles))}
@@ -78,8 +78,9 @@ func (in *pageInput) countSupport(set store.RunSet, k int64) {
 		}
 		marked.Profiles[id] = out
 	}
-	in.support = census.Weekly(marked, f.From, f.To, f.Version, facts.Version)
-	for _, w := range in.support {
+	weeks := census.Weekly(marked, f.From, f.To, f.Version, facts.Version)
+	in.weeks[id] = weeks
+	for _, w := range weeks {
 		for _, c := range w.Counts {
 			support := map[string]int{}
 			for v, n := range c.Values[facts.Version] {
@@ -94,7 +95,7 @@ func (in *pageInput) countSupport(set store.RunSet, k int64) {
 
 // supportUnit is the chart's unit, naming the supported lines.
 func supportUnit(lines []string, k int64) string {
-	u := weekly.unit() + "; a supported line is one of the newest " + strconv.Itoa(supportedCount) +
+	u := Weekly.unit() + "; a supported line is one of the newest " + strconv.Itoa(supportedCount) +
 		" release lines run by at least " + strconv.FormatInt(k, 10) + " clusters in some week of the period; any other version is on an older line"
 	if len(lines) == 0 {
 		return u + " (none in this period)"

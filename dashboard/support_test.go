@@ -10,9 +10,8 @@ import (
 
 func supportChart(t *testing.T, set store.RunSet, q string, hide bool) Chart {
 	t.Helper()
-	def, _ := chartByID("support")
-	in := newPageInput(mustFilter(t, q), testToday, set, nil, []chartDef{def})
-	in.countSupport(set, 3)
+	def := builtin(t, "support")
+	in := newPageInput(mustFilter(t, q), testToday, set, nil, []ChartDef{def}, 3)
 	return builder{in: in, hide: hide, k: 3}.build(def)
 }
 

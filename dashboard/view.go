@@ -173,37 +173,6 @@ func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 func percent(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + " %" }
 
-// primary is the number a point's bar or line shows.
-func primary(t chartType, p Point) float64 {
-	switch t {
-	case shares, weekly:
-		return p.Share
-	case sums:
-		return float64(p.Sum)
-	}
-	return float64(p.Clusters)
-}
-
-// display is a point's numbers in words: "12 clusters (3.4 %)".
-func display(t chartType, p Point) string {
-	if p.Hidden != "" {
-		return p.Hidden
-	}
-	s := ""
-	switch t {
-	case shares, weekly:
-		s = fmt.Sprintf("%s (%s)", clustersText(p.Clusters), percent(p.Share))
-	case sums:
-		s = strconv.FormatInt(p.Sum, 10)
-	default:
-		s = clustersText(p.Clusters)
-	}
-	if p.Partial {
-		s += " (so far)"
-	}
-	return s
-}
-
 func clustersText(n int64) string {
 	if n == 1 {
 		return "1 cluster"
@@ -252,47 +221,7 @@ func newChartView(c Chart, query string) chartView {
 			v.BaseTexts = append(v.BaseTexts, baseText(b))
 		}
 	}
-	switch {
-	case c.def.Type == shares:
-		for _, s := range c.Series {
-			v.Legend = append(v.Legend, legendItem{Label: s, Color: seriesColors[s], Fill: seriesFill[s]})
-		}
-		for _, l := range layouts {
-			p := barsPanel(c, l)
-			p.Label = c.Title
-			v.Panels = append(v.Panels, p)
-		}
-		v.Table = sharesTable(c, query)
-	case c.def.Type == daily:
-		v.Legend = activeLegend()
-		for _, s := range c.Series {
-			for _, l := range layouts {
-				p := activePanel(c, s, l)
-				p.Label = c.Title + ", " + s
-				v.Panels = append(v.Panels, p)
-			}
-		}
-		v.Table = timeTable(c, distinctLabels(c.Points))
-		v.Collapse = len(v.Table.Rows) > 16
-	case c.def.Dimension == facts.Version:
-		v.Legend, v.Panels, v.Table = adoptionView(c)
-		v.Collapse = len(v.Table.Rows) > 16
-	default:
-		labels := distinctLabels(c.Points)
-		for i, l := range labels {
-			color, dash := lineStyle(i)
-			v.Legend = append(v.Legend, legendItem{Label: l, Color: color, Dash: dash, Line: true})
-		}
-		for _, s := range c.Series {
-			for _, l := range layouts {
-				p := timePanel(c, s, labels, l)
-				p.Label = c.Title + ", " + s
-				v.Panels = append(v.Panels, p)
-			}
-		}
-		v.Table = timeTable(c, labels)
-		v.Collapse = len(v.Table.Rows) > 16
-	}
+	c.def.Kind.lay(&v, c, query)
 	v.Empty = true
 	for _, p := range c.Points {
 		if p.Clusters != 0 || p.Sum != 0 || p.Hidden != "" {
@@ -301,6 +230,60 @@ func newChartView(c Chart, query string) chartView {
 		}
 	}
 	return v
+}
+
+// barsView lays out a shares chart: a bar per value and series (under
+// each group's heading when grouped), and the table.
+func barsView(v *chartView, c Chart, query string, grouped bool) {
+	for _, s := range c.Series {
+		v.Legend = append(v.Legend, legendItem{Label: s, Color: seriesColors[s], Fill: seriesFill[s]})
+	}
+	for _, l := range layouts {
+		p := barsPanel(c, l, grouped)
+		p.Label = c.Title
+		v.Panels = append(v.Panels, p)
+	}
+	v.Table = sharesTable(c, query, grouped)
+}
+
+// activeView lays out the active clusters: a stack per series, and the
+// table.
+func activeView(v *chartView, c Chart) {
+	v.Legend = activeLegend()
+	for _, s := range c.Series {
+		for _, l := range layouts {
+			p := activePanel(c, s, l)
+			p.Label = c.Title + ", " + s
+			v.Panels = append(v.Panels, p)
+		}
+	}
+	v.Table = timeTable(c, distinctLabels(c.Points), timeAxis{})
+	v.Collapse = len(v.Table.Rows) > 16
+}
+
+// timeAxis says what a time chart's values are: shares (a percentage
+// axis) or sums (not whole clusters), per week or per day.
+type timeAxis struct {
+	share, sums, weekly bool
+}
+
+// linesView lays out a time chart: a line per value in each series'
+// panel, and the table.
+func linesView(v *chartView, c Chart, ax timeAxis) {
+	labels := distinctLabels(c.Points)
+	for i, l := range labels {
+		color, dash := lineStyle(i)
+		v.Legend = append(v.Legend, legendItem{Label: l, Color: color, Dash: dash, Line: true})
+	}
+	for _, s := range c.Series {
+		for _, l := range layouts {
+			p := timePanel(c, s, labels, l, ax)
+			p.Label = c.Title + ", " + s
+			v.Panels = append(v.Panels, p)
+		}
+	}
+	v.Table = timeTable(c, labels, ax)
+	v.Collapse = len(v.Table.Rows) > 16
 }
 
 func distinctLabels(pts []Point) []string {
@@ -321,7 +304,7 @@ type rowKey struct{ Group, Label string }
 // barsPanel draws horizontal bars: a row per value (under its group's
 // heading), a bar per series, the length its share. Wide: the label left
 // of the bars; narrow: above them, the bars the whole width.
-func barsPanel(c Chart, l layout) panel {
+func barsPanel(c Chart, l layout, grouped bool) panel {
 	left, right, barH, gap, headH, labelH := 200.0, 70.0, 11.0, 7.0, 22.0, 0.0
 	if l.Narrow {
 		left, right, barH, gap, headH, labelH = 4, 66, 13, 6, 22, 16
@@ -333,7 +316,7 @@ func barsPanel(c Chart, l layout) panel {
 	group := "\x00"
 	scale := l.Width - left - right
 	for _, rk := range rows {
-		if c.def.Grouped && rk.Group != group {
+		if grouped && rk.Group != group {
 			group = rk.Group
 			t, full := label(rk.Group)
 			p.Texts = append(p.Texts, svgText{X: 4, Y: y + 15, Text: t, Full: full, Class: "group", AnchorStart: true})
@@ -359,7 +342,7 @@ func barsPanel(c Chart, l layout) panel {
 			}
 			w := min(pt.Share, 1) * scale
 			p.Bars = append(p.Bars, svgBar{X: left, Y: by, W: w, H: barH - 1, Fill: seriesFill[s],
-				Tip: fmt.Sprintf("%s %s: %s", s, rowName(rk), display(shares, pt)), Point: pt})
+				Tip: fmt.Sprintf("%s %s: %s", s, rowName(rk), ofShares{}.display(pt)), Point: pt})
 			p.Texts = append(p.Texts, svgText{X: left + w + 4, Y: by + barH - 2, Text: percent(pt.Share), Class: "value", AnchorStart: true})
 		}
 		y += rowH
@@ -421,9 +404,9 @@ func groupsInOrder(rows []rowKey) []string {
 	return out
 }
 
-func sharesTable(c Chart, query string) table {
+func sharesTable(c Chart, query string, grouped bool) table {
 	t := table{}
-	if c.def.Grouped {
+	if grouped {
 		t.Head = append(t.Head, tableCol{Text: "module"})
 	}
 	t.Head = append(t.Head, tableCol{Text: "value"})
@@ -433,25 +416,18 @@ func sharesTable(c Chart, query string) table {
 	rows, cells := byRow(c)
 	for _, rk := range rows {
 		r := tableRow{}
-		if c.def.Grouped {
+		if grouped {
 			r.Head = append(r.Head, rk.Group)
 		}
 		r.Head = append(r.Head, rk.Label)
-		switch {
-		case c.ID == "backends":
-			r.Link = moduleURL(rk.Group, query)
-		case c.ID == "modules" && rk.Label != otherLabel && rk.Label != notReportedLabel:
-			r.Link = moduleURL(rk.Label, query)
-		case rk.Label != otherLabel && rk.Label != notReportedLabel:
-			if f, ok := featureOfChart(c.ID); ok {
-				r.Link = featureURL(f, rk.Label, query)
-			}
+		if c.def.link != nil {
+			r.Link = c.def.link(rk, query)
 		}
 		for _, s := range c.Series {
 			pt, ok := cells[rk][s]
 			cell := tableCell{Point: pt, Has: ok && pt.Hidden == "", Text: "–"}
 			if ok {
-				cell.Text = display(shares, pt)
+				cell.Text = ofShares{}.display(pt)
 			}
 			r.Cells = append(r.Cells, cell)
 		}
@@ -460,7 +436,7 @@ func sharesTable(c Chart, query string) table {
 	// What the shares are of, and the part that could not report it.
 	var baseRow, nrRow tableRow
 	baseRow.Head, nrRow.Head = []string{"base"}, []string{notReportedLabel}
-	if c.def.Grouped {
+	if grouped {
 		return t // each module's users are in the modules chart
 	}
 	hasNR := false
@@ -554,7 +530,7 @@ func (a plotArea) axes(p *panel, l layout, days []string, most float64, percenta
 }
 
 // timePanel draws one series' lines over the days (or weeks).
-func timePanel(c Chart, series string, labels []string, l layout) panel {
+func timePanel(c Chart, series string, labels []string, l layout, ax timeAxis) panel {
 	area := plotOf(l, true)
 	p := panel{Title: series, Width: int(l.Width), Height: area.height, Class: l.Class}
 	days := seriesDays(c, series)
@@ -564,10 +540,10 @@ func timePanel(c Chart, series string, labels []string, l layout) panel {
 		if pt.Series != series {
 			continue
 		}
-		most = max(most, primary(c.def.Type, pt))
+		most = max(most, c.def.Kind.primary(pt))
 		byLabel[pt.Label] = append(byLabel[pt.Label], pt)
 	}
-	yOf := area.axes(&p, l, days, most, c.def.Type == weekly, c.def.Type != sums, c.def.Type == weekly)
+	yOf := area.axes(&p, l, days, most, ax.share, !ax.sums, ax.weekly)
 	dayIndex := map[string]int{}
 	for i, d := range days {
 		dayIndex[d] = i
@@ -585,7 +561,7 @@ func timePanel(c Chart, series string, labels []string, l layout) panel {
 				gap = true // a hidden number is not drawn as zero
 				continue
 			}
-			xx, yy := area.x(dayIndex[pt.Day], len(days)), yOf(primary(c.def.Type, pt))
+			xx, yy := area.x(dayIndex[pt.Day], len(days)), yOf(c.def.Kind.primary(pt))
 			if gap {
 				fmt.Fprintf(&d, "M%.1f %.1f", xx, yy)
 			} else {
@@ -595,7 +571,7 @@ func timePanel(c Chart, series string, labels []string, l layout) panel {
 			lastY = yy
 			if dots || pt.Partial {
 				p.Dots = append(p.Dots, svgDot{X: xx, Y: yy, Color: color, Point: pt,
-					Tip: fmt.Sprintf("%s %s %s: %s", series, pt.Day, lb, display(c.def.Type, pt))})
+					Tip: fmt.Sprintf("%s %s %s: %s", series, pt.Day, lb, c.def.Kind.display(pt))})
 			}
 		}
 		if d.Len() > 0 {
@@ -762,9 +738,9 @@ func activePanel(c Chart, series string, l layout) panel {
 }
 
 // timeTable has a row per day (or week) and a column per series and label.
-func timeTable(c Chart, labels []string) table {
-	t := table{Head: []tableCol{{Text: "day"}}, Time: true, Sums: c.def.Type == sums}
-	if c.def.Type == weekly {
+func timeTable(c Chart, labels []string, ax timeAxis) table {
+	t := table{Head: []tableCol{{Text: "day"}}, Time: true, Sums: ax.sums}
+	if ax.weekly {
 		t.Head[0].Text = "week of"
 	}
 	groups := map[string]string{}
@@ -801,7 +777,7 @@ func timeTable(c Chart, labels []string) table {
 				pt, ok := cells[k{d, s, l}]
 				cell := tableCell{Point: pt, Has: ok && pt.Hidden == "", Text: "–"}
 				if ok {
-					cell.Text = display(c.def.Type, pt)
+					cell.Text = c.def.Kind.display(pt)
 				}
 				r.Cells = append(r.Cells, cell)
 			}

@@ -32,13 +32,12 @@ func TestHostileValuesRenderAsText(t *testing.T) {
 	rows = append(rows, row(today, store.Production, facts.Clusters, "new", 1))
 	set := runSet(fakeCluster{id: "c", kind: store.Production, from: 0, to: 0, facts: profile})
 	f := mustFilter(t, "")
-	var defs []chartDef
+	var defs []ChartDef
 	for _, id := range []string{"backends", "versions", "http-apis", "stanzas"} {
-		def, _ := chartByID(id)
-		defs = append(defs, def)
+		defs = append(defs, builtin(t, id))
 	}
-	b := builder{in: newPageInput(f, testToday, set, rows, defs), k: 5}
-	data := pageData{base: base{Title: "t", Path: "/", Pages: pages, Filter: f, Query: template.URL(f.values().Encode()), Versions: hostileValues, Periods: periods, Admin: true}}
+	b := builder{in: newPageInput(f, testToday, set, rows, defs, 5), k: 5}
+	data := pageData{base: base{Title: "t", Path: "/", Pages: pagesOf(builtinCharts), Filter: f, Query: template.URL(f.values().Encode()), Versions: hostileValues, Periods: periods, Admin: true}}
 	for _, def := range defs {
 		data.Charts = append(data.Charts, newChartView(b.build(def), string(data.Query)))
 	}

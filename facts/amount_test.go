@@ -24,13 +24,19 @@ func TestAddAmountsSaturates(t *testing.T) {
 	}
 }
 
-// Two clusters' stanza increments at the limit stay at the limit in one
-// batch's facts.
+// Stanza increments, each the largest a node can report, whose sum is
+// beyond int64 stay at the limit in one batch's facts.
 func TestFromEventsSumsSaturate(t *testing.T) {
+	largest := int64(-1)
+	for _, e := range contract.Catalog() {
+		if e.Name == contract.XMPPStanzaCount {
+			largest = e.Ranges["increment"].Max
+		}
+	}
 	var evs []contract.Event
-	for range 2 {
+	for range math.MaxInt64/largest + 2 {
 		evs = append(evs, contract.Event{Name: contract.XMPPStanzaCount,
-			Params: map[string]any{"stanza_type": "xmppMessageSent", "total": int64(1), "increment": int64(math.MaxInt64)}})
+			Params: map[string]any{"stanza_type": "xmppMessageSent", "total": int64(1), "increment": largest}})
 	}
 	fs := FromEvents(evs, "")
 	if len(fs) == 0 {

@@ -1,9 +1,12 @@
 package facts
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mim-metrics/mim-metrics/contract"
 )
 
 // Combine says how the values a cluster reported for one dimension become
@@ -42,11 +45,27 @@ type Spec struct {
 	// NotReported says in words which versions cannot report it; empty:
 	// every version can.
 	NotReported string
+	// Bucket turns the number of a dimension stated by a count (a -metric
+	// with a dimension and a number value) into its value; nil:
+	// CountBucket.
+	Bucket func(int64) string
 }
 
-// Specs lists every dimension a report states, with its rule. The
-// dashboard's methodology page is drawn from it.
-var Specs = []Spec{
+// bucket is the value of a count n of the dimension.
+func (s Spec) bucket(n int64) string {
+	if s.Bucket == nil {
+		return CountBucket(n)
+	}
+	return s.Bucket(n)
+}
+
+// Specs lists every dimension a report states, with its rule: those
+// written here, then those only declared by a -metric attribute
+// (declaredSpecs). The dashboard's methodology page is drawn from it.
+var Specs = append(writtenSpecs, declaredSpecs(contract.MongooseIMDeclarations(), writtenSpecs)...)
+
+// writtenSpecs are the dimensions whose rule is written here.
+var writtenSpecs = []Spec{
 	{Name: Version, Combine: EachValue,
 		Rule: "each version the cluster ran: a cluster upgraded during the period counts under both versions"},
 	{Name: NodeNumber, Combine: LargestValue, Values: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11-20", "21+"},
@@ -56,13 +75,13 @@ var Specs = []Spec{
 		Rule: "the newest format a node reported (toml over cfg), one per cluster"},
 	{Name: Components, Combine: LargestValue, Values: []string{"0", "1", "2-5", "6+"},
 		Rule: "the most external components one node reported (each node counts the components connected to it; the reports do not say which node sent them, so they cannot be added up)"},
-	{Name: Hosts, Combine: LargestValue, Values: []string{"0", "1", "2-10", "11-100", "101-1000", "1001+"},
-		Rule: "the largest host (host type) count a node reported"},
-	{Name: Domains, Combine: LargestValue, Values: []string{"0", "1", "2-10", "11-100", "101-1000", "1001+"},
+	{Name: Hosts, Combine: LargestValue, Values: countBuckets,
+		Bucket: CountBucket, Rule: "the largest host (host type) count a node reported"},
+	{Name: Domains, Combine: LargestValue, Values: countBuckets,
 		ReportedBy: since(5, 0, 0), NotReported: "MongooseIM before 5.0.0 does not report it",
-		Rule: "the largest domain count a node reported"},
+		Bucket: CountBucket, Rule: "the largest domain count a node reported"},
 	{Name: CustomModules, Combine: LargestValue, Values: []string{"no", "yes"},
-		Rule: "yes when any node reported a custom module"},
+		Bucket: yesWhenAny, Rule: "yes when any node reported a custom module"},
 	{Name: Module, Combine: EachValue, AbsentMeansNone: true,
 		Rule: "each module any node runs"},
 	{Name: ModuleBackend, Combine: EachValue,
@@ -84,6 +103,43 @@ var Specs = []Spec{
 		Rule: "each country a node's report came from (only with a GeoIP database)"},
 }
 
+// declaredSpecs are the specs of the dimensions that declarations state
+// and written does not have: a count is bucketed (CountBucket) and
+// counted under its largest value; names count under each name, and a
+// cluster whose version can report them and that reported none has none.
+// A field's {since, {X, Y, Z}} says which versions can report it.
+func declaredSpecs(declarations []contract.Declaration, written []Spec) []Spec {
+	var out []Spec
+	for _, d := range declarations {
+		if d.Dimension == "" || slices.ContainsFunc(written, func(s Spec) bool { return s.Name == d.Dimension }) {
+			continue
+		}
+		spec := Spec{Name: d.Dimension, Combine: EachValue, AbsentMeansNone: true,
+			Rule: "each value any node reported (" + d.Name + ")"}
+		if slices.Contains(d.Numbers, "value") {
+			spec = Spec{Name: d.Dimension, Combine: LargestValue, Values: countBuckets,
+				Rule: "the largest " + d.Name + " a node reported, bucketed"}
+		}
+		if since := d.Fields[0].Since; since != [3]int{} {
+			spec.ReportedBy = since3(since)
+			spec.NotReported = fmt.Sprintf("MongooseIM before %d.%d.%d does not report it", since[0], since[1], since[2])
+		}
+		out = append(out, spec)
+	}
+	return out
+}
+
+// countBuckets are CountBucket's values, smallest first.
+var countBuckets = []string{"0", "1", "2-10", "11-100", "101-1000", "1001+"}
+
+// yesWhenAny is "yes" for a positive count, else "no".
+func yesWhenAny(n int64) string {
+	if n > 0 {
+		return "yes"
+	}
+	return "no"
+}
+
 // SpecOf returns the spec of a dimension, and whether it has one.
 func SpecOf(name string) (Spec, bool) {
 	i := slices.IndexFunc(Specs, func(s Spec) bool { return s.Name == name })
@@ -103,9 +159,13 @@ func (s Spec) CanReport(version string) bool { return s.ReportedBy == nil || s.R
 
 // since is a ReportedBy for versions from major.minor.patch on.
 func since(major, minor, patch int) func(string) bool {
+	return since3([3]int{major, minor, patch})
+}
+
+func since3(first [3]int) func(string) bool {
 	return func(v string) bool {
 		n, ok := mongooseVersion(v)
-		return !ok || compare3(n, [3]int{major, minor, patch}) >= 0
+		return !ok || compare3(n, first) >= 0
 	}
 }
 

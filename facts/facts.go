@@ -75,16 +75,46 @@ const (
 
 // FromEvents returns the facts a batch's events state, one per dimension
 // value (stanza Amounts summed per type), sorted by dimension and value.
-// country is the sender's country code, or empty. Unknown events and
-// params of the wrong type are ignored.
+// country is the sender's country code, or empty. The events are read by
+// contract.Summarize: an event the catalog's rules refuse states nothing.
 func FromEvents(events []contract.Event, country string) []Fact {
+	return FromSummary(contract.Summarize(events), country)
+}
+
+// FromSummary returns the facts a summary states (see FromEvents).
+func FromSummary(s contract.Summary, country string) []Fact {
 	c := collector{index: map[key]int{}}
-	for _, e := range events {
-		c.event(e)
+	for _, e := range s.Clusters {
+		c.addIf(e.Version != "", Version, e.Version)
+		c.addIf(e.ConfigType != "", ConfigType, e.ConfigType)
+		if e.NodeNumber != nil {
+			c.add(NodeNumber, NodeNumberBucket(*e.NodeNumber), 0)
+		}
+		if e.Components != nil {
+			c.add(Components, ComponentsBucket(*e.Components), 0)
+		}
 	}
-	if country != "" {
-		c.add(Country, country, 0)
+	for _, m := range s.Modules {
+		c.add(Module, m.Module, 0)
+		c.add(ModuleBackend, m.Module+"/"+orNone(m.Backend), 0)
+		c.addIf(m.OnlineBackend != "", ModuleBackend, m.Module+"/online:"+m.OnlineBackend)
 	}
+	for _, t := range s.TLS {
+		c.add(TLS, t.Mode+"/"+t.Module, 0)
+	}
+	for _, st := range s.Stanzas {
+		c.add(Stanza, st.Type, max(st.Increment, 0))
+	}
+	for dimension, n := range s.Counts {
+		spec, _ := SpecOf(dimension)
+		c.add(dimension, spec.bucket(n), 0)
+	}
+	for dimension, names := range s.Names {
+		for _, name := range names {
+			c.add(dimension, name, 0)
+		}
+	}
+	c.addIf(country != "", Country, country)
 	sort.Slice(c.facts, func(i, j int) bool {
 		a, b := c.facts[i], c.facts[j]
 		if a.Dimension != b.Dimension {
@@ -112,75 +142,10 @@ func (c *collector) add(dimension, value string, amount int64) {
 	c.facts = append(c.facts, Fact{Dimension: dimension, Value: value, Amount: amount})
 }
 
-func (c *collector) event(e contract.Event) {
-	p := e.Params
-	switch e.Name {
-	case contract.HostCount:
-		if n, ok := contract.Int(p["value"]); ok {
-			c.add(Hosts, CountBucket(n), 0)
-		}
-	case contract.DomainCount:
-		if n, ok := contract.Int(p["value"]); ok {
-			c.add(Domains, CountBucket(n), 0)
-		}
-	case contract.CustomModuleCount:
-		if n, ok := contract.Int(p["value"]); ok {
-			if n > 0 {
-				c.add(CustomModules, "yes", 0)
-			} else {
-				c.add(CustomModules, "no", 0)
-			}
-		}
-	case contract.ModuleWithOpt:
-		module, ok := contract.Text(p["module"])
-		if !ok {
-			return
-		}
-		c.add(Module, module, 0)
-		backend, ok := contract.Text(p["backend"])
-		if !ok {
-			backend = "none"
-		}
-		c.add(ModuleBackend, module+"/"+backend, 0)
-		if online, ok := contract.Text(p["online_backend"]); ok {
-			c.add(ModuleBackend, module+"/online:"+online, 0)
-		}
-	case contract.Cluster:
-		if v, ok := contract.Text(p["version"]); ok {
-			c.add(Version, v, 0)
-		}
-		if n, ok := contract.Int(p["node_number"]); ok {
-			c.add(NodeNumber, NodeNumberBucket(n), 0)
-		}
-		if n, ok := contract.Int(p["component"]); ok {
-			c.add(Components, ComponentsBucket(n), 0)
-		}
-		if v, ok := contract.Text(p["config_type"]); ok {
-			c.add(ConfigType, v, 0)
-		}
-	case contract.HTTPAPI:
-		for name := range p {
-			c.add(HTTPAPI, name, 0)
-		}
-	case contract.TransportMechanism:
-		for name := range p {
-			c.add(Transport, name, 0)
-		}
-	case contract.TLSOption:
-		mode, okMode := contract.Text(p["mode"])
-		module, okModule := contract.Text(p["module"])
-		if okMode || okModule {
-			c.add(TLS, orNone(mode)+"/"+orNone(module), 0)
-		}
-	case contract.OutgoingPool:
-		if v, ok := contract.Text(p["value"]); ok {
-			c.add(Pool, v, 0)
-		}
-	case contract.XMPPStanzaCount:
-		if t, ok := contract.Text(p["stanza_type"]); ok {
-			n, _ := contract.Int(p["increment"])
-			c.add(Stanza, t, max(n, 0))
-		}
+// addIf adds an amount-less fact when ok.
+func (c *collector) addIf(ok bool, dimension, value string) {
+	if ok {
+		c.add(dimension, value, 0)
 	}
 }
 

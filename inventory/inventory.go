@@ -8,9 +8,12 @@
 package inventory
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 
 	"github.com/mim-metrics/mim-metrics/contract"
+	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/metrics"
 )
 
@@ -27,6 +30,11 @@ type Node struct {
 	// Counts; nil when the report does not have them.
 	Hosts, Domains, CustomModules, Components, ClusterSize *int64
 	Stanzas                                                []Stanzas
+	// Counts and Names are what the events whose -metric declares a
+	// dimension state (contract.Summary's), every one of them: hosts,
+	// http_api, pool, and any metric declared later.
+	Counts map[string]int64
+	Names  map[string][]string
 }
 
 // Module is a known module with one of its backends (none when it has none).
@@ -40,80 +48,48 @@ type Stanzas struct {
 	Total int64
 }
 
-// Of reads a node's report (its events).
+// Of reads a node's report (its events, through contract.Summarize: what
+// the catalog's rules refuse, it does not hold).
 func Of(r metrics.NodeReport) Node {
 	inv := Node{Node: r.Node, Server: r.Server, Version: r.Version, OTP: r.OTP}
-	mods := map[Module]bool{}
-	stanzas := map[string]int{} // type -> index in inv.Stanzas
-	transports, apis := map[string]bool{}, map[string]bool{}
-	for _, e := range r.Events {
-		p := e.Params
-		switch e.Name {
-		case contract.ModuleWithOpt:
-			mod, ok := p["module"].(string)
-			if !ok || mod == "" {
-				continue
-			}
-			mods[Module{Module: mod, Backend: stringOr(p["backend"], "none"), OnlineBackend: stringOr(p["online_backend"], "none")}] = true
-		case contract.TransportMechanism:
-			for k := range p {
-				transports[k] = true
-			}
-		case contract.HTTPAPI:
-			for k := range p {
-				apis[k] = true
-			}
-		case contract.HostCount:
-			inv.Hosts = number(p["value"])
-		case contract.DomainCount:
-			inv.Domains = number(p["value"])
-		case contract.CustomModuleCount:
-			inv.CustomModules = number(p["value"])
-		case contract.Cluster:
-			inv.Components = number(p["component"])
-			inv.ClusterSize = number(p["node_number"])
-		case contract.XMPPStanzaCount:
-			t, ok := p["stanza_type"].(string)
-			total := number(p["total"])
-			if !ok || t == "" || total == nil || *total < 0 {
-				continue
-			}
-			if i, seen := stanzas[t]; seen {
-				inv.Stanzas[i].Total = *total
-				continue
-			}
-			stanzas[t] = len(inv.Stanzas)
-			inv.Stanzas = append(inv.Stanzas, Stanzas{Type: t, Total: *total})
-		}
+	s := contract.Summarize(r.Events)
+	for _, m := range s.Modules {
+		inv.Modules = append(inv.Modules, Module{Module: m.Module, Backend: orNone(m.Backend), OnlineBackend: orNone(m.OnlineBackend)})
 	}
-	for m := range mods {
-		inv.Modules = append(inv.Modules, m)
-	}
-	sort.Slice(inv.Modules, func(i, j int) bool {
-		a, b := inv.Modules[i], inv.Modules[j]
-		if a.Module != b.Module {
-			return a.Module < b.Module
-		}
-		if a.Backend != b.Backend {
-			return a.Backend < b.Backend
-		}
-		return a.OnlineBackend < b.OnlineBackend
+	slices.SortFunc(inv.Modules, func(a, b Module) int {
+		return cmp.Or(cmp.Compare(a.Module, b.Module), cmp.Compare(a.Backend, b.Backend), cmp.Compare(a.OnlineBackend, b.OnlineBackend))
 	})
-	inv.Transports = sortedSet(transports)
-	inv.HTTPAPIs = sortedSet(apis)
+	inv.Modules = slices.Compact(inv.Modules) // a backend absent and one named none are one
+	inv.Counts, inv.Names = s.Counts, s.Names
+	inv.Transports = s.Names[facts.Transport]
+	inv.HTTPAPIs = s.Names[facts.HTTPAPI]
+	inv.Hosts = count(s, facts.Hosts)
+	inv.Domains = count(s, facts.Domains)
+	inv.CustomModules = count(s, facts.CustomModules)
+	for _, c := range s.Clusters {
+		inv.Components, inv.ClusterSize = c.Components, c.NodeNumber
+	}
+	for _, st := range s.Stanzas {
+		i := slices.IndexFunc(inv.Stanzas, func(x Stanzas) bool { return x.Type == st.Type })
+		if i < 0 {
+			inv.Stanzas = append(inv.Stanzas, Stanzas{Type: st.Type, Total: st.Total})
+			continue
+		}
+		inv.Stanzas[i].Total = st.Total
+	}
 	return inv
 }
 
-func stringOr(v any, def string) string {
-	if s, ok := v.(string); ok && s != "" {
-		return s
+func orNone(s string) string {
+	if s == "" {
+		return "none"
 	}
-	return def
+	return s
 }
 
-// number is a number param's value (contract.Int), nil when there is none.
-func number(v any) *int64 {
-	n, ok := contract.Int(v)
+// count is the summary's count of a dimension, nil when it has none.
+func count(s contract.Summary, dimension string) *int64 {
+	n, ok := s.Counts[dimension]
 	if !ok {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -49,6 +50,12 @@ var (
 	descStanzas = prometheus.NewDesc(namespace+"_stanzas_total",
 		"Stanzas the node sent and received since it started, by type (xmppMessageSent, xmppIqReceived...).",
 		[]string{"node", "type"}, nil)
+	descDeclaredCount = prometheus.NewDesc(namespace+"_declared_count",
+		"A count the node's report states, by the dimension its -metric declares (contract/erl), for those without a series of their own above.",
+		[]string{"node", "dimension"}, nil)
+	descDeclaredInfo = prometheus.NewDesc(namespace+"_declared_info",
+		"A name the node's report lists (an outgoing pool type...), by the dimension its -metric declares (contract/erl), for those without a series of their own above; always 1.",
+		[]string{"node", "dimension", "name"}, nil)
 	descBuiltin = prometheus.NewDesc(namespace+"_builtin_service_running",
 		"1 when MongooseIM's own service_mongoose_system_metrics runs on the node, so it may report too.",
 		[]string{"node"}, nil)
@@ -56,7 +63,11 @@ var (
 
 var inventoryDescs = []*prometheus.Desc{descNodes, descNodeUp, descRoundTrips, descNodeInfo, descModuleInfo,
 	descTransportInfo, descHTTPAPIInfo, descHosts, descDomains, descCustomModules, descComponents,
-	descClusterSize, descStanzas, descBuiltin}
+	descClusterSize, descStanzas, descBuiltin, descDeclaredCount, descDeclaredInfo}
+
+// ownSeries are the declared dimensions exported by a series of their own.
+var ownSeries = map[string]bool{facts.Hosts: true, facts.Domains: true, facts.CustomModules: true,
+	facts.Transport: true, facts.HTTPAPI: true}
 
 // inventoryCollector is the collector of the cluster's inventory.
 type inventoryCollector struct{ e *Exporter }
@@ -154,5 +165,17 @@ func nodeInventory(ch chan<- prometheus.Metric, ns nodeState) {
 	}
 	for _, s := range inv.Stanzas {
 		send(ch, descStanzas, counterValue, float64(s.Total), n, s.Type)
+	}
+	for dimension, v := range inv.Counts {
+		if !ownSeries[dimension] {
+			send(ch, descDeclaredCount, gaugeValue, float64(v), n, dimension)
+		}
+	}
+	for dimension, names := range inv.Names {
+		if !ownSeries[dimension] {
+			for _, name := range names {
+				send(ch, descDeclaredInfo, gaugeValue, 1, n, dimension, name)
+			}
+		}
 	}
 }

@@ -29,10 +29,11 @@
 %% totals (the total itself on a first report, negative after a reset).
 -metric(#{event => host_count, doc => "number of static hosts and host types",
           params => [value], numbers => [{value, 0, 1000000}],
-          fields => [{host_count, [quick]}], events => count}).
+          fields => [{host_count, [quick]}], events => count, dimension => hosts}).
 -metric(#{event => domain_count, doc => "number of domains, dynamic ones included (MongooseIM 5.0+)",
           params => [value], numbers => [{value, 0, 100000000}],
-          fields => [{domain_count, [quick, {needs, domain_core}]}], events => count}).
+          fields => [{domain_count, [quick, {needs, domain_core}]}], events => count,
+          dimension => domains}).
 -metric(#{event => module_with_opt,
           doc => "one per host type and MongooseIM (or ejabberd) module, with its backends; as in MongooseIM, "
                  "every known module is reported for every host type (the host types × modules cross product)",
@@ -41,7 +42,7 @@
 -metric(#{event => custom_module_count,
           doc => "number of loaded modules that are not the server's own; they are never named",
           params => [value], numbers => [{value, 0, 100000}],
-          fields => [{custom_module_count, [quick]}], events => count}).
+          fields => [{custom_module_count, [quick]}], events => count, dimension => custom_modules}).
 -metric(#{event => cluster,
           doc => "node uptime (`DDDD-HH:MM:SS`), server version, external components connected to this node, "
                  "cluster size, config format (`toml`, `cfg`, `yml`)",
@@ -52,15 +53,17 @@
                      {config_path, [quick, {needs, ejabberd_config_path}]}],
           events => cluster}).
 -metric(#{event => http_api, doc => "enabled HTTP handlers, from each generation's fixed list",
-          params => handlers, fields => [{http_api, [quick]}], events => flags}).
+          params => handlers, fields => [{http_api, [quick]}], events => flags, dimension => http_api}).
 -metric(#{event => transport_mechanism, doc => "enabled transports",
-          params => transports, fields => [{transport_mechanism, [quick]}], events => flags}).
+          params => transports, fields => [{transport_mechanism, [quick]}], events => flags,
+          dimension => transport}).
 -metric(#{event => tls_option,
           doc => "TLS mode and library of the client listeners (MongooseIM before 6.4, ejabberd)",
           params => [mode, module], atoms => [mode, module], fields => [{tls_option, [quick]}], events => tls}).
 -metric(#{event => outgoing_pool,
           doc => "type of each outgoing connection pool: `rdbms`, `http`, `redis`, ... (MongooseIM 3.7+)",
-          params => [value], atoms => [value], fields => [{outgoing_pool, [quick, {since, {3, 7, 0}}]}], events => each_value}).
+          params => [value], atoms => [value], fields => [{outgoing_pool, [quick, {since, {3, 7, 0}}]}], events => each_value,
+          dimension => pool}).
 -metric(#{event => xmpp_stanza_count,
           doc => "messages, IQs and presences sent and received by this node: the total and the increase "
                  "since the previous report (MongooseIM 3.7+)",

@@ -293,6 +293,8 @@ func TestMetricsEndpoint(t *testing.T) {
 				for k := range p {
 					add("mim_metrics_http_api_info", "handler="+k+","+nl, 1)
 				}
+			case contract.OutgoingPool: // a dimension declared in contract/erl without a series of its own
+				add("mim_metrics_declared_info", "dimension=pool,name="+p["value"].(string)+","+nl, 1)
 			case contract.XMPPStanzaCount:
 				total := p["total"].(float64)
 				if n == c.nodes[1] && p["stanza_type"] == "xmppMessageSent" {

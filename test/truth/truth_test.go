@@ -7,7 +7,6 @@
 package truth
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -271,38 +270,8 @@ func load(t *testing.T, st store.Store, pop []cluster, ciCap int) {
 // post sends one batch as a GA4 request from address.
 func post(t *testing.T, base string, b store.Batch, address string) {
 	t.Helper()
-	type event struct {
-		Name   string         `json:"name"`
-		Params map[string]any `json:"params"`
-	}
-	body := struct {
-		ClientID        string  `json:"client_id"`
-		TimestampMicros int64   `json:"timestamp_micros"`
-		Events          []event `json:"events"`
-	}{ClientID: b.ClientID, TimestampMicros: b.Received.UnixMicro()}
-	for _, e := range b.Events {
-		body.Events = append(body.Events, event{e.Name, e.Params})
-	}
-	data, err := json.Marshal(body)
-	if err != nil {
-		t.Fatal(err)
-	}
 	secret := map[string]string{"G-PROD": "prod-secret", "G-CI": "ci-secret"}[b.Property]
-	req, err := http.NewRequest("POST", base+"/mp/collect?measurement_id="+b.Property+"&api_secret="+secret, bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Forwarded-For", address)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("POST %s's report: %s %s", b.ClientID, resp.Status, answer)
-	}
+	testkit.SendGA4(t, testkit.GA4Sender{Base: base, Property: b.Property, Secret: secret, Address: address}, b.ClientID, b.Events, b.Received)
 }
 
 type point struct {
