@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+
+	"github.com/mim-metrics/mim-metrics/etf"
 )
 
 // declared reads the -metric attributes of one of the gathering's modules
@@ -42,20 +44,20 @@ func declared(module string, known []Declaration) ([]Declaration, error) {
 }
 
 // declaration is one -metric attribute's declaration.
-func declaration(t any, known []Declaration) (Declaration, error) {
+func declaration(t etf.Term, known []Declaration) (Declaration, error) {
 	var m Declaration
-	d, ok := t.(map[string]any)
+	d, ok := t.(etf.Map)
 	if !ok {
-		return m, fmt.Errorf("want a map #{event => ..., fields => [...], ...}, got %v", t)
+		return m, fmt.Errorf("want a map #{event => ..., fields => [...], ...}, got %s", show(t))
 	}
-	for k := range d {
-		if !slices.Contains([]string{"event", "doc", "params", "numbers", "atoms", "fields", "events"}, k) {
-			return m, fmt.Errorf("unknown key %s (keys: event, doc, params, numbers, atoms, fields, events)", k)
+	for _, kv := range d {
+		if k, _ := kv.Key.(etf.Atom); !slices.Contains([]string{"event", "doc", "params", "numbers", "atoms", "fields", "events"}, string(k)) {
+			return m, fmt.Errorf("unknown key %s (keys: event, doc, params, numbers, atoms, fields, events)", show(kv.Key))
 		}
 	}
-	fields, ok := d["fields"].([]any)
+	fields, ok := value(d, "fields").(etf.List)
 	if !ok || len(fields) == 0 {
-		return m, fmt.Errorf("fields: want a list of the fields it needs, got %v", d["fields"])
+		return m, fmt.Errorf("fields: want a list of the fields it needs, got %s", show(value(d, "fields")))
 	}
 	for _, f := range fields {
 		fl, err := fieldOf(f)
@@ -64,24 +66,24 @@ func declaration(t any, known []Declaration) (Declaration, error) {
 		}
 		m.Fields = append(m.Fields, fl)
 	}
-	name, hasEvent := d["event"]
+	name, hasEvent := d.GetAtom("event")
 	if !hasEvent {
 		if len(d) != 1 {
 			return m, fmt.Errorf("a declaration without an event has only fields")
 		}
 		return m, nil
 	}
-	event, ok := name.(erlAtom)
+	event, ok := name.(etf.Atom)
 	if !ok {
-		return m, fmt.Errorf("event: want an atom, got %v", name)
+		return m, fmt.Errorf("event: want an atom, got %s", show(name))
 	}
 	m.Name = string(event)
 	if err := m.describe(d, known); err != nil {
 		return m, fmt.Errorf("event %s: %w", event, err)
 	}
-	how, ok := d["events"].(erlAtom)
+	how, ok := value(d, "events").(etf.Atom)
 	if !ok {
-		return m, fmt.Errorf("event %s: events: want the name of a builder (count, each_value, flags...), got %v", event, d["events"])
+		return m, fmt.Errorf("event %s: events: want the name of a builder (count, each_value, flags...), got %s", event, show(value(d, "events")))
 	}
 	m.Builder = string(how)
 	m.Flags = how == "flags"
@@ -90,14 +92,14 @@ func declaration(t any, known []Declaration) (Declaration, error) {
 
 // describe sets m's doc, params and numbers from d, or from the metric of
 // the same event in known when d has none.
-func (m *Declaration) describe(d map[string]any, known []Declaration) error {
-	doc, hasDoc := d["doc"]
+func (m *Declaration) describe(d etf.Map, known []Declaration) error {
+	doc, hasDoc := d.GetAtom("doc")
 	if !hasDoc {
 		for _, k := range known {
 			if k.Name == m.Name {
-				_, hasParams := d["params"]
-				_, hasNumbers := d["numbers"]
-				_, hasAtoms := d["atoms"]
+				_, hasParams := d.GetAtom("params")
+				_, hasNumbers := d.GetAtom("numbers")
+				_, hasAtoms := d.GetAtom("atoms")
 				if hasParams || hasNumbers || hasAtoms {
 					return fmt.Errorf("params, numbers or atoms without a doc: %s is described in the first module, give it there", m.Name)
 				}
@@ -108,11 +110,11 @@ func (m *Declaration) describe(d map[string]any, known []Declaration) error {
 		return fmt.Errorf("doc: say what the event means")
 	}
 	var ok bool
-	if m.Doc, ok = doc.(string); !ok || m.Doc == "" {
-		return fmt.Errorf(`doc: want a string, "what it means", got %v`, doc)
+	if m.Doc, ok = erlString(doc); !ok || m.Doc == "" {
+		return fmt.Errorf(`doc: want a string, "what it means", got %s`, show(doc))
 	}
-	switch p := d["params"].(type) {
-	case erlAtom:
+	switch p := value(d, "params").(type) {
+	case etf.Atom:
 		if p != "handlers" && p != "transports" {
 			return fmt.Errorf("params: want a list of names, handlers or transports, got %s", p)
 		}
@@ -120,14 +122,14 @@ func (m *Declaration) describe(d map[string]any, known []Declaration) error {
 	default:
 		names, err := atomList(p)
 		if err != nil || len(names) == 0 {
-			return fmt.Errorf("params: want a list of names, got %v", d["params"])
+			return fmt.Errorf("params: want a list of names, got %s", show(p))
 		}
 		m.Params = names
 	}
-	if n, ok := d["numbers"]; ok {
-		l, ok := n.([]any)
+	if n, ok := d.GetAtom("numbers"); ok {
+		l, ok := n.(etf.List)
 		if !ok {
-			return fmt.Errorf("numbers: want a list of {Name, Min, Max}, got %v", n)
+			return fmt.Errorf("numbers: want a list of {Name, Min, Max}, got %s", show(n))
 		}
 		m.Ranges = map[string]Range{}
 		for _, e := range l {
@@ -142,10 +144,10 @@ func (m *Declaration) describe(d map[string]any, known []Declaration) error {
 			m.Ranges[name] = r
 		}
 	}
-	if a, ok := d["atoms"]; ok {
+	if a, ok := d.GetAtom("atoms"); ok {
 		names, err := atomList(a)
 		if err != nil {
-			return fmt.Errorf("atoms: want a list of param names, got %v", a)
+			return fmt.Errorf("atoms: want a list of param names, got %s", show(a))
 		}
 		for _, name := range names {
 			if !slices.Contains(m.Params, name) || slices.Contains(m.Numbers, name) {
@@ -158,56 +160,56 @@ func (m *Declaration) describe(d map[string]any, known []Declaration) error {
 }
 
 // rangeOf is a numbers element: {Name, Min, Max}.
-func rangeOf(t any) (string, Range, error) {
-	tup, ok := t.(erlTuple)
+func rangeOf(t etf.Term) (string, Range, error) {
+	tup, ok := t.(etf.Tuple)
 	if ok && len(tup) == 3 {
-		name, ok1 := tup[0].(erlAtom)
-		lo, ok2 := tup[1].(int)
-		hi, ok3 := tup[2].(int)
+		name, ok1 := tup[0].(etf.Atom)
+		lo, ok2 := tup[1].(int64)
+		hi, ok3 := tup[2].(int64)
 		if ok1 && ok2 && ok3 && lo <= hi {
-			return string(name), Range{Min: int64(lo), Max: int64(hi)}, nil
+			return string(name), Range{Min: lo, Max: hi}, nil
 		}
 	}
-	return "", Range{}, fmt.Errorf("want {Name, Min, Max} with Min <= Max (the plausible range), got %v", t)
+	return "", Range{}, fmt.Errorf("want {Name, Min, Max} with Min <= Max (the plausible range), got %s", show(t))
 }
 
 // fieldOf is a fields element: Name or {Name, [quick, {needs, F}, {since, {X, Y, Z}}]}.
-func fieldOf(t any) (Field, error) {
-	if name, ok := t.(erlAtom); ok {
+func fieldOf(t etf.Term) (Field, error) {
+	if name, ok := t.(etf.Atom); ok {
 		return Field{Name: string(name)}, nil
 	}
-	tup, ok := t.(erlTuple)
+	tup, ok := t.(etf.Tuple)
 	if !ok || len(tup) != 2 {
-		return Field{}, fmt.Errorf("want Name or {Name, Options}, got %v", t)
+		return Field{}, fmt.Errorf("want Name or {Name, Options}, got %s", show(t))
 	}
-	name, ok1 := tup[0].(erlAtom)
-	opts, ok2 := tup[1].([]any)
+	name, ok1 := tup[0].(etf.Atom)
+	opts, ok2 := tup[1].(etf.List)
 	if !ok1 || !ok2 {
-		return Field{}, fmt.Errorf("want {Name, [Option]}, got %v", t)
+		return Field{}, fmt.Errorf("want {Name, [Option]}, got %s", show(t))
 	}
 	f := Field{Name: string(name)}
 	for _, o := range opts {
 		switch o := o.(type) {
-		case erlAtom:
+		case etf.Atom:
 			if o != "quick" {
 				return f, fmt.Errorf("%s: unknown option %s (quick, {needs, Feature}, {since, {X, Y, Z}})", name, o)
 			}
 			f.Quick = true
 			continue
-		case erlTuple:
-			if len(o) == 2 && o[0] == erlAtom("needs") {
-				if feature, ok := o[1].(erlAtom); ok {
+		case etf.Tuple:
+			if len(o) == 2 && etf.IsAtom(o[0], "needs") {
+				if feature, ok := o[1].(etf.Atom); ok {
 					f.Feature = string(feature)
 					continue
 				}
 			}
-			if len(o) == 2 && o[0] == erlAtom("since") {
-				if gen, ok := o[1].(erlTuple); ok && len(gen) == 3 {
+			if len(o) == 2 && etf.IsAtom(o[0], "since") {
+				if gen, ok := o[1].(etf.Tuple); ok && len(gen) == 3 {
 					ok = true
 					for i, n := range gen {
-						v, isInt := n.(int)
+						v, isInt := n.(int64)
 						ok = ok && isInt
-						f.Since[i] = v
+						f.Since[i] = int(v)
 					}
 					if ok {
 						continue
@@ -215,25 +217,50 @@ func fieldOf(t any) (Field, error) {
 				}
 			}
 		}
-		return f, fmt.Errorf("%s: unknown option %v (quick, {needs, Feature}, {since, {X, Y, Z}})", name, o)
+		return f, fmt.Errorf("%s: unknown option %s (quick, {needs, Feature}, {since, {X, Y, Z}})", name, show(o))
 	}
 	return f, nil
 }
 
-func atomList(t any) ([]string, error) {
-	l, ok := t.([]any)
+func atomList(t etf.Term) ([]string, error) {
+	l, ok := t.(etf.List)
 	if !ok {
-		return nil, fmt.Errorf("want a list of atoms, got %v", t)
+		return nil, fmt.Errorf("want a list of atoms, got %s", show(t))
 	}
 	out := make([]string, len(l))
 	for i, e := range l {
-		a, ok := e.(erlAtom)
+		a, ok := e.(etf.Atom)
 		if !ok {
-			return nil, fmt.Errorf("want a list of atoms, got %v", t)
+			return nil, fmt.Errorf("want a list of atoms, got %s", show(t))
 		}
 		out[i] = string(a)
 	}
 	return out, nil
+}
+
+// value is the value of the atom key of d, nil when d has none.
+func value(d etf.Map, key string) etf.Term {
+	v, _ := d.GetAtom(key)
+	return v
+}
+
+// erlString is the text of an Erlang string (a list of characters); any
+// other term, an atom or a binary too, is not one.
+func erlString(t etf.Term) (string, bool) {
+	switch t.(type) {
+	case etf.String, etf.List:
+		return etf.Text(t)
+	}
+	return "", false
+}
+
+// show is t as Erlang writes it, for an error message; "nothing" when a
+// key is missing.
+func show(t etf.Term) string {
+	if t == nil {
+		return "nothing"
+	}
+	return etf.Format(t)
 }
 
 // sortedKeys are m's keys in order.

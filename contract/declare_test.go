@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mim-metrics/mim-metrics/etf"
 )
 
 // A declaration reads as the metric it describes: catalog entry, fields
@@ -56,16 +58,26 @@ func TestDeclaration(t *testing.T) {
 // An event both servers send is described once: the second module's
 // declaration takes the first's doc and params.
 func TestDeclarationOfAKnownEvent(t *testing.T) {
-	m, err := declaration(map[string]any{"event": erlAtom(HostCount), "fields": []any{erlAtom(HostCount)}, "events": erlAtom("count")}, mongooseIMDeclarations)
+	m, err := declaration(attribute(t, `#{event => host_count, fields => [host_count], events => count}`), mongooseIMDeclarations)
 	if err != nil || m.Doc == "" || !reflect.DeepEqual(m.Params, []string{"value"}) {
 		t.Fatalf("%+v, %v", m.EventSpec, err)
 	}
-	if _, err := declaration(map[string]any{"event": erlAtom(HostCount), "numbers": []any{erlAtom("value")}, "fields": []any{erlAtom(HostCount)}, "events": erlAtom("count")}, mongooseIMDeclarations); err == nil || !strings.Contains(err.Error(), "without a doc") {
+	if _, err := declaration(attribute(t, `#{event => host_count, numbers => [value], fields => [host_count], events => count}`), mongooseIMDeclarations); err == nil || !strings.Contains(err.Error(), "without a doc") {
 		t.Errorf("numbers of a known event given again without its doc: %v", err)
 	}
-	if _, err := declaration(map[string]any{"event": erlAtom("new_one"), "fields": []any{erlAtom("x")}, "events": erlAtom("count")}, mongooseIMDeclarations); err == nil || !strings.Contains(err.Error(), "doc") {
+	if _, err := declaration(attribute(t, `#{event => new_one, fields => [x], events => count}`), mongooseIMDeclarations); err == nil || !strings.Contains(err.Error(), "doc") {
 		t.Errorf("an undescribed new event: %v", err)
 	}
+}
+
+// attribute is the term of the attribute -metric(term).
+func attribute(t *testing.T, term string) etf.Term {
+	t.Helper()
+	terms, err := attributes("-metric("+term+").\n", "metric")
+	if err != nil || len(terms) != 1 {
+		t.Fatalf("-metric(%s): %v, %v", term, terms, err)
+	}
+	return terms[0].term
 }
 
 // A broken declaration is an error naming the line and what is wrong.
@@ -102,5 +114,23 @@ func TestBadDeclarations(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one saying %q", c.attr, err, c.want)
 		}
+	}
+}
+
+// An attribute reads as the etf term a node would send for it: a string
+// is a list of characters, compact when they fit in a byte.
+func TestAttributeTerms(t *testing.T) {
+	got := attribute(t, `#{a => [{b, -1, "x×y"}], 'c d' => "→", e => {}, f => ""}`)
+	want := etf.Map{
+		{Key: etf.Atom("a"), Value: etf.List{etf.Tuple{etf.Atom("b"), int64(-1), etf.String("x\xd7y")}}},
+		{Key: etf.Atom("c d"), Value: etf.List{int64('→')}},
+		{Key: etf.Atom("e"), Value: etf.Tuple{}},
+		{Key: etf.Atom("f"), Value: etf.String("")},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v, want %#v", got, want)
+	}
+	if doc, ok := erlString(etf.String("x\xd7y")); !ok || doc != "x×y" {
+		t.Errorf("the text of a Latin-1 string: %q, %v", doc, ok)
 	}
 }

@@ -5,18 +5,16 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/mim-metrics/mim-metrics/etf"
 )
 
 // The declarations of the metrics are attributes of the gathering's Erlang
 // modules, -metric(#{...}). (see declare.go). This file reads them: the
 // Erlang terms an attribute may hold (maps with atom keys, tuples, lists,
-// atoms, strings and integers), nothing more.
-
-// erlAtom is an atom of a declaration; a string is a Go string.
-type erlAtom string
-
-// erlTuple is a tuple of a declaration.
-type erlTuple []any
+// atoms, strings and integers), nothing more, as the etf terms a node
+// would send for them: etf.Map, etf.Tuple, etf.List, etf.Atom, int64, and
+// a string as the list it is in Erlang (charlist).
 
 // attributes returns the terms of every -name(Term). attribute of the
 // Erlang source src, in order, each with its line.
@@ -53,7 +51,7 @@ func attributes(src, name string) ([]lineTerm, error) {
 // lineTerm is an attribute's term and the line it starts on.
 type lineTerm struct {
 	line int
-	term any
+	term etf.Term
 }
 
 type termParser struct {
@@ -101,35 +99,35 @@ func (p *termParser) context() string {
 	return rest
 }
 
-func (p *termParser) term() (any, error) {
+func (p *termParser) term() (etf.Term, error) {
 	p.skip()
 	switch {
 	case p.peek("#{"):
 		p.pos += 2
-		m := map[string]any{}
+		m := etf.Map{}
 		err := p.sequence("}", func() error {
 			key, err := p.term()
 			if err != nil {
 				return err
 			}
-			k, ok := key.(erlAtom)
+			k, ok := key.(etf.Atom)
 			if !ok {
-				return fmt.Errorf("a map key must be an atom, not %v", key)
+				return fmt.Errorf("a map key must be an atom, not %s", etf.Format(key))
 			}
-			if _, dup := m[string(k)]; dup {
+			if _, dup := m.GetAtom(string(k)); dup {
 				return fmt.Errorf("key %s given twice", k)
 			}
 			if err := p.expect("=>"); err != nil {
 				return err
 			}
 			v, err := p.term()
-			m[string(k)] = v
+			m = append(m, etf.MapPair{Key: k, Value: v})
 			return err
 		})
 		return m, err
 	case p.peek("{"):
 		p.pos++
-		var t erlTuple
+		t := etf.Tuple{}
 		err := p.sequence("}", func() error {
 			v, err := p.term()
 			t = append(t, v)
@@ -138,7 +136,7 @@ func (p *termParser) term() (any, error) {
 		return t, err
 	case p.peek("["):
 		p.pos++
-		l := []any{}
+		l := etf.List{}
 		err := p.sequence("]", func() error {
 			v, err := p.term()
 			l = append(l, v)
@@ -155,10 +153,10 @@ func (p *termParser) term() (any, error) {
 			}
 			text.WriteString(s)
 		}
-		return text.String(), nil
+		return charlist(text.String()), nil
 	case p.peek("'"):
 		s, err := p.quoted('\'')
-		return erlAtom(s), err
+		return etf.Atom(s), err
 	}
 	start := p.pos
 	negative := p.peek("-")
@@ -173,15 +171,34 @@ func (p *termParser) term() (any, error) {
 	case word == "" || word == "-":
 		return nil, fmt.Errorf("expected a term at %q", p.context())
 	case negative || unicode.IsDigit(rune(word[0])):
-		n, err := strconv.Atoi(word)
+		n, err := strconv.ParseInt(word, 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("bad integer %q", word)
 		}
 		return n, nil
 	case unicode.IsLower(rune(word[0])):
-		return erlAtom(word), nil
+		return etf.Atom(word), nil
 	}
 	return nil, fmt.Errorf("%q: a declaration holds no variables", word)
+}
+
+// charlist is the Erlang string s (UTF-8 source text) as the list of
+// code points it is, kept as an etf.String when they all fit in a byte,
+// as term_to_binary sends it; etf.Text gives the text back.
+func charlist(s string) etf.Term {
+	runes := []rune(s)
+	latin1 := make([]byte, 0, len(runes))
+	for _, r := range runes {
+		if r > 0xFF {
+			l := make(etf.List, len(runes))
+			for i, r := range runes {
+				l[i] = int64(r)
+			}
+			return l
+		}
+		latin1 = append(latin1, byte(r))
+	}
+	return etf.String(latin1)
 }
 
 func isWordByte(c byte) bool {
