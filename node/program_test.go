@@ -34,12 +34,30 @@ func TestEvaluatorLints(t *testing.T) {
 	}
 }
 
-// programFiles are two modules calling each other, with local funs and a
-// function of several clauses.
+// The members module passes erlc with warnings as errors, as the
+// gathering's modules do.
+func TestMembersModuleCompiles(t *testing.T) {
+	erltest.Require(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "mim_metrics_members.erl")
+	if err := os.WriteFile(file, []byte(membersModule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("erlc", "+warnings_as_errors", "-o", dir, file).CombinedOutput(); err != nil {
+		t.Errorf("erlc mim_metrics_members.erl: %v\n%s", err, out)
+	}
+}
+
+// programFiles are two modules calling each other, with local funs, a
+// function of several clauses, and types and specs (read and skipped).
 var programFiles = []string{`-module(prog_a).
 -export([double_all/1]).
+-export_type([element/0]).
+-type element() :: integer() | term().
 %% Doubles every element.
+-spec double_all([element()]) -> list().
 double_all(L) -> lists:map(fun double/1, L) ++ prog_b:tail().
+-spec double(element()) -> integer() | {not_an_integer, term()}.
 double(X) when is_integer(X) -> 2 * X;
 double(X) -> {not_an_integer, X}.
 `, `-module(prog_b).

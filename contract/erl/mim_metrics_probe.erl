@@ -6,6 +6,8 @@
 %% The server's version, the OTP release, whether MongooseIM's own
 %% reporting service runs, and which of the modules and functions the
 %% gathering calls the node has (the features; see features/0).
+-spec probe() -> #{mongooseim | ejabberd => string() | undefined, otp => string(),
+                   builtin_service => boolean(), features => [{atom(), boolean()}]}.
 probe() ->
     Apps = application:which_applications(),
     #{mongooseim => app_version(mongooseim, Apps),
@@ -15,6 +17,7 @@ probe() ->
       features => [{Name, exported(M, F, A)} || {Name, M, F, A} <- features()]}.
 
 %% Feature name, and the function whose presence it stands for.
+-spec features() -> [{atom(), module(), atom(), arity()}].
 features() ->
     [{mongoose_config, mongoose_config, get_opt, 1},
      {mongoose_config_path, mongoose_config, get_config_path, 0},
@@ -32,6 +35,7 @@ features() ->
 
 %% True when the node still runs version Version of App (always true
 %% when the version is unknown, "").
+-spec still_runs(atom(), string()) -> boolean().
 still_runs(_App, "") ->
     true;
 still_runs(App, Version) ->
@@ -41,12 +45,16 @@ still_runs(App, Version) ->
         _ -> false
     end.
 
+%% The version of App among the running applications Apps.
+-spec app_version(atom(), [{atom(), string(), string()}]) -> string() | undefined.
 app_version(App, Apps) ->
     case lists:keyfind(App, 1, Apps) of
         {_, _, Version} -> Version;
         false -> undefined
     end.
 
+%% Whether module M, loaded if need be, exports F/A.
+-spec exported(module(), atom(), arity()) -> boolean().
 exported(M, F, A) ->
     case code:ensure_loaded(M) of
         {module, M} -> erlang:function_exported(M, F, A);

@@ -8,6 +8,7 @@
 -export([recorded/0, mnesia_nodes/0, cets_nodes/0]).
 
 %% Every member the node's records name, the node itself included.
+-spec recorded() -> [node()].
 recorded() ->
     lists:usort([node() | mnesia_nodes() ++ cets_nodes()]).
 
@@ -15,6 +16,7 @@ recorded() ->
 %% schema, running or not (running_db_nodes are those running); [] when
 %% Mnesia does not run on the node (asked then, Mnesia would read its
 %% schema from disk at every call).
+-spec mnesia_nodes() -> [node()].
 mnesia_nodes() ->
     try mnesia:system_info(is_running) of
         yes ->
@@ -28,6 +30,7 @@ mnesia_nodes() ->
 %% The nodes CETS's discovery knows (MongooseIM 6.2+ run with CETS): the
 %% ones its backend (RDBMS or the node list file) names, available or
 %% not; [] when the node does not run CETS's discovery.
+-spec cets_nodes() -> [node()].
 cets_nodes() ->
     case erlang:whereis(mongoose_cets_discovery) of
         Pid when is_pid(Pid) ->
