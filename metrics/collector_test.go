@@ -74,7 +74,7 @@ type fakeCaller struct {
 // requestVersion is the version a gather request (see gatherRequest)
 // says the node was probed for.
 func requestVersion(vars map[string]any) string {
-	m, _ := vars["Node"].(etf.Map)
+	m, _ := vars["Request"].(etf.Map)
 	v, _ := m.GetAtom("version")
 	s, _ := v.(string)
 	return s
@@ -100,7 +100,7 @@ func (f *fakeCaller) EvalProgram(_ context.Context, node string, _ []string, src
 	if src == probeMain {
 		return f.probe(node), nil
 	}
-	if !strings.Contains(src, ":gather(Node)") {
+	if !strings.Contains(src, ":gather(Request)") {
 		return nil, fmt.Errorf("unexpected source %.60q", src)
 	}
 	if requestVersion(vars) != f.version[node] {

@@ -34,11 +34,11 @@ type Program struct {
 // version f was probed for. (The benchmark loads its modules into a
 // fixture node, compiled, as its in-node baseline.)
 func GatherProgram(f Flavor, fieldTimeout time.Duration) Program {
-	files, main := mimFiles, "mim_metrics_mongooseim:gather(Node)."
+	files, main := mimFiles, "mim_metrics_mongooseim:gather(Request)."
 	if f.Server == Ejabberd {
-		files, main = ejabberdFiles, "mim_metrics_ejabberd:gather(Node)."
+		files, main = ejabberdFiles, "mim_metrics_ejabberd:gather(Request)."
 	}
-	return Program{Files: files, Main: main, Vars: map[string]any{"Node": gatherRequest(f, fieldTimeout)}}
+	return Program{Files: files, Main: main, Vars: map[string]any{"Request": gatherRequest(f, fieldTimeout)}}
 }
 
 // gatherRequest is what the gather knows of the node (see the Erlang
