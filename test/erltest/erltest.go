@@ -420,7 +420,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 }
 
 // Compile compiles every .erl file in srcDir into outDir with erlc and
-// copies .app files along, so a fixture directory becomes a code path.
+// copies .app and .etf files along, so a fixture directory becomes a code path.
 // A directory with a file named inherits states only what differs from
 // another: its first line names a sibling directory, compiled first, whose
 // modules and .app files srcDir's own replace; each further line
@@ -453,8 +453,10 @@ func compileDepth(srcDir, outDir string, depth int) error {
 			return fmt.Errorf("erlc %s: %v: %s", srcDir, err, out)
 		}
 	}
+	// The data a fixture reads: mongooseim.app, and mim-6.2.1's answers.etf.
 	apps, _ := filepath.Glob(filepath.Join(srcDir, "*.app"))
-	for _, a := range apps {
+	etfs, _ := filepath.Glob(filepath.Join(srcDir, "*.etf"))
+	for _, a := range append(apps, etfs...) {
 		b, err := os.ReadFile(a)
 		if err != nil {
 			return err
