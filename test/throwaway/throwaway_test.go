@@ -32,30 +32,34 @@ const (
 	generation = "mim-6.6.0"
 )
 
-// edit is one hand edit of the guide: text put into file before the line
-// that starts with anchor.
+// edit is one hand edit of the guide: in file, the text old (there once)
+// becomes new.
 type edit struct {
-	file, anchor, text string
+	file, old, new string
 }
+
+// insert is an edit that puts text before the line that starts with anchor.
+func insert(file, anchor, text string) edit { return edit{file, "\n" + anchor, "\n" + text + anchor} }
 
 // edits are the guide's hand edits for the throw-away metric, as
 // docs/adding-a-metric.md ("A new metric") lists them.
 var edits = []edit{
-	{"contract/erl/mim_metrics_mongooseim.erl", "-metric(#{event => xmpp_stanza_count,",
+	insert("contract/erl/mim_metrics_mongooseim.erl", "-metric(#{event => xmpp_stanza_count,",
 		`-metric(#{event => max_fsm_queue, doc => "the largest message queue a client's process may have",
           params => [value], numbers => [{value, 0, 100000000}],
           fields => [{max_fsm_queue, [quick, {since, {6, 6, 0}}]}], events => count, dimension => max_fsm_queue}).
-`},
-	{"contract/erl/mim_metrics_mongooseim.erl", "metric(stanzas,",
+`),
+	insert("contract/erl/mim_metrics_mongooseim.erl", "metric(stanzas,",
 		`metric(max_fsm_queue, _Ctx) ->
     mongoose_config:get_opt(max_fsm_queue);
-`},
-	{"test/fixtures/" + generation + "/fixture_era.erl", "             host_types => [?HT],",
-		`             max_fsm_queue => 1000,
-`},
-	{"dashboard/charts.go", `	{ID: "stanzas", Page: TrafficPage,`,
+`),
+	{"test/fixtures/" + generation + "/mim_6_6_0.erl",
+		"opts := (maps:get(opts, C))#{instrumentation := #{prometheus => #{}, log => #{level => info}}}}.",
+		"opts := (maps:get(opts, C))#{instrumentation := #{prometheus => #{}, log => #{level => info}},\n" +
+			"                                    max_fsm_queue => 1000}}."},
+	insert("dashboard/charts.go", `	{ID: "stanzas", Page: TrafficPage,`,
 		`	{ID: "max-fsm-queue", Page: ShapePage, Title: "Largest client queue", Dimension: "max_fsm_queue", Kind: Shares},
-`},
+`),
 }
 
 // goldens are the files the guide's commands regenerate.
@@ -179,29 +183,17 @@ func copyRepository(t *testing.T, root string) string {
 	return dir
 }
 
-// apply makes one edit in the copy: its text before the anchor's line,
-// which must be there once.
+// apply makes one edit in the copy.
 func apply(t *testing.T, dir string, e edit) {
 	path := filepath.Join(dir, e.file)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.SplitAfter(string(data), "\n")
-	at := -1
-	for i, l := range lines {
-		if strings.HasPrefix(l, e.anchor) {
-			if at >= 0 {
-				t.Fatalf("%s: the anchor %q is there twice", e.file, e.anchor)
-			}
-			at = i
-		}
+	if n := strings.Count(string(data), e.old); n != 1 {
+		t.Fatalf("%s: %q is there %d times, not once: the guide's edit no longer fits; follow docs/adding-a-metric.md and mend edits", e.file, e.old, n)
 	}
-	if at < 0 {
-		t.Fatalf("%s: no line starts with %q: the guide's edit no longer fits; follow docs/adding-a-metric.md and mend edits", e.file, e.anchor)
-	}
-	out := strings.Join(lines[:at], "") + e.text + strings.Join(lines[at:], "")
-	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), e.old, e.new, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
