@@ -29,6 +29,9 @@ func TestReferencesNameFilesOfTheRepository(t *testing.T) {
 		default:
 			continue
 		}
+		if f == "test/deploy/references_test.go" { // names what it looks for
+			continue
+		}
 		data, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {
 			continue // deleted in the working tree
