@@ -21,8 +21,9 @@ type ChartDef struct {
 	Title string
 	// About says in a sentence what is counted (drawn under the title).
 	About string
-	// Dimension is the facts dimension counted (facts.Module...), or one
-	// of the store's roll-ups that facts has no spec of yet.
+	// Dimension is the facts dimension counted (facts.Module...), or a
+	// dimension of the store's runs and roll-ups that facts has no spec of
+	// yet (a new metric's: each value counted, see package census).
 	Dimension string
 	// Kind is what the numbers are: Shares, Weekly, Daily or Sums.
 	Kind Kind
