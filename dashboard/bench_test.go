@@ -22,7 +22,8 @@ func yearOfRuns() (store.RunSet, []store.RollupRow) {
 			f = append(f, facts.Fact{Dimension: facts.Module, Value: m}, facts.Fact{Dimension: facts.ModuleBackend, Value: m + "/" + bes[int(p)%len(bes)]})
 		}
 		for _, def := range builtinCharts {
-			if vals := def.Known; vals != nil {
+			if _, reported := facts.SpecOf(def.Dimension); reported && def.Known != nil {
+				vals := def.Known
 				f = append(f, facts.Fact{Dimension: def.Dimension, Value: vals[int(p)%len(vals)]})
 			}
 		}
