@@ -76,3 +76,19 @@ func BenchmarkPages(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkChartInput counts and builds one chart of a year of runs, as an
+// API call does after a roll-up (no store, no drawing).
+func BenchmarkChartInput(b *testing.B) {
+	set, rows := yearOfRuns()
+	f, _ := parseFilter(map[string][]string{"period": {"365"}}, testToday)
+	for _, id := range []string{"support", "versions", "nodes"} {
+		def, _ := findChart(builtinCharts, id)
+		b.Run(id, func(b *testing.B) {
+			for b.Loop() {
+				in := newPageInput(f, testToday, set, rows, []ChartDef{def}, 5)
+				_ = builder{in: in, hide: true, k: 5}.build(def)
+			}
+		})
+	}
+}
