@@ -190,7 +190,10 @@ func newCounter(set store.RunSet, version string, only []string) *counter {
 			}
 			si, ok := specIndex[f.Dimension]
 			if !ok {
-				if _, known := facts.SpecOf(f.Dimension); known || len(only) > 0 && !slices.Contains(only, f.Dimension) {
+				if len(only) > 0 && !slices.Contains(only, f.Dimension) {
+					continue
+				}
+				if _, known := facts.SpecOf(f.Dimension); known {
 					continue
 				}
 				// A dimension of no spec yet (a metric added before its

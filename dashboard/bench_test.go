@@ -22,7 +22,8 @@ func yearOfRuns() (store.RunSet, []store.RollupRow) {
 			f = append(f, facts.Fact{Dimension: facts.Module, Value: m}, facts.Fact{Dimension: facts.ModuleBackend, Value: m + "/" + bes[int(p)%len(bes)]})
 		}
 		for _, def := range builtinCharts {
-			if vals := def.Known; vals != nil {
+			if _, reported := facts.SpecOf(def.Dimension); reported && def.Known != nil {
+				vals := def.Known
 				f = append(f, facts.Fact{Dimension: def.Dimension, Value: vals[int(p)%len(vals)]})
 			}
 		}
@@ -72,6 +73,22 @@ func BenchmarkPages(b *testing.B) {
 				size = buf.Len()
 			}
 			b.ReportMetric(float64(size), "bytes/page")
+		})
+	}
+}
+
+// BenchmarkChartInput counts and builds one chart of a year of runs, as an
+// API call does after a roll-up (no store, no drawing).
+func BenchmarkChartInput(b *testing.B) {
+	set, rows := yearOfRuns()
+	f, _ := parseFilter(map[string][]string{"period": {"365"}}, testToday)
+	for _, id := range []string{"support", "versions", "nodes"} {
+		def, _ := findChart(builtinCharts, id)
+		b.Run(id, func(b *testing.B) {
+			for b.Loop() {
+				in := newPageInput(f, testToday, set, rows, []ChartDef{def}, 5)
+				_ = builder{in: in, hide: true, k: 5}.build(def)
+			}
 		})
 	}
 }

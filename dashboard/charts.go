@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"slices"
+	"strings"
 
 	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/store"
@@ -21,8 +22,9 @@ type ChartDef struct {
 	Title string
 	// About says in a sentence what is counted (drawn under the title).
 	About string
-	// Dimension is the facts dimension counted (facts.Module...), or one
-	// of the store's roll-ups that facts has no spec of yet.
+	// Dimension is the facts dimension counted (facts.Module...), or a
+	// dimension of the store's runs and roll-ups that facts has no spec of
+	// yet (a new metric's: each value counted, see package census).
 	Dimension string
 	// Kind is what the numbers are: Shares, Weekly, Daily or Sums.
 	Kind Kind
@@ -181,6 +183,8 @@ func allCharts(extra []ChartDef) ([]ChartDef, error) {
 		switch {
 		case def.ID == "" || def.Title == "" || def.Dimension == "" || def.Kind == nil:
 			return nil, fmt.Errorf("chart %q: a chart declares its ID, Title, Dimension and Kind", def.ID)
+		case strings.Trim(def.ID, "abcdefghijklmnopqrstuvwxyz0123456789-") != "":
+			return nil, fmt.Errorf("chart %q: an ID is of lower-case letters, digits and '-' (it is a URL's)", def.ID)
 		case ids[def.ID] || isDrillChart(def.ID):
 			return nil, fmt.Errorf("chart %q: that ID is taken", def.ID)
 		case !slices.ContainsFunc(pageTitles, func(p pageTitle) bool { return p.Page == def.Page }):

@@ -7,6 +7,12 @@
 // period folded into "other"; the admin view (bearer token, or a cookie set
 // by the login form) shows everything, a cluster's own history and the
 // ingest health.
+//
+// A chart is one declaration, a ChartDef of charts.go: its id, page,
+// title, dimension, kind, known values, empty message and unit. Its Kind
+// (kinds.go: Shares, Weekly, Daily, Sums, and the built-in charts' own)
+// says once how such a chart is read, counted, drawn and explained;
+// Options.Charts adds charts, a new metric's, without editing the package.
 package dashboard
 
 import (

@@ -278,15 +278,16 @@ func TestAddedChartOfANewDimension(t *testing.T) {
 	})
 }
 
-// A declaration's defect (a taken ID, no page, no kind) stops New with a
-// message naming the chart.
+// A declaration's defect (a taken ID, no page, no kind, an ID that is no
+// URL segment) stops New with a message naming the chart.
 func TestBadChartDeclarations(t *testing.T) {
 	good := dashboard.ChartDef{ID: "fsm-queue", Page: dashboard.ShapePage, Title: "Queue", Dimension: queueDim, Kind: dashboard.Shares}
-	taken, noPage, noKind := good, good, good
+	taken, noPage, noKind, slash := good, good, good, good
 	taken.ID = "modules"
+	slash.ID = "fsm/queue.json"
 	noPage.Page = "/nowhere"
 	noKind.Kind = nil
-	for _, bad := range []dashboard.ChartDef{taken, noPage, noKind} {
+	for _, bad := range []dashboard.ChartDef{taken, noPage, noKind, slash} {
 		func() {
 			defer func() {
 				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), bad.ID) {

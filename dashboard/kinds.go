@@ -24,9 +24,10 @@ type Kind interface {
 	partition() bool
 	// rollups lists the dimensions the chart reads from the daily roll-ups.
 	rollups(def ChartDef) []string
-	// weekly: the chart counts ISO weeks (count); else count does nothing.
-	weekly() bool
+	// count adds the chart's own counts to in (its ISO weeks); weekly
+	// says whether it counts any (the input's cache key tells them apart).
 	count(in *pageInput, set store.RunSet, def ChartDef, k int64)
+	weekly() bool
 	// fill adds series s's points (and bases) to c.
 	fill(b builder, c *Chart, s store.Kind)
 	// lay draws the chart: legend, panels and table; query is the filter.

@@ -1,13 +1,12 @@
 package dashboard
 
 import (
-	"cmp"
 	"context"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 
+	"github.com/mim-metrics/mim-metrics/census"
 	"github.com/mim-metrics/mim-metrics/disclosure"
 	"github.com/mim-metrics/mim-metrics/facts"
 	"github.com/mim-metrics/mim-metrics/store"
@@ -107,19 +106,27 @@ func (m *drillInput) backendCells(values map[string]int) []cell {
 			others = append(others, cell{Group: m.Value, Label: be, N: int64(n)})
 		}
 	}
-	slices.SortFunc(others, func(a, b cell) int {
-		if c := cmp.Compare(b.N, a.N); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Label, b.Label)
-	})
+	slices.SortFunc(others, byClustersThenLabel)
 	return append(cells, others...)
 }
 
 // backendWeeks: per ISO week, the module's backends as shares of the
-// week's clusters that run it. A backend of no known name is named only
-// if some week has k clusters of it (else it is in "other" every week).
+// week's clusters that run it.
 func (m *drillInput) backendWeeks(c *Chart, s store.Kind) {
+	labels := m.backendLabels(s)
+	for _, w := range m.weeks {
+		if w.To.Before(m.in.first) {
+			continue
+		}
+		m.backendWeek(c, s, w, labels)
+	}
+}
+
+// backendLabels lists the backends drawn: those of the period, known
+// first; in public a backend of no known name only if some week has k
+// clusters of it (else it is in "other" every week). None reported: the
+// known ones.
+func (m *drillInput) backendLabels(s store.Kind) []cell {
 	most := map[string]int64{}
 	for _, w := range m.weeks {
 		if counts := w.Counts[s]; counts != nil {
@@ -143,55 +150,47 @@ func (m *drillInput) backendWeeks(c *Chart, s store.Kind) {
 			labels = append(labels, cell{Group: m.Value, Label: be, Known: true})
 		}
 	}
-	for _, w := range m.weeks {
-		if w.To.Before(m.in.first) {
-			continue
+	return labels
+}
+
+// backendWeek adds one week's points: each label's clusters and an
+// "other" of the rest, of the week's clusters that run the module.
+func (m *drillInput) backendWeek(c *Chart, s store.Kind, w census.Week, labels []cell) {
+	var users int64
+	values := map[string]int{}
+	if counts := w.Counts[s]; counts != nil {
+		users, values = int64(counts.Value(facts.Module, m.Value)), counts.Values[facts.ModuleBackend]
+	}
+	week := m.backendCells(values)
+	var named []cell
+	var other int64
+	for _, l := range labels {
+		n := int64(0)
+		if i := slices.IndexFunc(week, func(x cell) bool { return x.Label == l.Label }); i >= 0 {
+			n = week[i].N
 		}
-		counts := w.Counts[s]
-		var users int64
-		values := map[string]int{}
-		if counts != nil {
-			users, values = int64(counts.Value(facts.Module, m.Value)), counts.Values[facts.ModuleBackend]
+		named = append(named, cell{Group: m.Value, Label: l.Label, N: n, Known: l.Known})
+	}
+	for _, x := range week {
+		if !slices.ContainsFunc(labels, func(l cell) bool { return l.Label == x.Label }) {
+			other += x.N
 		}
-		week := m.backendCells(values)
-		var named []cell
-		var other int64
-		for _, l := range labels {
-			i := slices.IndexFunc(week, func(x cell) bool { return x.Label == l.Label })
-			n := int64(0)
-			if i >= 0 {
-				n = week[i].N
-			}
-			named = append(named, cell{Group: m.Value, Label: l.Label, N: n, Known: l.Known})
+	}
+	r := m.protect(tableOf(named, other, users, true))
+	partial := !w.Monday.AddDate(0, 0, 6).Before(m.in.today)
+	add := func(label string, n int64, v disclosure.Verdict) {
+		if r.TotalHidden {
+			v = disclosure.Withheld
 		}
-		for _, x := range week {
-			if !slices.ContainsFunc(labels, func(l cell) bool { return l.Label == x.Label }) {
-				other += x.N
-			}
-		}
-		table := disclosure.Table{Total: users, Partition: true}
-		for _, cl := range named {
-			table.Cells = append(table.Cells, disclosure.Cell{N: cl.N})
-		}
-		if other > 0 {
-			table.Cells = append(table.Cells, disclosure.Cell{N: other, Other: true})
-		}
-		r := m.protect(table)
-		partial := !w.Monday.AddDate(0, 0, 6).Before(m.in.today)
-		add := func(label string, n int64, v disclosure.Verdict) {
-			if r.TotalHidden {
-				v = disclosure.Withheld
-			}
-			p := m.sharePoint(s, m.Value, label, n, users, v)
-			p.Day, p.Partial = dayKey(w.Monday), partial
-			c.Points = append(c.Points, p)
-		}
-		for i, cl := range named {
-			add(cl.Label, cl.N, r.Cells[i])
-		}
-		if other > 0 {
-			add(otherLabel, other, r.Cells[len(named)])
-		}
+		p := m.sharePoint(s, m.Value, label, n, users, v)
+		p.Day, p.Partial = dayKey(w.Monday), partial
+		c.Points = append(c.Points, p)
+	}
+	for i, cl := range named {
+		add(cl.Label, cl.N, r.Cells[i])
+	}
+	if other > 0 {
+		add(otherLabel, other, r.Cells[len(named)])
 	}
 }
 

@@ -18,8 +18,9 @@ var hostileValues = []string{
 	strings.Repeat(`<svg><text x="1">x</text></svg>`, 4),
 }
 
-// TestHostileValuesRenderAsText draws every chart type with hostile values
-// (unfolded, as the admin sees them) and checks nothing is markup.
+// TestHostileValuesRenderAsText draws charts of hostile values (backends,
+// adoption, shares, sums, daily; unfolded, as the admin sees them) and
+// checks nothing is markup.
 func TestHostileValuesRenderAsText(t *testing.T) {
 	d := New(nil, Options{Now: func() time.Time { return testToday }}).(*dashboard)
 	today := daysAgo(0)
@@ -27,7 +28,8 @@ func TestHostileValuesRenderAsText(t *testing.T) {
 	var rows []store.RollupRow
 	for _, v := range hostileValues {
 		profile = append(profile, factsOf(facts.Version, v, facts.Module, v, facts.ModuleBackend, v+"/"+v, facts.HTTPAPI, v)...)
-		rows = append(rows, store.RollupRow{Day: today, Kind: store.Production, Version: "*", Dimension: facts.Stanza, Value: v, Clusters: 1, Sum: 5})
+		rows = append(rows, store.RollupRow{Day: today, Kind: store.Production, Version: "*", Dimension: facts.Stanza, Value: v, Clusters: 1, Sum: 5},
+			row(today, store.Production, "made_up", v, 1))
 	}
 	rows = append(rows, row(today, store.Production, facts.Clusters, "new", 1))
 	set := runSet(fakeCluster{id: "c", kind: store.Production, from: 0, to: 0, facts: profile})
@@ -36,6 +38,7 @@ func TestHostileValuesRenderAsText(t *testing.T) {
 	for _, id := range []string{"backends", "versions", "http-apis", "stanzas"} {
 		defs = append(defs, builtin(t, id))
 	}
+	defs = append(defs, ChartDef{ID: "made-up", Page: ShapePage, Title: "Made up", Dimension: "made_up", Kind: Daily})
 	b := builder{in: newPageInput(f, testToday, set, rows, defs, 5), k: 5}
 	data := pageData{base: base{Title: "t", Path: "/", Pages: pagesOf(builtinCharts), Filter: f, Query: template.URL(f.values().Encode()), Versions: hostileValues, Periods: periods, Admin: true}}
 	for _, def := range defs {
