@@ -20,9 +20,10 @@ import (
 // How the statements run is the writer's (batchWriter): SQLite runs the
 // parts one after the other in the writer's transaction, PostgreSQL as the
 // WITH clauses of one statement (one round trip). No part reads what
-// another writes, except firstDayMark, which reads the cluster's row
-// before clusterPart moves it: SQLite runs it first, and PostgreSQL's
-// clauses all read the tables as they were before the statement.
+// another writes, except first_day_mark, which reads the cluster's row
+// before the cluster part moves it: SQLite runs it first, and
+// PostgreSQL's clauses all read the tables as they were before the
+// statement.
 
 // batchArgs names the values of one batch's write, @name in the SQL below,
 // in the order they are passed ($1, $2...).
@@ -50,25 +51,25 @@ type batchPart struct{ name, sql string }
 func batchParts(d dialect) []batchPart {
 	return []batchPart{
 		// Its events: [seq, name, params as JSON text] each.
-		{"e", `INSERT INTO events (batch_id, seq, name, params)
+		{"new_events", `INSERT INTO events (batch_id, seq, name, params)
 SELECT b.id, CAST(e.value ->> 0 AS INTEGER), e.value ->> 1, e.value ->> 2 FROM b, ` + d.jsonRows("@events", "e")},
 		// The day's facts of its cluster, amounts added: [dimension,
 		// value, amount] each, in FromEvents' order, so that concurrent
 		// batches of one cluster lock the same rows in the same order
 		// (PostgreSQL: no deadlock).
-		{"f", `INSERT INTO facts (day, property, client_id, dimension, value, amount)
+		{"new_facts", `INSERT INTO facts (day, property, client_id, dimension, value, amount)
 SELECT @day, @property, @client_id, f.value ->> 0, f.value ->> 1, CAST(f.value ->> 2 AS BIGINT) FROM b, ` + d.jsonRows("@facts", "f") + `
 WHERE true ON CONFLICT (day, property, client_id, dimension, value) DO UPDATE SET amount = ` + addAmountsSQL},
 		// A batch older than its cluster's first (an imported report)
 		// moves the cluster's new day (facts.Age): the former first day
 		// is rolled up again.
-		{"old", `INSERT INTO dirty_marks (day)
+		{"first_day_mark", `INSERT INTO dirty_marks (day)
 SELECT ` + d.dayOfMicros("c.first_seen") + ` FROM b, clusters c
 WHERE c.property = @property AND c.client_id = @client_id AND c.first_seen > @received
   AND ` + d.dayOfMicros("c.first_seen") + ` <> @day`},
 		// The cluster: first and last seen stretched to the batch, its
 		// property's latest kind, counted once any batch is.
-		{"c", `INSERT INTO clusters (property, client_id, kind, first_seen, last_seen, counted)
+		{"cluster", `INSERT INTO clusters (property, client_id, kind, first_seen, last_seen, counted)
 SELECT @property, @client_id, @kind, @received, @received, @counted FROM b
 WHERE true ON CONFLICT (property, client_id) DO UPDATE SET
   kind = excluded.kind,
@@ -76,7 +77,7 @@ WHERE true ON CONFLICT (property, client_id) DO UPDATE SET
   last_seen = CASE WHEN excluded.last_seen > clusters.last_seen THEN excluded.last_seen ELSE clusters.last_seen END,
   counted = CASE WHEN excluded.counted > clusters.counted THEN excluded.counted ELSE clusters.counted END`},
 		// The day's roll-ups are to be computed again (DaysToRollUp).
-		{"m", `INSERT INTO dirty_marks (day) SELECT @day FROM b WHERE @fact_count > 0`},
+		{"day_mark", `INSERT INTO dirty_marks (day) SELECT @day FROM b WHERE @fact_count > 0`},
 	}
 }
 
@@ -95,7 +96,7 @@ func bindBatchArgs(q string) string {
 var batchArgName = regexp.MustCompile(`@[a-z_]+`)
 
 // preparedBatch is one batch's values, made before any transaction, in
-// batchArgs' order (without batch_id).
+// batchArgs' order (without batch_id, the last).
 type preparedBatch struct {
 	args []any
 }
@@ -141,8 +142,19 @@ func prepareBatch(b *Batch) (preparedBatch, error) {
 	if err != nil {
 		return preparedBatch{}, err
 	}
-	return preparedBatch{args: []any{
-		micros(received), b.Property, string(b.Kind), b.ClientID, reportKey, b.Country, boolInt(b.Counted),
-		len(b.Events), dedupKey, string(eventsJSON), dayText(received), string(factsJSON), len(fs),
-	}}, nil
+	values := map[string]any{
+		"received": micros(received), "property": b.Property, "kind": string(b.Kind), "client_id": b.ClientID,
+		"report_key": reportKey, "country": b.Country, "counted": boolInt(b.Counted), "events_left": len(b.Events),
+		"dedup_key": dedupKey, "events": string(eventsJSON), "day": dayText(received), "facts": string(factsJSON),
+		"fact_count": len(fs),
+	}
+	args := make([]any, 0, len(batchArgs))
+	for _, name := range batchArgs[:len(batchArgs)-1] { // batch_id: the SQLite writer's
+		v, ok := values[name]
+		if !ok {
+			return preparedBatch{}, fmt.Errorf("no value for the batch's %s", name)
+		}
+		args = append(args, v)
+	}
+	return preparedBatch{args: args}, nil
 }
