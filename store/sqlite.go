@@ -61,10 +61,11 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
 	}
-	s.roller = &sqliteRoller{s: s}
-	if s.writer, err = newSQLiteWriter(ctx, w, sqliteDialect); err != nil {
+	bw, err := newSQLiteWriter(ctx, w, sqliteDialect)
+	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
 	}
+	s.writer, s.roller = bw, &sqliteRoller{s: s}
 	return s, nil
 }
