@@ -43,22 +43,16 @@ func (s *sqlStore) loadRollups(ctx context.Context, rows []RollupRow) error {
 		return err
 	}
 	defer tx.Rollback()
+	// The same lock as RollUp: no roll-up of these days meanwhile.
+	if err := s.roller.lockRollups(ctx, tx); err != nil {
+		return err
+	}
 	for _, d := range sorted {
-		day, err := parseDay(d)
-		if err != nil {
-			return err
-		}
-		// The same lock as RollUp: no roll-up of these days meanwhile.
-		if s.d.lockDay != nil {
-			if err := s.d.lockDay(ctx, tx, day); err != nil {
-				return err
-			}
-		}
 		if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM rollups WHERE day = ?`), d); err != nil {
 			return err
 		}
 	}
-	if err := s.insertRows(ctx, tx, insertRollupsHead, "", rollupColumns, args); err != nil {
+	if err := s.insertRows(ctx, tx, insertRollupsHead, rollupColumns, args); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, bumpRollupVersion); err != nil {
@@ -97,10 +91,8 @@ func (s *sqlStore) loadRuns(ctx context.Context, runs []LoadedRun) error {
 		return err
 	}
 	defer tx.Rollback()
-	if s.d.lockDay != nil {
-		if err := s.d.lockDay(ctx, tx, time.Time{}); err != nil {
-			return err
-		}
+	if err := s.roller.lockRollups(ctx, tx); err != nil {
+		return err
 	}
 	ids := map[string]int64{}
 	args := make([]any, 0, len(runs)*runColumns)
@@ -115,7 +107,7 @@ func (s *sqlStore) loadRuns(ctx context.Context, runs []LoadedRun) error {
 		}
 		args = append(args, r.Property, r.ClientID, string(r.Kind), dayNumber(r.First), dayNumber(r.Last), id)
 	}
-	if err := s.insertRows(ctx, tx, insertRunsHead, "", runColumns, args); err != nil {
+	if err := s.insertRows(ctx, tx, insertRunsHead, runColumns, args); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, bumpRollupVersion); err != nil {
@@ -158,7 +150,7 @@ func LoadClusters(ctx context.Context, s Store, clusters []LoadedCluster) error 
 		args = append(args, c.Property, c.ClientID, string(c.Kind), micros(c.FirstSeen), micros(c.LastSeen), 1,
 			d.versionKey, d.nodesRank, d.hostsRank, dayNumber(c.LastSeen))
 	}
-	if err := st.insertRows(ctx, tx, insertClustersHead, "", loadedClusterCols, args); err != nil {
+	if err := st.insertRows(ctx, tx, insertClustersHead, loadedClusterCols, args); err != nil {
 		return fmt.Errorf("load clusters: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -93,8 +93,8 @@ func (s *sqlStore) migrateTx(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	if s.d.lockMigrations != nil {
-		if err := s.d.lockMigrations(ctx, tx); err != nil {
+	if s.d.lockMigrations != "" {
+		if _, err := tx.ExecContext(ctx, s.d.lockMigrations); err != nil {
 			return err
 		}
 	}

@@ -82,3 +82,42 @@ func TestPoisonedDayRollsUp(t *testing.T) {
 		}
 	}
 }
+
+// A NUL in a fact's value or an event's param (the rows travel as JSON to
+// the database) is stored as it was sent, or refused as permanent: never
+// an outage.
+func TestNULInValues(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s store.Store) {
+		b := batch(at(0, 1), "G-1", store.Production, "a", clusterEv("6.2.1", 1),
+			ev("module_with_opt", "module", "mod_\x00nul", "backend", "rdbms"))
+		stored, err := s.AddBatch(ctxT(t), b)
+		if err != nil {
+			if !errors.Is(err, store.ErrPermanent) {
+				t.Errorf("a module name with a NUL: %v, want ErrPermanent", err)
+			}
+			return
+		}
+		if !stored {
+			t.Fatal("a new batch was not stored")
+		}
+		var names []string
+		if err := s.Export(ctxT(t), at(0, 0), at(1, 0), func(e store.StoredEvent) error {
+			if m, ok := e.Params["module"].(string); ok {
+				names = append(names, m)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(names) != 1 || names[0] != "mod_\x00nul" {
+			t.Errorf("exported module names %q, want the NUL kept", names)
+		}
+		if err := s.RollUp(ctxT(t), at(0, 0)); err != nil {
+			t.Fatal(err)
+		}
+		rows := rollups(t, s, store.RollupQuery{From: at(0, 0), To: at(0, 0), Version: facts.AllVersions, Dimensions: []string{facts.Module}})
+		if len(rows) != 1 || rows[0].Value != "mod_\x00nul" {
+			t.Errorf("module roll-ups %+v, want the NUL kept", rows)
+		}
+	})
+}

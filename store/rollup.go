@@ -1,15 +1,16 @@
 package store
 
 import (
-	"slices"
 	"sort"
 	"time"
 
 	"github.com/mim-metrics/mim-metrics/facts"
 )
 
-// rollup computes one day's roll-up rows from that day's facts, given one
-// cluster after the other.
+// rollup tallies one day's roll-up rows from that day's facts, given one
+// cluster after the other: what each cluster's facts count for is
+// facts.OfClusterDay's, the tally is distinct clusters and summed amounts
+// per kind, version and dimension value.
 type rollup struct {
 	day time.Time
 
@@ -46,42 +47,15 @@ func (r *rollup) add(f facts.Fact) {
 	r.facts = append(r.facts, f)
 }
 
-// flush counts the cluster read so far, its facts combined per cluster
-// (facts.CombineDay), under "all versions" and under each version it
-// reported (a cluster mid-upgrade counts under both), with its stanza
-// increments and whether it is new; and keeps its profile for the runs.
+// flush counts the cluster read so far and keeps its profile for the runs.
 func (r *rollup) flush() {
 	if len(r.facts) == 0 {
 		return
 	}
-	profile := facts.CombineDay(r.facts)
-	r.profiles = append(r.profiles, clusterProfile{property: r.property, clientID: r.clientID, kind: r.kind, facts: profile})
-	versions := []string{facts.AllVersions}
-	counted := slices.Clone(profile)
-	for _, f := range profile {
-		if f.Dimension == facts.Version {
-			versions = append(versions, f.Value)
-		}
-	}
-	var stanzas int64
-	for _, f := range r.facts {
-		if f.Dimension == facts.Stanza {
-			counted = append(counted, f)
-			stanzas = facts.AddAmounts(stanzas, f.Amount)
-		}
-	}
-	for i, f := range counted {
-		if f.Dimension == facts.StanzaVolume {
-			counted[i].Amount = stanzas // the day's traffic, beside its bucket
-		}
-	}
-	age := facts.ClustersReturning
-	if !Day(r.firstSeen).Before(r.day) {
-		age = facts.ClustersNew
-	}
-	counted = append(counted, facts.Fact{Dimension: facts.Clusters, Value: age})
-	for _, v := range versions {
-		for _, f := range counted {
+	d := facts.OfClusterDay(r.day, r.firstSeen, r.facts)
+	r.profiles = append(r.profiles, clusterProfile{property: r.property, clientID: r.clientID, kind: r.kind, facts: d.Profile})
+	for _, v := range d.Versions {
+		for _, f := range d.Counted {
 			k := rollupKey{r.kind, v, f.Dimension, f.Value}
 			c := r.counts[k]
 			if c == nil {

@@ -161,7 +161,7 @@ WHERE last_day >= ? AND first_day <= ?`), d-1, d+1)
 			return nil, err
 		}
 	}
-	if err := s.insertRows(ctx, tx, insertRunsHead, "", runColumns, inserts); err != nil {
+	if err := s.insertRows(ctx, tx, insertRunsHead, runColumns, inserts); err != nil {
 		return nil, err
 	}
 	return func() {

@@ -11,9 +11,14 @@ import (
 )
 
 var sqliteDialect = dialect{
-	name:        "SQLite",
-	groupCommit: true,
-	words:       map[string]string{"id": "INTEGER PRIMARY KEY", "without_rowid": " WITHOUT ROWID", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"},
+	name:  "SQLite",
+	words: map[string]string{"id": "INTEGER PRIMARY KEY", "without_rowid": " WITHOUT ROWID", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"},
+	jsonRows: func(param, alias string) string {
+		return "json_each(" + param + ") AS " + alias
+	},
+	dayOfMicros: func(column string) string {
+		return "strftime('%Y-%m-%d', " + column + " / 1000000, 'unixepoch')"
+	},
 }
 
 // sqliteReaders is how many connections read at once (WAL readers do not
@@ -56,5 +61,11 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
 	}
+	bw, err := newSQLiteWriter(ctx, w, sqliteDialect)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
+	}
+	s.writer, s.roller = bw, &sqliteRoller{s: s}
 	return s, nil
 }
