@@ -593,11 +593,15 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 	})
 
-	t.Run("hostile values render as text", func(t *testing.T) {
+	// The hostile clusters' module name (SVG markup) and version are stored
+	// as sent (addBatch), but the catalog's rules refuse them, so they state
+	// no fact (contract.Summarize) and reach no page; how the dashboard
+	// escapes whatever a value holds is tested in package dashboard.
+	t.Run("hostile values reach no page", func(t *testing.T) {
 		b.open(t, srv.url+"/")
-		n := eval[int](t, b, `Array.from(document.querySelectorAll("svg text title, svg text")).filter(e => e.textContent.includes("<svg onload")).length`)
-		if n == 0 {
-			t.Errorf("the hostile module name is not shown as text in the SVG")
+		n := eval[int](t, b, `(document.documentElement.outerHTML.match(/svg onload/g) || []).length + (document.body.innerText.includes("<svg") ? 1 : 0)`)
+		if n != 0 {
+			t.Errorf("the hostile module name reached the page (%d times)", n)
 		}
 		if scripts := eval[int](t, b, `document.querySelectorAll("script").length`); scripts != 1 {
 			t.Errorf("%d script elements, want only app.js", scripts)
