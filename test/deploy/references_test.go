@@ -43,7 +43,7 @@ func TestReferencesNameFilesOfTheRepository(t *testing.T) {
 			for _, m := range pathRef.FindAllStringSubmatchIndex(line, -1) {
 				ref := line[m[2]:m[3]]
 				inside := m[2] > 0 && strings.ContainsAny(line[m[2]-1:m[2]], "/.-") // an absolute path, a container's
-				longer := m[3] < len(line) && line[m[3]] == '.'                    // x.yml.tmpl
+				longer := m[3] < len(line) && line[m[3]] == '.'                     // x.yml.tmpl
 				if inside || longer || strings.Contains(line[:m[2]], "then `") {
 					continue
 				}
