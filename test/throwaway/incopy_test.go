@@ -67,15 +67,7 @@ func TestInCopy(t *testing.T) {
 	if err := rc.FlushCounts(ctx); err != nil {
 		t.Fatal(err)
 	}
-	days, err := st.DaysToRollUp(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range days {
-		if err := st.RollUp(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testkit.RollUpAll(t, ctx, st)
 
 	// The truth, counted here: per bucket of the metric, the clusters;
 	// the shares are of those that could report it.

@@ -256,15 +256,7 @@ func load(t *testing.T, st store.Store, pop []cluster, ciCap int) {
 	if err := rc.FlushCounts(ctx); err != nil {
 		t.Fatal(err)
 	}
-	days, err := st.DaysToRollUp(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range days {
-		if err := st.RollUp(ctx, d); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testkit.RollUpAll(t, ctx, st)
 }
 
 // post sends one batch as a GA4 request from address.
