@@ -191,3 +191,12 @@ func contains(l []string, s string) bool {
 	}
 	return false
 }
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

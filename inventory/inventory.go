@@ -10,7 +10,6 @@ package inventory
 import (
 	"cmp"
 	"slices"
-	"sort"
 
 	"github.com/mim-metrics/mim-metrics/contract"
 	"github.com/mim-metrics/mim-metrics/facts"
@@ -94,13 +93,4 @@ func count(s contract.Summary, dimension string) *int64 {
 		return nil
 	}
 	return &n
-}
-
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

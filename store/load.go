@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
@@ -38,21 +39,29 @@ func (s *sqlStore) loadRollups(ctx context.Context, rows []RollupRow) error {
 		sorted = append(sorted, d)
 	}
 	sort.Strings(sorted)
+	return s.loadInRollupTx(ctx, func(tx *sql.Tx) error {
+		for _, d := range sorted {
+			if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM rollups WHERE day = ?`), d); err != nil {
+				return err
+			}
+		}
+		return s.insertRows(ctx, tx, insertRollupsHead, rollupColumns, args)
+	})
+}
+
+// loadInRollupTx runs load in a transaction that holds RollUp's lock (no
+// roll-up meanwhile) and then moves the roll-up version on, so that the
+// dashboard counts what was loaded.
+func (s *sqlStore) loadInRollupTx(ctx context.Context, load func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	// The same lock as RollUp: no roll-up of these days meanwhile.
 	if err := s.roller.lockRollups(ctx, tx); err != nil {
 		return err
 	}
-	for _, d := range sorted {
-		if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM rollups WHERE day = ?`), d); err != nil {
-			return err
-		}
-	}
-	if err := s.insertRows(ctx, tx, insertRollupsHead, rollupColumns, args); err != nil {
+	if err := load(tx); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, bumpRollupVersion); err != nil {
@@ -86,34 +95,23 @@ func LoadRuns(ctx context.Context, s Store, runs []LoadedRun) error {
 }
 
 func (s *sqlStore) loadRuns(ctx context.Context, runs []LoadedRun) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := s.roller.lockRollups(ctx, tx); err != nil {
-		return err
-	}
-	ids := map[string]int64{}
-	args := make([]any, 0, len(runs)*runColumns)
-	for _, r := range runs {
-		text := profileText(r.Facts)
-		id, ok := ids[text]
-		if !ok {
-			if id, err = s.profileID(ctx, tx, r.Facts); err != nil {
-				return err
+	return s.loadInRollupTx(ctx, func(tx *sql.Tx) error {
+		ids := map[string]int64{}
+		args := make([]any, 0, len(runs)*runColumns)
+		for _, r := range runs {
+			text := profileText(r.Facts)
+			id, ok := ids[text]
+			if !ok {
+				var err error
+				if id, err = s.profileID(ctx, tx, r.Facts); err != nil {
+					return err
+				}
+				ids[text] = id
 			}
-			ids[text] = id
+			args = append(args, r.Property, r.ClientID, string(r.Kind), dayNumber(r.First), dayNumber(r.Last), id)
 		}
-		args = append(args, r.Property, r.ClientID, string(r.Kind), dayNumber(r.First), dayNumber(r.Last), id)
-	}
-	if err := s.insertRows(ctx, tx, insertRunsHead, runColumns, args); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, bumpRollupVersion); err != nil {
-		return err
-	}
-	return tx.Commit()
+		return s.insertRows(ctx, tx, insertRunsHead, runColumns, args)
+	})
 }
 
 // LoadedCluster is a cluster's row computed elsewhere: when it was first
